@@ -1,0 +1,81 @@
+// ospp/error.hpp — the one error type of ospp and the result<T> every fallible call returns.
+//
+//   Python                                   C++
+//   try: os.stat("x")                        auto st = ospp::stat("x");
+//   except OSError as e: print(e)            if (!st) std::puts(st.error().message().c_str());
+//   e.errno == errno.ENOENT                  st.error() == std::errc::no_such_file_or_directory
+//
+// Nothing in ospp throws. A failed call returns an errno_error holding the errno value, the name
+// of the call (a static string) and the path(s) involved, which are copied only on failure.
+#pragma once
+
+#include <cerrno>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <tl/expected.hpp>
+
+namespace ospp {
+
+// The error of a failed system call, like Python's OSError: errno, call name, path(s).
+class errno_error {
+public:
+    errno_error() noexcept = default;
+    // `call` must be a string with static storage duration ("open", "rename", ...).
+    errno_error(int code, const char* call) noexcept : code_(code), call_(call) {}
+    // With the path(s) the call was given; they are copied (failure path only).
+    errno_error(int code, const char* call, std::string_view path);
+    errno_error(int code, const char* call, std::string_view path, std::string_view path2);
+
+    errno_error(const errno_error& other);
+    errno_error& operator=(const errno_error& other);
+    errno_error(errno_error&&) noexcept = default;
+    errno_error& operator=(errno_error&&) noexcept = default;
+    ~errno_error() = default;
+
+    // The errno value, e.g. ENOENT.
+    [[nodiscard]] int code() const noexcept { return code_; }
+    // The failed call's name, e.g. "open"; never null.
+    [[nodiscard]] const char* call() const noexcept { return call_ ? call_ : ""; }
+    // The first path (Python's e.filename), empty when the call took none.
+    [[nodiscard]] std::string_view path() const noexcept;
+    // The second path (Python's e.filename2), e.g. rename's destination; empty when none.
+    [[nodiscard]] std::string_view path2() const noexcept;
+    [[nodiscard]] bool has_path() const noexcept { return paths_ != nullptr; }
+    [[nodiscard]] bool has_path2() const noexcept;
+    // The errno's symbolic name, e.g. "ENOENT" ("E123" for one the C library does not know).
+    [[nodiscard]] std::string name() const;
+    // Python's str(OSError) behind the call name:
+    // "open: [Errno 2] No such file or directory: 'nope'", "rename: [Errno 2] ...: 'a' -> 'b'".
+    [[nodiscard]] std::string message() const;
+    // As a std::error_code in std::generic_category().
+    [[nodiscard]] std::error_code error_code() const noexcept {
+        return {code_, std::generic_category()};
+    }
+
+    friend bool operator==(const errno_error& e, std::errc c) noexcept {
+        return e.code_ == static_cast<int>(c);
+    }
+
+private:
+    int code_ = 0;
+    const char* call_ = nullptr;
+    // "path\0path2\0" (path2 part present only for two-path errors); null when no path.
+    std::unique_ptr<char[]> paths_;
+    std::size_t path_len_ = 0;
+    std::size_t path2_len_ = static_cast<std::size_t>(-1);
+};
+
+// The return type of every fallible ospp call: a T, or the errno_error that stopped it.
+template <class T>
+using result = tl::expected<T, errno_error>;
+
+// The errno text, like Python's os.strerror(code): "No such file or directory".
+std::string strerror(int code);
+
+// Python's repr() of a path, used in messages: 'a b', "it's", 'bad\xff'.
+std::string quote_path(std::string_view path);
+
+}  // namespace ospp

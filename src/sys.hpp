@@ -1,0 +1,63 @@
+// src/sys.hpp — private helpers that give every wrapper in src/ the same shape:
+//
+//   result<std::size_t> read(fd_ref f, std::span<std::byte> buf) noexcept {
+//       ssize_t n = sys::retry([&] { return ::read(f.get(), buf.data(), buf.size()); });
+//       if (n < 0) return sys::fail("read");
+//       return static_cast<std::size_t>(n);
+//   }
+//
+// Path wrappers first refuse a path with an embedded NUL:
+//       if (!path.valid()) return sys::bad_path("open", path);
+#pragma once
+
+#include <cerrno>
+
+#include "ospp/error.hpp"
+#include "ospp/path.hpp"
+
+namespace ospp::sys {
+
+using failure = tl::unexpected<errno_error>;
+
+// Calls f() again while it fails with EINTR (PEP 475). f returns -1 (or another negative value)
+// and sets errno on failure, like a system call. Not for close(2), which must never be retried.
+template <class F>
+inline auto retry(F&& f) noexcept(noexcept(f())) {
+    auto r = f();
+    while (r < 0 && errno == EINTR) r = f();
+    return r;
+}
+
+// The same for calls that return the error number instead of setting errno (posix_fallocate,
+// posix_fadvise, pthread_*, posix_spawn): retried while they return EINTR.
+template <class F>
+inline int retry_code(F&& f) noexcept(noexcept(f())) {
+    int e = f();
+    while (e == EINTR) e = f();
+    return e;
+}
+
+// The current errno as a failed result of `call` (a static string).
+[[nodiscard]] inline failure fail(const char* call) noexcept {
+    return failure(errno_error(errno, call));
+}
+// The same, naming the path(s) the call was given (copied here, on the failure path only).
+[[nodiscard]] inline failure fail(const char* call, const path_ref& path) {
+    return failure(errno_error(errno, call, path.view()));
+}
+[[nodiscard]] inline failure fail(const char* call, const path_ref& path, const path_ref& path2) {
+    return failure(errno_error(errno, call, path.view(), path2.view()));
+}
+// A given error number (for calls that return it, and for checks ospp makes itself).
+[[nodiscard]] inline failure fail_with(int code, const char* call) noexcept {
+    return failure(errno_error(code, call));
+}
+[[nodiscard]] inline failure fail_with(int code, const char* call, const path_ref& path) {
+    return failure(errno_error(code, call, path.view()));
+}
+// A path that held an embedded NUL byte: EINVAL, as Python's "embedded null byte" ValueError.
+[[nodiscard]] inline failure bad_path(const char* call, const path_ref& path) {
+    return fail_with(EINVAL, call, path);
+}
+
+}  // namespace ospp::sys
