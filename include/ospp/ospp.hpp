@@ -1,0 +1,9 @@
+// ospp/ospp.hpp — the whole of ospp in one include.
+#pragma once
+
+#include "ospp/bitmask.hpp"
+#include "ospp/error.hpp"
+#include "ospp/fd.hpp"
+#include "ospp/fd_ops.hpp"
+#include "ospp/path.hpp"
+#include "ospp/signal.hpp"

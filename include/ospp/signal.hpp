@@ -1,0 +1,97 @@
+// ospp/signal.hpp — signals as a typed value with names, and signal sets.
+//
+//   Python                                   C++
+//   signal.SIGTERM                           ospp::signum::term
+//   signal.Signals["SIGTERM"]                ospp::signal_from_name("SIGTERM")   // also "TERM", "15"
+//   signal.Signals(15).name                  ospp::signal_name(ospp::signum::term)  // "TERM"
+//   signal.strsignal(15)                     ospp::strsignal(ospp::signum::term)    // "Terminated"
+//
+// Real-time signals have no enumerator: ospp::sigrt(3) is SIGRTMIN+3, named "RTMIN+3".
+#pragma once
+
+#include <signal.h>
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "ospp/error.hpp"
+
+namespace ospp {
+
+// A signal number. Enumerators for the standard Linux signals; any other valid number is
+// expressible as signum{n}.
+enum class signum : int {
+    hup = SIGHUP,
+    intr = SIGINT,  // SIGINT: `int` is a keyword
+    quit = SIGQUIT,
+    ill = SIGILL,
+    trap = SIGTRAP,
+    abrt = SIGABRT,
+    bus = SIGBUS,
+    fpe = SIGFPE,
+    kill = SIGKILL,
+    usr1 = SIGUSR1,
+    segv = SIGSEGV,
+    usr2 = SIGUSR2,
+    pipe = SIGPIPE,
+    alrm = SIGALRM,
+    term = SIGTERM,
+    stkflt = SIGSTKFLT,
+    chld = SIGCHLD,
+    cont = SIGCONT,
+    stop = SIGSTOP,
+    tstp = SIGTSTP,
+    ttin = SIGTTIN,
+    ttou = SIGTTOU,
+    urg = SIGURG,
+    xcpu = SIGXCPU,
+    xfsz = SIGXFSZ,
+    vtalrm = SIGVTALRM,
+    prof = SIGPROF,
+    winch = SIGWINCH,
+    io = SIGIO,
+    pwr = SIGPWR,
+    sys = SIGSYS,
+};
+
+// The raw number, for the system call.
+constexpr int to_raw(signum s) noexcept { return static_cast<int>(s); }
+
+// SIGRTMIN + n (glibc reserves the first few real-time signals; SIGRTMIN is the first free one).
+signum sigrt(int n) noexcept;
+
+// The name without "SIG": "TERM", "RTMIN+3"; "" for a number that is not a signal.
+std::string signal_name(signum s);
+
+// Parses "TERM", "SIGTERM", "term", "15", "RTMIN+3", "SIGRTMAX-1".
+// Errors: EINVAL when the text names no signal.
+result<signum> signal_from_name(std::string_view name);
+
+// The description, like Python's signal.strsignal(): "Terminated".
+std::string strsignal(signum s);
+
+// The signals this system has (1 .. SIGRTMAX), in order.
+int signal_max() noexcept;
+
+// A set of signals (sigset_t), empty when constructed.
+class signal_set {
+public:
+    signal_set() noexcept { ::sigemptyset(&set_); }
+    signal_set(std::initializer_list<signum> signals) noexcept;
+    // Every signal.
+    static signal_set full() noexcept;
+
+    signal_set& add(signum s) noexcept;
+    signal_set& remove(signum s) noexcept;
+    [[nodiscard]] bool contains(signum s) const noexcept;
+    [[nodiscard]] bool empty() const noexcept;
+
+    [[nodiscard]] const sigset_t& native() const noexcept { return set_; }
+    [[nodiscard]] sigset_t& native() noexcept { return set_; }
+
+private:
+    sigset_t set_;
+};
+
+}  // namespace ospp
