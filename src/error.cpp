@@ -1,6 +1,7 @@
 // src/error.cpp — errno_error: storage of the paths and Python-style messages.
 #include "ospp/error.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -11,11 +12,10 @@ namespace {
 constexpr std::size_t no_path2 = static_cast<std::size_t>(-1);
 
 std::unique_ptr<char[]> copy_paths(std::string_view a, std::string_view b) {
+    // make_unique<char[]> zero-fills, so both parts arrive NUL-terminated.
     auto buf = std::make_unique<char[]>(a.size() + b.size() + 2);
-    std::memcpy(buf.get(), a.data(), a.size());
-    buf[a.size()] = '\0';
-    std::memcpy(buf.get() + a.size() + 1, b.data(), b.size());
-    buf[a.size() + 1 + b.size()] = '\0';
+    std::copy(a.begin(), a.end(), buf.get());
+    std::copy(b.begin(), b.end(), buf.get() + a.size() + 1);
     return buf;
 }
 
