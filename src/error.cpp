@@ -2,7 +2,6 @@
 #include "ospp/error.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
 
 namespace ospp {
@@ -90,9 +89,10 @@ std::string quote_path(std::string_view path) {
         } else if (c == '\r') {
             out += "\\r";
         } else if (c < 0x20 || c >= 0x7f) {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
+            constexpr const char* digits = "0123456789abcdef";
+            out += "\\x";
+            out += digits[c >> 4];
+            out += digits[c & 0xf];
         } else {
             out += static_cast<char>(c);
         }

@@ -4,7 +4,7 @@
 namespace ospp {
 
 path_ref::path_ref(std::string_view s)
-    : c_str_(buf_), size_(s.size()), valid_(s.empty() || std::memchr(s.data(), 0, s.size()) == nullptr) {
+    : c_str_(buf_), size_(s.size()), valid_(s.find('\0') == std::string_view::npos) {
     char* dst = buf_;
     if (s.size() >= inline_size) {
         heap_ = std::make_unique<char[]>(s.size() + 1);
