@@ -10,39 +10,15 @@
 #include <string>
 
 #include "ospp/fd_ops.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 namespace res = ospp::resource;  // res::rlimit, res::rusage: the C structs own the global names
 using res::limit;
 using rr = res::rlimit_resource;
+using ospp_test::in_child;
 
 namespace {
-
-// Runs `body` in a forked child and returns what it reported: "" when every check passed, else the
-// first failure. The child writes its report to a pipe and _exits; the parent reaps it.
-template <class F>
-std::string in_child(F body) {
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::close(p[0]);
-        const std::string report = body();
-        const ssize_t n = ::write(p[1], report.data(), report.size());
-        ::_exit(n == static_cast<ssize_t>(report.size()) ? 0 : 1);
-    }
-    ::close(p[1]);
-    std::string report;
-    char buf[256];
-    ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0) report.append(buf, static_cast<std::size_t>(n));
-    ::close(p[0]);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) report += " (child did not exit cleanly)";
-    return report;
-}
 
 // Drops root in a child (uid/gid nobody), which also drops CAP_SYS_RESOURCE.
 bool drop_root() {
