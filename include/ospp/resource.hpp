@@ -102,8 +102,8 @@ struct rlimit {
 result<rlimit> getrlimit(rlimit_resource resource) noexcept;
 
 // Python's resource.setrlimit(resource, (soft, hard)).
-// Errors: EINVAL when soft is above hard (or for an unknown resource; nofile above
-// /proc/sys/fs/nr_open), EPERM when hard is raised without CAP_SYS_RESOURCE.
+// Errors: EINVAL when soft is above hard (or for an unknown resource), EPERM when hard is raised
+// without CAP_SYS_RESOURCE, and for nofile above /proc/sys/fs/nr_open even with it.
 result<void> setrlimit(rlimit_resource resource, const rlimit& limits) noexcept;
 
 // Python's resource.prlimit(pid, resource): the limits of process `pid` (0: this process).
