@@ -107,6 +107,12 @@ TEST_CASE("ospp::fcntl::fcntl and the C ::fcntl both compile and work in one tra
         c.l_type = F_UNLCK;
         CHECK(c.l_type == F_UNLCK);
     }
+    {
+        using namespace ospp;  // now `fcntl` alone names the namespace: C's call is spelled ::fcntl
+        CHECK(::fcntl(raw, F_GETFD) == FD_CLOEXEC);
+        CHECK(fcntl::fcntl(p.read_end, F_GETFD).value() == FD_CLOEXEC);
+        CHECK(fcntl::get_fd_flags(p.read_end).value() == fcntl::fd_flags::cloexec);
+    }
 }
 
 // ---- raw forms ----
@@ -353,6 +359,8 @@ TEST_CASE("lockf: Python's fcntl.lockf on POSIX record locks") {
     CHECK_ERRNO(fc::lockf(f, lock_op::nb), EINVAL, "lockf: [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::lockf(f, lock_op::un | lock_op::nb), EINVAL, "lockf: [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::lockf(ospp::fd_ref(-1), lock_op::ex), EBADF, "lockf: [Errno 9] Bad file descriptor");
+    auto ro = open_file(fx.path, open_flags::rdonly);  // (closing it later drops f's locks: the trap)
+    CHECK_ERRNO(fc::lockf(ro, lock_op::ex | lock_op::nb), EBADF, "lockf: [Errno 9] Bad file descriptor");
 }
 
 TEST_CASE("flock: per open file description, EWOULDBLOCK with nb, conversion and unlock") {

@@ -17,7 +17,8 @@
 //   * POSIX record locks (set_lock, lockf, F_SETLK) belong to the PROCESS, per (process, file).
 //     Closing ANY descriptor of the file in the process drops them all — also one a library opened
 //     for a moment to read the same file. A second lock from the same process never conflicts, it
-//     replaces; they are not inherited across fork.
+//     replaces — so threads of one process cannot exclude each other with them; they are not
+//     inherited across fork.
 //   * OFD locks (ofd_set_lock, F_OFD_SETLK) belong to the OPEN FILE DESCRIPTION: they survive closing
 //     other descriptors, are shared by dup()s and fork()ed copies of the descriptor, and conflict
 //     between two open()s of the same file even in one process. Use them unless you need POSIX's.
@@ -183,7 +184,8 @@ result<void> flock(fd_ref f, lock_op operation) noexcept;
 // Python's fcntl.lockf(fd, cmd, len=0, start=0, whence=0): a POSIX record lock, as CPython builds it:
 // un -> F_UNLCK, sh -> F_RDLCK, ex -> F_WRLCK; F_SETLK with nb, else F_SETLKW (EINTR retried).
 // All the POSIX record-lock traps apply (it is not os.lockf, which is ospp::lockf).
-// Errors: EACCES or EAGAIN with nb, EDEADLK, EBADF, ENOLCK; EINVAL for a cmd without sh, ex or
+// Errors: EACCES or EAGAIN with nb, EDEADLK, ENOLCK, EBADF (also ex on a descriptor not open for
+// writing, sh on one not open for reading); EINVAL for a cmd without sh, ex or
 // exactly un (Python's ValueError "unrecognized lockf argument").
 result<void> lockf(fd_ref f, lock_op cmd, ::off_t len = 0, ::off_t start = 0,
                    fcntl::whence whence = fcntl::whence::set) noexcept;
