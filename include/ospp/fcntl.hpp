@@ -8,7 +8,7 @@
 //   fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)              fc::get_pipe_size(fd)
 //   fcntl.fcntl(fd, fcntl.F_ADD_SEALS, F_SEAL_GROW)  fc::add_seals(fd, fc::seals::grow)
 //   n = array('i', [0]); ioctl(fd, FIONREAD, n)      int n; fc::ioctl<int>(fd, FIONREAD, n)
-//   fcntl.ioctl(fd, termios.TIOCGPGRP, "  ")         fc::ioctl(fd, TIOCGPGRP, std::string(2, ' '))  // bytes out
+//   fcntl.ioctl(fd, termios.TIOCGPGRP, b"\0" * 4)    fc::ioctl(fd, TIOCGPGRP, std::string(4, '\0'))  // bytes out
 //   fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   fc::flock(fd, fc::lock_op::ex | fc::lock_op::nb)
 //   fcntl.lockf(fd, fcntl.LOCK_SH, 10, 0, 0)         fc::lockf(fd, fc::lock_op::sh, 10, 0, fc::whence::set)
 //   with lock: ...                                   auto g = fc::flock_guard::lock(fd, fc::lock_op::ex);  // unlocks at }
