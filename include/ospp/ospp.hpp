@@ -3,7 +3,9 @@
 
 #include "ospp/bitmask.hpp"
 #include "ospp/error.hpp"
+#include "ospp/fcntl.hpp"
 #include "ospp/fd.hpp"
 #include "ospp/fd_ops.hpp"
 #include "ospp/path.hpp"
+#include "ospp/resource.hpp"
 #include "ospp/signal.hpp"
