@@ -112,8 +112,8 @@ result<fd_ref> dup2(fd_ref f, fd_ref target, bool inheritable = true) noexcept;
 
 // The error of a loop that moved some bytes before it failed (write_all, the buffer form of
 // read_all): the errno_error of the failing call plus how many bytes went through before it, so
-// that a caller can resume or report a partial write. It slices to a plain errno_error, so a
-// transfer_result converts to a result where the count does not matter.
+// that a caller can resume or report a partial write. It is an errno_error (code(), message()),
+// so `return tl::unexpected(errno_error(r.error()));` passes it on where the count does not matter.
 struct transfer_error : errno_error {
     transfer_error() noexcept = default;
     transfer_error(errno_error error, std::size_t done) noexcept
