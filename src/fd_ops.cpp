@@ -41,10 +41,6 @@ result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept {
     return static_cast<std::size_t>(n);
 }
 
-result<std::size_t> write(fd_ref f, std::string_view data) noexcept {
-    return write(f, std::as_bytes(std::span(data)));
-}
-
 result<pipe_fds> pipe() noexcept { return pipe2(open_flags{}); }
 
 result<pipe_fds> pipe2(open_flags flags) noexcept {
@@ -87,10 +83,6 @@ transfer_result<void> write_all(fd_ref f, std::span<const std::byte> data) noexc
         done += *n;
     }
     return {};
-}
-
-transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept {
-    return write_all(f, std::as_bytes(std::span(data)));
 }
 
 result<std::string> read_all(fd_ref f) {
@@ -171,10 +163,6 @@ result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t of
     const ssize_t n = sys::retry([&] { return ::pwrite(f.get(), data.data(), data.size(), offset); });
     if (n < 0) return sys::fail("pwrite");
     return static_cast<std::size_t>(n);
-}
-
-result<std::size_t> pwrite(fd_ref f, std::string_view data, ::off_t offset) noexcept {
-    return pwrite(f, std::as_bytes(std::span(data)), offset);
 }
 
 namespace {

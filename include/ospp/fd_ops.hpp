@@ -87,7 +87,11 @@ result<std::string> read(fd_ref f, std::size_t n);
 // Python's os.write(fd, data): the number of bytes written, which may be fewer than given.
 // Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC, EFBIG, EIO.
 result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept;
-result<std::size_t> write(fd_ref f, std::string_view data) noexcept;
+// (Inline, like the other string_view forms: a forwarding call into the library would cost a
+// second PLT hop on the hottest path; see docs/performance.md.)
+inline result<std::size_t> write(fd_ref f, std::string_view data) noexcept {
+    return write(f, std::as_bytes(std::span(data)));
+}
 
 // The two ends of a pipe, as Python's (r, w) tuple.
 struct pipe_fds {
@@ -127,7 +131,9 @@ using transfer_result = tl::expected<T, transfer_error>;
 // how much was written. A write(2) that returns 0 for a non-empty buffer fails with EIO (it would
 // loop forever otherwise). Errors: those of write, with the call name "write".
 transfer_result<void> write_all(fd_ref f, std::span<const std::byte> data) noexcept;
-transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept;
+inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept {
+    return write_all(f, std::as_bytes(std::span(data)));
+}
 
 // Reads until end of file (Python's f.read() on a raw file): the whole remaining content.
 // Starts from the file size for regular files and doubles the buffer otherwise.
@@ -168,7 +174,9 @@ result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset);
 // Python's os.pwrite(fd, data, offset): bytes written; the file offset is not changed.
 // Errors: EBADF, EINVAL, ESPIPE, ENOSPC, EFBIG, EIO.
 result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t offset) noexcept;
-result<std::size_t> pwrite(fd_ref f, std::string_view data, ::off_t offset) noexcept;
+inline result<std::size_t> pwrite(fd_ref f, std::string_view data, ::off_t offset) noexcept {
+    return pwrite(f, std::as_bytes(std::span(data)), offset);
+}
 
 // preadv2/pwritev2 flags: Python's os.RWF_*.
 enum class rw_flags : int {
