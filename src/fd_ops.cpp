@@ -1,6 +1,11 @@
 // src/fd_ops.cpp — Python's "File Descriptor Operations".
 #include "ospp/fd_ops.hpp"
 
+#include <limits.h>  // IOV_MAX
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "sys.hpp"
@@ -36,10 +41,6 @@ result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept {
     return static_cast<std::size_t>(n);
 }
 
-result<std::size_t> write(fd_ref f, std::string_view data) noexcept {
-    return write(f, std::as_bytes(std::span(data)));
-}
-
 result<pipe_fds> pipe() noexcept { return pipe2(open_flags{}); }
 
 result<pipe_fds> pipe2(open_flags flags) noexcept {
@@ -68,6 +69,323 @@ result<fd_ref> dup2(fd_ref f, fd_ref target, bool inheritable) noexcept {
     }
     if (r < 0) return sys::fail("dup2");
     return target;
+}
+
+// ---- reading and writing everything ----------------------------------------------------------
+
+transfer_result<void> write_all(fd_ref f, std::span<const std::byte> data) noexcept {
+    std::size_t done = 0;
+    while (done < data.size()) {
+        auto n = write(f, data.subspan(done));
+        if (!n) return tl::unexpected(transfer_error(std::move(n.error()), done));
+        // write(2) returning 0 for a non-empty buffer makes no progress; stop instead of spinning.
+        if (*n == 0) return tl::unexpected(transfer_error(errno_error(EIO, "write"), done));
+        done += *n;
+    }
+    return {};
+}
+
+result<std::string> read_all(fd_ref f) {
+    // Like CPython's FileIO.readall: a regular file's size (+1 to see the end of file in the
+    // same read) saves the regrowth; anything else starts at 8 KiB and doubles.
+    std::size_t size = 8192;
+    struct ::stat st {};
+    if (::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        size = static_cast<std::size_t>(st.st_size) + 1;
+    }
+    std::string out(size, '\0');
+    std::size_t len = 0;
+    for (;;) {
+        if (len == out.size()) out.resize(out.size() * 2);
+        auto n = read(f, std::as_writable_bytes(std::span(out)).subspan(len));
+        if (!n) return tl::unexpected(std::move(n.error()));
+        if (*n == 0) break;
+        len += *n;
+    }
+    out.resize(len);
+    return out;
+}
+
+transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noexcept {
+    std::size_t done = 0;
+    while (done < buffer.size()) {
+        auto n = read(f, buffer.subspan(done));
+        if (!n) return tl::unexpected(transfer_error(std::move(n.error()), done));
+        if (*n == 0) break;
+        done += *n;
+    }
+    return done;
+}
+
+// ---- closing ----------------------------------------------------------------------------------
+
+void closerange(int fd_low, int fd_high) noexcept {
+    const int saved = errno;  // errors are ignored, so errno should not change either
+    if (fd_low < 0) fd_low = 0;
+    if (fd_high > fd_low &&
+        ::close_range(static_cast<unsigned>(fd_low), static_cast<unsigned>(fd_high - 1), 0) < 0) {
+        // No close_range (Linux < 5.9, or a seccomp filter): close one by one, but not beyond the
+        // hard descriptor limit, above which no descriptor can exist.
+        int limit = fd_high;
+        struct ::rlimit rl {};
+        if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+            rl.rlim_max < static_cast<rlim_t>(fd_high)) {
+            limit = static_cast<int>(rl.rlim_max);
+        }
+        for (int n = fd_low; n < limit; ++n) ::close(n);
+    }
+    errno = saved;
+}
+
+// ---- positioned and vectored I/O --------------------------------------------------------------
+
+result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept {
+    const ::off_t r = ::lseek(f.get(), position, to_raw(how));
+    if (r < 0) return sys::fail("lseek");
+    return r;
+}
+
+result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset) noexcept {
+    const ssize_t n = sys::retry([&] { return ::pread(f.get(), buffer.data(), buffer.size(), offset); });
+    if (n < 0) return sys::fail("pread");
+    return static_cast<std::size_t>(n);
+}
+
+result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset) {
+    std::string out(n, '\0');
+    auto got = pread(f, std::as_writable_bytes(std::span(out)), offset);
+    if (!got) return tl::unexpected(std::move(got.error()));
+    out.resize(*got);
+    return out;
+}
+
+result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t offset) noexcept {
+    const ssize_t n = sys::retry([&] { return ::pwrite(f.get(), data.data(), data.size(), offset); });
+    if (n < 0) return sys::fail("pwrite");
+    return static_cast<std::size_t>(n);
+}
+
+namespace {
+
+// The caller's buffers as the iovec array the kernel takes, on the stack (16 KiB at IOV_MAX), so
+// that vectored I/O never allocates. The caller checks buffers.size() <= IOV_MAX.
+class iovecs {
+public:
+    template <class Buffer>
+    explicit iovecs(std::span<const Buffer> buffers) noexcept {
+        for (const auto& b : buffers) {
+            v_[count_++] = ::iovec{const_cast<void*>(static_cast<const void*>(b.data())), b.size()};
+        }
+    }
+    [[nodiscard]] const ::iovec* data() const noexcept { return v_; }
+    [[nodiscard]] int size() const noexcept { return count_; }
+
+private:
+    ::iovec v_[IOV_MAX];
+    int count_ = 0;
+};
+
+// readv, writev, preadv, pwritev: the same shape, with `call` doing the system call. More than
+// IOV_MAX buffers is the kernel's EINVAL, reported here without calling it.
+template <class Buffer, class Call>
+result<std::size_t> vectored(const char* name, std::span<const Buffer> buffers, Call call) noexcept {
+    if (buffers.size() > IOV_MAX) return sys::fail_with(EINVAL, name);
+    const iovecs v(buffers);
+    const ssize_t n = sys::retry([&] { return call(v.data(), v.size()); });
+    if (n < 0) return sys::fail(name);
+    return static_cast<std::size_t>(n);
+}
+
+}  // namespace
+
+result<std::size_t> readv(fd_ref f, std::span<const std::span<std::byte>> buffers) noexcept {
+    return vectored("readv", buffers, [&](const ::iovec* v, int n) { return ::readv(f.get(), v, n); });
+}
+
+result<std::size_t> writev(fd_ref f, std::span<const std::span<const std::byte>> buffers) noexcept {
+    return vectored("writev", buffers, [&](const ::iovec* v, int n) { return ::writev(f.get(), v, n); });
+}
+
+result<std::size_t> writev(fd_ref f, std::span<const std::string_view> buffers) noexcept {
+    return vectored("writev", buffers, [&](const ::iovec* v, int n) { return ::writev(f.get(), v, n); });
+}
+
+result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
+                           rw_flags flags) noexcept {
+    // Like Python: plain preadv unless flags are given (preadv2 needs Linux 4.6).
+    return vectored("preadv", buffers, [&](const ::iovec* v, int n) {
+        return flags == rw_flags{} ? ::preadv(f.get(), v, n, offset) : ::preadv2(f.get(), v, n, offset, to_raw(flags));
+    });
+}
+
+namespace {
+template <class Buffer>
+result<std::size_t> pwritev_any(fd_ref f, std::span<const Buffer> buffers, ::off_t offset, rw_flags flags) noexcept {
+    return vectored("pwritev", buffers, [&](const ::iovec* v, int n) {
+        return flags == rw_flags{} ? ::pwritev(f.get(), v, n, offset)
+                                   : ::pwritev2(f.get(), v, n, offset, to_raw(flags));
+    });
+}
+}  // namespace
+
+result<std::size_t> pwritev(fd_ref f, std::span<const std::span<const std::byte>> buffers, ::off_t offset,
+                            rw_flags flags) noexcept {
+    return pwritev_any(f, buffers, offset, flags);
+}
+
+result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers, ::off_t offset,
+                            rw_flags flags) noexcept {
+    return pwritev_any(f, buffers, offset, flags);
+}
+
+// ---- copying between descriptors in the kernel ------------------------------------------------
+
+namespace {
+
+// Python's offset=None as the null pointer the kernel takes; a given offset as a local copy, which
+// the kernel advances (the caller's optional is not changed, as in Python).
+class offset_arg {
+public:
+    explicit offset_arg(std::optional<::off_t> o) noexcept : value_(o.value_or(0)), given_(o.has_value()) {}
+    offset_arg(const offset_arg&) = delete;
+    offset_arg& operator=(const offset_arg&) = delete;
+    [[nodiscard]] ::loff_t* get() noexcept { return given_ ? &value_ : nullptr; }
+
+private:
+    ::loff_t value_;
+    bool given_;
+};
+
+}  // namespace
+
+result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src,
+                                    std::optional<::off_t> offset_dst) noexcept {
+    offset_arg in(offset_src), out(offset_dst);
+    const ssize_t n =
+        sys::retry([&] { return ::copy_file_range(src.get(), in.get(), dst.get(), out.get(), count, 0); });
+    if (n < 0) return sys::fail("copy_file_range");
+    return static_cast<std::size_t>(n);
+}
+
+result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t> offset, std::size_t count) noexcept {
+    offset_arg in(offset);
+    const ssize_t n = sys::retry([&] { return ::sendfile(out_fd.get(), in_fd.get(), in.get(), count); });
+    if (n < 0) return sys::fail("sendfile");
+    return static_cast<std::size_t>(n);
+}
+
+result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src,
+                           std::optional<::off_t> offset_dst, splice_flags flags) noexcept {
+    offset_arg in(offset_src), out(offset_dst);
+    const ssize_t n = sys::retry(
+        [&] { return ::splice(src.get(), in.get(), dst.get(), out.get(), count, to_raw(flags)); });
+    if (n < 0) return sys::fail("splice");
+    return static_cast<std::size_t>(n);
+}
+
+// ---- file state through a descriptor ----------------------------------------------------------
+
+namespace {
+// The shape of every call here that returns 0 or -1/errno and has nothing to return.
+template <class Call>
+result<void> check(const char* name, Call call) noexcept {
+    if (sys::retry(call) < 0) return sys::fail(name);
+    return {};
+}
+// The same for calls that return the error number (posix_fallocate, posix_fadvise).
+template <class Call>
+result<void> check_code(const char* name, Call call) noexcept {
+    if (const int e = sys::retry_code(call); e != 0) return sys::fail_with(e, name);
+    return {};
+}
+}  // namespace
+
+result<void> fchmod(fd_ref f, ::mode_t mode) noexcept {
+    return check("fchmod", [&] { return ::fchmod(f.get(), mode); });
+}
+
+result<void> fchown(fd_ref f, ::uid_t uid, ::gid_t gid) noexcept {
+    return check("fchown", [&] { return ::fchown(f.get(), uid, gid); });
+}
+
+result<void> ftruncate(fd_ref f, ::off_t length) noexcept {
+    return check("ftruncate", [&] { return ::ftruncate(f.get(), length); });
+}
+
+result<void> fsync(fd_ref f) noexcept {
+    return check("fsync", [&] { return ::fsync(f.get()); });
+}
+
+result<void> fdatasync(fd_ref f) noexcept {
+    return check("fdatasync", [&] { return ::fdatasync(f.get()); });
+}
+
+result<void> posix_fallocate(fd_ref f, ::off_t offset, ::off_t len) noexcept {
+    return check_code("posix_fallocate", [&] { return ::posix_fallocate(f.get(), offset, len); });
+}
+
+result<void> posix_fadvise(fd_ref f, ::off_t offset, ::off_t len, fadvise_advice advice) noexcept {
+    return check_code("posix_fadvise", [&] { return ::posix_fadvise(f.get(), offset, len, to_raw(advice)); });
+}
+
+result<void> lockf(fd_ref f, lockf_command command, ::off_t len) noexcept {
+    return check("lockf", [&] { return ::lockf(f.get(), to_raw(command), len); });
+}
+
+// ---- descriptor flags -------------------------------------------------------------------------
+
+namespace {
+// Reads the F_GETxx flags and writes them back with `bit` set or cleared, skipping the write when
+// nothing changes (as CPython does): get_blocking/set_blocking, get_inheritable/set_inheritable.
+result<void> update_flag(const char* name, fd_ref f, int get, int set, int bit, bool on) noexcept {
+    const int old = ::fcntl(f.get(), get);
+    if (old < 0) return sys::fail(name);
+    const int now = on ? (old | bit) : (old & ~bit);
+    if (now != old && ::fcntl(f.get(), set, now) < 0) return sys::fail(name);
+    return {};
+}
+result<bool> flag_set(const char* name, fd_ref f, int get, int bit) noexcept {
+    const int flags = ::fcntl(f.get(), get);
+    if (flags < 0) return sys::fail(name);
+    return (flags & bit) != 0;
+}
+}  // namespace
+
+result<bool> get_blocking(fd_ref f) noexcept {
+    return flag_set("get_blocking", f, F_GETFL, O_NONBLOCK).map([](bool nonblock) { return !nonblock; });
+}
+
+result<void> set_blocking(fd_ref f, bool blocking) noexcept {
+    return update_flag("set_blocking", f, F_GETFL, F_SETFL, O_NONBLOCK, !blocking);
+}
+
+result<bool> get_inheritable(fd_ref f) noexcept {
+    return flag_set("get_inheritable", f, F_GETFD, FD_CLOEXEC).map([](bool cloexec) { return !cloexec; });
+}
+
+result<void> set_inheritable(fd_ref f, bool inheritable) noexcept {
+    return update_flag("set_inheritable", f, F_GETFD, F_SETFD, FD_CLOEXEC, !inheritable);
+}
+
+bool isatty(fd_ref f) noexcept { return ::isatty(f.get()) == 1; }
+
+// ---- fpathconf --------------------------------------------------------------------------------
+
+result<std::optional<long>> fpathconf(fd_ref f, pathconf_name name) noexcept {
+    // -1 is both "no limit" (errno untouched) and failure (errno set): errno must start at 0.
+    errno = 0;
+    const long r = ::fpathconf(f.get(), to_raw(name));
+    if (r == -1) {
+        if (errno != 0) return sys::fail("fpathconf");
+        return std::optional<long>{};
+    }
+    return std::optional<long>{r};
+}
+
+result<std::optional<long>> fpathconf(fd_ref f, std::string_view name) noexcept {
+    const auto n = pathconf_name_from_string(name);
+    if (!n) return sys::fail_with(EINVAL, "fpathconf");
+    return fpathconf(f, *n);
 }
 
 }  // namespace ospp

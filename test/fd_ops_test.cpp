@@ -2,12 +2,17 @@
 #include "ospp/fd_ops.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <algorithm>
+#include <array>
+#include <string>
 
 #include "support.hpp"
 
@@ -167,4 +172,374 @@ TEST_CASE("open, read, write and close allocate nothing on success") {
     g_counting = false;
     CHECK(ok);
     CHECK(g_allocations.load() == 0);
+}
+
+// ---- the rest of the fd operations -----------------------------------------------------------
+
+namespace {
+// A file in `dir` with `content`, opened read-write.
+ospp::fd open_rw(const temp_dir& dir, const char* name, std::string_view content) {
+    ospp_test::write_file(dir / name, content);
+    auto f = ospp::open(dir / name, open_flags::rdwr);
+    REQUIRE(f.has_value());
+    return std::move(*f);
+}
+std::span<std::byte> bytes(std::string& s) { return std::as_writable_bytes(std::span(s)); }
+std::span<const std::byte> cbytes(std::string_view s) { return std::as_bytes(std::span(s)); }
+}  // namespace
+
+TEST_CASE("write_all writes everything through a pipe that takes it in pieces") {
+    auto p = ospp::pipe().value();
+    // Bigger than the pipe buffer: a child reads while we write, so write(2) returns short counts.
+    const std::string data(256 * 1024, 'z');
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        p.write_end.reset();
+        auto got = ospp::read_all(p.read_end);
+        ::_exit(got && *got == data ? 0 : 1);
+    }
+    p.read_end.reset();
+    auto r = ospp::write_all(p.write_end, data);
+    CHECK(r.has_value());
+    p.write_end.reset();
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("write_all reports how much it wrote before the error") {
+    auto p = ospp::pipe2(open_flags::nonblock).value();
+    const long capacity = ::fcntl(p.write_end.get(), F_GETPIPE_SZ);
+    REQUIRE(capacity > 0);
+    const std::string data(static_cast<std::size_t>(capacity) + 100, 'x');
+    auto r = ospp::write_all(p.write_end, data);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == EAGAIN);
+    CHECK(r.error().transferred == static_cast<std::size_t>(capacity));
+    CHECK(r.error().message() == "write: [Errno 11] Resource temporarily unavailable");
+    // The error is an errno_error, for code that does not care about the count.
+    const ospp::errno_error plain = ospp::write_all(ospp::fd_ref(-1), "x").error();
+    CHECK(plain.code() == EBADF);
+    CHECK(plain.message() == "write: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("read_all reads to end of file, both forms") {
+    temp_dir dir;
+    std::string big(100'000, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+    auto f = open_rw(dir, "big", big);
+    CHECK(ospp::read_all(f).value() == big);
+    CHECK(ospp::read_all(f).value().empty());  // at end of file already
+
+    // A pipe has no size hint: the buffer grows.
+    auto p = ospp::pipe().value();
+    REQUIRE(ospp::write_all(p.write_end, big.substr(0, 20'000)).has_value());
+    p.write_end.reset();
+    CHECK(ospp::read_all(p.read_end).value() == big.substr(0, 20'000));
+
+    // Fill form: stops at the end of the buffer, or at end of file.
+    REQUIRE(ospp::lseek(f, 0, ospp::whence::set).value() == 0);
+    std::string buf(10, '\0');
+    CHECK(ospp::read_all(f, bytes(buf)).value() == 10);
+    CHECK(buf == "abcdefghij");
+    REQUIRE(ospp::lseek(f, -3, ospp::whence::end).has_value());
+    CHECK(ospp::read_all(f, bytes(buf)).value() == 3);
+    CHECK(buf.substr(0, 3) == big.substr(big.size() - 3));
+
+    CHECK_ERRNO(ospp::read_all(ospp::fd_ref(-1)), EBADF, "read: [Errno 9] Bad file descriptor");
+    auto e = ospp::read_all(ospp::fd_ref(-1), bytes(buf));
+    REQUIRE_FALSE(e.has_value());
+    CHECK(e.error().transferred == 0);
+    CHECK(e.error().code() == EBADF);
+}
+
+TEST_CASE("closerange closes [low, high) and ignores holes") {
+    auto a = ospp::open("/dev/null", open_flags::rdonly).value();
+    // Numbers well above anything in use (but under the fd limit), one left as a hole.
+    const long limit = ::sysconf(_SC_OPEN_MAX);
+    REQUIRE(limit > 64);
+    const int base = static_cast<int>(std::min(900L, limit - 8));
+    REQUIRE(::fcntl(a.get(), F_DUPFD_CLOEXEC, base) == base);
+    REQUIRE(::fcntl(a.get(), F_DUPFD_CLOEXEC, base + 2) == base + 2);
+    REQUIRE(::fcntl(a.get(), F_DUPFD_CLOEXEC, base + 3) == base + 3);
+    errno = 1234;
+    ospp::closerange(base, base + 3);
+    CHECK(errno == 1234);
+    CHECK(::fcntl(base, F_GETFD) == -1);
+    CHECK(::fcntl(base + 2, F_GETFD) == -1);
+    CHECK(::fcntl(base + 3, F_GETFD) >= 0);  // high is exclusive
+    ospp::closerange(base + 3, base + 3);    // empty range: nothing
+    CHECK(::fcntl(base + 3, F_GETFD) >= 0);
+    ospp::closerange(base + 3, base + 4);
+    CHECK(::fcntl(base + 3, F_GETFD) == -1);
+    CHECK(::fcntl(a.get(), F_GETFD) >= 0);
+}
+
+TEST_CASE("lseek moves the offset, finds data and holes") {
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "0123456789");
+    CHECK(ospp::lseek(f, 4, ospp::whence::set).value() == 4);
+    CHECK(ospp::read(f, 2).value() == "45");
+    CHECK(ospp::lseek(f, 1, ospp::whence::cur).value() == 7);
+    CHECK(ospp::lseek(f, -1, ospp::whence::end).value() == 9);
+    CHECK(ospp::lseek(f, 0, ospp::whence::data).value() == 0);
+    CHECK(ospp::lseek(f, 0, ospp::whence::hole).value() == 10);  // end of file counts as a hole
+    CHECK_ERRNO(ospp::lseek(f, 20, ospp::whence::data), ENXIO, "lseek: [Errno 6] No such device or address");
+    CHECK_ERRNO(ospp::lseek(f, -1, ospp::whence::set), EINVAL, "lseek: [Errno 22] Invalid argument");
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::lseek(p.read_end, 0, ospp::whence::cur), ESPIPE, "lseek: [Errno 29] Illegal seek");
+}
+
+TEST_CASE("pread and pwrite work at an offset and leave the file offset alone") {
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "hello world");
+    CHECK(ospp::pread(f, 5, 6).value() == "world");
+    std::string buf(3, '\0');
+    CHECK(ospp::pread(f, bytes(buf), 1).value() == 3);
+    CHECK(buf == "ell");
+    CHECK(ospp::pread(f, 5, 100).value().empty());
+    CHECK(ospp::pwrite(f, "W", 6).value() == 1);
+    CHECK(ospp::pwrite(f, cbytes("!"), 11).value() == 1);
+    CHECK(ospp::lseek(f, 0, ospp::whence::cur).value() == 0);
+    CHECK(ospp_test::read_file(dir / "f") == "hello World!");
+    CHECK_ERRNO(ospp::pread(f, 1, -1), EINVAL, "pread: [Errno 22] Invalid argument");
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::pwrite(p.write_end, "x", 0), ESPIPE, "pwrite: [Errno 29] Illegal seek");
+}
+
+TEST_CASE("readv and writev scatter and gather") {
+    auto p = ospp::pipe().value();
+    const std::string_view parts[] = {"ab", "", "cde"};
+    CHECK(ospp::writev(p.write_end, parts).value() == 5);
+    const std::span<const std::byte> raw[] = {cbytes("fg")};
+    CHECK(ospp::writev(p.write_end, raw).value() == 2);
+    std::string a(3, '\0'), b(10, '\0');
+    const std::span<std::byte> into[] = {bytes(a), bytes(b)};
+    CHECK(ospp::readv(p.read_end, into).value() == 7);
+    CHECK(a == "abc");
+    CHECK(b.substr(0, 4) == "defg");
+    CHECK_ERRNO(ospp::readv(ospp::fd_ref(-1), into), EBADF, "readv: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::writev(ospp::fd_ref(-1), parts), EBADF, "writev: [Errno 9] Bad file descriptor");
+    // More buffers than IOV_MAX: EINVAL, like the kernel.
+    // (A static array, not a vector: this file replaces operator new, and g++ 12 then warns.)
+    static std::array<std::string_view, IOV_MAX + 1> many;
+    many.fill("x");
+    CHECK_ERRNO(ospp::writev(p.write_end, many), EINVAL, "writev: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("preadv and pwritev work at an offset, with RWF flags") {
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "0123456789");
+    const std::string_view parts[] = {"ab", "cd"};
+    CHECK(ospp::pwritev(f, parts, 2).value() == 4);
+    CHECK(ospp_test::read_file(dir / "f") == "01abcd6789");
+    const std::span<const std::byte> raw[] = {cbytes("Z")};
+    CHECK(ospp::pwritev(f, raw, 0, ospp::rw_flags::dsync).value() == 1);
+    CHECK(ospp_test::read_file(dir / "f") == "Z1abcd6789");
+    // RWF_APPEND writes at the end whatever the offset says.
+    CHECK(ospp::pwritev(f, raw, 0, ospp::rw_flags::append).value() == 1);
+    CHECK(ospp_test::read_file(dir / "f") == "Z1abcd6789Z");
+
+    std::string a(2, '\0'), b(3, '\0');
+    const std::span<std::byte> into[] = {bytes(a), bytes(b)};
+    CHECK(ospp::preadv(f, into, 3).value() == 5);
+    CHECK(a + b == "bcd67");
+    CHECK(ospp::preadv(f, into, 0, ospp::rw_flags::hipri | ospp::rw_flags{0}).has_value());
+    CHECK(ospp::lseek(f, 0, ospp::whence::cur).value() == 0);
+    CHECK_ERRNO(ospp::preadv(f, into, 0, ospp::rw_flags{0x40000000}), EOPNOTSUPP,
+                "preadv: [Errno 95] Operation not supported");
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::pwritev(p.write_end, parts, 0), ESPIPE, "pwritev: [Errno 29] Illegal seek");
+}
+
+TEST_CASE("copy_file_range copies with and without explicit offsets") {
+    temp_dir dir;
+    auto src = open_rw(dir, "src", "abcdefgh");
+    auto dst = open_rw(dir, "dst", "");
+    // No offsets: both file offsets advance.
+    CHECK(ospp::copy_file_range(src, dst, 3).value() == 3);
+    CHECK(ospp::lseek(src, 0, ospp::whence::cur).value() == 3);
+    CHECK(ospp::lseek(dst, 0, ospp::whence::cur).value() == 3);
+    // Explicit offsets: the file offsets stay where they were.
+    CHECK(ospp::copy_file_range(src, dst, 2, 6, 10).value() == 2);
+    CHECK(ospp::lseek(src, 0, ospp::whence::cur).value() == 3);
+    CHECK(ospp_test::read_file(dir / "dst") == std::string("abc") + std::string(7, '\0') + "gh");
+    CHECK(ospp::copy_file_range(src, dst, 5, 8).value() == 0);  // at the end of src
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::copy_file_range(src, ospp::fd_ref(-1), 1), EBADF,
+                "copy_file_range: [Errno 9] Bad file descriptor");
+    CHECK_FAILS_WITH(ospp::copy_file_range(p.read_end, dst, 1), EINVAL);
+}
+
+TEST_CASE("sendfile copies from a file to a pipe") {
+    temp_dir dir;
+    auto src = open_rw(dir, "src", "0123456789");
+    auto p = ospp::pipe().value();
+    CHECK(ospp::sendfile(p.write_end, src, 4, 3).value() == 3);
+    CHECK(ospp::lseek(src, 0, ospp::whence::cur).value() == 0);
+    CHECK(ospp::sendfile(p.write_end, src, std::nullopt, 2).value() == 2);
+    CHECK(ospp::lseek(src, 0, ospp::whence::cur).value() == 2);
+    CHECK(ospp::read(p.read_end, 16).value() == "45601");
+    CHECK_ERRNO(ospp::sendfile(p.write_end, ospp::fd_ref(-1), 0, 1), EBADF,
+                "sendfile: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("splice moves bytes between a pipe and a file") {
+    temp_dir dir;
+    auto src = open_rw(dir, "src", "spliced!");
+    auto p = ospp::pipe().value();
+    CHECK(ospp::splice(src, p.write_end, 7, 0, std::nullopt, ospp::splice_flags::move).value() == 7);
+    CHECK(ospp::lseek(src, 0, ospp::whence::cur).value() == 0);
+    auto dst = open_rw(dir, "dst", "");
+    CHECK(ospp::splice(p.read_end, dst, 7).value() == 7);
+    CHECK(ospp_test::read_file(dir / "dst") == "spliced");
+    // Empty pipe, non-blocking: EAGAIN. Neither side a pipe: EINVAL.
+    CHECK_ERRNO(ospp::splice(p.read_end, dst, 1, std::nullopt, std::nullopt, ospp::splice_flags::nonblock),
+                EAGAIN, "splice: [Errno 11] Resource temporarily unavailable");
+    CHECK_ERRNO(ospp::splice(src, dst, 1), EINVAL, "splice: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("fchmod, fchown, ftruncate, fsync and fdatasync change the file") {
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "0123456789");
+    REQUIRE(ospp::fchmod(f, 0600).has_value());
+    struct ::stat st {};
+    REQUIRE(::fstat(f.get(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    // Chowning to our own ids is allowed to everyone; -1 leaves a field alone.
+    REQUIRE(ospp::fchown(f, ::getuid(), static_cast<gid_t>(-1)).has_value());
+    REQUIRE(ospp::ftruncate(f, 4).has_value());
+    CHECK(ospp_test::read_file(dir / "f") == "0123");
+    REQUIRE(ospp::ftruncate(f, 6).has_value());
+    CHECK(ospp_test::read_file(dir / "f") == std::string("0123\0\0", 6));
+    CHECK(ospp::fsync(f).has_value());
+    CHECK(ospp::fdatasync(f).has_value());
+
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::fchmod(ospp::fd_ref(-1), 0600), EBADF, "fchmod: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::ftruncate(f, -1), EINVAL, "ftruncate: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::fsync(p.write_end), EINVAL, "fsync: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::fdatasync(p.write_end), EINVAL, "fdatasync: [Errno 22] Invalid argument");
+    if (!ospp_test::is_root()) {
+        CHECK_ERRNO(ospp::fchown(f, 0, 0), EPERM, "fchown: [Errno 1] Operation not permitted");
+    } else {
+        CHECK_ERRNO(ospp::fchown(ospp::fd_ref(-1), 0, 0), EBADF, "fchown: [Errno 9] Bad file descriptor");
+    }
+}
+
+TEST_CASE("posix_fallocate reserves space and posix_fadvise accepts advice") {
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "");
+    REQUIRE(ospp::posix_fallocate(f, 0, 8192).has_value());
+    struct ::stat st {};
+    REQUIRE(::fstat(f.get(), &st) == 0);
+    CHECK(st.st_size == 8192);
+    CHECK(st.st_blocks * 512 >= 8192);
+    CHECK_ERRNO(ospp::posix_fallocate(f, 0, 0), EINVAL, "posix_fallocate: [Errno 22] Invalid argument");
+
+    for (auto advice : {ospp::fadvise_advice::normal, ospp::fadvise_advice::sequential,
+                        ospp::fadvise_advice::random, ospp::fadvise_advice::noreuse,
+                        ospp::fadvise_advice::willneed, ospp::fadvise_advice::dontneed}) {
+        CHECK(ospp::posix_fadvise(f, 0, 0, advice).has_value());
+    }
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::posix_fadvise(p.read_end, 0, 0, ospp::fadvise_advice::normal), ESPIPE,
+                "posix_fadvise: [Errno 29] Illegal seek");
+}
+
+TEST_CASE("lockf locks a section against another process") {
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "0123456789");
+    REQUIRE(ospp::lockf(f, ospp::lockf_command::lock, 5).has_value());
+    REQUIRE(ospp::lockf(f, ospp::lockf_command::test, 5).has_value());  // ours: free to us
+    // Another process sees the lock (locks are per process).
+    auto ask = [&](::off_t start, ospp::lockf_command cmd) {
+        const pid_t child = ::fork();
+        if (child == 0) {
+            auto g = ospp::open(dir / "f", open_flags::rdwr);
+            if (!g || !ospp::lseek(*g, start, ospp::whence::set)) ::_exit(2);
+            auto r = ospp::lockf(*g, cmd, 1);
+            ::_exit(r ? 0 : (r.error().code() == EACCES || r.error().code() == EAGAIN) ? 1 : 3);
+        }
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    };
+    CHECK(ask(2, ospp::lockf_command::tlock) == 1);
+    CHECK(ask(2, ospp::lockf_command::test) == 1);
+    CHECK(ask(7, ospp::lockf_command::tlock) == 0);  // outside the locked section
+    REQUIRE(ospp::lockf(f, ospp::lockf_command::ulock, 5).has_value());
+    CHECK(ask(2, ospp::lockf_command::tlock) == 0);
+
+    auto ro = ospp::open(dir / "f", open_flags::rdonly).value();
+    CHECK_ERRNO(ospp::lockf(ro, ospp::lockf_command::tlock, 1), EBADF, "lockf: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("get_blocking and set_blocking toggle O_NONBLOCK") {
+    auto p = ospp::pipe().value();
+    CHECK(ospp::get_blocking(p.read_end).value());
+    REQUIRE(ospp::set_blocking(p.read_end, false).has_value());
+    CHECK((::fcntl(p.read_end.get(), F_GETFL) & O_NONBLOCK) != 0);
+    CHECK_FALSE(ospp::get_blocking(p.read_end).value());
+    CHECK_FAILS_WITH(ospp::read(p.read_end, 1), EAGAIN);
+    REQUIRE(ospp::set_blocking(p.read_end, true).has_value());
+    CHECK((::fcntl(p.read_end.get(), F_GETFL) & O_NONBLOCK) == 0);
+    CHECK_ERRNO(ospp::get_blocking(ospp::fd_ref(-1)), EBADF, "get_blocking: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::set_blocking(ospp::fd_ref(-1), true), EBADF, "set_blocking: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("get_inheritable and set_inheritable toggle FD_CLOEXEC") {
+    auto p = ospp::pipe().value();
+    CHECK_FALSE(ospp::get_inheritable(p.read_end).value());
+    REQUIRE(ospp::set_inheritable(p.read_end, true).has_value());
+    CHECK_FALSE(cloexec(p.read_end.get()));
+    CHECK(ospp::get_inheritable(p.read_end).value());
+    REQUIRE(ospp::set_inheritable(p.read_end, false).has_value());
+    CHECK(cloexec(p.read_end.get()));
+    // O_PATH descriptors allow fcntl but not ioctl: the fcntl route works for them too.
+    auto path_fd = ospp::open("/", open_flags::path).value();
+    REQUIRE(ospp::set_inheritable(path_fd, true).has_value());
+    CHECK(ospp::get_inheritable(path_fd).value());
+    CHECK_ERRNO(ospp::get_inheritable(ospp::fd_ref(-1)), EBADF,
+                "get_inheritable: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::set_inheritable(ospp::fd_ref(-1), false), EBADF,
+                "set_inheritable: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("isatty is false for files, pipes and closed descriptors") {
+    auto p = ospp::pipe().value();
+    CHECK_FALSE(ospp::isatty(p.read_end));
+    auto null = ospp::open("/dev/null", open_flags::rdonly).value();
+    CHECK_FALSE(ospp::isatty(null));
+    CHECK_FALSE(ospp::isatty(ospp::fd_ref(-1)));
+    // A true answer needs a terminal: see terminal_test.cpp.
+}
+
+TEST_CASE("fpathconf returns limits, 'no limit' and errors apart") {
+    temp_dir dir;
+    auto d = ospp::open(dir.path(), open_flags::rdonly | open_flags::directory).value();
+    CHECK(ospp::fpathconf(d, ospp::pathconf_name::name_max).value() == 255);
+    CHECK(ospp::fpathconf(d, "PC_NAME_MAX").value() == 255);
+    auto p = ospp::pipe().value();
+    CHECK(ospp::fpathconf(p.read_end, ospp::pathconf_name::pipe_buf).value() == PIPE_BUF);
+    // glibc answers _PC_SYMLINK_MAX with -1 and errno untouched: no limit, not an error.
+    auto sym = ospp::fpathconf(d, ospp::pathconf_name::symlink_max);
+    REQUIRE(sym.has_value());
+    CHECK_FALSE(sym->has_value());
+    CHECK_ERRNO(ospp::fpathconf(ospp::fd_ref(-1), ospp::pathconf_name::name_max), EBADF,
+                "fpathconf: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::fpathconf(d, "PC_NOT_A_NAME"), EINVAL, "fpathconf: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::fpathconf(d, ospp::pathconf_name{-5}), EINVAL, "fpathconf: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("pathconf_names matches Python's os.pathconf_names") {
+    CHECK(ospp::pathconf_names.size() == 20);
+    for (const auto& e : ospp::pathconf_names) {
+        CHECK(ospp::pathconf_name_from_string(e.name) == e.value);
+    }
+    static_assert(ospp::pathconf_name_from_string("PC_PIPE_BUF") == ospp::pathconf_name::pipe_buf);
+    CHECK_FALSE(ospp::pathconf_name_from_string("pc_pipe_buf").has_value());
+    CHECK(ospp::to_raw(ospp::pathconf_name::symlink_max) == 19);  // python3: os.pathconf_names['PC_SYMLINK_MAX']
 }

@@ -5,6 +5,11 @@
 //   os.write(fd, b"hello")                         ospp::write(*f, "hello");
 //   data = os.read(fd, 100)                        std::string data = ospp::read(*f, 100).value();
 //   r, w = os.pipe()                               auto [r, w] = ospp::pipe().value();
+//   os.pread(fd, 4096, 0)                          ospp::pread(*f, 4096, 0)
+//   os.lseek(fd, 0, os.SEEK_END)                   ospp::lseek(*f, 0, whence::end)
+//   os.set_blocking(fd, False)                     ospp::set_blocking(*f, false)
+//   os.fpathconf(fd, "PC_NAME_MAX")                ospp::fpathconf(*f, pathconf_name::name_max)
+//   (a loop around os.write)                       ospp::write_all(*f, data)
 //
 // Every descriptor returned here is close-on-exec (PEP 446), set atomically with O_CLOEXEC,
 // F_DUPFD_CLOEXEC or pipe2; use set_inheritable() to pass one to a child. dup2 is the exception:
@@ -14,11 +19,17 @@
 
 #include <fcntl.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "ospp/bitmask.hpp"
 #include "ospp/error.hpp"
@@ -76,7 +87,11 @@ result<std::string> read(fd_ref f, std::size_t n);
 // Python's os.write(fd, data): the number of bytes written, which may be fewer than given.
 // Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC, EFBIG, EIO.
 result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept;
-result<std::size_t> write(fd_ref f, std::string_view data) noexcept;
+// (Inline, like the other string_view forms: a forwarding call into the library would cost a
+// second PLT hop on the hottest path; see docs/performance.md.)
+inline result<std::size_t> write(fd_ref f, std::string_view data) noexcept {
+    return write(f, std::as_bytes(std::span(data)));
+}
 
 // The two ends of a pipe, as Python's (r, w) tuple.
 struct pipe_fds {
@@ -96,5 +111,260 @@ result<fd> dup(fd_ref f) noexcept;
 // Python's os.dup2(fd, fd2, inheritable=True): makes fd2 refer to fd's file and returns fd2,
 // borrowed (the caller decides who owns it). Errors: EBADF, EBUSY, EMFILE.
 result<fd_ref> dup2(fd_ref f, fd_ref target, bool inheritable = true) noexcept;
+
+// ---- reading and writing everything ----------------------------------------------------------
+
+// The error of a loop that moved some bytes before it failed (write_all, the buffer form of
+// read_all): the errno_error of the failing call plus how many bytes went through before it, so
+// that a caller can resume or report a partial write. It is an errno_error (code(), message()),
+// so `return tl::unexpected(errno_error(r.error()));` passes it on where the count does not matter.
+struct transfer_error : errno_error {
+    transfer_error() noexcept = default;
+    transfer_error(errno_error error, std::size_t done) noexcept
+        : errno_error(std::move(error)), transferred(done) {}
+    std::size_t transferred = 0;  // bytes written (or read) before the failing call
+};
+template <class T>
+using transfer_result = tl::expected<T, transfer_error>;
+
+// Writes all of `data`, calling write(2) again after short writes. On error, .transferred says
+// how much was written. A write(2) that returns 0 for a non-empty buffer fails with EIO (it would
+// loop forever otherwise). Errors: those of write, with the call name "write".
+transfer_result<void> write_all(fd_ref f, std::span<const std::byte> data) noexcept;
+inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept {
+    return write_all(f, std::as_bytes(std::span(data)));
+}
+
+// Reads until end of file (Python's f.read() on a raw file): the whole remaining content.
+// Starts from the file size for regular files and doubles the buffer otherwise.
+// Errors: those of read (EAGAIN on a non-blocking fd with nothing to read), ENOMEM.
+result<std::string> read_all(fd_ref f);
+// Fills `buffer` unless end of file comes first: the number of bytes read (< size only at end of
+// file). On error, .transferred says how many bytes were read into the buffer before it.
+transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noexcept;
+
+// ---- closing ----------------------------------------------------------------------------------
+
+// Python's os.closerange(fd_low, fd_high): closes every descriptor in [fd_low, fd_high), ignoring
+// errors like Python. One close_range(2) call; where the kernel lacks it (before 5.9), a loop of
+// close(2) up to the smaller of fd_high and the RLIMIT_NOFILE hard limit.
+void closerange(int fd_low, int fd_high) noexcept;
+
+// ---- positioned and vectored I/O --------------------------------------------------------------
+
+// lseek(2)'s whence: Python's os.SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE.
+enum class whence : int {
+    set = SEEK_SET,    // from the start of the file
+    cur = SEEK_CUR,    // from the current position
+    end = SEEK_END,    // from the end of the file
+    data = SEEK_DATA,  // the next byte of data at or after the offset
+    hole = SEEK_HOLE,  // the next hole at or after the offset (end of file counts as one)
+};
+
+// Python's os.lseek(fd, pos, whence): the new offset from the start of the file.
+// Errors: EBADF, EINVAL (bad whence, negative result), ENXIO (data/hole past the end), ESPIPE.
+result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept;
+
+// Python's os.pread(fd, n, offset) into the caller's buffer: bytes read, 0 at end of file.
+// The file offset is not changed. Errors: EBADF, EINVAL (negative offset), ESPIPE, EISDIR, EIO.
+result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset) noexcept;
+// Python's os.pread(fd, n, offset): up to n bytes as a string.
+result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset);
+
+// Python's os.pwrite(fd, data, offset): bytes written; the file offset is not changed.
+// Errors: EBADF, EINVAL, ESPIPE, ENOSPC, EFBIG, EIO.
+result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t offset) noexcept;
+inline result<std::size_t> pwrite(fd_ref f, std::string_view data, ::off_t offset) noexcept {
+    return pwrite(f, std::as_bytes(std::span(data)), offset);
+}
+
+// preadv2/pwritev2 flags: Python's os.RWF_*.
+enum class rw_flags : int {
+    hipri = RWF_HIPRI,    // high priority (polled) I/O
+    dsync = RWF_DSYNC,    // this write is O_DSYNC
+    sync = RWF_SYNC,      // this write is O_SYNC
+    nowait = RWF_NOWAIT,  // fail with EAGAIN instead of blocking (reads)
+    append = RWF_APPEND,  // this write appends, whatever the offset
+};
+template <>
+struct enable_bitmask<rw_flags> : std::true_type {};
+
+// Python's os.readv(fd, buffers): fills the buffers in order; the total number of bytes read.
+// Errors: those of read, EINVAL (more than IOV_MAX buffers, total over SSIZE_MAX).
+result<std::size_t> readv(fd_ref f, std::span<const std::span<std::byte>> buffers) noexcept;
+// Python's os.writev(fd, buffers): the total number of bytes written. Errors: those of write, EINVAL.
+result<std::size_t> writev(fd_ref f, std::span<const std::span<const std::byte>> buffers) noexcept;
+result<std::size_t> writev(fd_ref f, std::span<const std::string_view> buffers) noexcept;
+
+// Python's os.preadv(fd, buffers, offset, flags=0): readv at an offset (preadv2(2) when flags
+// are given). Errors: those of readv, ESPIPE, EOPNOTSUPP (a flag the file does not support),
+// EAGAIN (rw_flags::nowait and the data is not cached).
+result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
+                           rw_flags flags = {}) noexcept;
+// Python's os.pwritev(fd, buffers, offset, flags=0). Errors: those of writev, ESPIPE, EOPNOTSUPP.
+result<std::size_t> pwritev(fd_ref f, std::span<const std::span<const std::byte>> buffers, ::off_t offset,
+                            rw_flags flags = {}) noexcept;
+result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers, ::off_t offset,
+                            rw_flags flags = {}) noexcept;
+
+// ---- copying between descriptors in the kernel ------------------------------------------------
+
+// Python's os.copy_file_range(src, dst, count, offset_src=None, offset_dst=None): copies up to
+// count bytes between two regular files; an empty offset (Python's None) uses and advances the
+// file's own offset, a given one leaves it alone. Returns the bytes copied (0 at end of src).
+// Errors: EBADF, EINVAL (overlap, not regular files), EXDEV (before 5.3), EFBIG, EISDIR, ENOSPC.
+result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
+                                    std::optional<::off_t> offset_src = {},
+                                    std::optional<::off_t> offset_dst = {}) noexcept;
+
+// Python's os.sendfile(out_fd, in_fd, offset, count): copies up to count bytes from in_fd (a
+// file that supports mmap) to out_fd; offset as in copy_file_range. Returns the bytes sent.
+// Errors: EAGAIN, EBADF, EINVAL, EIO, ENOMEM, EOVERFLOW, ESPIPE.
+result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t> offset,
+                             std::size_t count) noexcept;
+
+// splice(2) flags: Python's os.SPLICE_F_*.
+enum class splice_flags : unsigned {
+    move = SPLICE_F_MOVE,          // a hint to move pages instead of copying
+    nonblock = SPLICE_F_NONBLOCK,  // do not block on the pipe(s)
+    more = SPLICE_F_MORE,          // more data follows (a hint for sockets)
+};
+template <>
+struct enable_bitmask<splice_flags> : std::true_type {};
+
+// Python's os.splice(src, dst, count, offset_src=None, offset_dst=None, flags=0): moves up to
+// count bytes between two descriptors, one of which must be a pipe; an offset must be empty for
+// the pipe end. Returns the bytes moved (0: src at end of file or an empty pipe with no writer).
+// Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe, offset on a pipe), ESPIPE.
+result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src = {},
+                           std::optional<::off_t> offset_dst = {}, splice_flags flags = {}) noexcept;
+
+// ---- file state through a descriptor ----------------------------------------------------------
+
+// Python's os.fchmod(fd, mode). Errors: EBADF, EPERM (not the owner), EROFS.
+result<void> fchmod(fd_ref f, ::mode_t mode) noexcept;
+// Python's os.fchown(fd, uid, gid); pass ::uid_t(-1) / ::gid_t(-1) to leave one unchanged.
+// Errors: EBADF, EPERM, EROFS, EIO.
+result<void> fchown(fd_ref f, ::uid_t uid, ::gid_t gid) noexcept;
+// Python's os.ftruncate(fd, length): cuts or extends (with zeros) the file to `length` bytes.
+// Errors: EBADF, EINVAL (not open for writing, negative length), EFBIG, EPERM, EROFS.
+result<void> ftruncate(fd_ref f, ::off_t length) noexcept;
+// Python's os.fsync(fd): flushes data and metadata to the device. Errors: EBADF, EIO, EINVAL
+// (a pipe or socket), ENOSPC, EROFS.
+result<void> fsync(fd_ref f) noexcept;
+// Python's os.fdatasync(fd): fsync without metadata that is not needed to read the data back.
+result<void> fdatasync(fd_ref f) noexcept;
+
+// posix_fallocate(3): Python's os.posix_fallocate(fd, offset, len). Ensures disk space for the
+// byte range, extending the file if needed. Errors: EBADF, EFBIG, EINVAL (len <= 0), ENODEV
+// (not a regular file), ENOSPC, ESPIPE, EOPNOTSUPP.
+result<void> posix_fallocate(fd_ref f, ::off_t offset, ::off_t len) noexcept;
+
+// posix_fadvise(2)'s advice: Python's os.POSIX_FADV_*.
+enum class fadvise_advice : int {
+    normal = POSIX_FADV_NORMAL,
+    sequential = POSIX_FADV_SEQUENTIAL,
+    random = POSIX_FADV_RANDOM,
+    noreuse = POSIX_FADV_NOREUSE,
+    willneed = POSIX_FADV_WILLNEED,
+    dontneed = POSIX_FADV_DONTNEED,
+};
+// Python's os.posix_fadvise(fd, offset, len, advice); len 0 means "to the end of the file".
+// Errors: EBADF, EINVAL (bad advice), ESPIPE (a pipe or FIFO).
+result<void> posix_fadvise(fd_ref f, ::off_t offset, ::off_t len, fadvise_advice advice) noexcept;
+
+// lockf(3)'s command: Python's os.F_LOCK, F_TLOCK, F_ULOCK, F_TEST.
+enum class lockf_command : int {
+    lock = F_LOCK,     // lock the section, waiting for other holders
+    tlock = F_TLOCK,   // lock the section or fail with EACCES/EAGAIN at once
+    ulock = F_ULOCK,   // unlock the section
+    test = F_TEST,     // succeed if the section is free or ours, else fail with EACCES/EAGAIN
+};
+// Python's os.lockf(fd, cmd, len): a POSIX record lock on `len` bytes from the current offset
+// (0: to the end of the file and beyond). Errors: EACCES/EAGAIN (held by another process),
+// EBADF (not open for writing), EDEADLK, EINVAL, ENOLCK.
+result<void> lockf(fd_ref f, lockf_command command, ::off_t len) noexcept;
+
+// ---- descriptor flags -------------------------------------------------------------------------
+
+// Python's os.get_blocking(fd): false when O_NONBLOCK is set. Errors: EBADF.
+result<bool> get_blocking(fd_ref f) noexcept;
+// Python's os.set_blocking(fd, blocking): clears or sets O_NONBLOCK. Errors: EBADF.
+result<void> set_blocking(fd_ref f, bool blocking) noexcept;
+// Python's os.get_inheritable(fd): true when FD_CLOEXEC is clear (a child of exec gets it).
+// Errors: EBADF.
+result<bool> get_inheritable(fd_ref f) noexcept;
+// Python's os.set_inheritable(fd, inheritable): clears or sets FD_CLOEXEC. Errors: EBADF.
+result<void> set_inheritable(fd_ref f, bool inheritable) noexcept;
+// Python's os.isatty(fd): true when fd is open and refers to a terminal. Never fails, like
+// Python's (a closed descriptor is simply not a terminal).
+bool isatty(fd_ref f) noexcept;
+
+// ---- fpathconf --------------------------------------------------------------------------------
+
+// The names fpathconf and pathconf understand: Python's os.pathconf_names values (_PC_*).
+enum class pathconf_name : int {
+    link_max = _PC_LINK_MAX,
+    max_canon = _PC_MAX_CANON,
+    max_input = _PC_MAX_INPUT,
+    name_max = _PC_NAME_MAX,
+    path_max = _PC_PATH_MAX,
+    pipe_buf = _PC_PIPE_BUF,
+    chown_restricted = _PC_CHOWN_RESTRICTED,
+    no_trunc = _PC_NO_TRUNC,
+    vdisable = _PC_VDISABLE,
+    sync_io = _PC_SYNC_IO,
+    async_io = _PC_ASYNC_IO,
+    prio_io = _PC_PRIO_IO,
+    sock_maxbuf = _PC_SOCK_MAXBUF,
+    filesizebits = _PC_FILESIZEBITS,
+    rec_incr_xfer_size = _PC_REC_INCR_XFER_SIZE,
+    rec_max_xfer_size = _PC_REC_MAX_XFER_SIZE,
+    rec_min_xfer_size = _PC_REC_MIN_XFER_SIZE,
+    rec_xfer_align = _PC_REC_XFER_ALIGN,
+    alloc_size_min = _PC_ALLOC_SIZE_MIN,
+    symlink_max = _PC_SYMLINK_MAX,
+};
+
+struct pathconf_entry {
+    std::string_view name;  // Python's key, e.g. "PC_NAME_MAX"
+    pathconf_name value;
+};
+// Python's os.pathconf_names: every name this system's fpathconf/pathconf accepts.
+inline constexpr std::array<pathconf_entry, 20> pathconf_names{{
+    {"PC_LINK_MAX", pathconf_name::link_max},
+    {"PC_MAX_CANON", pathconf_name::max_canon},
+    {"PC_MAX_INPUT", pathconf_name::max_input},
+    {"PC_NAME_MAX", pathconf_name::name_max},
+    {"PC_PATH_MAX", pathconf_name::path_max},
+    {"PC_PIPE_BUF", pathconf_name::pipe_buf},
+    {"PC_CHOWN_RESTRICTED", pathconf_name::chown_restricted},
+    {"PC_NO_TRUNC", pathconf_name::no_trunc},
+    {"PC_VDISABLE", pathconf_name::vdisable},
+    {"PC_SYNC_IO", pathconf_name::sync_io},
+    {"PC_ASYNC_IO", pathconf_name::async_io},
+    {"PC_PRIO_IO", pathconf_name::prio_io},
+    {"PC_SOCK_MAXBUF", pathconf_name::sock_maxbuf},
+    {"PC_FILESIZEBITS", pathconf_name::filesizebits},
+    {"PC_REC_INCR_XFER_SIZE", pathconf_name::rec_incr_xfer_size},
+    {"PC_REC_MAX_XFER_SIZE", pathconf_name::rec_max_xfer_size},
+    {"PC_REC_MIN_XFER_SIZE", pathconf_name::rec_min_xfer_size},
+    {"PC_REC_XFER_ALIGN", pathconf_name::rec_xfer_align},
+    {"PC_ALLOC_SIZE_MIN", pathconf_name::alloc_size_min},
+    {"PC_SYMLINK_MAX", pathconf_name::symlink_max},
+}};
+// The pathconf_name of a Python name ("PC_NAME_MAX"), empty if there is none.
+constexpr std::optional<pathconf_name> pathconf_name_from_string(std::string_view name) noexcept {
+    for (const auto& e : pathconf_names) {
+        if (e.name == name) return e.value;
+    }
+    return std::nullopt;
+}
+
+// Python's os.fpathconf(fd, name): a configuration limit of the open file. An empty optional is
+// "no limit" (Python's -1), which is not an error. Errors: EBADF, EINVAL (name not applicable).
+result<std::optional<long>> fpathconf(fd_ref f, pathconf_name name) noexcept;
+// The same by Python's string name; EINVAL for a name not in pathconf_names (Python: ValueError).
+result<std::optional<long>> fpathconf(fd_ref f, std::string_view name) noexcept;
 
 }  // namespace ospp

@@ -9,3 +9,5 @@
 #include "ospp/path.hpp"
 #include "ospp/resource.hpp"
 #include "ospp/signal.hpp"
+#include "ospp/special_fds.hpp"
+#include "ospp/terminal.hpp"

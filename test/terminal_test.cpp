@@ -1,0 +1,169 @@
+// test/terminal_test.cpp — terminals, on real pseudo-terminals from openpty/posix_openpt. The
+// calls that need a controlling terminal (tcgetpgrp, tcsetpgrp, login_tty) run in a forked child
+// that starts its own session, so the test process's terminal (if any) is never touched.
+#include "ospp/terminal.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "ospp/fd_ops.hpp"
+#include "support.hpp"
+
+using ospp::open_flags;
+
+namespace {
+
+bool cloexec(int n) { return (::fcntl(n, F_GETFD) & FD_CLOEXEC) != 0; }
+
+// Runs `body` in a forked child and returns its exit status (0: every check in it passed; any
+// other number: the step that failed). The child leaves with _exit, never through doctest.
+template <class F>
+int in_child(F body) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) ::_exit(body());
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+}  // namespace
+
+TEST_CASE("openpty gives a connected close-on-exec pair that is nobody's controlling terminal") {
+    auto pty = ospp::openpty();
+    REQUIRE(pty.has_value());
+    auto& [master, slave] = *pty;
+    CHECK(cloexec(master.get()));
+    CHECK(cloexec(slave.get()));
+    CHECK(ospp::isatty(master));
+    CHECK(ospp::isatty(slave));
+    // The line discipline delivers a line typed on the master to the slave.
+    REQUIRE(ospp::write_all(master, "hi\n").has_value());
+    CHECK(ospp::read(slave, 16).value() == "hi\n");
+    // O_NOCTTY: opening it did not make it our controlling terminal.
+    CHECK_ERRNO(ospp::tcgetpgrp(slave), ENOTTY, "tcgetpgrp: [Errno 25] Inappropriate ioctl for device");
+}
+
+TEST_CASE("posix_openpt, grantpt, unlockpt and ptsname open a pty by hand") {
+    auto master = ospp::posix_openpt(open_flags::rdwr | open_flags::noctty);
+    REQUIRE(master.has_value());
+    CHECK(cloexec(master->get()));
+    REQUIRE(ospp::grantpt(*master).has_value());
+    REQUIRE(ospp::unlockpt(*master).has_value());
+    auto name = ospp::ptsname(*master);
+    REQUIRE(name.has_value());
+    CHECK(name->rfind("/dev/pts/", 0) == 0);
+    auto slave = ospp::open(*name, open_flags::rdwr | open_flags::noctty);
+    REQUIRE(slave.has_value());
+    CHECK(ospp::ttyname(*slave).value() == *name);
+    REQUIRE(ospp::write_all(*slave, "out").has_value());
+    CHECK(ospp::read(*master, 16).value() == "out");
+
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::ptsname(p.read_end), ENOTTY, "ptsname: [Errno 25] Inappropriate ioctl for device");
+    CHECK_ERRNO(ospp::unlockpt(p.read_end), EINVAL, "unlockpt: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::grantpt(p.read_end), EINVAL, "grantpt: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::grantpt(ospp::fd_ref(-1)), EBADF, "grantpt: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::directory), ENOTDIR,
+                "posix_openpt: [Errno 20] Not a directory");
+}
+
+TEST_CASE("ttyname names the slave and fails on what is not a terminal") {
+    auto pty = ospp::openpty().value();
+    auto name = ospp::ttyname(pty.slave);
+    REQUIRE(name.has_value());
+    CHECK(*name == ospp::ptsname(pty.master).value());
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::ttyname(p.read_end), ENOTTY, "ttyname: [Errno 25] Inappropriate ioctl for device");
+    CHECK_ERRNO(ospp::ttyname(ospp::fd_ref(-1)), EBADF, "ttyname: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("get_terminal_size reads the window size the master side set") {
+    auto pty = ospp::openpty().value();
+    const ::winsize w{24, 132, 0, 0};  // rows, columns
+    REQUIRE(::ioctl(pty.master.get(), TIOCSWINSZ, &w) == 0);
+    auto size = ospp::get_terminal_size(pty.slave);
+    REQUIRE(size.has_value());
+    CHECK(size->columns == 132);
+    CHECK(size->lines == 24);
+    CHECK(*size == ospp::terminal_size{132, 24});
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::get_terminal_size(p.read_end), ENOTTY,
+                "get_terminal_size: [Errno 25] Inappropriate ioctl for device");
+}
+
+TEST_CASE("tcgetpgrp and tcsetpgrp move the foreground group of a controlling terminal") {
+    auto pty = ospp::openpty().value();
+    const int slave = pty.slave.get();
+    const int status = in_child([&] {
+        if (::setsid() < 0) return 1;
+        if (::ioctl(slave, TIOCSCTTY, 0) < 0) return 2;
+        auto fg = ospp::tcgetpgrp(ospp::fd_ref(slave));
+        if (!fg || *fg != ::getpid()) return 3;
+        // A second process group in this session, which we then put in the foreground.
+        auto gate = ospp::pipe();
+        if (!gate) return 4;
+        const pid_t member = ::fork();
+        if (member < 0) return 5;
+        if (member == 0) {
+            gate->write_end.reset();
+            char c;
+            (void)::read(gate->read_end.get(), &c, 1);  // wait until the parent is done
+            ::_exit(0);
+        }
+        gate->read_end.reset();
+        int code = 0;
+        if (::setpgid(member, member) < 0) code = 6;
+        // A group that does not exist: ESRCH. (Asked while we are still in the foreground: once
+        // in the background, the kernel answers ENOTTY for an orphaned group instead.)
+        auto bad = ospp::tcsetpgrp(ospp::fd_ref(slave), 0x3fffffff);
+        if (code == 0 && (bad || bad.error().message() != "tcsetpgrp: [Errno 3] No such process")) code = 7;
+        if (code == 0 && !ospp::tcsetpgrp(ospp::fd_ref(slave), member)) code = 8;
+        if (code == 0 && ospp::tcgetpgrp(ospp::fd_ref(slave)).value_or(-1) != member) code = 9;
+        gate->write_end.reset();
+        ::waitpid(member, nullptr, 0);
+        return code;
+    });
+    CHECK(status == 0);
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::tcsetpgrp(p.read_end, ::getpgrp()), ENOTTY,
+                "tcsetpgrp: [Errno 25] Inappropriate ioctl for device");
+    CHECK_ERRNO(ospp::tcgetpgrp(ospp::fd_ref(-1)), EBADF, "tcgetpgrp: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("login_tty makes the terminal the child's session, controlling terminal and stdio") {
+    auto pty = ospp::openpty().value();
+    const std::string name = ospp::ttyname(pty.slave).value();
+    const int slave_number = pty.slave.get();
+    const int status = in_child([&] {
+        if (!ospp::login_tty(std::move(pty.slave))) return 1;
+        if (::getsid(0) != ::getpid()) return 2;
+        if (ospp::tcgetpgrp(ospp::stdin_fd).value_or(-1) != ::getpid()) return 3;
+        for (int n = 0; n <= 2; ++n) {
+            if (ospp::ttyname(ospp::fd_ref(n)).value_or("") != name) return 4;
+            if (cloexec(n)) return 5;  // stdio must survive exec
+        }
+        if (::fcntl(slave_number, F_GETFD) != -1) return 6;  // the original descriptor is closed
+        return 0;
+    });
+    CHECK(status == 0);
+}
+
+TEST_CASE("login_tty fails on what is not a terminal and still consumes the descriptor") {
+    const int status = in_child([] {
+        auto p = ospp::pipe();
+        if (!p) return 1;
+        const int number = p->read_end.get();
+        auto r = ospp::login_tty(std::move(p->read_end));
+        if (r || r.error().message() != "login_tty: [Errno 25] Inappropriate ioctl for device") return 2;
+        if (::fcntl(number, F_GETFD) != -1) return 3;
+        return 0;
+    });
+    CHECK(status == 0);
+}
