@@ -352,3 +352,38 @@ TEST_CASE("utime sets nanosecond times that read back exactly") {
     CHECK(st.st_mtim.tv_sec > 1'600'000'000);
     CHECK_ERRNO(ospp::utime(dir / "nope"), ENOENT, enoent("utime", dir / "nope"));
 }
+
+TEST_CASE("copy_file copies contents (large, empty, from /proc) and refuses the same file") {
+    temp_dir dir;
+    std::string big;
+    for (int i = 0; i < 300'000; ++i) big += static_cast<char>('a' + i % 26);
+    ospp_test::write_file(dir / "src", big);
+    auto n = ospp::copy_file(dir / "src", dir / "dst");
+    REQUIRE(n.has_value());
+    CHECK(*n == big.size());
+    CHECK(ospp_test::read_file(dir / "dst") == big);
+    // An existing, longer dst is truncated first.
+    ospp_test::write_file(dir / "small", "xy");
+    REQUIRE(ospp::copy_file(dir / "small", dir / "dst"));
+    CHECK(ospp_test::read_file(dir / "dst") == "xy");
+    ospp_test::write_file(dir / "empty", "");
+    CHECK(ospp::copy_file(dir / "empty", dir / "dst").value() == 0);
+    CHECK(ospp_test::read_file(dir / "dst").empty());
+    // /proc files report size 0 but have content: the fallback copies it.
+    REQUIRE(ospp::copy_file("/proc/self/status", dir / "status"));
+    CHECK(ospp_test::read_file(dir / "status").starts_with("Name:"));
+    // dir_fd, and a symlink copied as a symlink.
+    REQUIRE(::symlink("src", (dir / "l").c_str()) == 0);
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::copy_file("l", "l2", {.src_dir_fd = d, .dst_dir_fd = d, .follow_symlinks = false}));
+    CHECK(ospp::readlink(dir / "l2").value() == "src");
+    REQUIRE(ospp::copy_file("l", "via", {.src_dir_fd = d, .dst_dir_fd = d}));
+    CHECK(ospp_test::read_file(dir / "via") == big);
+    // Errors.
+    CHECK_ERRNO(ospp::copy_file(dir / "l", dir / "src"), EINVAL,
+                "copy_file: [Errno 22] Invalid argument: '" + (dir / "l") + "' -> '" + (dir / "src") + "'");
+    CHECK(ospp_test::read_file(dir / "src") == big);  // not truncated by the refusal
+    CHECK_ERRNO(ospp::copy_file(dir / "nope", dir / "x"), ENOENT, enoent("copy_file", dir / "nope"));
+    CHECK_FAILS_WITH(ospp::copy_file(dir.path(), dir / "x"), EISDIR);
+    CHECK_FAILS_WITH(ospp::copy_file(dir / "src", dir / "no/such"), ENOENT);
+}

@@ -148,4 +148,21 @@ result<void> utime(path_ref path, const lookup_options& options = {}) noexcept;
 // Python's os.utime(path, ns=(atime_ns, mtime_ns), ...): the given times, to the nanosecond.
 result<void> utime(path_ref path, file_time atime, file_time mtime, const lookup_options& options = {}) noexcept;
 
+// ---- beyond Python's os: shutil.copyfile ----
+
+// shutil.copyfile's keyword, plus the dir_fd pair of ospp's two-path calls.
+struct copy_file_options {
+    fd_ref src_dir_fd = cwd_fd;
+    fd_ref dst_dir_fd = cwd_fd;
+    bool follow_symlinks = true;  // false: a symlink src is copied as a symlink (same target)
+};
+
+// shutil.copyfile(src, dst, *, follow_symlinks=True): copies src's contents into dst (created with
+// mode 0666 minus the umask, or truncated) and returns the number of bytes copied. Uses
+// copy_file_range(2) (in-kernel, reflinks where the filesystem can), falling back to sendfile(2)
+// and then read/write where the kernel or the filesystems refuse it. Only the data is copied, like
+// copyfile: not the mode, owner or times. Errors: ENOENT, EACCES, EISDIR (src is a directory),
+// EINVAL (src and dst are the same file: Python's SameFileError), ENOSPC, EIO.
+result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options = {});
+
 }  // namespace ospp
