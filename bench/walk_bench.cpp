@@ -17,6 +17,7 @@
 #include <benchmark/benchmark.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -226,13 +227,24 @@ struct walker {
     const char* name;
     std::function<double(std::uint64_t&)> run;  // seconds, and the entries it saw
     std::vector<double> times;
+    std::vector<double> user_times;  // user-space CPU seconds (in-process walkers only)
     std::uint64_t entries = 0;
 };
 
+double user_cpu_seconds() {
+    struct ::rusage ru {};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+}
+
+double g_last_user = -1;  // the user CPU time of the last in-process run (-1: not measured)
+
 double seconds_of(const std::function<counts()>& f, std::uint64_t& entries) {
+    const double u0 = user_cpu_seconds();
     const auto t0 = std::chrono::steady_clock::now();
     const counts c = f();
     const auto t1 = std::chrono::steady_clock::now();
+    g_last_user = user_cpu_seconds() - u0;
     benchmark::DoNotOptimize(c.bytes);
     entries = c.entries;
     return std::chrono::duration<double>(t1 - t0).count();
@@ -266,14 +278,26 @@ void table(const char* title, const std::string& top, bool with_lstat, int round
     }
     for (auto& w : ws) w.run(w.entries);  // warm-up, untimed
     for (int r = 0; r < rounds; ++r) {
-        for (auto& w : ws) w.times.push_back(w.run(w.entries));
+        for (auto& w : ws) {
+            g_last_user = -1;
+            w.times.push_back(w.run(w.entries));
+            if (g_last_user >= 0) w.user_times.push_back(g_last_user);
+        }
     }
     const double base = median(ws[0].times);
     std::printf("\n%s (%d rounds, median)\n", title, rounds);
-    std::printf("  %-34s %10s %8s %10s\n", "walker", "seconds", "ratio", "entries");
+    std::printf("  %-34s %10s %8s %10s %14s\n", "walker", "seconds", "ratio", "entries", "user ns/entry");
     for (auto& w : ws) {
         const double m = median(w.times);
-        std::printf("  %-34s %10.4f %8.2f %10llu\n", w.name, m, m / base, static_cast<unsigned long long>(w.entries));
+        const double user_ns = w.user_times.empty() || w.entries == 0
+                                   ? -1
+                                   : median(w.user_times) * 1e9 / static_cast<double>(w.entries);
+        std::printf("  %-34s %10.4f %8.2f %10llu ", w.name, m, m / base, static_cast<unsigned long long>(w.entries));
+        if (user_ns < 0) {
+            std::printf("%14s\n", "-");
+        } else {
+            std::printf("%14.0f\n", user_ns);
+        }
     }
     std::fflush(stdout);
 }
