@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <new>
 #include <cstdlib>
 #include <string>
 
@@ -294,4 +296,70 @@ TEST_CASE("rmtree with dir_fd, and stopping at or ignoring an error") {
     CHECK(ospp::rmtree("t", {.dir_fd = ospp::fd_ref(d)}));
     CHECK_FALSE(exists(dir / "t"));
     ::close(d);
+}
+
+TEST_CASE("walk never enters a directory swapped (for another one or a symlink) after it was listed") {
+    temp_dir dir, outside;
+    make_dir(dir / "a");
+    make_dir(dir / "b");
+    make_dir(dir / "spare");
+    touch(dir / "spare/secret");
+    touch(outside / "secret");
+    std::vector<std::string> visited;
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path())) {
+        visited.emplace_back(dirpath);
+        if (dirpath != dir.path()) {
+            for (auto f : filenames) visited.emplace_back(f);
+            continue;
+        }
+        // After the listing: "a" becomes another directory, "b" a symlink leading out of the tree.
+        REQUIRE(::rmdir((dir / "a").c_str()) == 0);
+        REQUIRE(::rename((dir / "spare").c_str(), (dir / "a").c_str()) == 0);
+        REQUIRE(::rmdir((dir / "b").c_str()) == 0);
+        make_link(outside.path().c_str(), dir / "b");
+        std::erase(dirnames, "spare");
+    }
+    CHECK(visited == std::vector<std::string>{dir.path()});
+}
+
+// ---- walking allocates nothing per entry: a counting operator new ----
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+long allocations_walking(const std::string& top) {
+    std::size_t entries = 0;
+    g_allocations = 0;
+    g_counting = true;
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(top)) entries += dirnames.size() + filenames.size();
+    g_counting = false;
+    CHECK(entries > 0);
+    return g_allocations.load();
+}
+}  // namespace
+
+void* operator new(std::size_t n) {
+    if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("walk's allocations grow with the tree's shape, not with its number of entries") {
+    temp_dir small, large;
+    for (const auto* t : {&small, &large}) {
+        make_dir(*t / "sub");
+        for (int i = 0; i < (t == &small ? 100 : 10'000); ++i) {
+            touch(*t / ("a_long_enough_file_name_to_leave_the_small_string_buffer_" + std::to_string(i)));
+            if (i % 10 == 0) touch(*t / ("sub/another_long_file_name_outside_any_small_buffer_" + std::to_string(i)));
+        }
+    }
+    const long few = allocations_walking(small.path());
+    const long many = allocations_walking(large.path());
+    CAPTURE(few);
+    CAPTURE(many);
+    // 100x the entries: only the arenas' and vectors' geometric growth adds allocations.
+    MESSAGE("allocations: " << few << " for 110 entries, " << many << " for 11,000");
+    CHECK(many - few < 40);
 }
