@@ -258,23 +258,22 @@ double median(std::vector<double> v) {
 void table(const char* title, const std::string& top, bool with_lstat, int rounds, const std::string& py_script) {
     raw_walker raw{with_lstat, {}, {}};
     std::vector<walker> ws;
-    ws.push_back({"raw getdents64", [&](std::uint64_t& n) { return seconds_of([&] { return raw.run(top); }, n); }, {}});
-    ws.push_back({"readdir", [&](std::uint64_t& n) {
-                      return seconds_of(
-                          [&] {
-                              const int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                              return readdir_walk(fd, with_lstat);
-                          },
-                          n);
-                  }, {}});
+    auto in_process = [&](const char* name, std::function<counts()> walk) {
+        ws.push_back(walker{name, [walk](std::uint64_t& n) { return seconds_of(walk, n); }, {}, {}, 0});
+    };
+    auto python = [&](const char* name) {
+        ws.push_back(walker{name, [&](std::uint64_t& n) { return python_seconds(py_script, top, n); }, {}, {}, 0});
+    };
+    in_process("raw getdents64", [&] { return raw.run(top); });
+    in_process("readdir", [&] { return readdir_walk(::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), with_lstat); });
     if (with_lstat) {
-        ws.push_back({"ospp::fwalk + lstat", [&](std::uint64_t& n) { return seconds_of([&] { return ospp_fwalk_lstat(top); }, n); }, {}});
-        ws.push_back({"std::filesystem + symlink_status", [&](std::uint64_t& n) { return seconds_of([&] { return fs_walk(top, true); }, n); }, {}});
-        ws.push_back({"Python scandir + stat", [&](std::uint64_t& n) { return python_seconds(py_script, top, n); }, {}});
+        in_process("ospp::fwalk + lstat", [&] { return ospp_fwalk_lstat(top); });
+        in_process("std::filesystem + symlink_status", [&] { return fs_walk(top, true); });
+        python("Python scandir + stat");
     } else {
-        ws.push_back({"ospp::walk", [&](std::uint64_t& n) { return seconds_of([&] { return ospp_walk(top); }, n); }, {}});
-        ws.push_back({"std::filesystem", [&](std::uint64_t& n) { return seconds_of([&] { return fs_walk(top, false); }, n); }, {}});
-        ws.push_back({"Python os.walk", [&](std::uint64_t& n) { return python_seconds(py_script, top, n); }, {}});
+        in_process("ospp::walk", [&] { return ospp_walk(top); });
+        in_process("std::filesystem", [&] { return fs_walk(top, false); });
+        python("Python os.walk");
     }
     for (auto& w : ws) w.run(w.entries);  // warm-up, untimed
     for (int r = 0; r < rounds; ++r) {
@@ -331,8 +330,9 @@ int main(int argc, char** argv) {
         std::fputs(text, f);
         std::fclose(f);
     }
-    table("generated tree, names", top, false, rounds, names_py);
-    table("generated tree, names + lstat", top, true, rounds, lstat_py);
+    const std::string label = tree.empty() ? "generated tree" : tree;
+    table((label + ", names").c_str(), top, false, rounds, names_py);
+    table((label + ", names + lstat").c_str(), top, true, rounds, lstat_py);
     if (!usr.empty()) {
         table((usr + ", names").c_str(), usr, false, rounds, names_py);
         table((usr + ", names + lstat").c_str(), usr, true, rounds, lstat_py);
