@@ -1,0 +1,168 @@
+// ospp/files.hpp — the path operations of Python's os ("Files and Directories").
+//
+//   Python                                        C++
+//   os.mkdir("d", 0o750)                          ospp::mkdir("d", 0750)
+//   os.makedirs("a/b/c", exist_ok=True)           ospp::makedirs("a/b/c", 0777, {.exist_ok = true})
+//   os.rename("a", "b")                           ospp::rename("a", "b")
+//   os.symlink("target", "link", dir_fd=d)        ospp::symlink("target", "link", {.dir_fd = d})
+//   os.readlink("link")                           ospp::readlink("link")        // result<std::string>
+//   os.access("f", os.R_OK | os.W_OK)             if (ospp::access("f", access_mode::r_ok | access_mode::w_ok))
+//   os.chmod("f", 0o600, follow_symlinks=False)   ospp::chmod("f", 0600, {.follow_symlinks = false})
+//   os.utime("f", ns=(a, m))                      ospp::utime("f", ospp::file_time(a_ns), ospp::file_time(m_ns))
+//   os.listdir("d")                               ospp::listdir("d")            // result<vector<string>>
+//   os.getcwd()                                   ospp::getcwd()
+//
+// Every call returns result<...>; the error names the call and the path(s) like Python's OSError:
+// `rename: [Errno 2] No such file or directory: 'a' -> 'b'`. The paths go to the *at(2) calls
+// unchanged, so dir_fd works everywhere Python accepts it. Interrupted calls are retried (PEP 475).
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ospp/bitmask.hpp"
+#include "ospp/error.hpp"
+#include "ospp/fd.hpp"
+#include "ospp/path.hpp"
+#include "ospp/stat.hpp"
+
+namespace ospp {
+
+// access(2) modes: Python's os.F_OK, R_OK, W_OK, X_OK.
+enum class access_mode : int {
+    f_ok = F_OK,  // 0: the file exists
+    r_ok = R_OK,
+    w_ok = W_OK,
+    x_ok = X_OK,
+};
+template <>
+struct enable_bitmask<access_mode> : std::true_type {};
+
+// Python's keywords of os.access.
+struct access_options {
+    fd_ref dir_fd = cwd_fd;
+    bool follow_symlinks = true;
+    bool effective_ids = false;  // check with the effective uid/gid (AT_EACCESS) instead of the real ones
+};
+// Python's src_dir_fd= / dst_dir_fd= (rename, replace).
+struct rename_options {
+    fd_ref src_dir_fd = cwd_fd;
+    fd_ref dst_dir_fd = cwd_fd;
+};
+// Python's keywords of os.link. Python (and POSIX) follow a symlink `src` by default; linkat(2)
+// alone would not, so ospp passes AT_SYMLINK_FOLLOW when follow_symlinks is true.
+struct link_options {
+    fd_ref src_dir_fd = cwd_fd;
+    fd_ref dst_dir_fd = cwd_fd;
+    bool follow_symlinks = true;
+};
+// Python's keywords of os.makedirs.
+struct makedirs_options {
+    bool exist_ok = false;  // an existing directory is not an error (an existing file still is)
+};
+
+// Python's os.access(path, mode, *, dir_fd, effective_ids, follow_symlinks). Succeeds when access is
+// allowed, so `if (ospp::access(p, access_mode::r_ok))` reads like Python; the error says why not.
+// Errors: EACCES, ENOENT, ENOTDIR, ELOOP, EROFS (w_ok), ETXTBSY, EINVAL.
+result<void> access(path_ref path, access_mode mode, const access_options& options = {}) noexcept;
+
+// Python's os.chdir(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP.
+result<void> chdir(path_ref path) noexcept;
+// Python's os.fchdir(fd) (also os.chdir(fd)). Errors: EBADF, ENOTDIR, EACCES.
+result<void> fchdir(fd_ref dir) noexcept;
+// Python's os.getcwd(). Grows its buffer for deep paths. Errors: ENOENT (cwd removed), EACCES.
+result<std::string> getcwd();
+
+// Python's os.chmod(path, mode, *, dir_fd, follow_symlinks). Linux cannot chmod a symlink itself:
+// follow_symlinks=false on a symlink fails with EOPNOTSUPP. Errors: EPERM, ENOENT, EROFS, ELOOP.
+result<void> chmod(path_ref path, ::mode_t mode, const lookup_options& options = {}) noexcept;
+// Python's os.chown(path, uid, gid, *, dir_fd, follow_symlinks). A uid or gid of -1
+// (static_cast<uid_t>(-1)) leaves that id unchanged. Errors: EPERM, ENOENT, EROFS, ELOOP.
+result<void> chown(path_ref path, ::uid_t uid, ::gid_t gid, const lookup_options& options = {}) noexcept;
+// Python's os.lchown(path, uid, gid): chown of a symlink itself.
+result<void> lchown(path_ref path, ::uid_t uid, ::gid_t gid) noexcept;
+// Python's os.chroot(path). Needs CAP_SYS_CHROOT. Errors: EPERM, ENOENT, ENOTDIR.
+result<void> chroot(path_ref path) noexcept;
+
+// Python's os.link(src, dst, *, src_dir_fd, dst_dir_fd, follow_symlinks): a hard link.
+// Errors: EEXIST, ENOENT, EXDEV, EPERM (a directory), EMLINK.
+result<void> link(path_ref src, path_ref dst, const link_options& options = {}) noexcept;
+// Python's os.symlink(src, dst, *, dir_fd): creates `dst` pointing at `src` (not checked to exist).
+// Python's target_is_directory only matters on Windows. Errors: EEXIST, ENOENT, EACCES.
+result<void> symlink(path_ref src, path_ref dst, const dir_fd_options& options = {}) noexcept;
+// Python's os.readlink(path, *, dir_fd): the target, grown to any length. Errors: EINVAL (not a
+// symlink), ENOENT, EACCES.
+result<std::string> readlink(path_ref path, const dir_fd_options& options = {});
+
+// Python's os.listdir(path): the names in a directory, without "." and "..", in directory order.
+// Errors: those of scandir (ENOENT, ENOTDIR, EACCES) and of reading the directory.
+result<std::vector<std::string>> listdir(path_ref path = ".");
+// Python's os.listdir(fd): lists the directory open as `dir` from its start, through a duplicate,
+// so `dir`'s own position is left alone. Errors: EBADF, ENOTDIR.
+result<std::vector<std::string>> listdir(fd_ref dir);
+
+// Python's os.mkdir(path, mode=0o777, *, dir_fd). Errors: EEXIST, ENOENT, EACCES, ENOSPC, EROFS.
+result<void> mkdir(path_ref path, ::mode_t mode = 0777, const dir_fd_options& options = {}) noexcept;
+// Python's os.makedirs(name, mode=0o777, exist_ok=False): mkdir with every missing parent. Like
+// Python 3.7+, `mode` applies to the last directory only; parents get 0777 (minus the umask).
+// Errors: EEXIST (unless exist_ok and it is a directory), those of mkdir.
+result<void> makedirs(path_ref path, ::mode_t mode = 0777, const makedirs_options& options = {});
+// Python's os.mkfifo(path, mode=0o666, *, dir_fd). Errors: EEXIST, ENOENT, EACCES.
+result<void> mkfifo(path_ref path, ::mode_t mode = 0666, const dir_fd_options& options = {}) noexcept;
+// Python's os.mknod(path, mode=0o600, device=0, *, dir_fd): mode includes the type (S_IFREG,
+// S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK); `device` from make_device(). Errors: EPERM (devices need
+// CAP_MKNOD), EEXIST, EINVAL.
+result<void> mknod(path_ref path, ::mode_t mode = 0600, ::dev_t device = 0,
+                   const dir_fd_options& options = {}) noexcept;
+
+// Python's os.remove / os.unlink(path, *, dir_fd): removes a file (not a directory).
+// Errors: ENOENT, EISDIR, EPERM, EACCES, EBUSY.
+result<void> remove(path_ref path, const dir_fd_options& options = {}) noexcept;
+result<void> unlink(path_ref path, const dir_fd_options& options = {}) noexcept;
+// Python's os.rmdir(path, *, dir_fd): removes an empty directory. Errors: ENOTEMPTY, ENOENT, ENOTDIR, EBUSY.
+result<void> rmdir(path_ref path, const dir_fd_options& options = {}) noexcept;
+// Python's os.removedirs(name): rmdir(name), then each parent until one fails; only the first
+// rmdir's error is reported (Python ignores the parents' errors too).
+result<void> removedirs(path_ref path);
+
+// Python's os.rename(src, dst, *, src_dir_fd, dst_dir_fd) and os.replace (identical on POSIX:
+// an existing dst file or empty directory is replaced atomically).
+// Errors: ENOENT, EXDEV, EISDIR, ENOTDIR, ENOTEMPTY, EBUSY, EINVAL (dst inside src).
+result<void> rename(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
+result<void> replace(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
+// Python's os.renames(old, new): makedirs for new's parents, rename, then removedirs of old's parents.
+result<void> renames(path_ref old_path, path_ref new_path);
+
+// Python's os.sync(): flush all filesystem buffers. Cannot fail.
+void sync() noexcept;
+// Python's os.truncate(path, length) (os.ftruncate is in fd_ops). Errors: ENOENT, EISDIR, EINVAL, EFBIG.
+result<void> truncate(path_ref path, std::int64_t length) noexcept;
+
+// Python's os.utime(path, *, dir_fd, follow_symlinks): both times set to now.
+// Errors: ENOENT, EACCES, EPERM, EROFS.
+result<void> utime(path_ref path, const lookup_options& options = {}) noexcept;
+// Python's os.utime(path, ns=(atime_ns, mtime_ns), ...): the given times, to the nanosecond.
+result<void> utime(path_ref path, file_time atime, file_time mtime, const lookup_options& options = {}) noexcept;
+
+// ---- beyond Python's os: shutil.copyfile ----
+
+// shutil.copyfile's keyword, plus the dir_fd pair of ospp's two-path calls.
+struct copy_file_options {
+    fd_ref src_dir_fd = cwd_fd;
+    fd_ref dst_dir_fd = cwd_fd;
+    bool follow_symlinks = true;  // false: a symlink src is copied as a symlink (same target)
+};
+
+// shutil.copyfile(src, dst, *, follow_symlinks=True): copies src's contents into dst (created with
+// mode 0666 minus the umask, or truncated) and returns the number of bytes copied. Uses
+// copy_file_range(2) (in-kernel, reflinks where the filesystem can), falling back to sendfile(2)
+// and then read/write where the kernel or the filesystems refuse it. Only the data is copied, like
+// copyfile: not the mode, owner or times. Errors: ENOENT, EACCES, EISDIR (src is a directory),
+// EINVAL (src and dst are the same file: Python's SameFileError), ENOSPC, EIO.
+result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options = {});
+
+}  // namespace ospp

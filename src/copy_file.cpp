@@ -1,0 +1,109 @@
+// src/copy_file.cpp — shutil.copyfile with copy_file_range, sendfile, then read/write.
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+
+#include "ospp/files.hpp"
+#include "sys.hpp"
+
+namespace ospp {
+
+namespace {
+
+constexpr std::size_t chunk = std::size_t{1} << 30;  // per call; the kernel may copy less
+
+// The errors after which a faster method is given up for a slower one, when nothing was copied yet.
+bool unsupported(int err) noexcept {
+    return err == EXDEV || err == ENOSYS || err == EINVAL || err == EOPNOTSUPP || err == EBADF;
+}
+
+enum class outcome { done, unsupported, failed };
+
+// Copies with `step(n)` (which returns bytes copied, 0 at the end, -1 with errno) until the end.
+template <class Step>
+outcome copy_with(Step&& step, std::uint64_t& copied) noexcept {
+    const std::uint64_t start = copied;
+    for (;;) {
+        const ssize_t n = sys::retry(step);
+        if (n > 0) {
+            copied += static_cast<std::uint64_t>(n);
+            continue;
+        }
+        if (n == 0) {
+            // copy_file_range and sendfile read 0 bytes from files that report size 0 but have
+            // content (/proc, /sys): let the next method confirm an end met before any byte.
+            return copied == start ? outcome::unsupported : outcome::done;
+        }
+        return copied == start && unsupported(errno) ? outcome::unsupported : outcome::failed;
+    }
+}
+
+int copy_read_write(int in, int out, std::uint64_t& copied) noexcept {
+    std::array<char, 128 * 1024> buf;
+    for (;;) {
+        const ssize_t n = sys::retry([&] { return ::read(in, buf.data(), buf.size()); });
+        if (n <= 0) return static_cast<int>(n);
+        for (ssize_t done = 0; done < n;) {
+            const ssize_t w = sys::retry([&] {
+                return ::write(out, buf.data() + done, static_cast<std::size_t>(n - done));
+            });
+            if (w < 0) return -1;
+            done += w;
+        }
+        copied += static_cast<std::uint64_t>(n);
+    }
+}
+
+}  // namespace
+
+result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options) {
+    if (!src.valid()) return sys::bad_path("copy_file", src);
+    if (!dst.valid()) return sys::bad_path("copy_file", dst);
+    struct ::stat src_st {};
+    if (!options.follow_symlinks) {
+        if (::fstatat(options.src_dir_fd.get(), src.c_str(), &src_st, AT_SYMLINK_NOFOLLOW) < 0) {
+            return sys::fail("copy_file", src);
+        }
+        if (S_ISLNK(src_st.st_mode)) {
+            // Python: os.symlink(os.readlink(src), dst).
+            std::string target(static_cast<std::size_t>(src_st.st_size) + 1, '\0');
+            const ssize_t n = ::readlinkat(options.src_dir_fd.get(), src.c_str(), target.data(), target.size());
+            if (n < 0) return sys::fail("copy_file", src);
+            target.resize(static_cast<std::size_t>(n));
+            if (::symlinkat(target.c_str(), options.dst_dir_fd.get(), dst.c_str()) < 0) {
+                return sys::fail("copy_file", src, dst);
+            }
+            return 0;
+        }
+    }
+    const fd in(sys::retry([&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC); }));
+    if (!in.valid()) return sys::fail("copy_file", src);
+    if (::fstat(in.get(), &src_st) < 0) return sys::fail("copy_file", src);
+    if (S_ISDIR(src_st.st_mode)) return sys::fail_with(EISDIR, "copy_file", src);
+    // Not O_TRUNC: if dst is src (a hard link, a path through a symlink), truncating would destroy it.
+    const fd out(sys::retry(
+        [&] { return ::openat(options.dst_dir_fd.get(), dst.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666); }));
+    if (!out.valid()) return sys::fail("copy_file", dst);
+    struct ::stat dst_st {};
+    if (::fstat(out.get(), &dst_st) < 0) return sys::fail("copy_file", dst);
+    if (dst_st.st_dev == src_st.st_dev && dst_st.st_ino == src_st.st_ino) {
+        errno = EINVAL;
+        return sys::fail("copy_file", src, dst);
+    }
+    if (S_ISREG(dst_st.st_mode) && ::ftruncate(out.get(), 0) < 0) return sys::fail("copy_file", dst);
+
+    std::uint64_t copied = 0;
+    outcome how = copy_with(
+        [&] { return ::copy_file_range(in.get(), nullptr, out.get(), nullptr, chunk, 0); }, copied);
+    if (how == outcome::unsupported) {
+        how = copy_with([&] { return ::sendfile(out.get(), in.get(), nullptr, chunk); }, copied);
+    }
+    if (how == outcome::unsupported && copy_read_write(in.get(), out.get(), copied) < 0) how = outcome::failed;
+    if (how == outcome::failed) return sys::fail("copy_file", src, dst);
+    return copied;
+}
+
+}  // namespace ospp

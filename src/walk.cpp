@@ -1,0 +1,347 @@
+// src/walk.cpp — the fd-based walk engine behind walk, fwalk and rmtree.
+#include "ospp/walk.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "dirents.hpp"
+#include "sys.hpp"
+
+namespace ospp::detail {
+
+// One directory being walked, kept per depth and reused, so its buffers keep their capacity.
+struct walk_level {
+    fd dir;
+    ::dev_t dev = 0;
+    ::ino_t ino = 0;
+    std::string path;   // dirpath: top joined with the names down to here
+    std::string arena;  // the names of this directory, as records (see walker::append)
+    std::vector<std::pair<std::size_t, std::size_t>> dir_spans, file_spans;  // (offset, length) in arena
+    std::vector<std::string_view> dirs, files;
+    std::size_t next = 0;  // the next index of `dirs` to descend into
+    bool yielded = false;  // bottom-up: already handed to the caller
+};
+
+class walker {
+public:
+    // `call` names the walk in errors of its own ("walk", "fwalk", "rmtree").
+    walker(const char* call, std::string_view top, fd_ref dir_fd, bool topdown, bool follow, bool follow_top,
+           walk_error_handler onerror)
+        : call_(call), top_(top), top_dir_fd_(dir_fd), topdown_(topdown), follow_(follow),
+          follow_top_(follow_top), onerror_(std::move(onerror)) {}
+
+    // Moves to the next directory to hand out; false when the walk is over.
+    bool next();
+    [[nodiscard]] bool done() const noexcept { return done_; }
+    [[nodiscard]] walk_level& current() noexcept { return levels_[depth_ - 1]; }
+    // Ends the walk after the current step (rmtree's first error).
+    void stop() noexcept { stopped_ = true; }
+
+    // The d_type recorded for a name of `level` (DT_LNK for a symlink to a directory in dirs), or
+    // DT_UNKNOWN for a name the caller put there.
+    static unsigned char type_of(const walk_level& level, std::string_view name) noexcept {
+        const char* rec = record_of(level, name);
+        return rec == nullptr ? static_cast<unsigned char>(DT_UNKNOWN) : static_cast<unsigned char>(rec[sizeof(::ino_t)]);
+    }
+
+private:
+    // A record is: d_ino (8 bytes), d_type (1 byte), the name, NUL. Views point at the name.
+    static constexpr std::size_t header_size = sizeof(::ino_t) + 1;
+
+    static const char* record_of(const walk_level& level, std::string_view name) noexcept {
+        const char* begin = level.arena.data();
+        if (name.data() < begin + header_size || name.data() >= begin + level.arena.size()) return nullptr;
+        return name.data() - header_size;
+    }
+    walk_level& level_at(std::size_t depth) {
+        while (levels_.size() <= depth) levels_.emplace_back();  // deque: earlier levels do not move
+        return levels_[depth];
+    }
+    void report(const char* call, int code, std::string_view path) {
+        if (onerror_) onerror_(errno_error(code, call, path));
+    }
+    bool open_top();
+    bool descend(walk_level& parent, std::string_view name);
+    int fill(walk_level& level);
+    void append(walk_level& level, const struct ::dirent64& d);
+
+    const char* call_;
+    std::string top_;
+    fd_ref top_dir_fd_;
+    bool topdown_, follow_, follow_top_;
+    walk_error_handler onerror_;
+    std::deque<walk_level> levels_;
+    std::size_t depth_ = 0;
+    std::unique_ptr<std::byte[]> buffer_{new std::byte[sys::dirent_buffer_size]};
+    std::string scratch_;  // NUL-terminates a name the caller put into dirnames
+    bool started_ = false, done_ = false, stopped_ = false;
+};
+
+bool walker::next() {
+    if (done_) return false;
+    if (!started_) {
+        started_ = true;
+        if (open_top() && topdown_) return true;
+    }
+    while (depth_ > 0 && !stopped_) {
+        walk_level& level = levels_[depth_ - 1];
+        if (level.next < level.dirs.size()) {
+            const std::string_view name = level.dirs[level.next++];
+            if (descend(level, name) && topdown_) return true;
+            continue;
+        }
+        if (!topdown_ && !level.yielded) {
+            level.yielded = true;
+            return true;
+        }
+        level.dir.reset();
+        --depth_;
+    }
+    // Close every level still open (after stop()).
+    for (; depth_ > 0; --depth_) levels_[depth_ - 1].dir.reset();
+    done_ = true;
+    return false;
+}
+
+bool walker::open_top() {
+    walk_level& level = level_at(0);
+    level.path = top_;
+    const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow_top_ ? 0 : O_NOFOLLOW);
+    const int raw = sys::retry([&] { return ::openat(top_dir_fd_.get(), top_.c_str(), flags); });
+    if (raw < 0) {
+        report("scandir", errno, top_);
+        return false;
+    }
+    level.dir.reset(raw);
+    struct ::stat st {};
+    if (::fstat(raw, &st) < 0) {
+        report("scandir", errno, top_);
+        level.dir.reset();
+        return false;
+    }
+    level.dev = st.st_dev;
+    level.ino = st.st_ino;
+    if (const int err = fill(level); err != 0) {
+        report("scandir", err, top_);
+        level.dir.reset();
+        return false;
+    }
+    depth_ = 1;
+    return true;
+}
+
+bool walker::descend(walk_level& parent, std::string_view name) {
+    const char* rec = record_of(parent, name);
+    ::ino_t entry_ino = 0;
+    if (rec != nullptr) {
+        // Python walks into a symlink to a directory only with followlinks: skip it with no syscall.
+        if (!follow_ && static_cast<unsigned char>(rec[sizeof(::ino_t)]) == DT_LNK) return false;
+        std::memcpy(&entry_ino, rec, sizeof entry_ino);
+    }
+    const char* c_name = name.data();
+    if (rec == nullptr) {
+        scratch_.assign(name);
+        c_name = scratch_.c_str();
+    }
+    walk_level& child = level_at(depth_);
+    child.path.assign(parent.path);
+    if (child.path.empty() || child.path.back() != '/') child.path += '/';
+    child.path += name;
+
+    const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow_ ? 0 : O_NOFOLLOW);
+    const int raw = sys::retry([&] { return ::openat(parent.dir.get(), c_name, flags); });
+    if (raw < 0) {
+        const int err = errno;
+        // Without followlinks a symlink is not walked into, silently (Python's islink() check):
+        // O_NOFOLLOW | O_DIRECTORY fails on one with ENOTDIR (or ELOOP).
+        struct ::stat lst {};
+        const bool is_link = !follow_ && (err == ENOTDIR || err == ELOOP) &&
+                             ::fstatat(parent.dir.get(), c_name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                             S_ISLNK(lst.st_mode);
+        if (!is_link) report("scandir", err, child.path);
+        return false;
+    }
+    child.dir.reset(raw);
+    struct ::stat st {};
+    if (::fstat(raw, &st) < 0) {
+        report("scandir", errno, child.path);
+        child.dir.reset();
+        return false;
+    }
+    // The entry was replaced between reading and opening it: not the directory we listed. (On a
+    // mount point d_ino is the covered directory's, so only same-device inodes are compared.)
+    if (!follow_ && rec != nullptr && st.st_dev == parent.dev && st.st_ino != entry_ino) {
+        child.dir.reset();
+        return false;
+    }
+    if (follow_) {
+        for (std::size_t i = 0; i < depth_; ++i) {
+            if (levels_[i].dev == st.st_dev && levels_[i].ino == st.st_ino) {
+                report(call_, ELOOP, child.path);  // a cycle: this directory is being walked already
+                child.dir.reset();
+                return false;
+            }
+        }
+    }
+    child.dev = st.st_dev;
+    child.ino = st.st_ino;
+    if (const int err = fill(child); err != 0) {
+        report("scandir", err, child.path);
+        child.dir.reset();
+        return false;
+    }
+    ++depth_;
+    return true;
+}
+
+// Reads the whole directory into level's arena, split as Python splits it. 0 or an errno.
+int walker::fill(walk_level& level) {
+    level.arena.clear();
+    level.dir_spans.clear();
+    level.file_spans.clear();
+    level.dirs.clear();
+    level.files.clear();
+    level.next = 0;
+    level.yielded = false;
+    for (;;) {
+        const ssize_t n = sys::read_dirents(level.dir.get(), buffer_.get(), sys::dirent_buffer_size);
+        if (n < 0) return errno;
+        if (n == 0) break;
+        for (std::size_t pos = 0; pos < static_cast<std::size_t>(n);) {
+            const struct ::dirent64* d = sys::dirent_at(buffer_.get(), pos);
+            pos += d->d_reclen;
+            if (!sys::is_dot_or_dotdot(d->d_name)) append(level, *d);
+        }
+    }
+    // Views are made once the arena stops growing (appending may have moved it).
+    const char* base = level.arena.data();
+    for (const auto& [off, len] : level.dir_spans) level.dirs.emplace_back(base + off, len);
+    for (const auto& [off, len] : level.file_spans) level.files.emplace_back(base + off, len);
+    return 0;
+}
+
+void walker::append(walk_level& level, const struct ::dirent64& d) {
+    unsigned char type = d.d_type;
+    bool is_dir = type == DT_DIR;
+    struct ::stat st {};
+    if (type == DT_UNKNOWN && ::fstatat(level.dir.get(), d.d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        type = static_cast<unsigned char>(IFTODT(st.st_mode));
+        is_dir = type == DT_DIR;
+    }
+    // Python's entry.is_dir() follows symlinks: a symlink to a directory goes into dirnames.
+    // A failed stat (dangling link, no permission) makes it a non-directory, as in Python.
+    if (type == DT_LNK) is_dir = ::fstatat(level.dir.get(), d.d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+
+    const std::size_t len = std::strlen(d.d_name);
+    const std::size_t off = level.arena.size();
+    level.arena.resize(off + header_size + len + 1);
+    char* rec = level.arena.data() + off;
+    const ::ino_t ino = d.d_ino;
+    std::memcpy(rec, &ino, sizeof ino);
+    rec[sizeof ino] = static_cast<char>(type);
+    std::memcpy(rec + header_size, d.d_name, len + 1);
+    (is_dir ? level.dir_spans : level.file_spans).emplace_back(off + header_size, len);
+}
+
+}  // namespace ospp::detail
+
+namespace ospp {
+
+template <class Step>
+basic_walk_range<Step>::basic_walk_range(std::unique_ptr<detail::walker> w) noexcept : walker_(std::move(w)) {}
+template <class Step>
+basic_walk_range<Step>::basic_walk_range(basic_walk_range&&) noexcept = default;
+template <class Step>
+basic_walk_range<Step>& basic_walk_range<Step>::operator=(basic_walk_range&&) noexcept = default;
+template <class Step>
+basic_walk_range<Step>::~basic_walk_range() = default;
+
+template <class Step>
+typename basic_walk_range<Step>::iterator basic_walk_range<Step>::begin() {
+    walker_->next();
+    return iterator(walker_.get());
+}
+
+template <class Step>
+Step basic_walk_range<Step>::iterator::operator*() const noexcept {
+    detail::walk_level& level = walker_->current();
+    if constexpr (std::is_same_v<Step, fwalk_step>) {
+        return Step{level.path, level.dirs, level.files, level.dir};
+    } else {
+        return Step{level.path, level.dirs, level.files};
+    }
+}
+
+template <class Step>
+typename basic_walk_range<Step>::iterator& basic_walk_range<Step>::iterator::operator++() {
+    walker_->next();
+    return *this;
+}
+
+template <class Step>
+bool basic_walk_range<Step>::iterator::at_end() const noexcept {
+    return walker_->done();
+}
+
+template class basic_walk_range<walk_step>;
+template class basic_walk_range<fwalk_step>;
+
+walk_range walk(path_ref top, walk_options options) {
+    // Python's walk lists `top` with scandir, which follows a symlink top.
+    return walk_range(std::make_unique<detail::walker>("walk", top.view(), cwd_fd, options.topdown,
+                                                       options.followlinks, true, std::move(options.onerror)));
+}
+
+fwalk_range fwalk(path_ref top, fwalk_options options) {
+    return fwalk_range(std::make_unique<detail::walker>("fwalk", top.view(), options.dir_fd, options.topdown,
+                                                        options.follow_symlinks, options.follow_symlinks,
+                                                        std::move(options.onerror)));
+}
+
+result<void> rmtree(path_ref path, const rmtree_options& options) {
+    if (!path.valid()) return sys::bad_path("rmtree", path);
+    std::optional<errno_error> first;
+    detail::walker* running = nullptr;
+    auto note = [&](errno_error e) {
+        if (!first) first = std::move(e);
+        if (!options.ignore_errors && running != nullptr) running->stop();
+    };
+    // Bottom-up: a directory is handed out after its subdirectories were emptied and removed.
+    detail::walker w("rmtree", path.view(), options.dir_fd, false, false, false, note);
+    running = &w;
+    auto remove_entry = [&](detail::walk_level& level, std::string_view name, bool is_dir) {
+        // Names from the walk are NUL-terminated in its arena.
+        if (::unlinkat(level.dir.get(), name.data(), is_dir ? AT_REMOVEDIR : 0) == 0) return true;
+        std::string p = level.path;
+        if (p.back() != '/') p += '/';
+        p += name;
+        note(errno_error(errno, is_dir ? "rmdir" : "unlink", p));
+        return options.ignore_errors;
+    };
+    while (w.next()) {
+        detail::walk_level& level = w.current();
+        bool go_on = true;
+        for (const std::string_view name : level.files) {
+            if (!(go_on = remove_entry(level, name, false))) break;
+        }
+        for (std::size_t i = 0; go_on && i < level.dirs.size(); ++i) {
+            // A symlink to a directory is listed in dirs: unlink it, never follow it.
+            const bool real_dir = detail::walker::type_of(level, level.dirs[i]) != DT_LNK;
+            go_on = remove_entry(level, level.dirs[i], real_dir);
+        }
+    }
+    if (first && !options.ignore_errors) return tl::unexpected(std::move(*first));
+    if (::unlinkat(options.dir_fd.get(), path.c_str(), AT_REMOVEDIR) < 0 && !options.ignore_errors) {
+        return sys::fail("rmtree", path);
+    }
+    return {};
+}
+
+}  // namespace ospp

@@ -1,0 +1,389 @@
+// test/files_test.cpp — the path operations of os, each checked for its effect and an error.
+#include "ospp/files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "ospp/fd_ops.hpp"
+#include "support.hpp"
+
+using ospp::access_mode;
+using ospp_test::temp_dir;
+
+namespace {
+bool exists(const std::string& p) {
+    struct ::stat st {};
+    return ::lstat(p.c_str(), &st) == 0;
+}
+::mode_t mode_of(const std::string& p) {
+    struct ::stat st {};
+    REQUIRE(::lstat(p.c_str(), &st) == 0);
+    return st.st_mode;
+}
+std::string enoent(const char* call, const std::string& p) {
+    return std::string(call) + ": [Errno 2] No such file or directory: '" + p + "'";
+}
+ospp::fd open_dir(const std::string& p) {
+    auto d = ospp::open(p, ospp::open_flags::rdonly | ospp::open_flags::directory);
+    REQUIRE(d.has_value());
+    return std::move(*d);
+}
+}  // namespace
+
+TEST_CASE("access checks existence and permissions") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    CHECK(ospp::access(dir / "f", access_mode::f_ok));
+    CHECK(ospp::access(dir / "f", access_mode::r_ok | access_mode::w_ok));
+    CHECK(ospp::access(dir / "f", access_mode::r_ok, {.effective_ids = true}));
+    CHECK_ERRNO(ospp::access(dir / "nope", access_mode::f_ok), ENOENT, enoent("access", dir / "nope"));
+    REQUIRE(::symlink("nope", (dir / "dangling").c_str()) == 0);
+    CHECK_FAILS_WITH(ospp::access(dir / "dangling", access_mode::f_ok), ENOENT);
+    auto d = open_dir(dir.path());
+    CHECK(ospp::access("dangling", access_mode::f_ok, {.dir_fd = d, .follow_symlinks = false}));
+    if (!ospp_test::is_root()) {
+        REQUIRE(::chmod((dir / "f").c_str(), 0400) == 0);
+        CHECK_FAILS_WITH(ospp::access(dir / "f", access_mode::w_ok), EACCES);
+    }
+}
+
+TEST_CASE("chdir, fchdir and getcwd") {
+    temp_dir dir;
+    auto before = ospp::getcwd();
+    REQUIRE(before.has_value());
+    REQUIRE(ospp::chdir(dir.path()));
+    auto now = ospp::getcwd();
+    REQUIRE(now.has_value());
+    char real[PATH_MAX];
+    REQUIRE(::realpath(dir.path().c_str(), real) != nullptr);
+    CHECK(*now == real);
+    auto back = open_dir(*before);
+    REQUIRE(ospp::fchdir(back));
+    CHECK(ospp::getcwd().value() == *before);
+    CHECK_ERRNO(ospp::chdir(dir / "nope"), ENOENT, enoent("chdir", dir / "nope"));
+    CHECK_ERRNO(ospp::fchdir(ospp::fd_ref(-1)), EBADF, "fchdir: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("getcwd grows its buffer past 256 bytes and reports a removed cwd") {
+    temp_dir dir;
+    std::string deep = dir.path();
+    for (int i = 0; i < 20; ++i) {
+        deep += "/" + std::string(40, static_cast<char>('a' + i));
+        REQUIRE(::mkdir(deep.c_str(), 0700) == 0);
+    }
+    auto back = open_dir(".");
+    REQUIRE(ospp::chdir(deep));
+    auto cwd = ospp::getcwd();
+    REQUIRE(cwd.has_value());
+    CHECK(cwd->size() > 800);
+    CHECK(cwd->ends_with(std::string(40, 't')));
+    REQUIRE(::rmdir(deep.c_str()) == 0);
+    CHECK_FAILS_WITH(ospp::getcwd(), ENOENT);
+    REQUIRE(ospp::fchdir(back));
+}
+
+TEST_CASE("chmod sets the mode; follow_symlinks=false cannot change a symlink on Linux") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    REQUIRE(ospp::chmod(dir / "f", 0604));
+    CHECK((mode_of(dir / "f") & 07777) == 0604);
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::chmod("f", 0640, {.dir_fd = d}));
+    CHECK((mode_of(dir / "f") & 07777) == 0640);
+    REQUIRE(::symlink("f", (dir / "l").c_str()) == 0);
+    CHECK_FAILS_WITH(ospp::chmod(dir / "l", 0600, {.follow_symlinks = false}), EOPNOTSUPP);
+    CHECK_ERRNO(ospp::chmod(dir / "nope", 0600), ENOENT, enoent("chmod", dir / "nope"));
+}
+
+TEST_CASE("chown and lchown change (or keep) the owner") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    REQUIRE(::symlink("f", (dir / "l").c_str()) == 0);
+    const ::uid_t keep_uid = static_cast<::uid_t>(-1);
+    const ::gid_t keep_gid = static_cast<::gid_t>(-1);
+    // Changing to one's own ids is always allowed.
+    REQUIRE(ospp::chown(dir / "f", ::geteuid(), ::getegid()));
+    REQUIRE(ospp::lchown(dir / "l", keep_uid, ::getegid()));
+    CHECK_ERRNO(ospp::lchown(dir / "nope", keep_uid, keep_gid), ENOENT, enoent("lchown", dir / "nope"));
+    if (!ospp_test::is_root()) {
+        CHECK_FAILS_WITH(ospp::chown(dir / "f", 0, keep_gid), EPERM);
+        return;
+    }
+    REQUIRE(ospp::chown(dir / "f", 1234, 5678));
+    struct ::stat st {};
+    REQUIRE(::stat((dir / "f").c_str(), &st) == 0);
+    CHECK(st.st_uid == 1234);
+    CHECK(st.st_gid == 5678);
+    REQUIRE(ospp::lchown(dir / "l", 4321, keep_gid));
+    REQUIRE(::lstat((dir / "l").c_str(), &st) == 0);
+    CHECK(st.st_uid == 4321);
+    REQUIRE(::stat((dir / "f").c_str(), &st) == 0);
+    CHECK(st.st_uid == 1234);  // the target is untouched
+    REQUIRE(ospp::chown(dir / "l", 99, keep_gid, {.follow_symlinks = false}));
+    REQUIRE(::lstat((dir / "l").c_str(), &st) == 0);
+    CHECK(st.st_uid == 99);
+}
+
+TEST_CASE("chroot confines a child process") {
+    temp_dir dir;
+    CHECK_ERRNO(ospp::chroot(dir / "nope"), ENOENT, enoent("chroot", dir / "nope"));
+    if (!ospp_test::is_root()) {
+        CHECK_FAILS_WITH(ospp::chroot(dir.path()), EPERM);
+        return;
+    }
+    ospp_test::write_file(dir / "marker", "");
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // In the child: after chroot, "/marker" is the file made above.
+        const bool ok = ospp::chroot(dir.path()) && ::chdir("/") == 0 && ::access("/marker", F_OK) == 0;
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("link makes a hard link, following a symlink source by default") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "data");
+    REQUIRE(ospp::link(dir / "f", dir / "h"));
+    CHECK(ospp_test::read_file(dir / "h") == "data");
+    struct ::stat st {};
+    REQUIRE(::stat((dir / "f").c_str(), &st) == 0);
+    CHECK(st.st_nlink == 2);
+    REQUIRE(::symlink("f", (dir / "l").c_str()) == 0);
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::link("l", "via_follow", {.src_dir_fd = d, .dst_dir_fd = d}));
+    CHECK(S_ISREG(mode_of(dir / "via_follow")));
+    REQUIRE(ospp::link("l", "link_itself", {.src_dir_fd = d, .dst_dir_fd = d, .follow_symlinks = false}));
+    CHECK(S_ISLNK(mode_of(dir / "link_itself")));
+    CHECK_ERRNO(ospp::link(dir / "f", dir / "h"), EEXIST,
+                "link: [Errno 17] File exists: '" + (dir / "f") + "' -> '" + (dir / "h") + "'");
+}
+
+TEST_CASE("symlink and readlink round-trip any target, including long ones") {
+    temp_dir dir;
+    REQUIRE(ospp::symlink("some/target", dir / "l"));
+    CHECK(ospp::readlink(dir / "l").value() == "some/target");
+    const std::string long_target(1000, 'x');
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::symlink(long_target, "long", {.dir_fd = d}));
+    CHECK(ospp::readlink("long", {.dir_fd = d}).value() == long_target);
+    CHECK_ERRNO(ospp::symlink("x", dir / "l"), EEXIST,
+                "symlink: [Errno 17] File exists: 'x' -> '" + (dir / "l") + "'");
+    ospp_test::write_file(dir / "f", "");
+    CHECK_ERRNO(ospp::readlink(dir / "f"), EINVAL, "readlink: [Errno 22] Invalid argument: '" + (dir / "f") + "'");
+}
+
+TEST_CASE("listdir lists names without . and .., by path and by fd") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "a", "");
+    ospp_test::write_file(dir / "b c", "");
+    REQUIRE(::mkdir((dir / "d").c_str(), 0700) == 0);
+    auto names = ospp::listdir(dir.path());
+    REQUIRE(names.has_value());
+    std::sort(names->begin(), names->end());
+    CHECK(*names == std::vector<std::string>{"a", "b c", "d"});
+    auto d = open_dir(dir.path());
+    auto again = ospp::listdir(d);
+    REQUIRE(again.has_value());
+    CHECK(again->size() == 3);
+    CHECK(ospp::listdir(d).value().size() == 3);  // from the start each time
+    CHECK_ERRNO(ospp::listdir(dir / "nope"), ENOENT, enoent("listdir", dir / "nope"));
+    CHECK_FAILS_WITH(ospp::listdir(dir / "a"), ENOTDIR);
+    CHECK_ERRNO(ospp::listdir(ospp::fd_ref(-1)), EBADF, "listdir: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("mkdir, mkfifo, mknod create what they say") {
+    temp_dir dir;
+    const ::mode_t mask = ::umask(022);
+    REQUIRE(ospp::mkdir(dir / "d", 0750));
+    CHECK(mode_of(dir / "d") == (S_IFDIR | 0750));
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::mkdir("e", 0777, {.dir_fd = d}));
+    CHECK(mode_of(dir / "e") == (S_IFDIR | 0755));
+    REQUIRE(ospp::mkfifo(dir / "fifo", 0640));
+    CHECK(mode_of(dir / "fifo") == (S_IFIFO | 0640));
+    REQUIRE(ospp::mknod(dir / "node", S_IFREG | 0600));
+    CHECK(mode_of(dir / "node") == (S_IFREG | 0600));
+    REQUIRE(ospp::mknod("fifo2", S_IFIFO | 0600, 0, {.dir_fd = d}));
+    CHECK(S_ISFIFO(mode_of(dir / "fifo2")));
+    ::umask(mask);
+    CHECK_ERRNO(ospp::mkdir(dir / "d"), EEXIST, "mkdir: [Errno 17] File exists: '" + (dir / "d") + "'");
+    CHECK_FAILS_WITH(ospp::mkfifo(dir / "fifo"), EEXIST);
+    CHECK_FAILS_WITH(ospp::mkdir(dir / "no/such"), ENOENT);
+    if (ospp_test::is_root()) {
+        REQUIRE(ospp::mknod(dir / "null", S_IFCHR | 0600, ospp::make_device(1, 3)));
+        struct ::stat st {};
+        REQUIRE(::stat((dir / "null").c_str(), &st) == 0);
+        CHECK(S_ISCHR(st.st_mode));
+        CHECK(ospp::device_major(st.st_rdev) == 1);
+        CHECK(ospp::device_minor(st.st_rdev) == 3);
+    } else {
+        CHECK_FAILS_WITH(ospp::mknod(dir / "null", S_IFCHR | 0600, ospp::make_device(1, 3)), EPERM);
+    }
+}
+
+TEST_CASE("makedirs creates parents, honours exist_ok, and refuses a file in the way") {
+    temp_dir dir;
+    const ::mode_t mask = ::umask(0);
+    REQUIRE(ospp::makedirs(dir / "a/b/c", 0700));
+    CHECK(mode_of(dir / "a/b/c") == (S_IFDIR | 0700));
+    CHECK(mode_of(dir / "a/b") == (S_IFDIR | 0777));  // parents get 0777 like Python 3.7+
+    ::umask(mask);
+    CHECK_ERRNO(ospp::makedirs(dir / "a/b/c"), EEXIST,
+                "makedirs: [Errno 17] File exists: '" + (dir / "a/b/c") + "'");
+    CHECK(ospp::makedirs(dir / "a/b/c", 0777, {.exist_ok = true}));
+    CHECK(ospp::makedirs(dir / "x/y/", 0777));
+    CHECK(S_ISDIR(mode_of(dir / "x/y")));
+    ospp_test::write_file(dir / "file", "");
+    CHECK_FAILS_WITH(ospp::makedirs(dir / "file", 0777, {.exist_ok = true}), EEXIST);
+    CHECK_FAILS_WITH(ospp::makedirs(dir / "file/sub"), ENOTDIR);
+}
+
+TEST_CASE("remove, unlink, rmdir") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    ospp_test::write_file(dir / "g", "");
+    REQUIRE(::mkdir((dir / "d").c_str(), 0700) == 0);
+    REQUIRE(ospp::remove(dir / "f"));
+    CHECK_FALSE(exists(dir / "f"));
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::unlink("g", {.dir_fd = d}));
+    CHECK_FALSE(exists(dir / "g"));
+    CHECK_ERRNO(ospp::unlink(dir / "g"), ENOENT, enoent("unlink", dir / "g"));
+    CHECK_ERRNO(ospp::remove(dir / "g"), ENOENT, enoent("remove", dir / "g"));
+    CHECK_FAILS_WITH(ospp::unlink(dir / "d"), EISDIR);
+    ospp_test::write_file(dir / "d/x", "");
+    CHECK_ERRNO(ospp::rmdir(dir / "d"), ENOTEMPTY, "rmdir: [Errno 39] Directory not empty: '" + (dir / "d") + "'");
+    REQUIRE(ospp::unlink(dir / "d/x"));
+    REQUIRE(ospp::rmdir("d", {.dir_fd = d}));
+    CHECK_FALSE(exists(dir / "d"));
+}
+
+TEST_CASE("removedirs removes empty parents and stops at the first non-empty one") {
+    temp_dir dir;
+    REQUIRE(::mkdir((dir / "a").c_str(), 0700) == 0);
+    REQUIRE(::mkdir((dir / "a/b").c_str(), 0700) == 0);
+    REQUIRE(::mkdir((dir / "a/b/c").c_str(), 0700) == 0);
+    ospp_test::write_file(dir / "keep", "");
+    REQUIRE(ospp::removedirs(dir / "a/b/c/"));
+    CHECK_FALSE(exists(dir / "a"));
+    CHECK(exists(dir.path()));  // not empty: "keep" stops the climb
+    CHECK_ERRNO(ospp::removedirs(dir / "a"), ENOENT, enoent("removedirs", dir / "a"));
+}
+
+TEST_CASE("rename and replace move atomically and name both paths on error") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "a", "A");
+    ospp_test::write_file(dir / "b", "B");
+    REQUIRE(ospp::rename(dir / "a", dir / "c"));
+    CHECK(ospp_test::read_file(dir / "c") == "A");
+    REQUIRE(ospp::replace(dir / "c", dir / "b"));
+    CHECK(ospp_test::read_file(dir / "b") == "A");
+    CHECK_FALSE(exists(dir / "c"));
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::rename("b", "e", {.src_dir_fd = d, .dst_dir_fd = d}));
+    CHECK(exists(dir / "e"));
+    CHECK_ERRNO(ospp::rename(dir / "a", dir / "b"), ENOENT,
+                "rename: [Errno 2] No such file or directory: '" + (dir / "a") + "' -> '" + (dir / "b") + "'");
+    CHECK_ERRNO(ospp::replace(dir / "a", dir / "b"), ENOENT,
+                "replace: [Errno 2] No such file or directory: '" + (dir / "a") + "' -> '" + (dir / "b") + "'");
+}
+
+TEST_CASE("renames creates the new parents and prunes the old ones") {
+    temp_dir dir;
+    REQUIRE(::mkdir((dir / "old").c_str(), 0700) == 0);
+    REQUIRE(::mkdir((dir / "old/sub").c_str(), 0700) == 0);
+    ospp_test::write_file(dir / "old/sub/f", "x");
+    REQUIRE(ospp::renames(dir / "old/sub/f", dir / "new/deep/g"));
+    CHECK(ospp_test::read_file(dir / "new/deep/g") == "x");
+    CHECK_FALSE(exists(dir / "old"));
+    CHECK_FAILS_WITH(ospp::renames(dir / "nope", dir / "other/x"), ENOENT);
+}
+
+TEST_CASE("truncate shortens and extends; sync returns") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "0123456789");
+    REQUIRE(ospp::truncate(dir / "f", 4));
+    CHECK(ospp_test::read_file(dir / "f") == "0123");
+    REQUIRE(ospp::truncate(dir / "f", 6));
+    CHECK(ospp_test::read_file(dir / "f") == std::string("0123\0\0", 6));
+    CHECK_ERRNO(ospp::truncate(dir / "nope", 0), ENOENT, enoent("truncate", dir / "nope"));
+    CHECK_FAILS_WITH(ospp::truncate(dir / "f", -1), EINVAL);
+    ospp::sync();
+}
+
+TEST_CASE("utime sets nanosecond times that read back exactly") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    const ospp::file_time a{std::chrono::nanoseconds(1'234'567'890'123'456'789)};
+    const ospp::file_time m{std::chrono::nanoseconds(987'654'321'987'654'321)};
+    REQUIRE(ospp::utime(dir / "f", a, m));
+    struct ::stat st {};
+    REQUIRE(::stat((dir / "f").c_str(), &st) == 0);
+    CHECK(st.st_atim.tv_sec == 1'234'567'890);
+    CHECK(st.st_atim.tv_nsec == 123'456'789);
+    CHECK(st.st_mtim.tv_sec == 987'654'321);
+    CHECK(st.st_mtim.tv_nsec == 987'654'321);
+    // Before the epoch: floor division keeps tv_nsec in range.
+    const ospp::file_time before{std::chrono::nanoseconds(-1'500'000'000)};
+    REQUIRE(ospp::utime(dir / "f", before, before));
+    REQUIRE(::stat((dir / "f").c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec == -2);
+    CHECK(st.st_mtim.tv_nsec == 500'000'000);
+    // A symlink's own times, through dir_fd.
+    REQUIRE(::symlink("f", (dir / "l").c_str()) == 0);
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::utime("l", a, a, {.dir_fd = d, .follow_symlinks = false}));
+    REQUIRE(::lstat((dir / "l").c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_nsec == 123'456'789);
+    REQUIRE(::stat((dir / "f").c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec == -2);  // the target is untouched
+    // Now.
+    REQUIRE(ospp::utime(dir / "f"));
+    REQUIRE(::stat((dir / "f").c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec > 1'600'000'000);
+    CHECK_ERRNO(ospp::utime(dir / "nope"), ENOENT, enoent("utime", dir / "nope"));
+}
+
+TEST_CASE("copy_file copies contents (large, empty, from /proc) and refuses the same file") {
+    temp_dir dir;
+    std::string big;
+    for (int i = 0; i < 300'000; ++i) big += static_cast<char>('a' + i % 26);
+    ospp_test::write_file(dir / "src", big);
+    auto n = ospp::copy_file(dir / "src", dir / "dst");
+    REQUIRE(n.has_value());
+    CHECK(*n == big.size());
+    CHECK(ospp_test::read_file(dir / "dst") == big);
+    // An existing, longer dst is truncated first.
+    ospp_test::write_file(dir / "small", "xy");
+    REQUIRE(ospp::copy_file(dir / "small", dir / "dst"));
+    CHECK(ospp_test::read_file(dir / "dst") == "xy");
+    ospp_test::write_file(dir / "empty", "");
+    CHECK(ospp::copy_file(dir / "empty", dir / "dst").value() == 0);
+    CHECK(ospp_test::read_file(dir / "dst").empty());
+    // /proc files report size 0 but have content: the fallback copies it.
+    REQUIRE(ospp::copy_file("/proc/self/status", dir / "status"));
+    CHECK(ospp_test::read_file(dir / "status").starts_with("Name:"));
+    // dir_fd, and a symlink copied as a symlink.
+    REQUIRE(::symlink("src", (dir / "l").c_str()) == 0);
+    auto d = open_dir(dir.path());
+    REQUIRE(ospp::copy_file("l", "l2", {.src_dir_fd = d, .dst_dir_fd = d, .follow_symlinks = false}));
+    CHECK(ospp::readlink(dir / "l2").value() == "src");
+    REQUIRE(ospp::copy_file("l", "via", {.src_dir_fd = d, .dst_dir_fd = d}));
+    CHECK(ospp_test::read_file(dir / "via") == big);
+    // Errors.
+    CHECK_ERRNO(ospp::copy_file(dir / "l", dir / "src"), EINVAL,
+                "copy_file: [Errno 22] Invalid argument: '" + (dir / "l") + "' -> '" + (dir / "src") + "'");
+    CHECK(ospp_test::read_file(dir / "src") == big);  // not truncated by the refusal
+    CHECK_ERRNO(ospp::copy_file(dir / "nope", dir / "x"), ENOENT, enoent("copy_file", dir / "nope"));
+    CHECK_FAILS_WITH(ospp::copy_file(dir.path(), dir / "x"), EISDIR);
+    CHECK_FAILS_WITH(ospp::copy_file(dir / "src", dir / "no/such"), ENOENT);
+}

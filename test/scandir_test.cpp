@@ -1,0 +1,163 @@
+// test/scandir_test.cpp — scandir's range, entries and PEP 471 caching rules.
+#include "ospp/scandir.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include "ospp/fd_ops.hpp"
+#include "support.hpp"
+
+using ospp_test::temp_dir;
+
+namespace {
+// name -> (is_dir, is_file, is_symlink, is_dir without following)
+struct kinds {
+    bool dir, file, link, dir_nofollow;
+    bool operator==(const kinds&) const = default;
+};
+std::map<std::string, kinds> scan(const std::string& path) {
+    std::map<std::string, kinds> out;
+    auto it = ospp::scandir(path);
+    REQUIRE(it.has_value());
+    for (const ospp::dir_entry& e : *it) {
+        out[std::string(e.name())] = {e.is_dir(), e.is_file(), e.is_symlink(), e.is_dir({.follow_symlinks = false})};
+    }
+    CHECK_FALSE(it->error().has_value());
+    return out;
+}
+}  // namespace
+
+TEST_CASE("scandir yields every entry with its type, following symlinks as Python does") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "file", "x");
+    REQUIRE(::mkdir((dir / "dir").c_str(), 0700) == 0);
+    REQUIRE(::symlink("file", (dir / "to_file").c_str()) == 0);
+    REQUIRE(::symlink("dir", (dir / "to_dir").c_str()) == 0);
+    REQUIRE(::symlink("nowhere", (dir / "dangling").c_str()) == 0);
+    REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+    const auto got = scan(dir.path());
+    const std::map<std::string, kinds> want = {
+        {"file", {false, true, false, false}},    {"dir", {true, false, false, true}},
+        {"to_file", {false, true, true, false}},  {"to_dir", {true, false, true, false}},
+        {"dangling", {false, false, true, false}}, {"fifo", {false, false, false, false}},
+    };
+    CHECK(got == want);
+}
+
+TEST_CASE("dir_entry path, inode and stat") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "hello");
+    REQUIRE(::symlink("f", (dir / "l").c_str()) == 0);
+    auto it = ospp::scandir(dir.path());
+    REQUIRE(it.has_value());
+    int seen = 0;
+    for (const auto& e : *it) {
+        struct ::stat raw {};
+        REQUIRE(::lstat((dir / std::string(e.name())).c_str(), &raw) == 0);
+        CHECK(e.path() == dir / std::string(e.name()));
+        CHECK(e.inode() == raw.st_ino);
+        auto own = e.stat({.follow_symlinks = false});
+        REQUIRE(own.has_value());
+        CHECK(own->st_ino == raw.st_ino);
+        auto followed = e.stat();
+        REQUIRE(followed.has_value());
+        CHECK(followed->st_size == 5);
+        ++seen;
+    }
+    CHECK(seen == 2);
+    // A path ending in '/' is not doubled; scandir(fd) paths are bare names.
+    auto slash = ospp::scandir(dir.path() + "/");
+    REQUIRE(slash.has_value());
+    for (const auto& e : *slash) CHECK(e.path() == dir / std::string(e.name()));
+    auto d = ospp::open(dir.path(), ospp::open_flags::rdonly | ospp::open_flags::directory);
+    REQUIRE(d.has_value());
+    auto by_fd = ospp::scandir(*d);
+    REQUIRE(by_fd.has_value());
+    for (const auto& e : *by_fd) CHECK(e.path() == std::string(e.name()));
+}
+
+TEST_CASE("type checks use d_type and stat results are cached (PEP 471)") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "abc");
+    auto it = ospp::scandir(dir.path());
+    REQUIRE(it.has_value());
+    auto e = it->begin();
+    REQUIRE(e != it->end());
+    CHECK(e->name() == "f");
+    auto first = e->stat();
+    REQUIRE(first.has_value());
+    CHECK(first->st_size == 3);
+    // Change and then remove the file: the entry answers from its cache and d_type, no system call.
+    ospp_test::write_file(dir / "f", "abcdef");
+    REQUIRE(::unlink((dir / "f").c_str()) == 0);
+    CHECK(e->stat().value().st_size == 3);
+    CHECK(e->stat({.follow_symlinks = false}).value().st_size == 3);  // lstat == stat for a non-link
+    CHECK(e->is_file());
+    ++e;
+    CHECK(e == it->end());
+}
+
+TEST_CASE("dir_entry stat reports a vanished entry with its path") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "gone", "");
+    auto it = ospp::scandir(dir.path());
+    REQUIRE(it.has_value());
+    for (const auto& e : *it) {
+        REQUIRE(::unlink((dir / "gone").c_str()) == 0);
+        CHECK_ERRNO(e.stat(), ENOENT, "stat: [Errno 2] No such file or directory: '" + (dir / "gone") + "'");
+        CHECK_FALSE(e.is_dir());  // d_type answers; still no error
+    }
+}
+
+TEST_CASE("scandir open errors and an iteration error are reported") {
+    temp_dir dir;
+    CHECK_ERRNO(ospp::scandir(dir / "nope"), ENOENT,
+                "scandir: [Errno 2] No such file or directory: '" + (dir / "nope") + "'");
+    ospp_test::write_file(dir / "f", "");
+    CHECK_FAILS_WITH(ospp::scandir(dir / "f"), ENOTDIR);
+    CHECK_FAILS_WITH(ospp::scandir(ospp::fd_ref(-1)), EBADF);
+    // Reading a directory removed while open fails (ENOENT): the loop ends, error() says why.
+    REQUIRE(::mkdir((dir / "d").c_str(), 0700) == 0);
+    auto it = ospp::scandir(dir / "d");
+    REQUIRE(it.has_value());
+    REQUIRE(::rmdir((dir / "d").c_str()) == 0);
+    int n = 0;
+    for (const auto& e : *it) n += e.name().empty() ? 0 : 1;
+    CHECK(n == 0);
+    REQUIRE(it->error().has_value());
+    CHECK(it->error()->code() == ENOENT);
+    CHECK(it->error()->message() == "scandir: [Errno 2] No such file or directory: '" + (dir / "d") + "'");
+    // close() ends an iteration early and releases the fd.
+    auto again = ospp::scandir(dir.path());
+    REQUIRE(again.has_value());
+    auto b = again->begin();
+    CHECK(b != again->end());
+    again->close();
+    CHECK(again->dir_fd().get() == -1);
+}
+
+TEST_CASE("scandir handles 10,000 entries and odd names") {
+    temp_dir dir;
+    std::set<std::string> want;
+    for (int i = 0; i < 10'000; ++i) {
+        std::string name = "entry " + std::to_string(i);
+        if (i % 1000 == 1) name += "\nnewline";
+        if (i % 1000 == 2) name += "\xff\xfe";  // not UTF-8
+        const int f = ::open((dir / name).c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+        REQUIRE(f >= 0);
+        ::close(f);
+        want.insert(name);
+    }
+    std::set<std::string> got;
+    auto it = ospp::scandir(dir.path());
+    REQUIRE(it.has_value());
+    for (const auto& e : *it) {
+        got.emplace(e.name());
+        CHECK(e.is_file());
+    }
+    CHECK(got == want);
+}

@@ -1,0 +1,168 @@
+// test/stat_test.cpp — stat_result, mode helpers, filemode, statvfs, against the real files.
+#include "ospp/stat.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ospp/fd_ops.hpp"
+#include "support.hpp"
+
+using ospp_test::temp_dir;
+
+namespace {
+struct ::stat raw_lstat(const std::string& p) {
+    struct ::stat st {};
+    REQUIRE(::lstat(p.c_str(), &st) == 0);
+    return st;
+}
+std::int64_t ns(const ::timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; }
+}  // namespace
+
+TEST_CASE("stat fills every field like stat(2)") {
+    temp_dir dir;
+    const std::string f = dir / "f";
+    ospp_test::write_file(f, "12345");
+    REQUIRE(::chmod(f.c_str(), 0640) == 0);
+    auto st = ospp::stat(f);
+    REQUIRE(st.has_value());
+    const struct ::stat raw = raw_lstat(f);
+    CHECK(st->st_mode == raw.st_mode);
+    CHECK(st->st_ino == raw.st_ino);
+    CHECK(st->st_dev == raw.st_dev);
+    CHECK(st->st_nlink == raw.st_nlink);
+    CHECK(st->st_uid == raw.st_uid);
+    CHECK(st->st_gid == raw.st_gid);
+    CHECK(st->st_size == 5);
+    CHECK(st->st_atime_ns == ns(raw.st_atim));
+    CHECK(st->st_mtime_ns == ns(raw.st_mtim));
+    CHECK(st->st_ctime_ns == ns(raw.st_ctim));
+    CHECK(st->st_blocks == raw.st_blocks);
+    CHECK(st->st_blksize == raw.st_blksize);
+    CHECK(st->mtime().time_since_epoch().count() == st->st_mtime_ns);
+    CHECK(st->is_file());
+    CHECK_FALSE(st->is_dir());
+    if (st->has_birthtime) CHECK(st->st_birthtime_ns <= st->st_mtime_ns);
+}
+
+TEST_CASE("stat follows symlinks unless told not to; lstat never does") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "target", "x");
+    REQUIRE(::symlink("target", (dir / "link").c_str()) == 0);
+    auto followed = ospp::stat(dir / "link");
+    REQUIRE(followed.has_value());
+    CHECK(followed->is_file());
+    auto own = ospp::stat(dir / "link", {.follow_symlinks = false});
+    REQUIRE(own.has_value());
+    CHECK(own->is_symlink());
+    CHECK(own->st_size == 6);  // the length of "target"
+    auto l = ospp::lstat(dir / "link");
+    REQUIRE(l.has_value());
+    CHECK(l->same_file(*own));
+    CHECK_FALSE(l->same_file(*followed));
+}
+
+TEST_CASE("stat and lstat take dir_fd; fstat takes an fd") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "inside", "abc");
+    auto d = ospp::open(dir.path(), ospp::open_flags::rdonly | ospp::open_flags::directory);
+    REQUIRE(d.has_value());
+    auto st = ospp::stat("inside", {.dir_fd = *d});
+    REQUIRE(st.has_value());
+    CHECK(st->st_size == 3);
+    auto l = ospp::lstat("inside", {.dir_fd = *d});
+    REQUIRE(l.has_value());
+    CHECK(l->same_file(*st));
+    auto fs = ospp::fstat(*d);
+    REQUIRE(fs.has_value());
+    CHECK(fs->is_dir());
+    CHECK(fs->st_ino == raw_lstat(dir.path()).st_ino);
+}
+
+TEST_CASE("stat errors name the call and the path") {
+    temp_dir dir;
+    const std::string missing = dir / "missing";
+    CHECK_ERRNO(ospp::stat(missing), ENOENT, "stat: [Errno 2] No such file or directory: '" + missing + "'");
+    CHECK_ERRNO(ospp::lstat(missing), ENOENT, "lstat: [Errno 2] No such file or directory: '" + missing + "'");
+    ospp_test::write_file(dir / "file", "");
+    CHECK_FAILS_WITH(ospp::stat(dir / "file/below"), ENOTDIR);
+    CHECK_ERRNO(ospp::fstat(ospp::fd_ref(-1)), EBADF, "fstat: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::stat(std::string("a\0b", 3)), EINVAL, "stat: [Errno 22] Invalid argument: 'a\\x00b'");
+}
+
+TEST_CASE("mode predicates agree with the macros, for every file type") {
+    const ::mode_t types[] = {S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK};
+    for (::mode_t t : types) {
+        const ::mode_t m = t | 0755;
+        CHECK(ospp::s_isreg(m) == S_ISREG(m));
+        CHECK(ospp::s_isdir(m) == S_ISDIR(m));
+        CHECK(ospp::s_islnk(m) == S_ISLNK(m));
+        CHECK(ospp::s_ischr(m) == S_ISCHR(m));
+        CHECK(ospp::s_isblk(m) == S_ISBLK(m));
+        CHECK(ospp::s_isfifo(m) == S_ISFIFO(m));
+        CHECK(ospp::s_issock(m) == S_ISSOCK(m));
+        CHECK(ospp::s_ifmt(m) == t);
+        CHECK(ospp::s_imode(m | S_ISUID) == (0755 | S_ISUID));
+    }
+}
+
+TEST_CASE("filemode matches Python's stat.filemode") {
+    CHECK(ospp::filemode(S_IFREG | 0644) == "-rw-r--r--");
+    CHECK(ospp::filemode(S_IFDIR | 0755) == "drwxr-xr-x");
+    CHECK(ospp::filemode(S_IFLNK | 0777) == "lrwxrwxrwx");
+    CHECK(ospp::filemode(S_IFREG | S_ISUID | 0755) == "-rwsr-xr-x");
+    CHECK(ospp::filemode(S_IFREG | S_ISUID | 0644) == "-rwSr--r--");
+    CHECK(ospp::filemode(S_IFDIR | S_ISVTX | 01777) == "drwxrwxrwt");
+    CHECK(ospp::filemode(S_IFDIR | S_ISVTX | 0776) == "drwxrwxrwT");
+    CHECK(ospp::filemode(S_IFREG | S_ISGID | 0640) == "-rw-r-S---");
+    CHECK(ospp::filemode(S_IFCHR | 0620) == "crw--w----");
+    CHECK(ospp::filemode(S_IFBLK | 0660) == "brw-rw----");
+    CHECK(ospp::filemode(S_IFIFO | 0600) == "prw-------");
+    CHECK(ospp::filemode(S_IFSOCK | 0755) == "srwxr-xr-x");
+    // The oracle: Python's own filemode for a few modes at once.
+    const std::string py = "python3 -c 'import stat; print(stat.filemode(0o104755), stat.filemode(0o060640))'";
+    FILE* p = ::popen(py.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char line[64] = {};
+    REQUIRE(std::fgets(line, sizeof line, p) != nullptr);
+    ::pclose(p);
+    CHECK(std::string(line) == ospp::filemode(0104755) + " " + ospp::filemode(0060640) + "\n");
+}
+
+TEST_CASE("device_major, device_minor and make_device match glibc's macros") {
+    const unsigned pairs[][2] = {{0, 0}, {8, 1}, {259, 3}, {4095, 255}, {4096, 256}, {0xfffff, 0xfffff}};
+    for (const auto& p : pairs) {
+        const ::dev_t d = ospp::make_device(p[0], p[1]);
+        CHECK(d == makedev(p[0], p[1]));
+        CHECK(ospp::device_major(d) == p[0]);
+        CHECK(ospp::device_minor(d) == p[1]);
+    }
+    auto st = ospp::stat("/dev/null");
+    REQUIRE(st.has_value());
+    CHECK(ospp::device_major(st->st_rdev) == 1);
+    CHECK(ospp::device_minor(st->st_rdev) == 3);
+}
+
+TEST_CASE("statvfs and fstatvfs report the filesystem") {
+    temp_dir dir;
+    auto v = ospp::statvfs(dir.path());
+    REQUIRE(v.has_value());
+    struct ::statvfs raw {};
+    REQUIRE(::statvfs(dir.path().c_str(), &raw) == 0);
+    CHECK(v->f_bsize == raw.f_bsize);
+    CHECK(v->f_frsize == raw.f_frsize);
+    CHECK(v->f_blocks == raw.f_blocks);
+    CHECK(v->f_namemax == raw.f_namemax);
+    CHECK(ospp::to_raw(v->f_flag) == raw.f_flag);
+    CHECK(v->f_fsid == raw.f_fsid);
+    auto d = ospp::open(dir.path(), ospp::open_flags::rdonly | ospp::open_flags::directory);
+    REQUIRE(d.has_value());
+    auto fv = ospp::fstatvfs(*d);
+    REQUIRE(fv.has_value());
+    CHECK(fv->f_blocks == v->f_blocks);
+    CHECK_ERRNO(ospp::statvfs(dir / "missing"), ENOENT,
+                "statvfs: [Errno 2] No such file or directory: '" + (dir / "missing") + "'");
+    CHECK_ERRNO(ospp::fstatvfs(ospp::fd_ref(-1)), EBADF, "fstatvfs: [Errno 9] Bad file descriptor");
+}

@@ -1,0 +1,365 @@
+// test/walk_test.cpp — walk and fwalk against Python's os.walk/os.fwalk on the same trees; rmtree.
+#include "ospp/walk.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <new>
+#include <cstdlib>
+#include <string>
+
+#include "support.hpp"
+
+using ospp_test::temp_dir;
+
+namespace {
+
+void touch(const std::string& p) {
+    const int f = ::open(p.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    REQUIRE(f >= 0);
+    ::close(f);
+}
+void make_dir(const std::string& p) { REQUIRE(::mkdir(p.c_str(), 0755) == 0); }
+void make_link(const char* target, const std::string& p) { REQUIRE(::symlink(target, p.c_str()) == 0); }
+bool exists(const std::string& p) {
+    struct ::stat st {};
+    return ::lstat(p.c_str(), &st) == 0;
+}
+
+// A tree with every kind of entry walk must sort: files with odd names, nested dirs, symlinks to a
+// file, to a dir, dangling, and (unless `no_cycle`) a symlink cycle; a directory of 10,000 files;
+// as an ordinary user, an unreadable directory.
+void build_tree(const std::string& top, bool no_cycle = false, bool no_locked = false) {
+    touch(top + "/plain");
+    touch(top + "/with space");
+    touch(top + "/new\nline");
+    touch(top + "/bad\xff\xfe");
+    make_dir(top + "/sub");
+    touch(top + "/sub/inner");
+    make_dir(top + "/sub/deeper");
+    touch(top + "/sub/deeper/leaf");
+    make_dir(top + "/empty");
+    make_dir(top + "/dir \xff odd");
+    touch(top + "/dir \xff odd/x");
+    make_link("plain", top + "/to_file");
+    make_link("sub", top + "/to_dir");
+    make_link("nowhere", top + "/dangling");
+    if (!no_cycle) make_link("..", top + "/sub/cycle");
+    if (!no_locked && !ospp_test::is_root()) {  // unreadable for an ordinary user: both walks report it
+        make_dir(top + "/locked");
+        touch(top + "/locked/hidden");
+        REQUIRE(::chmod((top + "/locked").c_str(), 0) == 0);
+    }
+    make_dir(top + "/many");
+    for (int i = 0; i < 10'000; ++i) touch(top + "/many/f" + std::to_string(i));
+}
+
+// One line per step: dirpath \0 dirnames joined by '/' \0 filenames joined by '/' \n (names cannot
+// contain '/' or NUL, so this is unambiguous even with newlines in names). Errors: "E" \0 path \n.
+std::string line(std::string_view dirpath, const std::vector<std::string_view>& dirs,
+                 const std::vector<std::string_view>& files) {
+    std::string out(dirpath);
+    out += '\0';
+    for (std::size_t i = 0; i < dirs.size(); ++i) (out += i ? "/" : "") += dirs[i];
+    out += '\0';
+    for (std::size_t i = 0; i < files.size(); ++i) (out += i ? "/" : "") += files[i];
+    out += '\n';
+    return out;
+}
+
+constexpr const char* python_script = R"PY(
+import os, sys
+top, fn, topdown, follow = os.fsencode(sys.argv[1]), sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
+out = sys.stdout.buffer
+def onerror(e):
+    # fwalk's errors name the directory relative to its parent's fd: compare the last component.
+    name = os.fsencode(e.filename)
+    out.write(b"E\0" + (os.path.basename(name) if fn == "fwalk" else name) + b"\n")
+if fn == "walk":
+    steps = ((d, n, f) for d, n, f in os.walk(top, topdown, onerror, follow))
+else:
+    steps = ((d, n, f) for d, n, f, _ in os.fwalk(top, topdown, onerror, follow_symlinks=follow))
+for d, n, f in steps:
+    out.write(d + b"\0" + b"/".join(n) + b"\0" + b"/".join(f) + b"\n")
+)PY";
+
+std::string python_walk(const temp_dir& scratch, const std::string& top, const char* fn, bool topdown,
+                        bool follow) {
+    ospp_test::write_file(scratch / "walk.py", python_script);
+    const std::string cmd = "python3 '" + (scratch / "walk.py") + "' '" + top + "' " + fn + " " +
+                            (topdown ? "1" : "0") + " " + (follow ? "1" : "0") + " > '" + (scratch / "out") + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    return ospp_test::read_file(scratch / "out");
+}
+
+std::string ospp_walk(const std::string& top, bool topdown, bool follow) {
+    std::string out;
+    auto onerror = [&](const ospp::errno_error& e) { ((out += "E") += '\0') += std::string(e.path()) + "\n"; };
+    for (auto [dirpath, dirnames, filenames] :
+         ospp::walk(top, {.topdown = topdown, .onerror = onerror, .followlinks = follow})) {
+        out += line(dirpath, dirnames, filenames);
+    }
+    return out;
+}
+
+std::string ospp_fwalk(const std::string& top, bool topdown, bool follow) {
+    std::string out;
+    auto onerror = [&](const ospp::errno_error& e) {
+        const std::string_view p = e.path();
+        ((out += "E") += '\0') += std::string(p.substr(p.rfind('/') + 1)) + "\n";
+    };
+    for (auto [dirpath, dirnames, filenames, dirfd] :
+         ospp::fwalk(top, {.follow_symlinks = follow, .topdown = topdown, .onerror = onerror})) {
+        // The fd is the directory named by dirpath.
+        struct ::stat by_fd {}, by_path {};
+        REQUIRE(::fstat(dirfd.get(), &by_fd) == 0);
+        REQUIRE(::stat(std::string(dirpath).c_str(), &by_path) == 0);
+        CHECK(by_fd.st_ino == by_path.st_ino);
+        out += line(dirpath, dirnames, filenames);
+    }
+    return out;
+}
+
+// Python's output can interleave errors differently only if they happen; both print in walk order.
+void compare(const std::string& ours, const std::string& python) {
+    CHECK(python.size() > 50000);  // the 10,000 names of many/ are in it: the oracle ran
+    CHECK(ours.size() == python.size());
+    CHECK(ours == python);
+}
+
+}  // namespace
+
+TEST_CASE("walk yields what Python's os.walk yields, top-down and bottom-up") {
+    temp_dir dir, scratch;
+    build_tree(dir.path());
+    for (bool topdown : {true, false}) {
+        CAPTURE(topdown);
+        compare(ospp_walk(dir.path(), topdown, false), python_walk(scratch, dir.path(), "walk", topdown, false));
+    }
+}
+
+TEST_CASE("walk with followlinks matches Python on a tree without cycles") {
+    temp_dir dir, scratch;
+    build_tree(dir.path(), true);
+    for (bool topdown : {true, false}) {
+        CAPTURE(topdown);
+        compare(ospp_walk(dir.path(), topdown, true), python_walk(scratch, dir.path(), "walk", topdown, true));
+    }
+}
+
+TEST_CASE("fwalk yields what Python's os.fwalk yields, with a usable dirfd") {
+    temp_dir dir, scratch;
+    build_tree(dir.path());
+    for (bool topdown : {true, false}) {
+        CAPTURE(topdown);
+        compare(ospp_fwalk(dir.path(), topdown, false), python_walk(scratch, dir.path(), "fwalk", topdown, false));
+    }
+}
+
+TEST_CASE("walk with followlinks ends on a symlink cycle and reports it") {
+    temp_dir dir;
+    make_dir(dir / "a");
+    make_dir(dir / "a/b");
+    make_link("../..", dir / "a/b/up");  // points back at the top
+    make_link(".", dir / "self");
+    std::vector<std::string> paths;
+    std::vector<std::string> loops;
+    auto onerror = [&](const ospp::errno_error& e) {
+        CHECK(e.code() == ELOOP);
+        loops.emplace_back(e.path());
+    };
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path(), {.onerror = onerror, .followlinks = true})) {
+        paths.emplace_back(dirpath);
+    }
+    CHECK(paths == std::vector<std::string>{dir.path(), dir / "a", dir / "a/b"});
+    std::sort(loops.begin(), loops.end());
+    CHECK(loops == std::vector<std::string>{dir / "a/b/up", dir / "self"});
+}
+
+TEST_CASE("walk prunes by editing dirnames in top-down mode") {
+    temp_dir dir;
+    build_tree(dir.path(), true);
+    std::vector<std::string> visited;
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path())) {
+        visited.emplace_back(dirpath);
+        std::erase(dirnames, "many");
+        std::erase(dirnames, "sub");
+    }
+    std::sort(visited.begin(), visited.end());
+    CHECK(visited == std::vector<std::string>{dir.path(), dir / "dir \xff odd", dir / "empty"});
+    // A name the caller adds is walked too (resolved relative to the parent's fd).
+    std::string extra = "sub";
+    std::vector<std::string> seen;
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(dir / "sub")) {
+        seen.emplace_back(dirpath);
+        if (dirpath == dir / "sub") {
+            dirnames.clear();
+            dirnames.push_back("deeper");
+        }
+    }
+    CHECK(seen == std::vector<std::string>{dir / "sub", dir / "sub/deeper"});
+}
+
+TEST_CASE("walk reports unreadable directories to onerror and goes on") {
+    temp_dir dir;
+    make_dir(dir / "a");
+    make_dir(dir / "b");
+    make_dir(dir / "c");
+    touch(dir / "c/f");
+    std::vector<std::string> errors;
+    std::vector<std::string> visited;
+    auto onerror = [&](const ospp::errno_error& e) { errors.push_back(e.message()); };
+    if (ospp_test::is_root()) {
+        // Root reads any directory: remove one while the walk is on its parent instead.
+        for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path(), {.onerror = onerror})) {
+            visited.emplace_back(dirpath);
+            if (dirpath == dir.path()) REQUIRE(::rmdir((dir / "b").c_str()) == 0);
+        }
+        CHECK(errors == std::vector<std::string>{"scandir: [Errno 2] No such file or directory: '" + (dir / "b") + "'"});
+    } else {
+        REQUIRE(::chmod((dir / "b").c_str(), 0) == 0);
+        for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path(), {.onerror = onerror})) {
+            visited.emplace_back(dirpath);
+        }
+        CHECK(errors == std::vector<std::string>{"scandir: [Errno 13] Permission denied: '" + (dir / "b") + "'"});
+    }
+    std::sort(visited.begin(), visited.end());
+    CHECK(visited == std::vector<std::string>{dir.path(), dir / "a", dir / "c"});
+    // A missing top: one error, nothing yielded.
+    errors.clear();
+    int steps = 0;
+    for (auto step : ospp::walk(dir / "nope", {.onerror = onerror})) steps += step.dirpath.empty() ? 0 : 1;
+    CHECK(steps == 0);
+    CHECK(errors == std::vector<std::string>{"scandir: [Errno 2] No such file or directory: '" + (dir / "nope") + "'"});
+}
+
+TEST_CASE("fwalk does not walk a symlink top unless following, and honours dir_fd") {
+    temp_dir dir;
+    make_dir(dir / "real");
+    touch(dir / "real/f");
+    make_link("real", dir / "link");
+    int errors = 0;
+    int steps = 0;
+    for (auto step : ospp::fwalk(dir / "link", {.onerror = [&](const ospp::errno_error&) { ++errors; }})) {
+        steps += step.dirpath.empty() ? 0 : 1;
+    }
+    CHECK(steps == 0);
+    CHECK(errors == 1);
+    const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(d >= 0);
+    std::vector<std::string> files;
+    for (auto [dirpath, dirnames, filenames, dirfd] :
+         ospp::fwalk("link", {.dir_fd = ospp::fd_ref(d), .follow_symlinks = true})) {
+        CHECK(dirpath == "link");
+        for (auto f : filenames) files.emplace_back(f);
+    }
+    ::close(d);
+    CHECK(files == std::vector<std::string>{"f"});
+}
+
+TEST_CASE("rmtree removes a tree and never follows a symlink out of it") {
+    temp_dir dir, outside;
+    touch(outside / "precious");
+    make_dir(dir / "t");
+    build_tree(dir / "t", false, true);
+    make_link(outside.path().c_str(), dir / "t/sub/escape");
+    REQUIRE(ospp::rmtree(dir / "t"));
+    CHECK_FALSE(exists(dir / "t"));
+    CHECK(exists(outside / "precious"));
+    // Refusals and errors.
+    make_link(outside.path().c_str(), dir / "link");
+    CHECK_FAILS_WITH(ospp::rmtree(dir / "link"), ENOTDIR);
+    CHECK(exists(outside / "precious"));
+    CHECK_ERRNO(ospp::rmtree(dir / "nope"), ENOENT, "scandir: [Errno 2] No such file or directory: '" + (dir / "nope") + "'");
+}
+
+TEST_CASE("rmtree with dir_fd, and stopping at or ignoring an error") {
+    temp_dir dir;
+    make_dir(dir / "t");
+    make_dir(dir / "t/locked");
+    touch(dir / "t/locked/f");
+    touch(dir / "t/g");
+    const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(d >= 0);
+    if (!ospp_test::is_root()) {
+        REQUIRE(::chmod((dir / "t/locked").c_str(), 0500) == 0);
+        CHECK_ERRNO(ospp::rmtree("t", {.dir_fd = ospp::fd_ref(d)}), EACCES,
+                    "unlink: [Errno 13] Permission denied: 't/locked/f'");
+        CHECK(ospp::rmtree("t", {.dir_fd = ospp::fd_ref(d), .ignore_errors = true}));
+        CHECK(exists(dir / "t/locked/f"));
+        CHECK_FALSE(exists(dir / "t/g"));
+        REQUIRE(::chmod((dir / "t/locked").c_str(), 0700) == 0);
+    }
+    CHECK(ospp::rmtree("t", {.dir_fd = ospp::fd_ref(d)}));
+    CHECK_FALSE(exists(dir / "t"));
+    ::close(d);
+}
+
+TEST_CASE("walk never enters a directory swapped (for another one or a symlink) after it was listed") {
+    temp_dir dir, outside;
+    make_dir(dir / "a");
+    make_dir(dir / "b");
+    make_dir(dir / "spare");
+    touch(dir / "spare/secret");
+    touch(outside / "secret");
+    std::vector<std::string> visited;
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path())) {
+        visited.emplace_back(dirpath);
+        if (dirpath != dir.path()) {
+            for (auto f : filenames) visited.emplace_back(f);
+            continue;
+        }
+        // After the listing: "a" becomes another directory, "b" a symlink leading out of the tree.
+        REQUIRE(::rmdir((dir / "a").c_str()) == 0);
+        REQUIRE(::rename((dir / "spare").c_str(), (dir / "a").c_str()) == 0);
+        REQUIRE(::rmdir((dir / "b").c_str()) == 0);
+        make_link(outside.path().c_str(), dir / "b");
+        std::erase(dirnames, "spare");
+    }
+    CHECK(visited == std::vector<std::string>{dir.path()});
+}
+
+// ---- walking allocates nothing per entry: a counting operator new ----
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+long allocations_walking(const std::string& top) {
+    std::size_t entries = 0;
+    g_allocations = 0;
+    g_counting = true;
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(top)) entries += dirnames.size() + filenames.size();
+    g_counting = false;
+    CHECK(entries > 0);
+    return g_allocations.load();
+}
+}  // namespace
+
+void* operator new(std::size_t n) {
+    if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("walk's allocations grow with the tree's shape, not with its number of entries") {
+    temp_dir small, large;
+    for (const auto* t : {&small, &large}) {
+        make_dir(*t / "sub");
+        for (int i = 0; i < (t == &small ? 100 : 10'000); ++i) {
+            touch(*t / ("a_long_enough_file_name_to_leave_the_small_string_buffer_" + std::to_string(i)));
+            if (i % 10 == 0) touch(*t / ("sub/another_long_file_name_outside_any_small_buffer_" + std::to_string(i)));
+        }
+    }
+    const long few = allocations_walking(small.path());
+    const long many = allocations_walking(large.path());
+    CAPTURE(few);
+    CAPTURE(many);
+    // 100x the entries: only the arenas' and vectors' geometric growth adds allocations.
+    MESSAGE("allocations: " << few << " for 110 entries, " << many << " for 11,000");
+    CHECK(many - few < 40);
+}

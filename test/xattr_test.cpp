@@ -1,0 +1,100 @@
+// test/xattr_test.cpp — extended attributes on a filesystem that supports user.* attributes.
+#include "ospp/xattr.hpp"
+
+#include <fcntl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "ospp/fd_ops.hpp"
+#include "support.hpp"
+
+using ospp::xattr_flags;
+using ospp_test::temp_dir;
+
+namespace {
+// Whether the temporary directory's filesystem takes user xattrs (tmpfs before 6.6 does not).
+bool user_xattrs_supported(const std::string& file) {
+    if (::setxattr(file.c_str(), "user.ospp.probe", "1", 1, 0) == 0) {
+        ::removexattr(file.c_str(), "user.ospp.probe");
+        return true;
+    }
+    return false;
+}
+}  // namespace
+
+#define REQUIRE_USER_XATTRS(file)                                                                   \
+    do {                                                                                            \
+        if (!user_xattrs_supported(file)) OSPP_SKIP("the filesystem of $TMPDIR has no user xattrs"); \
+    } while (0)
+
+TEST_CASE("setxattr, getxattr, listxattr, removexattr round-trip binary values") {
+    temp_dir dir;
+    const std::string f = dir / "f";
+    ospp_test::write_file(f, "");
+    REQUIRE_USER_XATTRS(f);
+    const std::string value("bin\0ary\xff", 8);
+    REQUIRE(ospp::setxattr(f, "user.one", value));
+    REQUIRE(ospp::setxattr(f, "user.two", ""));
+    CHECK(ospp::getxattr(f, "user.one").value() == value);
+    CHECK(ospp::getxattr(f, "user.two").value().empty());
+    const std::string big(3'000, 'z');  // near ext4's limit of one block per value
+    REQUIRE(ospp::setxattr(f, "user.big", big));
+    CHECK(ospp::getxattr(f, "user.big").value() == big);
+    auto names = ospp::listxattr(f);
+    REQUIRE(names.has_value());
+    std::sort(names->begin(), names->end());
+    std::erase_if(*names, [](const std::string& n) { return !n.starts_with("user."); });  // security.* (SELinux)
+    CHECK(*names == std::vector<std::string>{"user.big", "user.one", "user.two"});
+    REQUIRE(ospp::removexattr(f, "user.two"));
+    char buf[8];
+    CHECK(::getxattr(f.c_str(), "user.two", buf, sizeof buf) < 0);
+    CHECK(errno == ENODATA);
+}
+
+TEST_CASE("xattr flags create and replace, and the errors they give") {
+    temp_dir dir;
+    const std::string f = dir / "f";
+    ospp_test::write_file(f, "");
+    REQUIRE_USER_XATTRS(f);
+    CHECK_ERRNO(ospp::setxattr(f, "user.k", "v", xattr_flags::replace), ENODATA,
+                "setxattr: [Errno 61] No data available: '" + f + "'");
+    REQUIRE(ospp::setxattr(f, "user.k", "v", xattr_flags::create));
+    CHECK_ERRNO(ospp::setxattr(f, "user.k", "w", xattr_flags::create), EEXIST,
+                "setxattr: [Errno 17] File exists: '" + f + "'");
+    REQUIRE(ospp::setxattr(f, "user.k", "w", xattr_flags::replace));
+    CHECK(ospp::getxattr(f, "user.k").value() == "w");
+    CHECK_ERRNO(ospp::getxattr(f, "user.none"), ENODATA, "getxattr: [Errno 61] No data available: '" + f + "'");
+    CHECK_ERRNO(ospp::removexattr(f, "user.none"), ENODATA, "removexattr: [Errno 61] No data available: '" + f + "'");
+    CHECK_ERRNO(ospp::listxattr(dir / "nope"), ENOENT,
+                "listxattr: [Errno 2] No such file or directory: '" + (dir / "nope") + "'");
+    CHECK_FAILS_WITH(ospp::getxattr(f, std::string("user.\0x", 7)), EINVAL);
+}
+
+TEST_CASE("xattrs through an fd, and follow_symlinks") {
+    temp_dir dir;
+    const std::string f = dir / "f";
+    ospp_test::write_file(f, "");
+    REQUIRE_USER_XATTRS(f);
+    auto fd = ospp::open(f, ospp::open_flags::rdwr);
+    REQUIRE(fd.has_value());
+    REQUIRE(ospp::setxattr(*fd, "user.fd", "via fd"));
+    CHECK(ospp::getxattr(f, "user.fd").value() == "via fd");
+    CHECK(ospp::getxattr(*fd, "user.fd").value() == "via fd");
+    auto names = ospp::listxattr(*fd);
+    REQUIRE(names.has_value());
+    CHECK(std::count(names->begin(), names->end(), "user.fd") == 1);
+    REQUIRE(ospp::removexattr(*fd, "user.fd"));
+    CHECK_FAILS_WITH(ospp::getxattr(*fd, "user.fd"), ENODATA);
+    CHECK_FAILS_WITH(ospp::getxattr(ospp::fd_ref(-1), "user.fd"), EBADF);
+    // Through a symlink: followed by default; the link itself takes no user.* attribute.
+    REQUIRE(::symlink("f", (dir / "l").c_str()) == 0);
+    REQUIRE(ospp::setxattr(dir / "l", "user.through", "x"));
+    CHECK(ospp::getxattr(f, "user.through").value() == "x");
+    CHECK_FAILS_WITH(ospp::getxattr(dir / "l", "user.through", {.follow_symlinks = false}), ENODATA);
+    CHECK_FAILS_WITH(ospp::setxattr(dir / "l", "user.own", "x", xattr_flags::none, {.follow_symlinks = false}),
+                     EPERM);
+    CHECK_FAILS_WITH(ospp::removexattr(dir / "l", "user.through", {.follow_symlinks = false}), EPERM);
+    CHECK(ospp::listxattr(dir / "l", {.follow_symlinks = false}).has_value());
+}
