@@ -68,11 +68,6 @@ result<void> register_at_fork(at_fork_hooks h) {
     return {};
 }
 
-result<void> login_tty(fd_ref tty) noexcept {
-    if (::login_tty(tty.get()) < 0) return sys::fail("login_tty");
-    return {};
-}
-
 result<forkpty_result> forkpty() {
     // posix_openpt + O_CLOEXEC makes the master close-on-exec atomically, which forkpty(3) cannot.
     fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));

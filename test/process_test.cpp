@@ -331,13 +331,3 @@ TEST_CASE("forkpty gives the child a terminal and the parent its master side") {
     REQUIRE(w.has_value());
     CHECK(w->status.exit_code() == 0);
 }
-
-TEST_CASE("login_tty refuses something that is not a terminal") {
-    const int code = ospp_test::exit_code_of([] {
-        auto p = ospp::pipe();
-        if (!p) return 1;
-        auto r = ospp::login_tty(p->read_end);
-        return !r && r.error().code() == ENOTTY ? 0 : 2;
-    });
-    CHECK(code == 0);
-}

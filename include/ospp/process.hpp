@@ -74,10 +74,6 @@ struct forkpty_result {
 // ENOENT/EMFILE (no pty).
 result<forkpty_result> forkpty();
 
-// Python's os.login_tty(fd): makes the caller a session leader with `tty` as controlling terminal
-// and stdin/stdout/stderr, then closes `tty` (when it is not one of 0-2). Errors: ENOTTY, EPERM.
-result<void> login_tty(fd_ref tty) noexcept;
-
 // Hooks that Python's os.register_at_fork(*, before, after_in_parent, after_in_child) takes.
 struct at_fork_hooks {
     std::function<void()> before;           // in the parent, before fork (reverse registration order)
