@@ -38,15 +38,17 @@ namespace ospp {
 inline constexpr ::uid_t id_unchanged = static_cast<::uid_t>(-1);
 
 // ---- process ids (never fail) ----------------------------------------------------------------
+// These are the C functions themselves (using-declarations), so `using namespace ospp;` cannot
+// make a call to getpid() ambiguous.
 
 // Python's os.getpid(), os.getppid().
-inline ::pid_t getpid() noexcept { return ::getpid(); }
-inline ::pid_t getppid() noexcept { return ::getppid(); }
+using ::getpid;
+using ::getppid;
 // Python's os.getuid(), os.geteuid(), os.getgid(), os.getegid().
-inline ::uid_t getuid() noexcept { return ::getuid(); }
-inline ::uid_t geteuid() noexcept { return ::geteuid(); }
-inline ::gid_t getgid() noexcept { return ::getgid(); }
-inline ::gid_t getegid() noexcept { return ::getegid(); }
+using ::getegid;
+using ::geteuid;
+using ::getgid;
+using ::getuid;
 
 // Python's os.getresuid() / os.getresgid(): real, effective and saved ids.
 struct resuid {
@@ -99,7 +101,7 @@ result<void> initgroups(std::string_view user, ::gid_t group);
 // Python's os.getpgid(pid) (0: the caller). Errors: ESRCH.
 result<::pid_t> getpgid(::pid_t pid) noexcept;
 // Python's os.getpgrp(): the caller's process group (never fails).
-inline ::pid_t getpgrp() noexcept { return ::getpgrp(); }
+using ::getpgrp;
 // Python's os.setpgrp(): makes the caller the leader of a new group (setpgid(0, 0)). Errors: EPERM.
 result<void> setpgrp() noexcept;
 // Python's os.setpgid(pid, pgrp): 0 means the caller / pgrp = pid.

@@ -89,10 +89,11 @@ result<void> register_at_fork(at_fork_hooks hooks);
 
 // Python's os._exit(n): ends the process at once, without atexit handlers or flushing stdio
 // (what a forked child must use). Async-signal-safe.
-[[noreturn]] inline void _exit(int status) noexcept { ::_exit(status); }
+// (The C function itself, plus an overload for the EX_* codes.)
+using ::_exit;
 [[noreturn]] inline void _exit(ex status) noexcept { ::_exit(static_cast<int>(status)); }
 // Python's os.abort(): SIGABRT, with a core dump where the limits allow.
-[[noreturn]] inline void abort() noexcept { std::abort(); }
+using ::abort;
 
 // ---- signals and priority ---------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ result<int> getpriority(prio_which which, ::id_t who) noexcept;
 result<void> setpriority(prio_which which, ::id_t who, int priority) noexcept;
 
 // Python's os.umask(mask): sets the file mode creation mask, returns the old one (never fails).
-inline ::mode_t umask(::mode_t mask) noexcept { return ::umask(mask); }
+using ::umask;
 
 // ---- pidfd, times, namespaces -----------------------------------------------------------------
 

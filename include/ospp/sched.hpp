@@ -86,8 +86,8 @@ result<void> sched_setparam(::pid_t pid, sched_param param) noexcept;
 result<sched_param> sched_getparam(::pid_t pid) noexcept;
 // Python's os.sched_rr_get_interval(pid): the SCHED_RR time slice. Errors: ESRCH, EINVAL.
 result<std::chrono::nanoseconds> sched_rr_get_interval(::pid_t pid) noexcept;
-// Python's os.sched_yield() (cannot fail on Linux).
-inline void sched_yield() noexcept { ::sched_yield(); }
+// Python's os.sched_yield() (the C function; it cannot fail on Linux).
+using ::sched_yield;
 // Python's os.sched_setaffinity(pid, mask). Errors: EINVAL (no CPU of the set is usable), ESRCH, EPERM.
 result<void> sched_setaffinity(::pid_t pid, const cpu_set& cpus) noexcept;
 // Python's os.sched_getaffinity(pid): the mask grows until the kernel's CPU count fits.
