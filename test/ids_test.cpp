@@ -2,6 +2,8 @@
 #include "ospp/ids.hpp"
 
 #include <fcntl.h>
+#include <sys/mount.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,6 +128,42 @@ TEST_CASE("getpwnam, getpwuid, getgrnam, getgrgid read the user database") {
     CHECK_ERRNO(ospp::getpwuid(3999999), ENOENT, "getpwuid: [Errno 2] No such file or directory: '3999999'");
     CHECK_ERRNO(ospp::getgrgid(3999999), ENOENT, "getgrgid: [Errno 2] No such file or directory: '3999999'");
     CHECK_FAILS_WITH(ospp::getpwnam(std::string("ro\0ot", 5)), EINVAL);
+}
+
+TEST_CASE("lookups grow their buffers: a private /etc/group and /etc/passwd with huge entries") {
+    OSPP_REQUIRE_ROOT();
+    ospp_test::temp_dir dir;
+    // 3000 members (~30 kB, far beyond the first buffer), a 20 kB gecos, and a user in 100 groups
+    // (getgrouplist starts with room for 32).
+    std::string group = "big:x:4000:";
+    for (int i = 0; i < 3000; ++i) group += (i != 0 ? ",member" : "member") + std::to_string(i);
+    group += "\n";
+    for (int g = 0; g < 100; ++g) group += "g" + std::to_string(g) + ":x:" + std::to_string(5000 + g) + ":joiner\n";
+    ospp_test::write_file(dir / "group", group);
+    ospp_test::write_file(dir / "passwd", "long:x:4000:4000:" + std::string(20000, 'g') + ":/home/long:/bin/sh\n");
+    const std::string group_path = dir / "group";
+    const std::string passwd_path = dir / "passwd";
+    const int code = ospp_test::exit_code_of([&] {
+        // A private mount namespace: the bind mounts vanish with the child.
+        if (::unshare(CLONE_NEWNS) != 0) return 77;
+        if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 77;
+        if (::mount(group_path.c_str(), "/etc/group", nullptr, MS_BIND, nullptr) != 0) return 77;
+        if (::mount(passwd_path.c_str(), "/etc/passwd", nullptr, MS_BIND, nullptr) != 0) return 77;
+        auto big = ospp::getgrnam("big");
+        if (!big || big->gr_gid != 4000 || big->gr_mem.size() != 3000) return 1;
+        if (big->gr_mem.front() != "member0" || big->gr_mem.back() != "member2999") return 2;
+        auto by_gid = ospp::getgrgid(4000);
+        if (!by_gid || by_gid->gr_mem.size() != 3000) return 3;
+        auto lng = ospp::getpwnam("long");
+        if (!lng || lng->pw_gecos.size() != 20000 || lng->pw_shell != "/bin/sh") return 4;
+        auto by_uid = ospp::getpwuid(4000);
+        if (!by_uid || by_uid->pw_dir != "/home/long") return 5;
+        auto groups = ospp::getgrouplist("joiner", 4000);
+        if (!groups || groups->size() != 101) return 6;
+        return 0;
+    });
+    if (code == 77) OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
+    CHECK(code == 0);
 }
 
 TEST_CASE("setsid in a child makes a new session that getsid reads from outside") {
