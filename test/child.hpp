@@ -1,16 +1,39 @@
-// test/child.hpp — run a check in a forked child: for what can only be observed from another process
-// (resource limits that cannot be raised again, locks held by a different owner).
+// test/child.hpp — running a piece of a test in a forked child: for what can only be observed
+// from another process (resource limits that cannot be raised again, locks held by another owner,
+// ids that cannot be regained).
+//
+// Assertions in a child are not seen by the parent's doctest, so a child reports instead:
+//   - exit_code_of(fn): fn returns 0 when all was as expected, otherwise a small number naming the
+//     check that failed (CHECK(ospp_test::exit_code_of(...) == 0) then prints which one);
+//   - in_child(fn): fn returns "" when its checks passed, else a sentence saying what went wrong.
 #pragma once
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 
-#include "support.hpp"
-
 namespace ospp_test {
+
+// Forks, runs fn() in the child and _exits with its result; returns the child's raw wait status.
+template <class F>
+int run_in_child(F&& fn) {
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) ::_exit(fn());
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    return status;
+}
+
+// The exit code of run_in_child(fn), or 1000 + the signal number when the child was killed.
+template <class F>
+int exit_code_of(F&& fn) {
+    const int status = run_in_child(static_cast<F&&>(fn));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1000 + WTERMSIG(status);
+}
 
 // Runs `body` (returning "" when its checks passed, else what went wrong) in a forked child and
 // returns its report. The child writes the report to a pipe and _exits; the parent reaps it.
