@@ -12,7 +12,7 @@
 
 namespace ospp {
 
-result<fd> open(path_ref path, open_flags flags, ::mode_t mode, const open_options& options) noexcept {
+result<fd> open(path_ref path, open_flags flags, ::mode_t mode, const dir_fd_options& options) noexcept {
     if (!path.valid()) return sys::bad_path("open", path);
     const int raw = sys::retry([&] {
         return ::openat(options.dir_fd.get(), path.c_str(), to_raw(flags) | O_CLOEXEC, mode);
@@ -371,21 +371,43 @@ bool isatty(fd_ref f) noexcept { return ::isatty(f.get()) == 1; }
 
 // ---- fpathconf --------------------------------------------------------------------------------
 
+namespace {
+const name_entry<pathconf_name> pathconf_table[] = {
+    {"PC_LINK_MAX", pathconf_name::link_max},
+    {"PC_MAX_CANON", pathconf_name::max_canon},
+    {"PC_MAX_INPUT", pathconf_name::max_input},
+    {"PC_NAME_MAX", pathconf_name::name_max},
+    {"PC_PATH_MAX", pathconf_name::path_max},
+    {"PC_PIPE_BUF", pathconf_name::pipe_buf},
+    {"PC_CHOWN_RESTRICTED", pathconf_name::chown_restricted},
+    {"PC_NO_TRUNC", pathconf_name::no_trunc},
+    {"PC_VDISABLE", pathconf_name::vdisable},
+    {"PC_SYNC_IO", pathconf_name::sync_io},
+    {"PC_ASYNC_IO", pathconf_name::async_io},
+    {"PC_PRIO_IO", pathconf_name::prio_io},
+    {"PC_SOCK_MAXBUF", pathconf_name::sock_maxbuf},
+    {"PC_FILESIZEBITS", pathconf_name::filesizebits},
+    {"PC_REC_INCR_XFER_SIZE", pathconf_name::rec_incr_xfer_size},
+    {"PC_REC_MAX_XFER_SIZE", pathconf_name::rec_max_xfer_size},
+    {"PC_REC_MIN_XFER_SIZE", pathconf_name::rec_min_xfer_size},
+    {"PC_REC_XFER_ALIGN", pathconf_name::rec_xfer_align},
+    {"PC_ALLOC_SIZE_MIN", pathconf_name::alloc_size_min},
+    {"PC_SYMLINK_MAX", pathconf_name::symlink_max},
+};
+}  // namespace
+
+std::span<const name_entry<pathconf_name>> pathconf_names() noexcept { return pathconf_table; }
+
 result<std::optional<long>> fpathconf(fd_ref f, pathconf_name name) noexcept {
-    // -1 is both "no limit" (errno untouched) and failure (errno set): errno must start at 0.
-    errno = 0;
-    const long r = ::fpathconf(f.get(), to_raw(name));
-    if (r == -1) {
-        if (errno != 0) return sys::fail("fpathconf");
-        return std::optional<long>{};
-    }
-    return std::optional<long>{r};
+    const auto r = sys::call_limit([&] { return ::fpathconf(f.get(), to_raw(name)); });
+    if (r.failed) return sys::fail("fpathconf");
+    return r.value;
 }
 
 result<std::optional<long>> fpathconf(fd_ref f, std::string_view name) noexcept {
-    const auto n = pathconf_name_from_string(name);
-    if (!n) return sys::fail_with(EINVAL, "fpathconf");
-    return fpathconf(f, *n);
+    const auto* e = find_name(pathconf_names(), name);
+    if (e == nullptr) return sys::fail_with(EINVAL, "fpathconf");
+    return fpathconf(f, e->value);
 }
 
 }  // namespace ospp

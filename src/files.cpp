@@ -230,6 +230,23 @@ result<void> renames(path_ref old_path, path_ref new_path) {
     return {};
 }
 
+namespace {
+result<std::optional<long>> pathconf_of(const path_ref& path, pathconf_name name) noexcept {
+    if (!path.valid()) return sys::bad_path("pathconf", path);
+    const auto r = sys::call_limit([&] { return ::pathconf(path.c_str(), to_raw(name)); });
+    if (r.failed) return sys::fail("pathconf", path);
+    return r.value;
+}
+}  // namespace
+
+result<std::optional<long>> pathconf(path_ref path, pathconf_name name) noexcept { return pathconf_of(path, name); }
+
+result<std::optional<long>> pathconf(path_ref path, std::string_view name) noexcept {
+    const auto* e = find_name(pathconf_names(), name);
+    if (e == nullptr) return sys::fail_with(EINVAL, "pathconf", path);
+    return pathconf_of(path, e->value);
+}
+
 void sync() noexcept { ::sync(); }
 
 result<void> truncate(path_ref path, std::int64_t length) noexcept {

@@ -49,9 +49,7 @@ result<rlimit> prlimit(::pid_t pid, rlimit_resource resource, const rlimit& new_
     return from_c(old);
 }
 
-result<rusage> getrusage(rusage_who who) noexcept {
-    struct ::rusage c {};
-    if (::getrusage(static_cast<int>(who), &c) < 0) return sys::fail("getrusage");
+rusage rusage::from_native(const struct ::rusage& c) noexcept {
     return rusage{
         .ru_utime = duration(c.ru_utime),
         .ru_stime = duration(c.ru_stime),
@@ -70,6 +68,12 @@ result<rusage> getrusage(rusage_who who) noexcept {
         .ru_nvcsw = c.ru_nvcsw,
         .ru_nivcsw = c.ru_nivcsw,
     };
+}
+
+result<rusage> getrusage(rusage_who who) noexcept {
+    struct ::rusage c {};
+    if (::getrusage(static_cast<int>(who), &c) < 0) return sys::fail("getrusage");
+    return rusage::from_native(c);
 }
 
 std::size_t getpagesize() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }

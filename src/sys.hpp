@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cerrno>
+#include <optional>
 
 #include "ospp/error.hpp"
 #include "ospp/path.hpp"
@@ -35,6 +36,20 @@ inline int retry_code(F&& f) noexcept(noexcept(f())) {
     int e = f();
     while (e == EINTR) e = f();
     return e;
+}
+
+// For the calls whose -1 is either "no limit" (errno untouched) or a failure (errno set):
+// fpathconf, pathconf, sysconf. Runs f() with errno cleared; on `failed` errno holds the error.
+struct limit_call {
+    bool failed;
+    std::optional<long> value;  // empty: no limit
+};
+template <class F>
+inline limit_call call_limit(F&& f) noexcept(noexcept(f())) {
+    errno = 0;
+    const long r = f();
+    if (r != -1) return {false, r};
+    return {errno != 0, std::nullopt};
 }
 
 // The current errno as a failed result of `call` (a static string).

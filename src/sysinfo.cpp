@@ -188,29 +188,19 @@ const name_entry<confstr_name> confstr_table[] = {
     {"CS_XBS5_LPBIG_OFFBIG_LINTFLAGS", confstr_name::xbs5_lpbig_offbig_lintflags},
 };
 
-// Finds `name` in a table sorted by name.
-template <class Name, std::size_t N>
-const name_entry<Name>* find_name(const name_entry<Name> (&table)[N], std::string_view name) noexcept {
-    const auto* it = std::lower_bound(std::begin(table), std::end(table), name,
-                                      [](const name_entry<Name>& e, std::string_view n) { return e.name < n; });
-    return it != std::end(table) && it->name == name ? it : nullptr;
-}
-
 }  // namespace
 
 std::span<const name_entry<sysconf_name>> sysconf_names() noexcept { return sysconf_table; }
 std::span<const name_entry<confstr_name>> confstr_names() noexcept { return confstr_table; }
 
-result<long> sysconf(sysconf_name name) noexcept {
-    // -1 with errno unchanged means "no limit"; only a changed errno is an error.
-    errno = 0;
-    const long r = ::sysconf(static_cast<int>(name));
-    if (r == -1 && errno != 0) return sys::fail("sysconf");
-    return r;
+result<std::optional<long>> sysconf(sysconf_name name) noexcept {
+    const auto r = sys::call_limit([&] { return ::sysconf(static_cast<int>(name)); });
+    if (r.failed) return sys::fail("sysconf");
+    return r.value;
 }
 
-result<long> sysconf(std::string_view name) noexcept {
-    const auto* e = find_name(sysconf_table, name);
+result<std::optional<long>> sysconf(std::string_view name) noexcept {
+    const auto* e = find_name(sysconf_names(), name);
     if (e == nullptr) return sys::fail_with(EINVAL, "sysconf");
     return sysconf(e->value);
 }
@@ -229,7 +219,7 @@ result<std::optional<std::string>> confstr(confstr_name name) {
 }
 
 result<std::optional<std::string>> confstr(std::string_view name) {
-    const auto* e = find_name(confstr_table, name);
+    const auto* e = find_name(confstr_names(), name);
     if (e == nullptr) return sys::fail_with(EINVAL, "confstr");
     return confstr(e->value);
 }

@@ -25,22 +25,20 @@ result<wait_result> waitpid(::pid_t pid, wait_flags options) noexcept {
     return wait_result{got, wait_status(status)};
 }
 
-result<wait_rusage_result> wait3(wait_flags options) noexcept {
-    wait_rusage_result out;
+namespace {
+result<wait_rusage_result> wait_with_usage(const char* call, ::pid_t pid, wait_flags options) noexcept {
     int status = 0;
-    out.pid = sys::retry([&] { return ::wait4(-1, &status, to_raw(options), &out.rusage); });
-    if (out.pid < 0) return sys::fail("wait3");
-    out.status = wait_status(status);
-    return out;
+    struct ::rusage usage {};
+    const ::pid_t got = sys::retry([&] { return ::wait4(pid, &status, to_raw(options), &usage); });
+    if (got < 0) return sys::fail(call);
+    return wait_rusage_result{got, wait_status(status), resource::rusage::from_native(usage)};
 }
+}  // namespace
+
+result<wait_rusage_result> wait3(wait_flags options) noexcept { return wait_with_usage("wait3", -1, options); }
 
 result<wait_rusage_result> wait4(::pid_t pid, wait_flags options) noexcept {
-    wait_rusage_result out;
-    int status = 0;
-    out.pid = sys::retry([&] { return ::wait4(pid, &status, to_raw(options), &out.rusage); });
-    if (out.pid < 0) return sys::fail("wait4");
-    out.status = wait_status(status);
-    return out;
+    return wait_with_usage("wait4", pid, options);
 }
 
 result<std::optional<waitid_result>> waitid(id_type idtype, ::id_t id, wait_flags options) noexcept {

@@ -387,3 +387,21 @@ TEST_CASE("copy_file copies contents (large, empty, from /proc) and refuses the 
     CHECK_FAILS_WITH(ospp::copy_file(dir.path(), dir / "x"), EISDIR);
     CHECK_FAILS_WITH(ospp::copy_file(dir / "src", dir / "no/such"), ENOENT);
 }
+
+TEST_CASE("pathconf reads a limit of the file at a path, by typed or Python name") {
+    ospp_test::temp_dir dir;
+    const auto name_max = ospp::pathconf(dir.path(), ospp::pathconf_name::name_max);
+    REQUIRE(name_max.has_value());
+    CHECK(*name_max == ::pathconf(dir.path().c_str(), _PC_NAME_MAX));
+    CHECK(ospp::pathconf(dir.path(), "PC_NAME_MAX").value() == *name_max);
+    // A FIFO's PIPE_BUF is a real limit; no file system here limits SYMLINK_MAX: "no limit".
+    CHECK(ospp::pathconf(dir.path(), ospp::pathconf_name::pipe_buf).value() == PIPE_BUF);
+    const auto symlink_max = ospp::pathconf(dir.path(), ospp::pathconf_name::symlink_max);
+    REQUIRE(symlink_max.has_value());
+    CHECK_FALSE(symlink_max->has_value());
+
+    CHECK_ERRNO(ospp::pathconf(dir / "missing", ospp::pathconf_name::name_max), ENOENT,
+                "pathconf: [Errno 2] No such file or directory: '" + (dir / "missing") + "'");
+    CHECK_ERRNO(ospp::pathconf(dir.path(), "PC_NOPE"), EINVAL,
+                "pathconf: [Errno 22] Invalid argument: '" + dir.path() + "'");
+}

@@ -163,6 +163,17 @@ void mark_skipped(std::string_view reason) {
 
 bool is_root() { return ::geteuid() == 0; }
 
+std::optional<std::string> command_output(const char* command) {
+    FILE* p = ::popen(command, "re");
+    if (p == nullptr) return std::nullopt;
+    std::string out;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    if (::pclose(p) != 0) return std::nullopt;
+    return out;
+}
+
 }  // namespace ospp_test
 
 int main(int argc, char** argv) {

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,10 @@ std::string read_file(const std::string& path);
 void mark_skipped(std::string_view reason);
 
 bool is_root();
+
+// The standard output of a shell command, or nullopt when it fails (e.g. no python3): for tests
+// that compare with Python's os on the same machine.
+std::optional<std::string> command_output(const char* command);
 
 }  // namespace ospp_test
 

@@ -24,18 +24,6 @@ std::string first_line(const char* path) {
     return line;
 }
 
-// The output of a shell command, or nullopt when it fails (e.g. no python3).
-std::optional<std::string> command_output(const char* cmd) {
-    FILE* p = ::popen(cmd, "re");
-    if (p == nullptr) return std::nullopt;
-    std::string out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    if (::pclose(p) != 0) return std::nullopt;
-    return out;
-}
-
 template <class Table>
 std::string dump(Table table) {
     std::string out;
@@ -78,9 +66,9 @@ TEST_CASE("sysconf_names and confstr_names are Python's tables") {
     CHECK(ospp::sysconf_names().size() >= 100);
     CHECK(std::is_sorted(ospp::sysconf_names().begin(), ospp::sysconf_names().end(),
                          [](const auto& a, const auto& b) { return a.name < b.name; }));
-    const auto py_sc = command_output(
+    const auto py_sc = ospp_test::command_output(
         "python3 -c 'import os; [print(k, v) for k, v in sorted(os.sysconf_names.items())]' 2>/dev/null");
-    const auto py_cs = command_output(
+    const auto py_cs = ospp_test::command_output(
         "python3 -c 'import os; [print(k, v) for k, v in sorted(os.confstr_names.items())]' 2>/dev/null");
     if (!py_sc || !py_cs) OSPP_SKIP("python3 is not available to compare the tables with");
     CHECK(dump(ospp::sysconf_names()) == *py_sc);

@@ -34,6 +34,7 @@
 #include "ospp/bitmask.hpp"
 #include "ospp/error.hpp"
 #include "ospp/fd.hpp"
+#include "ospp/name_table.hpp"
 #include "ospp/path.hpp"
 
 namespace ospp {
@@ -67,16 +68,11 @@ enum class open_flags : int {
 template <>
 struct enable_bitmask<open_flags> : std::true_type {};
 
-// Python's keyword arguments of os.open.
-struct open_options {
-    fd_ref dir_fd = cwd_fd;  // relative paths are resolved against this directory
-};
-
 // Python's os.open(path, flags, mode=0o777, *, dir_fd=None). Always adds O_CLOEXEC.
 // Errors: everything openat(2) gives — ENOENT, EACCES, EEXIST (creat|excl), EISDIR, ELOOP
 // (nofollow), EMFILE, ENOTDIR; EINVAL for a path with an embedded NUL.
 result<fd> open(path_ref path, open_flags flags, ::mode_t mode = 0777,
-                const open_options& options = {}) noexcept;
+                const dir_fd_options& options = {}) noexcept;
 
 // Python's os.read(fd, n) into the caller's buffer: the number of bytes read, 0 at end of file.
 // Errors: EBADF, EAGAIN (non-blocking, nothing to read), EISDIR, EIO.
@@ -326,40 +322,8 @@ enum class pathconf_name : int {
     symlink_max = _PC_SYMLINK_MAX,
 };
 
-struct pathconf_entry {
-    std::string_view name;  // Python's key, e.g. "PC_NAME_MAX"
-    pathconf_name value;
-};
-// Python's os.pathconf_names: every name this system's fpathconf/pathconf accepts.
-inline constexpr std::array<pathconf_entry, 20> pathconf_names{{
-    {"PC_LINK_MAX", pathconf_name::link_max},
-    {"PC_MAX_CANON", pathconf_name::max_canon},
-    {"PC_MAX_INPUT", pathconf_name::max_input},
-    {"PC_NAME_MAX", pathconf_name::name_max},
-    {"PC_PATH_MAX", pathconf_name::path_max},
-    {"PC_PIPE_BUF", pathconf_name::pipe_buf},
-    {"PC_CHOWN_RESTRICTED", pathconf_name::chown_restricted},
-    {"PC_NO_TRUNC", pathconf_name::no_trunc},
-    {"PC_VDISABLE", pathconf_name::vdisable},
-    {"PC_SYNC_IO", pathconf_name::sync_io},
-    {"PC_ASYNC_IO", pathconf_name::async_io},
-    {"PC_PRIO_IO", pathconf_name::prio_io},
-    {"PC_SOCK_MAXBUF", pathconf_name::sock_maxbuf},
-    {"PC_FILESIZEBITS", pathconf_name::filesizebits},
-    {"PC_REC_INCR_XFER_SIZE", pathconf_name::rec_incr_xfer_size},
-    {"PC_REC_MAX_XFER_SIZE", pathconf_name::rec_max_xfer_size},
-    {"PC_REC_MIN_XFER_SIZE", pathconf_name::rec_min_xfer_size},
-    {"PC_REC_XFER_ALIGN", pathconf_name::rec_xfer_align},
-    {"PC_ALLOC_SIZE_MIN", pathconf_name::alloc_size_min},
-    {"PC_SYMLINK_MAX", pathconf_name::symlink_max},
-}};
-// The pathconf_name of a Python name ("PC_NAME_MAX"), empty if there is none.
-constexpr std::optional<pathconf_name> pathconf_name_from_string(std::string_view name) noexcept {
-    for (const auto& e : pathconf_names) {
-        if (e.name == name) return e.value;
-    }
-    return std::nullopt;
-}
+// Python's os.pathconf_names: every name this system's fpathconf/pathconf accepts, with its value.
+std::span<const name_entry<pathconf_name>> pathconf_names() noexcept;
 
 // Python's os.fpathconf(fd, name): a configuration limit of the open file. An empty optional is
 // "no limit" (Python's -1), which is not an error. Errors: EBADF, EINVAL (name not applicable).

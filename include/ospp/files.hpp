@@ -21,12 +21,14 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ospp/bitmask.hpp"
 #include "ospp/error.hpp"
 #include "ospp/fd.hpp"
+#include "ospp/fd_ops.hpp"
 #include "ospp/path.hpp"
 #include "ospp/stat.hpp"
 
@@ -136,6 +138,13 @@ result<void> rename(path_ref src, path_ref dst, const rename_options& options = 
 result<void> replace(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
 // Python's os.renames(old, new): makedirs for new's parents, rename, then removedirs of old's parents.
 result<void> renames(path_ref old_path, path_ref new_path);
+
+// Python's os.pathconf(path, name): a configuration limit of the file at `path` (os.fpathconf, for
+// an open descriptor, and the table pathconf_names() are in fd_ops.hpp). An empty optional is "no
+// limit" (Python's -1), which is not an error. Errors: ENOENT, EACCES, ENOTDIR, EINVAL (name not
+// applicable, or a string name not in pathconf_names()).
+result<std::optional<long>> pathconf(path_ref path, pathconf_name name) noexcept;
+result<std::optional<long>> pathconf(path_ref path, std::string_view name) noexcept;
 
 // Python's os.sync(): flush all filesystem buffers. Cannot fail.
 void sync() noexcept;

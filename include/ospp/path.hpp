@@ -9,6 +9,9 @@
 //
 // path_ref lives only for the duration of a call: take it by value as a parameter (it is built
 // in place from the argument) and pass it on by const reference.
+//
+// Python's dir_fd= and follow_symlinks= keywords are the option structs at the end of this file,
+// used with designated initializers: ospp::stat("x", {.dir_fd = d, .follow_symlinks = false}).
 #pragma once
 
 #include <cstddef>
@@ -17,6 +20,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "ospp/fd.hpp"
 
 namespace ospp {
 
@@ -56,6 +61,22 @@ private:
     bool valid_ = true;
     std::unique_ptr<char[]> heap_;  // only for string_views longer than the stack buffer
     char buf_[inline_size];         // uninitialised unless a string_view was copied here
+};
+
+// ---- how a path is looked up: the keyword options shared by every path call of ospp ----
+
+// Python's `dir_fd=` keyword alone (mkdir, unlink, readlink, ...).
+struct dir_fd_options {
+    fd_ref dir_fd = cwd_fd;  // relative paths are resolved against this directory
+};
+// Python's `dir_fd=` and `follow_symlinks=` (stat, chmod, chown, utime, ...): how the path is looked up.
+struct lookup_options {
+    fd_ref dir_fd = cwd_fd;
+    bool follow_symlinks = true;  // false: act on a symlink itself (AT_SYMLINK_NOFOLLOW)
+};
+// Python's `follow_symlinks=` alone (xattrs, DirEntry.is_dir, DirEntry.stat).
+struct follow_options {
+    bool follow_symlinks = true;
 };
 
 }  // namespace ospp

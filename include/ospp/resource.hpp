@@ -140,6 +140,9 @@ struct rusage {
     long ru_nsignals = 0;                  // signals received
     long ru_nvcsw = 0;                     // voluntary context switches
     long ru_nivcsw = 0;                    // involuntary context switches
+
+    // From the C struct (for wait3/wait4, which fill one).
+    static rusage from_native(const struct ::rusage& c) noexcept;
 };
 
 // Python's resource.getrusage(who). Errors: EINVAL for an unknown `who`.

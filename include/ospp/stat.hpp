@@ -35,22 +35,6 @@ namespace ospp {
 // A file timestamp: system_clock with nanosecond precision (Python's *_ns integers as a time point).
 using file_time = std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>;
 
-// ---- options shared by the path calls of ospp (stat.hpp, files.hpp, xattr.hpp) ----
-
-// Python's `dir_fd=` keyword alone (mkdir, unlink, readlink, ...).
-struct dir_fd_options {
-    fd_ref dir_fd = cwd_fd;  // relative paths are resolved against this directory
-};
-// Python's `dir_fd=` and `follow_symlinks=` (stat, chmod, chown, utime, ...): how the path is looked up.
-struct lookup_options {
-    fd_ref dir_fd = cwd_fd;
-    bool follow_symlinks = true;  // false: act on a symlink itself (AT_SYMLINK_NOFOLLOW)
-};
-// Python's `follow_symlinks=` alone (xattrs, DirEntry.is_dir, DirEntry.stat).
-struct follow_options {
-    bool follow_symlinks = true;
-};
-
 // ---- the mode helpers of Python's `stat` module, as typed functions (not macros) ----
 
 constexpr bool s_isdir(::mode_t m) noexcept { return (m & S_IFMT) == S_IFDIR; }

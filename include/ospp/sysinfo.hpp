@@ -23,6 +23,7 @@
 
 #include "ospp/bitmask.hpp"  // to_raw
 #include "ospp/error.hpp"
+#include "ospp/name_table.hpp"
 
 namespace ospp {
 
@@ -207,22 +208,15 @@ enum class confstr_name : int {
     xbs5_lpbig_offbig_lintflags = _CS_XBS5_LPBIG_OFFBIG_LINTFLAGS,
 };
 
-// An entry of Python's os.sysconf_names / os.confstr_names.
-template <class Name>
-struct name_entry {
-    std::string_view name;  // "SC_ARG_MAX"
-    Name value;
-};
-
 // Python's os.sysconf_names and os.confstr_names, sorted by name.
 std::span<const name_entry<sysconf_name>> sysconf_names() noexcept;
 std::span<const name_entry<confstr_name>> confstr_names() noexcept;
 
-// Python's os.sysconf(name): -1 when the system has no limit for `name` (not an error).
+// Python's os.sysconf(name). An empty optional is "no limit" (Python's -1), which is not an error.
 // Errors: EINVAL (a name this system does not know).
-result<long> sysconf(sysconf_name name) noexcept;
+result<std::optional<long>> sysconf(sysconf_name name) noexcept;
 // The same by Python's string name, "SC_PAGESIZE". Errors: EINVAL (not in sysconf_names()).
-result<long> sysconf(std::string_view name) noexcept;
+result<std::optional<long>> sysconf(std::string_view name) noexcept;
 
 // Python's os.confstr(name): the value, or nullopt when the system defines none (Python's None).
 // Errors: EINVAL.

@@ -28,6 +28,7 @@
 #include "ospp/bitmask.hpp"
 #include "ospp/error.hpp"
 #include "ospp/fd.hpp"
+#include "ospp/resource.hpp"
 #include "ospp/signal.hpp"
 
 namespace ospp {
@@ -92,12 +93,12 @@ struct wait_result {
     wait_status status;
 };
 
-// What wait3 and wait4 return: Python's (pid, status, rusage). The rusage is the raw
-// struct rusage of <sys/resource.h> (ru_utime, ru_maxrss, ...).
+// What wait3 and wait4 return: Python's (pid, status, rusage), the rusage as resource.getrusage
+// gives it (times as std::chrono durations).
 struct wait_rusage_result {
     ::pid_t pid = 0;
     wait_status status;
-    struct ::rusage rusage {};
+    resource::rusage rusage;
 };
 
 // Python's os.wait(): waits for any child. Errors: ECHILD (no children).
