@@ -1,0 +1,326 @@
+// test/daemon_test.cpp — real daemons, judged from outside.
+//
+// Each test forks a launcher that configures a daemon_context and calls open(). The test process
+// is a child subreaper (PR_SET_CHILD_SUBREAPER), so the daemon, orphaned by the double fork,
+// becomes its child: the test inspects it through /proc, stops it and reaps it with waitpid.
+// The daemon talks to the test through two preserved pipes: "report" (daemon -> test) and "hold"
+// (test -> daemon; the daemon exits when it reaches end of file). Nothing waits by sleeping.
+#include "ospp/daemon.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "ospp/fd_ops.hpp"
+#include "support.hpp"
+
+using ospp::signum;
+using ospp::daemon::daemon_context;
+using ospp::daemon::signal_action;
+using ospp_test::temp_dir;
+
+namespace {
+
+void become_subreaper() {
+    static const bool done = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+    REQUIRE(done);
+}
+
+std::string read_all(int f) {
+    std::string out;
+    char buf[512];
+    for (;;) {
+        const ssize_t n = ::read(f, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return out;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+// Reads until `marker` has arrived or the writers are gone.
+std::string read_until(int f, std::string_view marker) {
+    std::string out;
+    char c;
+    while (out.find(marker) == std::string::npos) {
+        const ssize_t n = ::read(f, &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.push_back(c);
+    }
+    return out;
+}
+
+void write_text(int f, std::string_view text) {
+    while (!text.empty()) {
+        const ssize_t n = ::write(f, text.data(), text.size());
+        if (n <= 0) return;
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// One line of /proc/PID/status, e.g. field(pid, "SigIgn") == "0000000000380000".
+std::string status_field(pid_t pid, const std::string& name) {
+    std::istringstream in(ospp_test::read_file("/proc/" + std::to_string(pid) + "/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(name + ":", 0) == 0) {
+            const auto start = line.find_first_not_of(" \t", name.size() + 1);
+            return start == std::string::npos ? "" : line.substr(start);
+        }
+    }
+    return "?";
+}
+
+// /proc/PID/stat fields after the command: state ppid pgrp session tty_nr ...
+struct proc_stat {
+    char state = '?';
+    pid_t ppid = 0, pgrp = 0, session = 0;
+    int tty_nr = -1;
+};
+proc_stat read_stat(pid_t pid) {
+    const std::string text = ospp_test::read_file("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream in(text.substr(text.rfind(')') + 2));
+    proc_stat st;
+    in >> st.state >> st.ppid >> st.pgrp >> st.session >> st.tty_nr;
+    return st;
+}
+
+std::set<int> fd_numbers(pid_t pid) {
+    std::set<int> fds;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        fds.insert(std::stoi(e.path().filename().string()));
+    }
+    return fds;
+}
+
+std::string fd_link(pid_t pid, int n) {
+    std::error_code ec;
+    return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(n), ec).string();
+}
+
+bool fd_cloexec(pid_t pid, int n) {
+    std::istringstream in(ospp_test::read_file("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(n)));
+    std::string key, value;
+    while (in >> key >> value) {
+        if (key == "flags:") return (std::stoul(value, nullptr, 8) & O_CLOEXEC) != 0;
+    }
+    FAIL("no flags in fdinfo");
+    return false;
+}
+
+bool locked(const std::string& path) {
+    const int f = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f < 0) return false;
+    const bool free = ::flock(f, LOCK_SH | LOCK_NB) == 0;
+    ::close(f);
+    return !free;
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// Waits for every child of the test process (daemons that are ending or already dead).
+void reap_all() {
+    while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
+}
+
+using configure_fn = std::function<void(daemon_context&)>;
+// Runs in the daemon after open(); writes what the test should know to `report`.
+using body_fn = std::function<void(daemon_context&, int report, int hold)>;
+
+// A started (or refused) daemon, seen from the test. The destructor kills and reaps what is left.
+struct daemon_run {
+    int status = -1;         // the launcher's wait status
+    std::string err;         // what the launcher wrote to stderr
+    pid_t pid = -1;          // the daemon, once it reported
+    std::string report;      // everything the daemon wrote up to "end\n"
+    ospp::fd hold;           // closing it makes the daemon exit(0)
+    ospp::fd report_read;
+    int preserved[2] = {-1, -1};  // the numbers of the report and hold pipe ends in the daemon
+
+    daemon_run() = default;
+    daemon_run(daemon_run&&) = default;
+    ~daemon_run() {
+        if (pid > 0) ::kill(pid, SIGKILL);
+        hold.reset();
+        reap_all();
+    }
+    [[nodiscard]] bool launcher_succeeded() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+    [[nodiscard]] int launcher_exit() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+    // Signals the daemon and returns its wait status.
+    int stop(int sig) {
+        REQUIRE(pid > 0);
+        REQUIRE(::kill(pid, sig) == 0);
+        int st = 0;
+        REQUIRE(::waitpid(pid, &st, 0) == pid);
+        pid = -1;
+        return st;
+    }
+};
+
+// Forks a launcher which runs `setup` (on its own process state), then daemon_context::open().
+daemon_run start(const configure_fn& configure, const body_fn& body = {}, const std::function<void()>& setup = {}) {
+    become_subreaper();
+    auto report = ospp::pipe();
+    auto hold = ospp::pipe();
+    auto err = ospp::pipe();
+    REQUIRE((report && hold && err));
+    std::fflush(nullptr);
+    const pid_t launcher = ::fork();
+    REQUIRE(launcher >= 0);
+    if (launcher == 0) {
+        ::dup2(err->write_end.get(), 2);
+        if (setup) setup();
+        daemon_context ctx;
+        ctx.files_preserve = {report->write_end, hold->read_end};
+        configure(ctx);
+        auto opened = ctx.open();
+        if (!opened) {
+            const std::string text = ctx.failure_message(opened.error()) + "\n";
+            write_text(2, text);
+            ::_exit(1);
+        }
+        const int r = report->write_end.get();
+        write_text(r, "pid " + std::to_string(::getpid()) + "\n");
+        if (body) body(ctx, r, hold->read_end.get());
+        write_text(r, "end\n");
+        char c;
+        while (::read(hold->read_end.get(), &c, 1) != 0 && errno == EINTR) {
+        }
+        ::_exit(0);
+    }
+    daemon_run run;
+    run.preserved[0] = report->write_end.get();
+    run.preserved[1] = hold->read_end.get();
+    report->write_end.reset();
+    hold->read_end.reset();
+    err->write_end.reset();
+    run.err = read_all(err->read_end.get());
+    REQUIRE(::waitpid(launcher, &run.status, 0) == launcher);
+    run.report = read_until(report->read_end.get(), "end\n");
+    if (run.report.rfind("pid ", 0) == 0) run.pid = std::stoi(run.report.substr(4));
+    run.hold = std::move(hold->write_end);
+    run.report_read = std::move(report->read_end);
+    return run;
+}
+
+// The value after "key " in the daemon's report, up to the end of the line.
+std::string reported(const daemon_run& run, const std::string& key) {
+    const auto at = run.report.find(key + " ");
+    if (at == std::string::npos) return "<missing " + key + ">";
+    const auto from = at + key.size() + 1;
+    return run.report.substr(from, run.report.find('\n', from) - from);
+}
+
+}  // namespace
+
+TEST_CASE("daemon: the started daemon passes daemon(7)'s checks, seen from /proc") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    const std::string out = dir / "out.log";
+    // The launcher runs in its own session with a pseudo-terminal as controlling terminal,
+    // one blocked signal and one ignored signal, as an interactive shell might leave them.
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const std::string slave = ::ptsname(master);
+    auto setup = [&] {
+        if (::setsid() < 0) ::_exit(20);
+        const int tty = ::open(slave.c_str(), O_RDWR);  // the first terminal a leader opens: its ctty
+        if (tty < 0 || ::dup2(tty, 0) < 0 || ::dup2(tty, 1) < 0) ::_exit(21);
+        ::close(tty);
+        const int ctty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+        if (ctty < 0) ::_exit(22);
+        ::close(ctty);
+        sigset_t usr1;
+        ::sigemptyset(&usr1);
+        ::sigaddset(&usr1, SIGUSR1);
+        ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
+        ::signal(SIGUSR2, SIG_IGN);
+        ::umask(0);
+    };
+    auto configure = [&](daemon_context& ctx) {
+        ctx.working_directory = dir.path();
+        ctx.umask = 027;
+        ctx.pidfile = pidfile;
+        ctx.stdout_file = std::filesystem::path(out);
+    };
+    auto body = [&](daemon_context& ctx, int report, int) {
+        write_text(report, std::string("is_open ") + (ctx.is_open() ? "1" : "0") + "\n");
+        // Does a program the daemon runs find 0-2 open? (python-daemon leaves them close-on-exec.)
+        const pid_t sh = ::fork();
+        if (sh == 0) {
+            ::execl("/bin/sh", "sh", "-c", "ls /proc/$$/fd", static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        int st = 0;
+        ::waitpid(sh, &st, 0);
+        write_text(report, "sh " + std::to_string(st) + "\n");
+    };
+    daemon_run run = start(configure, body, setup);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(run.err.empty());
+    REQUIRE(run.pid > 0);
+    CHECK(reported(run, "is_open") == "1");
+    CHECK(reported(run, "sh") == "0");
+    std::set<std::string> listed;
+    std::istringstream ls(ospp_test::read_file(out));
+    for (std::string n; ls >> n;) listed.insert(n);
+    CHECK(listed.count("0") == 1);
+    CHECK(listed.count("1") == 1);
+    CHECK(listed.count("2") == 1);
+
+    const proc_stat st = read_stat(run.pid);
+    CHECK(st.ppid == ::getpid());       // orphaned to the subreaper: the intermediate is gone
+    CHECK(st.session != run.pid);       // not a session leader: can never acquire a terminal
+    CHECK(st.pgrp != run.pid);
+    CHECK(st.tty_nr == 0);              // no controlling terminal
+    CHECK(st.session != read_stat(::getpid()).session);
+    CHECK(std::filesystem::read_symlink("/proc/" + std::to_string(run.pid) + "/cwd") == dir.path());
+    CHECK(status_field(run.pid, "Umask") == "0027");
+    CHECK(status_field(run.pid, "SigBlk") == "0000000000000000");
+    // Only PEP 3143's default map is ignored: TSTP(20), TTIN(21), TTOU(22); not SIGUSR2.
+    CHECK(status_field(run.pid, "SigIgn") == "0000000000380000");
+    const std::string limits = ospp_test::read_file("/proc/" + std::to_string(run.pid) + "/limits");
+    CHECK(limits.find("Max core file size        0                    0 ") != std::string::npos);
+
+    // Exactly 0-2, the two preserved pipes and the pidfile; 0-2 inheritable.
+    std::set<int> fds = fd_numbers(run.pid);
+    int pid_fd = -1;
+    for (int n : fds) {
+        if (fd_link(run.pid, n) == pidfile) pid_fd = n;
+    }
+    CHECK(pid_fd > 2);
+    CHECK(fds == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], pid_fd});
+    CHECK(fd_link(run.pid, 0) == "/dev/null");
+    CHECK(fd_link(run.pid, 1) == out);
+    CHECK(fd_link(run.pid, 2) == "/dev/null");
+    for (int n : {0, 1, 2}) CHECK_FALSE(fd_cloexec(run.pid, n));
+
+    CHECK(ospp_test::read_file(pidfile) == std::to_string(run.pid) + "\n");
+    CHECK(locked(pidfile));
+
+    const int status = run.stop(SIGTERM);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK_FALSE(exists(pidfile));
+    ::close(master);
+}
