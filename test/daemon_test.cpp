@@ -8,6 +8,7 @@
 #include "ospp/daemon.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <poll.h>
 #include <sys/file.h>
@@ -19,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -81,7 +83,8 @@ std::string status_field(pid_t pid, const std::string& name) {
     while (std::getline(in, line)) {
         if (line.rfind(name + ":", 0) == 0) {
             const auto start = line.find_first_not_of(" \t", name.size() + 1);
-            return start == std::string::npos ? "" : line.substr(start);
+            if (start == std::string::npos) return "";
+            return line.substr(start, line.find_last_not_of(" \t") + 1 - start);
         }
     }
     return "?";
@@ -323,4 +326,141 @@ TEST_CASE("daemon: the started daemon passes daemon(7)'s checks, seen from /proc
     CHECK(WTERMSIG(status) == SIGTERM);
     CHECK_FALSE(exists(pidfile));
     ::close(master);
+}
+
+TEST_CASE("daemon: a second start is refused before detaching, a stale pidfile is taken over") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    ospp_test::write_file(pidfile, "99999\n");  // left by a daemon that crashed: nobody holds the lock
+    auto configure = [&](daemon_context& ctx) { ctx.pidfile = pidfile; };
+    daemon_run first = start(configure);
+    INFO("launcher stderr: " << first.err);
+    REQUIRE(first.launcher_succeeded());
+    REQUIRE(first.pid > 0);
+    CHECK(ospp_test::read_file(pidfile) == std::to_string(first.pid) + "\n");
+
+    daemon_run second = start(configure);
+    CHECK(second.launcher_exit() == 1);
+    CHECK(second.err == "pidfile: [Errno 17] File exists: '" + pidfile + "' (already running, pid " +
+                            std::to_string(first.pid) + ")\n");
+    CHECK(second.pid == -1);
+    CHECK(second.report.empty());
+    // Refused before any fork: the only process the launcher left behind is the first daemon.
+    const std::string children = ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+    CHECK(children == std::to_string(first.pid) + " ");
+    CHECK(ospp_test::read_file(pidfile) == std::to_string(first.pid) + "\n");
+
+    // Closing the hold pipe ends the first daemon normally (exit 0, no signal action involved).
+    first.hold.reset();
+    int status = 0;
+    REQUIRE(::waitpid(first.pid, &status, 0) == first.pid);
+    first.pid = -1;
+    CHECK(WIFEXITED(status));
+}
+
+TEST_CASE("daemon: a pidfile locked by someone else makes the launcher fail") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    ospp_test::write_file(pidfile, "4242\n");
+    const int holder = ::open(pidfile.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(holder >= 0);
+    REQUIRE(::flock(holder, LOCK_EX) == 0);
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; });
+    CHECK(run.launcher_exit() == 1);
+    CHECK(run.err == "pidfile: [Errno 17] File exists: '" + pidfile + "' (already running, pid 4242)\n");
+    CHECK(ospp_test::read_file(pidfile) == "4242\n");  // untouched
+    ::close(holder);
+}
+
+TEST_CASE("daemon: a failing step makes the launcher exit non-zero with the step and errno") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    SUBCASE("working_directory") {
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.working_directory = dir / "missing";
+        });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "chdir: [Errno 2] No such file or directory: '" + (dir / "missing") + "'\n");
+        CHECK(run.pid == -1);
+        // The failed daemon had written its pid; the launcher removed the file it had locked.
+        reap_all();
+        CHECK_FALSE(exists(pidfile));
+    }
+    SUBCASE("chroot_directory") {
+        daemon_run run = start([&](daemon_context& ctx) { ctx.chroot_directory = dir / "no-root"; });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "chroot: [Errno 2] No such file or directory: '" + (dir / "no-root") + "'\n");
+    }
+    SUBCASE("stdout file") {
+        daemon_run run = start([&](daemon_context& ctx) { ctx.stdout_file = std::filesystem::path(dir / "no/log"); });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "stdout: [Errno 2] No such file or directory: '" + (dir / "no/log") + "'\n");
+    }
+    SUBCASE("setuid") {
+        // As root, take CAP_SETUID away from the launcher first so that the drop must fail.
+        auto drop_setuid_capability = [] {
+            if (::geteuid() != 0) return;
+            __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+            __user_cap_data_struct data[2]{};
+            if (::syscall(SYS_capget, &header, data) != 0) ::_exit(30);
+            data[0].effective &= ~(1U << CAP_SETUID);
+            data[0].permitted &= ~(1U << CAP_SETUID);
+            if (::syscall(SYS_capset, &header, data) != 0) ::_exit(31);
+        };
+        const ::uid_t target = ::geteuid() == 0 ? 65534 : 0;
+        daemon_run run = start([&](daemon_context& ctx) { ctx.uid = target; }, {}, drop_setuid_capability);
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "setuid: [Errno 1] Operation not permitted\n");
+    }
+}
+
+TEST_CASE("daemon: dropping privilege as root clears supplementary groups for good") {
+    OSPP_REQUIRE_ROOT();
+    auto setup = [] {
+        const ::gid_t extra[] = {4, 24, 27};
+        if (::setgroups(3, extra) != 0) ::_exit(40);
+    };
+    auto body = [](daemon_context&, int report, int) {
+        write_text(report, "groups " + std::to_string(::getgroups(0, nullptr)) + "\n");
+        const int r = ::setuid(0);
+        write_text(report, "setuid0 " + std::to_string(r) + " " + std::to_string(r < 0 ? errno : 0) + "\n");
+    };
+    daemon_run run = start([](daemon_context& ctx) {
+        ctx.uid = 65534;
+        ctx.gid = 65534;
+    }, body, setup);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    REQUIRE(run.pid > 0);
+    CHECK(reported(run, "groups") == "0");
+    CHECK(reported(run, "setuid0") == "-1 1");
+    CHECK(status_field(run.pid, "Groups").empty());
+    CHECK(status_field(run.pid, "Uid") == "65534\t65534\t65534\t65534");
+    CHECK(status_field(run.pid, "Gid") == "65534\t65534\t65534\t65534");
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: initgroups gives the user's groups") {
+    OSPP_REQUIRE_ROOT();
+    // root's own groups are known without parsing /etc/group: getgrouplist for uid 0 and gid 0.
+    int n = 64;
+    std::vector<::gid_t> expected(64);
+    REQUIRE(::getgrouplist("root", 0, expected.data(), &n) >= 0);
+    expected.resize(static_cast<std::size_t>(n));
+    auto setup = [] {
+        const ::gid_t extra[] = {4, 24, 27};
+        if (::setgroups(3, extra) != 0) ::_exit(40);
+    };
+    daemon_run run = start([](daemon_context& ctx) {
+        ctx.uid = 0;
+        ctx.gid = 0;
+        ctx.initgroups = true;
+    }, {}, setup);
+    REQUIRE(run.launcher_succeeded());
+    std::string want;
+    std::sort(expected.begin(), expected.end());
+    for (auto g : expected) want += (want.empty() ? "" : " ") + std::to_string(g);
+    CHECK(status_field(run.pid, "Groups") == want);
+    run.stop(SIGTERM);
 }
