@@ -464,3 +464,118 @@ TEST_CASE("daemon: initgroups gives the user's groups") {
     CHECK(status_field(run.pid, "Groups") == want);
     run.stop(SIGTERM);
 }
+
+namespace {
+
+// A datagram socket bound to `name` ("/path" or "@abstract"), like systemd's notify socket.
+ospp::fd notify_listener(const std::string& name) {
+    ospp::fd s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    REQUIRE(s.valid());
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, name.data(), name.size());
+    if (name[0] == '@') addr.sun_path[0] = '\0';
+    const auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), size) == 0);
+    return s;
+}
+
+std::string receive(int s) {
+    char buf[256];
+    const ssize_t n = ::recv(s, buf, sizeof buf, 0);
+    REQUIRE(n >= 0);
+    return {buf, static_cast<std::size_t>(n)};
+}
+
+}  // namespace
+
+TEST_CASE("daemon: sd_notify datagrams reach NOTIFY_SOCKET") {
+    temp_dir dir;
+    for (const std::string& name : {dir / "notify", "@ospp-test-notify-" + std::to_string(::getpid())}) {
+        CAPTURE(name);
+        ospp::fd listener = notify_listener(name);
+        auto with_socket = [&] { ::setenv("NOTIFY_SOCKET", name.c_str(), 1); };
+        {
+            daemon_run run = start([](daemon_context&) {}, {}, with_socket);
+            REQUIRE(run.launcher_succeeded());
+            CHECK(receive(listener.get()) == "MAINPID=" + std::to_string(run.pid) + "\nREADY=1");
+            // The socket was used and closed: the daemon keeps no extra fd for it.
+            CHECK(fd_numbers(run.pid) == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1]});
+        }
+        {
+            daemon_run run = start([&](daemon_context& ctx) { ctx.working_directory = dir / "missing"; }, {},
+                                   with_socket);
+            CHECK(run.launcher_exit() == 1);
+            CHECK(receive(listener.get()) == "ERRNO=2");
+        }
+    }
+}
+
+TEST_CASE("daemon: starting with 0-2 closed works, and nothing lands on them by accident") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    auto close_stdio = [] {
+        // Keep a way to report failure: the error pipe moves to fd 9 first.
+        ::dup2(2, 9);
+        ::close(0);
+        ::close(1);
+        ::close(2);
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, close_stdio);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    for (int n : {0, 1, 2}) CHECK(fd_link(run.pid, n) == "/dev/null");
+    std::set<int> fds = fd_numbers(run.pid);
+    int pid_fd = -1;
+    for (int n : fds) {
+        if (fd_link(run.pid, n) == pidfile) pid_fd = n;
+    }
+    CHECK(pid_fd > 2);
+    CHECK(fds == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], pid_fd});
+    CHECK(locked(pidfile));
+    run.stop(SIGTERM);
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("daemon: stdio can be given as fds; they arrive on 0-2 inheritable") {
+    temp_dir dir;
+    const std::string log = dir / "log";
+    auto body = [](daemon_context&, int report, int) {
+        std::printf("to stdout\n");
+        std::fflush(stdout);
+        std::fputs("to stderr\n", stderr);
+        write_text(report, "wrote 1\n");
+    };
+    // The launcher opens the log; the daemon gets it as both stdout and stderr.
+    int log_fd = -1;
+    auto setup = [&] { log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644); };
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.stdout_file = ospp::fd_ref(log_fd);
+        ctx.stderr_file = ospp::fd_ref(log_fd);
+    }, body, setup);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(reported(run, "wrote") == "1");
+    CHECK(ospp_test::read_file(log) == "to stdout\nto stderr\n");
+    for (int n : {1, 2}) {
+        CHECK(fd_link(run.pid, n) == log);
+        CHECK_FALSE(fd_cloexec(run.pid, n));
+    }
+    // The launcher's own copy (log_fd) was not preserved, so the daemon does not hold it.
+    CHECK(fd_numbers(run.pid) == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1]});
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: stdio is flushed before fork, so nothing is written twice") {
+    temp_dir dir;
+    const std::string log = dir / "log";
+    auto setup = [&] {
+        const int f = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(f, 1);
+        ::close(f);
+        std::fputs("buffered before open\n", stdout);  // a file: fully buffered, still in memory
+    };
+    daemon_run run = start([](daemon_context&) {}, {}, setup);
+    REQUIRE(run.launcher_succeeded());
+    run.stop(SIGTERM);
+    CHECK(ospp_test::read_file(log) == "buffered before open\n");
+}
