@@ -117,6 +117,14 @@ std::string fd_link(pid_t pid, int n) {
     return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(n), ec).string();
 }
 
+// The daemon's fd open on `path`, -1 when none.
+int fd_of(pid_t pid, const std::string& path) {
+    for (int n : fd_numbers(pid)) {
+        if (fd_link(pid, n) == path) return n;
+    }
+    return -1;
+}
+
 bool fd_cloexec(pid_t pid, int n) {
     std::istringstream in(ospp_test::read_file("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(n)));
     std::string key, value;
@@ -306,11 +314,8 @@ TEST_CASE("daemon: the started daemon passes daemon(7)'s checks, seen from /proc
     CHECK(limits.find("Max core file size        0                    0 ") != std::string::npos);
 
     // Exactly 0-2, the two preserved pipes and the pidfile; 0-2 inheritable.
-    std::set<int> fds = fd_numbers(run.pid);
-    int pid_fd = -1;
-    for (int n : fds) {
-        if (fd_link(run.pid, n) == pidfile) pid_fd = n;
-    }
+    const std::set<int> fds = fd_numbers(run.pid);
+    const int pid_fd = fd_of(run.pid, pidfile);
     CHECK(pid_fd > 2);
     CHECK(fds == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], pid_fd});
     CHECK(fd_link(run.pid, 0) == "/dev/null");
@@ -525,11 +530,8 @@ TEST_CASE("daemon: starting with 0-2 closed works, and nothing lands on them by 
     INFO("launcher stderr: " << run.err);
     REQUIRE(run.launcher_succeeded());
     for (int n : {0, 1, 2}) CHECK(fd_link(run.pid, n) == "/dev/null");
-    std::set<int> fds = fd_numbers(run.pid);
-    int pid_fd = -1;
-    for (int n : fds) {
-        if (fd_link(run.pid, n) == pidfile) pid_fd = n;
-    }
+    const std::set<int> fds = fd_numbers(run.pid);
+    const int pid_fd = fd_of(run.pid, pidfile);
     CHECK(pid_fd > 2);
     CHECK(fds == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], pid_fd});
     CHECK(locked(pidfile));
