@@ -473,9 +473,12 @@ result<void> daemon_context::open() {
             p.keep.insert(p.keep.end(), {raw[0], raw[1]});
         }
     }
+    // A copy, so that environ stays valid whatever the program later does to `environment`.
+    std::vector<std::string> env_strings;
     std::vector<char*> env;
     if (environment) {
-        for (auto& entry : *environment) env.push_back(entry.data());
+        env_strings = *environment;
+        for (auto& entry : env_strings) env.push_back(entry.data());
         env.push_back(nullptr);
         p.environment = env.data();
     }
@@ -513,8 +516,10 @@ result<void> daemon_context::open() {
         // close_fds closes the launcher's end; forget the number so no destructor closes it again.
         (void)ready_read.release();
         if (!detach_steps(p, failed) || !daemon_steps(p, failed)) report_failure(p, failed, errno);
-    } else if (!detach_steps(p, failed) || !daemon_steps(p, failed)) {
-        return tl::unexpected(step_error(o, failed, errno));
+    } else if (char** const saved_environ = environ; !detach_steps(p, failed) || !daemon_steps(p, failed)) {
+        const int error = errno;
+        environ = saved_environ;  // the block built here dies with this call
+        return tl::unexpected(step_error(o, failed, error));
     }
 
     // The daemon, set up: keep what must outlive open(), then install the signal_map.
@@ -523,6 +528,10 @@ result<void> daemon_context::open() {
     notify_socket_ = std::move(notify);
     signal_read_ = std::move(deliver_read);
     signal_write_ = std::move(deliver_write);
+    if (p.environment != nullptr) {  // moving a vector keeps its buffer: environ stays valid
+        environ_strings_ = std::move(env_strings);
+        environ_ = std::move(env);
+    }
     g_terminate_pidfile.store(lock_.held() ? &lock_ : nullptr);
     g_deliver_fd.store(signal_write_.valid() ? signal_write_.get() : -1);
     p.ready = ready_write_.get();

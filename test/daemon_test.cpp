@@ -164,6 +164,14 @@ struct daemon_run {
     ospp::fd hold;           // closing it makes the daemon exit(0)
     ospp::fd report_read;
     int preserved[2] = {-1, -1};  // the numbers of the report and hold pipe ends in the daemon
+    ospp::fd err_read;
+    pid_t launcher = -1;
+
+    void wait_for_launcher() {
+        err = read_all(err_read.get());
+        REQUIRE(::waitpid(launcher, &status, 0) == launcher);
+        if (pid == launcher) pid = -1;
+    }
 
     daemon_run() = default;
     daemon_run(daemon_run&&) = default;
@@ -217,15 +225,17 @@ daemon_run start(const configure_fn& configure, const body_fn& body = {}, const 
         ::_exit(0);
     }
     daemon_run run;
+    run.launcher = launcher;
     run.preserved[0] = report->write_end.get();
     run.preserved[1] = hold->read_end.get();
     report->write_end.reset();
     hold->read_end.reset();
     err->write_end.reset();
-    run.err = read_all(err->read_end.get());
-    REQUIRE(::waitpid(launcher, &run.status, 0) == launcher);
+    // The report first: a daemon that did not detach is the launcher, which exits only at the end.
     run.report = read_until(report->read_end.get(), "end\n");
     if (run.report.rfind("pid ", 0) == 0) run.pid = std::stoi(run.report.substr(4));
+    run.err_read = std::move(err->read_end);
+    if (run.pid != launcher) run.wait_for_launcher();
     run.hold = std::move(hold->write_end);
     run.report_read = std::move(report->read_end);
     return run;
@@ -580,4 +590,133 @@ TEST_CASE("daemon: stdio is flushed before fork, so nothing is written twice") {
     REQUIRE(run.launcher_succeeded());
     run.stop(SIGTERM);
     CHECK(ospp_test::read_file(log) == "buffered before open\n");
+}
+
+TEST_CASE("daemon: notify_ready_manually keeps the launcher waiting until notify_ready()") {
+    pid_t launcher = 0;
+    auto setup = [&] { launcher = ::getpid(); };
+    auto body = [&](daemon_context& ctx, int report, int) {
+        // The launcher is still blocked in open(): alive (not a zombie) and sleeping.
+        write_text(report, std::string("launcher ") + read_stat(launcher).state + "\n");
+        const bool ok = ctx.notify_ready().has_value() && ctx.notify_ready().has_value();  // twice: no-op
+        write_text(report, std::string("notified ") + (ok ? "1" : "0") + "\n");
+    };
+    daemon_run run = start([](daemon_context& ctx) { ctx.notify_ready_manually = true; }, body, setup);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(reported(run, "launcher") == "S");
+    CHECK(reported(run, "notified") == "1");
+    // The readiness pipe is gone once used.
+    CHECK(fd_numbers(run.pid) == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1]});
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: a daemon that dies before it is ready fails the launcher with EPIPE") {
+    auto body = [](daemon_context&, int, int) { ::_exit(3); };
+    daemon_run run = start([](daemon_context& ctx) { ctx.notify_ready_manually = true; }, body);
+    CHECK(run.launcher_exit() == 1);
+    CHECK(run.err == "ready: [Errno 32] Broken pipe\n");
+    run.pid = -1;  // already dead; the destructor reaps it
+}
+
+namespace {
+volatile sig_atomic_t g_usr2 = 0;
+void count_usr2(int) { g_usr2 = g_usr2 + 1; }
+}  // namespace
+
+TEST_CASE("daemon: signal_map delivers to the program's loop, calls handlers, ignores, defaults") {
+    auto body = [](daemon_context& ctx, int report, int hold) {
+        write_text(report, "signal_fd " + std::to_string(ctx.signal_fd().get() >= 0) + "\nend\n");
+        // Wait for the test's SIGUSR1 on the self-pipe, as a program's poll loop would.
+        pollfd p{ctx.signal_fd().get(), POLLIN, 0};
+        while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+        }
+        auto sig = ctx.read_signal();
+        write_text(report, "got " + (sig && *sig ? ospp::signal_name(**sig) : std::string("none")) + "\n");
+        auto none = ctx.read_signal();
+        write_text(report, std::string("then ") + (none && !*none ? "empty" : "?") + "\n");
+        // SIGUSR2 runs the plain handler; wait for the test's byte that says it was sent.
+        char c;
+        while (::read(hold, &c, 1) < 0 && errno == EINTR) {
+        }
+        write_text(report, "usr2 " + std::to_string(g_usr2) + "\n");
+    };
+    daemon_run run = start([](daemon_context& ctx) {
+        ctx.signal_map[signum::usr1] = signal_action::deliver();
+        ctx.signal_map[signum::usr2] = signal_action::handler(count_usr2);
+        ctx.signal_map[signum::hup] = signal_action::ignore();
+        ctx.signal_map[signum::tstp] = signal_action::default_action();
+    }, body);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(reported(run, "signal_fd") == "1");
+    // HUP(1), TTIN(21), TTOU(22) ignored; TSTP(20) back to default.
+    CHECK(status_field(run.pid, "SigIgn") == "0000000000300001");
+    CHECK(status_field(run.pid, "SigCgt") == "0000000000004a00");  // USR1(10) USR2(12) TERM(15)
+    REQUIRE(::kill(run.pid, SIGUSR1) == 0);
+    std::string more = read_until(run.report_read.get(), "then ");
+    more += read_until(run.report_read.get(), "\n");
+    CHECK(more == "got USR1\nthen empty\n");
+    REQUIRE(::kill(run.pid, SIGUSR2) == 0);
+    // kill() leaves SIGUSR2 pending on the daemon; it is handled on the daemon's next return to
+    // user space, so before its read() of the byte written below can return (SA_RESTART).
+    write_text(run.hold.get(), "x");
+    more = read_until(run.report_read.get(), "\n");
+    CHECK(more == "usr2 1\n");
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: without detaching, open() returns in the same process") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    pid_t launcher = 0;
+    int sockets[2] = {-1, -1};
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) == 0);
+    // stdin a socket: what inetd gives; detach_process unset guesses "do not detach".
+    auto setup = [&] {
+        launcher = ::getpid();
+        ::dup2(sockets[0], 0);
+    };
+    auto body = [&](daemon_context& ctx, int report, int) {
+        write_text(report, "same " + std::to_string(::getpid() == launcher) + "\n");
+        const bool again = ctx.open().has_value() && ctx.is_open();  // idempotent
+        ctx.close();
+        ctx.close();
+        write_text(report, "again " + std::to_string(again) + " closed " + std::to_string(!ctx.is_open()) +
+                               " pidfile " + std::to_string(exists(pidfile)) + "\n");
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, body, setup);
+    ::close(sockets[0]);
+    ::close(sockets[1]);
+    REQUIRE(run.pid > 0);
+    CHECK(reported(run, "same") == "1");
+    CHECK(reported(run, "again") == "1 closed 1 pidfile 0");
+    const int status = run.stop(SIGKILL);
+    CHECK(WIFSIGNALED(status));
+}
+
+TEST_CASE("daemon: enter() is Python's with statement; environment replaces the environment") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    auto body = [&](daemon_context& ctx, int report, int) {
+        ctx.close();  // the context the harness opened; the scope below opens it again
+        {
+            auto scope = ctx.enter();
+            write_text(report, "scope " + std::to_string(scope.has_value() && ctx.is_open()) + " pidfile " +
+                                   std::to_string(exists(pidfile)) + "\n");
+        }
+        write_text(report, "after " + std::to_string(!ctx.is_open()) + " pidfile " + std::to_string(exists(pidfile)) +
+                               "\n");
+        const char* path = std::getenv("PATH");
+        const char* only = std::getenv("ONLY");
+        write_text(report, std::string("env ") + (path == nullptr ? "-" : path) + " " + (only ? only : "-") + "\n");
+    };
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.pidfile = pidfile;
+        ctx.detach_process = false;  // entering again must not fork again
+        ctx.environment = std::vector<std::string>{"ONLY=1"};
+    }, body);
+    REQUIRE(run.pid > 0);
+    CHECK(reported(run, "scope") == "1 pidfile 1");
+    CHECK(reported(run, "after") == "1 pidfile 0");
+    CHECK(reported(run, "env") == "- 1");
+    run.stop(SIGKILL);
 }

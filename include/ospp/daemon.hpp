@@ -72,6 +72,9 @@ public:
     enum class kind { ignore, default_action, terminate, handler, deliver };
     using handler_type = void (*)(int);
 
+    // default_action(), so that signal_map[s] = ... works on a new key.
+    constexpr signal_action() noexcept = default;
+
     static constexpr signal_action ignore() noexcept { return signal_action(kind::ignore); }
     static constexpr signal_action default_action() noexcept { return signal_action(kind::default_action); }
     static constexpr signal_action terminate() noexcept { return signal_action(kind::terminate); }
@@ -84,8 +87,8 @@ public:
 
 private:
     constexpr explicit signal_action(kind k, handler_type f = nullptr) noexcept : kind_(k), handler_(f) {}
-    kind kind_;
-    handler_type handler_;
+    kind kind_ = kind::default_action;
+    handler_type handler_ = nullptr;
 };
 
 // PEP 3143's default signal_map: SIGTSTP, SIGTTIN, SIGTTOU ignored, SIGTERM terminates.
@@ -193,6 +196,9 @@ private:
     fd signal_read_{};
     fd signal_write_{};
     fd notify_socket_{};
+    // The environment block installed from `environment`: environ points into these.
+    std::vector<std::string> environ_strings_{};
+    std::vector<char*> environ_{};
 };
 
 }  // namespace ospp::daemon
