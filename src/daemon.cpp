@@ -34,12 +34,12 @@ namespace {
 
 // The steps that can fail, in the order open() runs them; their names are errno_error::call().
 enum class step : int {
-    stdio, pidfile, stdin_file, stdout_file, stderr_file, initgroups, pipe, fork, sigaction,
+    stdio, pidfile, stdin_file, stdout_file, stderr_file, pipe, fork, sigaction,
     sigprocmask, close_fds, setsid, dup2, chroot, prevent_core, chdir, pidfile_write, setgroups,
     setgid, setuid, count,
 };
 constexpr const char* step_names[] = {
-    "stdio",   "pidfile",     "stdin", "stdout", "stderr", "initgroups", "pipe",
+    "stdio",   "pidfile",     "stdin", "stdout", "stderr", "pipe",
     "fork",    "sigaction",   "sigprocmask",   "close_fds", "setsid",    "dup2",
     "chroot",  "prevent_core", "chdir", "pidfile", "setgroups", "setgid", "setuid",
 };

@@ -16,7 +16,7 @@
 //     fds 0-2 opened on /dev/null if closed ("stdio") so nothing below lands on them by accident;
 //     "pidfile" opened and locked (EEXIST: already running, see pidfile::read_pid); the "stdin",
 //     "stdout", "stderr" files opened; the fds to keep sorted; supplementary groups looked up
-//     ("initgroups"); NOTIFY_SOCKET connected; the readiness pipe ("pipe") made; stdio flushed.
+//     (an unknown user has none); NOTIFY_SOCKET connected; the readiness pipe ("pipe") made; stdio flushed.
 //   after fork() — async-signal-safe and allocation-free, as POSIX requires of a forked child:
 //     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
 //     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
