@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -729,4 +732,34 @@ TEST_CASE("daemon: unprivileged, initgroups asking for other groups fails at set
     daemon_run run = start([](daemon_context& ctx) { ctx.initgroups = true; });
     CHECK(run.launcher_exit() == 1);
     CHECK(run.err == "setgroups: [Errno 1] Operation not permitted\n");
+}
+
+TEST_CASE("daemon: without close_range, fds are closed from the /proc/self/fd listing") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    // In the launcher: stray inheritable fds to be closed, then a seccomp filter that makes
+    // close_range fail with ENOSYS, as on a kernel older than 5.9.
+    auto no_close_range = [] {
+        for (int i = 0; i < 5; ++i) {
+            if (::open("/dev/null", O_RDONLY) < 0) ::_exit(50);
+        }
+        if (::fcntl(0, F_DUPFD, 100) < 0) ::_exit(51);  // a high one, after a gap
+        sock_filter filter[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+            ::_exit(52);
+        }
+        if (::syscall(SYS_close_range, 1000U, 1000U, 0U) != -1 || errno != ENOSYS) ::_exit(53);
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, no_close_range);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(fd_numbers(run.pid) ==
+          std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], fd_of(run.pid, pidfile)});
+    run.stop(SIGTERM);
 }
