@@ -442,77 +442,92 @@ result<void> wait_for_daemon(const daemon_options& o, pid_t child, fd ready_read
 
 }  // namespace
 
-result<void> daemon_context::open() {
-    if (open_) return {};
-    const daemon_options& o = *this;
-    plan p;
-    p.detach = detach_process.value_or(detach_by_default());
-    if (!fill_stdio()) return sys::fail("stdio");
+namespace {
 
+// What prepare() opens and open() hands over to the daemon_context (or drops on failure).
+struct prepared {
+    plan p;
     class pidfile lock;
-    if (pidfile) {
-        auto acquired = pidfile::acquire(*pidfile);
-        if (!acquired) return tl::unexpected(std::move(acquired.error()));
-        lock = std::move(*acquired);
-        p.lock = &lock;
-        p.keep.push_back(lock.get().get());
-    }
     fd stdio[3];
-    const stream_target* targets[] = {&stdin_file, &stdout_file, &stderr_file};
+    fd notify;
+    fd deliver_read, deliver_write;
+    fd ready_read, ready_write;
+    std::vector<std::string> env_strings;  // a copy: environ must not depend on `environment`
+    std::vector<char*> env;
+};
+
+// Everything that may allocate, in the launcher: steps 1-6 of docs/daemon.md.
+result<void> prepare(const daemon_options& o, prepared& r) {
+    plan& p = r.p;
+    p.detach = o.detach_process.value_or(detach_by_default());
+    if (!fill_stdio()) return sys::fail("stdio");
+    if (o.pidfile) {
+        auto acquired = pidfile::acquire(*o.pidfile);
+        if (!acquired) return tl::unexpected(std::move(acquired.error()));
+        r.lock = std::move(*acquired);
+        p.lock = &r.lock;
+        p.keep.push_back(r.lock.get().get());
+    }
+    const stream_target* targets[] = {&o.stdin_file, &o.stdout_file, &o.stderr_file};
     for (int i = 0; i < 3; ++i) {
         auto f = open_stream(*targets[i], i);
         if (!f) return tl::unexpected(std::move(f.error()));
-        stdio[i] = std::move(*f);
-        p.stdio[i] = stdio[i].get();
+        r.stdio[i] = std::move(*f);
+        p.stdio[i] = r.stdio[i].get();
         p.keep.push_back(p.stdio[i]);
     }
-    p.uid = uid.value_or(::getuid());
-    p.gid = gid.value_or(::getgid());
-    if (initgroups) p.groups = user_groups(p.uid, p.gid);
+    p.uid = o.uid.value_or(::getuid());
+    p.gid = o.gid.value_or(::getgid());
+    if (o.initgroups) p.groups = user_groups(p.uid, p.gid);
     // Root always sets them (none, or the user's). Others cannot: asking for a change fails with
     // EPERM, asking for the groups the process already has is not a change.
-    p.set_groups = ::geteuid() == 0 || (initgroups && !same_groups(p.groups));
-    fd notify = connect_notify_socket();
-    p.notify = notify.get();
+    p.set_groups = ::geteuid() == 0 || (o.initgroups && !same_groups(p.groups));
+    r.notify = connect_notify_socket();
+    p.notify = r.notify.get();
     p.keep.push_back(p.notify);
-    fd deliver_read, deliver_write;
-    for (const auto& [sig, action] : signal_map) {
+    for (const auto& [sig, action] : o.signal_map) {
         p.signals.emplace_back(to_raw(sig), action);
-        if (action.what() == signal_action::kind::deliver && !deliver_read.valid()) {
+        if (action.what() == signal_action::kind::deliver && !r.deliver_read.valid()) {
             int raw[2];
             if (::pipe2(raw, O_CLOEXEC | O_NONBLOCK) < 0) return sys::fail("pipe");
-            deliver_read.reset(raw[0]);
-            deliver_write.reset(raw[1]);
+            r.deliver_read.reset(raw[0]);
+            r.deliver_write.reset(raw[1]);
             p.keep.insert(p.keep.end(), {raw[0], raw[1]});
         }
     }
-    // A copy, so that environ stays valid whatever the program later does to `environment`.
-    std::vector<std::string> env_strings;
-    std::vector<char*> env;
-    if (environment) {
-        env_strings = *environment;
-        for (auto& entry : env_strings) env.push_back(entry.data());
-        env.push_back(nullptr);
-        p.environment = env.data();
+    if (o.environment) {
+        r.env_strings = *o.environment;
+        for (auto& entry : r.env_strings) r.env.push_back(entry.data());
+        r.env.push_back(nullptr);
+        p.environment = r.env.data();
     }
-    p.umask = umask;
-    p.chroot = chroot_directory ? chroot_directory->c_str() : nullptr;
-    p.chdir = working_directory.c_str();
-    p.prevent_core = prevent_core;
-    for (fd_ref f : files_preserve) p.keep.push_back(f.get());
-
-    fd ready_read, ready_write;
+    p.umask = o.umask;
+    p.chroot = o.chroot_directory ? o.chroot_directory->c_str() : nullptr;
+    p.chdir = o.working_directory.c_str();
+    p.prevent_core = o.prevent_core;
+    for (fd_ref f : o.files_preserve) p.keep.push_back(f.get());
     if (p.detach) {
         int raw[2];
         if (::pipe2(raw, O_CLOEXEC) < 0) return sys::fail("pipe");
-        ready_read.reset(raw[0]);
-        ready_write.reset(raw[1]);
+        r.ready_read.reset(raw[0]);
+        r.ready_write.reset(raw[1]);
         p.ready = raw[1];
         p.keep.push_back(raw[1]);
     }
     std::sort(p.keep.begin(), p.keep.end());
     p.keep.erase(std::unique(p.keep.begin(), p.keep.end()), p.keep.end());
     p.keep.erase(p.keep.begin(), std::upper_bound(p.keep.begin(), p.keep.end(), 2));
+    return {};
+}
+
+}  // namespace
+
+result<void> daemon_context::open() {
+    if (open_) return {};
+    const daemon_options& o = *this;
+    prepared r;
+    if (auto ok = prepare(o, r); !ok) return ok;
+    plan& p = r.p;
 
     step failed = step::count;
     if (p.detach) {
@@ -523,11 +538,11 @@ result<void> daemon_context::open() {
         const pid_t child = ::fork();
         if (child < 0) return sys::fail("fork");
         if (child > 0) {
-            ready_write.reset();
-            return wait_for_daemon(o, child, std::move(ready_read));
+            r.ready_write.reset();
+            return wait_for_daemon(o, child, std::move(r.ready_read));
         }
         // close_fds closes the launcher's end; forget the number so no destructor closes it again.
-        (void)ready_read.release();
+        (void)r.ready_read.release();
         if (!detach_steps(p, failed) || !daemon_steps(p, failed)) report_failure(p, failed, errno);
     } else if (char** const saved_environ = environ; !detach_steps(p, failed) || !daemon_steps(p, failed)) {
         const int error = errno;
@@ -536,14 +551,14 @@ result<void> daemon_context::open() {
     }
 
     // The daemon, set up: keep what must outlive open(), then install the signal_map.
-    lock_ = std::move(lock);
-    ready_write_ = std::move(ready_write);
-    notify_socket_ = std::move(notify);
-    signal_read_ = std::move(deliver_read);
-    signal_write_ = std::move(deliver_write);
+    lock_ = std::move(r.lock);
+    ready_write_ = std::move(r.ready_write);
+    notify_socket_ = std::move(r.notify);
+    signal_read_ = std::move(r.deliver_read);
+    signal_write_ = std::move(r.deliver_write);
     if (p.environment != nullptr) {  // moving a vector keeps its buffer: environ stays valid
-        environ_strings_ = std::move(env_strings);
-        environ_ = std::move(env);
+        environ_strings_ = std::move(r.env_strings);
+        environ_ = std::move(r.env);
     }
     g_terminate_pidfile.store(lock_.held() ? &lock_ : nullptr);
     g_deliver_fd.store(signal_write_.valid() ? signal_write_.get() : -1);
