@@ -171,8 +171,11 @@ struct daemon_run {
     pid_t launcher = -1;
 
     void wait_for_launcher() {
-        err = read_all(err_read.get());
         REQUIRE(::waitpid(launcher, &status, 0) == launcher);
+        // Whatever the launcher wrote is in the pipe now; do not wait for end of file, which a
+        // daemon that failed to close the launcher's fds would never send.
+        ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
+        err = read_all(err_read.get());
         if (pid == launcher) pid = -1;
     }
 
