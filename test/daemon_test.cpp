@@ -766,3 +766,40 @@ TEST_CASE("daemon: without close_range, fds are closed from the /proc/self/fd li
           std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], fd_of(run.pid, pidfile)});
     run.stop(SIGTERM);
 }
+
+TEST_CASE("daemon: PEP 3143's defaults, and the calls that need no daemon") {
+    daemon_context ctx;
+    CHECK(ctx.files_preserve.empty());
+    CHECK_FALSE(ctx.chroot_directory.has_value());
+    CHECK(ctx.working_directory == "/");
+    CHECK(ctx.umask == 0);
+    CHECK_FALSE(ctx.pidfile.has_value());
+    CHECK_FALSE(ctx.detach_process.has_value());
+    CHECK(ctx.signal_map == std::map<signum, signal_action>{{signum::tstp, signal_action::ignore()},
+                                                            {signum::ttin, signal_action::ignore()},
+                                                            {signum::ttou, signal_action::ignore()},
+                                                            {signum::term, signal_action::terminate()}});
+    CHECK_FALSE(ctx.uid.has_value());
+    CHECK_FALSE(ctx.gid.has_value());
+    CHECK_FALSE(ctx.initgroups);
+    CHECK(ctx.prevent_core);
+    CHECK(std::holds_alternative<std::monostate>(ctx.stdin_file));
+    CHECK_FALSE(ctx.environment.has_value());
+    CHECK_FALSE(ctx.notify_ready_manually);
+
+    CHECK_FALSE(ctx.is_open());
+    ctx.close();  // closing a context that was never opened does nothing
+    CHECK_FALSE(ctx.signal_fd().get() >= 0);
+    CHECK_ERRNO(ctx.read_signal(), EBADF, "read_signal: [Errno 9] Bad file descriptor");
+    CHECK(ctx.notify_ready().has_value());  // nobody is waiting: nothing to say
+    CHECK(ctx.failure_message(ospp::errno_error(ENOENT, "chdir", "/x")) ==
+          "chdir: [Errno 2] No such file or directory: '/x'");
+
+    const daemon_context configured({.working_directory = "/srv", .umask = 027, .pidfile = "/run/x.pid"});
+    CHECK(configured.working_directory == "/srv");
+    CHECK(configured.umask == 027);
+    CHECK(configured.pidfile == std::filesystem::path("/run/x.pid"));
+    CHECK(signal_action() == signal_action::default_action());
+    CHECK((signal_action::handler(count_usr2).function() == &count_usr2));
+    CHECK(signal_action::handler(count_usr2).what() == signal_action::kind::handler);
+}
