@@ -3,6 +3,7 @@
 
 #include "ospp/argv.hpp"
 #include "ospp/bitmask.hpp"
+#include "ospp/daemon.hpp"
 #include "ospp/environ.hpp"
 #include "ospp/error.hpp"
 #include "ospp/fcntl.hpp"
@@ -10,7 +11,9 @@
 #include "ospp/fd_ops.hpp"
 #include "ospp/files.hpp"
 #include "ospp/ids.hpp"
+#include "ospp/name_table.hpp"
 #include "ospp/path.hpp"
+#include "ospp/pidfile.hpp"
 #include "ospp/process.hpp"
 #include "ospp/random.hpp"
 #include "ospp/resource.hpp"
