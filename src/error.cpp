@@ -55,7 +55,9 @@ std::string_view errno_error::path2() const noexcept {
 
 std::string errno_error::name() const {
     if (const char* n = ::strerrorname_np(code_)) return n;
-    return "E" + std::to_string(code_);
+    std::string unknown = "E";  // built in two steps: `"E" + std::to_string()` trips a GCC 12 -Wrestrict false positive at -O3
+    unknown += std::to_string(code_);
+    return unknown;
 }
 
 std::string errno_error::message() const {

@@ -481,7 +481,10 @@ TEST_CASE("daemon: initgroups gives the user's groups") {
     REQUIRE(run.launcher_succeeded());
     std::string want;
     std::sort(expected.begin(), expected.end());
-    for (auto g : expected) want += (want.empty() ? "" : " ") + std::to_string(g);
+    for (auto g : expected) {
+        if (!want.empty()) want += " ";
+        want += std::to_string(g);
+    }
     CHECK(status_field(run.pid, "Groups") == want);
     run.stop(SIGTERM);
 }

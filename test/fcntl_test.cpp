@@ -71,7 +71,9 @@ struct lock_fixture {
 bool waiting_for_lock(pid_t pid) {
     std::ifstream in("/proc/locks");
     std::string line;
-    const std::string needle = " " + std::to_string(pid) + " ";
+    std::string needle = " ";  // appended: `" " + to_string()` trips GCC 12's -Wrestrict at -O3
+    needle += std::to_string(pid);
+    needle += " ";
     while (std::getline(in, line))
         if (line.find("->") != std::string::npos && line.find(needle) != std::string::npos) return true;
     return false;
