@@ -24,6 +24,8 @@
 #include <cstring>
 #include <iostream>
 
+#include "ospp/ids.hpp"
+#include "ospp/signal_state.hpp"
 #include "sys.hpp"
 
 extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
@@ -199,17 +201,13 @@ int set_action(int sig, void (*handler)(int), int flags) noexcept {
 
 // daemon(7) steps 2 and 3: no inherited handler or ignored signal, no blocked signal.
 bool reset_signals(step& failed) noexcept {
-    for (int sig = 1; sig < NSIG; ++sig) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        // glibc keeps two real-time signals for itself and refuses them (EINVAL): nothing to reset.
-        if (set_action(sig, SIG_DFL, 0) < 0 && errno != EINVAL) {
-            failed = step::sigaction;
-            return false;
-        }
+    if (auto r = reset_signal_handlers(); !r) {
+        errno = r.error().code();
+        failed = step::sigaction;
+        return false;
     }
-    sigset_t none;
-    ::sigemptyset(&none);
-    if (::sigprocmask(SIG_SETMASK, &none, nullptr) < 0) {
+    if (auto r = set_signal_mask(signal_set()); !r) {
+        errno = r.error().code();
         failed = step::sigprocmask;
         return false;
     }
@@ -343,30 +341,19 @@ fd connect_notify_socket() noexcept {
 // The supplementary groups of uid's user with gid (getgrouplist), read before fork since NSS
 // allocates. An unknown user has none, as in python-daemon.
 std::vector<::gid_t> user_groups(::uid_t uid, ::gid_t gid) {
-    std::vector<char> buf(1024);
-    passwd pw{};
-    passwd* found = nullptr;
-    while (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == ERANGE) buf.resize(buf.size() * 2);
-    if (found == nullptr) return {};
-    std::vector<::gid_t> groups(32);
-    for (;;) {
-        int n = static_cast<int>(groups.size());
-        if (::getgrouplist(pw.pw_name, gid, groups.data(), &n) >= 0) {
-            groups.resize(static_cast<std::size_t>(n));
-            return groups;
-        }
-        groups.resize(static_cast<std::size_t>(n) > groups.size() ? static_cast<std::size_t>(n) : groups.size() * 2);
-    }
+    const auto user = getpwuid(uid);
+    if (!user) return {};
+    auto groups = getgrouplist(user->pw_name, gid);
+    return groups ? std::move(*groups) : std::vector<::gid_t>{};
 }
 
 // Whether `groups` are this process's supplementary groups, in any order.
 bool same_groups(std::vector<::gid_t> groups) {
-    std::vector<::gid_t> now(static_cast<std::size_t>(std::max(::getgroups(0, nullptr), 0)));
-    now.resize(static_cast<std::size_t>(std::max(::getgroups(static_cast<int>(now.size()), now.data()), 0)));
-    std::sort(groups.begin(), groups.end());
-    std::sort(now.begin(), now.end());
-    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
-    now.erase(std::unique(now.begin(), now.end()), now.end());
+    auto now = getgroups().value_or(std::vector<::gid_t>{});
+    for (auto* v : {&groups, &now}) {
+        std::sort(v->begin(), v->end());
+        v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
     return groups == now;
 }
 
