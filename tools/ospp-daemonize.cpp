@@ -514,7 +514,8 @@ std::string describe_status(int status) {
 }
 
 // The launcher's side of a detached start: wait for the report pipe to say how it went.
-int await_start(const options& o, ospp::fd reports, ::pid_t first_child) {
+// `timed_out` tells that the daemon may still be alive.
+int await_start(const options& o, ospp::fd reports, ::pid_t first_child, bool& timed_out) {
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(o.ready_timeout);
     std::optional<::pid_t> daemon_pid;
     int code = -1;
@@ -527,6 +528,7 @@ int await_start(const options& o, ospp::fd reports, ::pid_t first_child) {
             say(2, "the daemon" + (daemon_pid ? " (pid " + std::to_string(*daemon_pid) + ")" : std::string()) +
                        " did not start " + command_line(o) + " within --ready-timeout");
             code = exit_code::failure;
+            timed_out = true;
             break;
         }
         report r{};
@@ -599,7 +601,11 @@ int start(const options& o) {
     }
     if (first > 0) {
         pipe->write_end.reset();
-        return await_start(o, std::move(pipe->read_end), first);
+        bool timed_out = false;
+        const int code = await_start(o, std::move(pipe->read_end), first, timed_out);
+        // A failed start leaves no pidfile behind: the daemon is dead and we still hold the lock.
+        if (code != exit_code::ok && !timed_out && pidfile.valid()) unlink_if_same(o.pidfile, pidfile.get());
+        return code;
     }
     // First child.
     reporter r(o, std::move(pipe->write_end), ospp::fd());
