@@ -1,0 +1,204 @@
+// ospp/daemon.hpp — PEP 3143's DaemonContext, with all of systemd daemon(7)'s SysV steps.
+//
+//   Python (python-daemon)                         C++
+//   import daemon                                  #include <ospp/daemon.hpp>
+//   ctx = daemon.DaemonContext(                    ospp::daemon::daemon_context ctx({
+//       working_directory="/var/lib/foo",              .working_directory = "/var/lib/foo",
+//       umask=0o002,                                   .umask = 0002,
+//       pidfile=PIDLockFile("/run/foo.pid"))           .pidfile = "/run/foo.pid"});
+//   ctx.signal_map[signal.SIGHUP] = reload         ctx.signal_map[ospp::signum::hup] = signal_action::deliver();
+//   ctx.open()                                     if (auto r = ctx.open(); !r) { report(r.error()); return 1; }
+//   with daemon.DaemonContext(): main()            if (auto s = ctx.enter()) main();
+//   ctx.is_open / ctx.close()                      ctx.is_open() / ctx.close()
+//
+// open() runs these steps, in this order (each failure is an errno_error whose call() is the step):
+//   in the calling process ("the launcher"), before any fork — everything that allocates:
+//     fds 0-2 opened on /dev/null if closed ("stdio") so nothing below lands on them by accident;
+//     "pidfile" opened and locked (EEXIST: already running, see pidfile::read_pid); the "stdin",
+//     "stdout", "stderr" files opened; the fds to keep sorted; supplementary groups looked up
+//     ("initgroups"); NOTIFY_SOCKET connected; the readiness pipe ("pipe") made; stdio flushed.
+//   after fork() — async-signal-safe and allocation-free, as POSIX requires of a forked child:
+//     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
+//     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
+//     /proc/self/fd when close_range is missing ("close_fds"); the environment replaced when
+//     `environment` is set; SIGHUP ignored; "setsid"; "fork" again, the intermediate _exit()s so
+//     the daemon can never reacquire a terminal; in the daemon: SIGHUP back to default, 0-2 dup2'ed
+//     from the stdio files and inheritable ("dup2"), "umask", "chroot", "prevent_core"
+//     (setrlimit RLIMIT_CORE 0), "chdir", the final pid written to the pidfile, "setgroups",
+//     "setgid", "setuid" (all three ids, so a set-id program cannot regain privilege), the
+//     signal_map applied ("sigaction"), then readiness reported.
+// The launcher waits on the readiness pipe: on "ready" it _exit(0)s inside open(), so open()
+// returns success only in the daemon; when a step fails in the daemon, the daemon sends
+// {step, errno}, exits, and open() returns that error *in the launcher*, which should print it and
+// exit non-zero. End of file without a message means the daemon died: errno_error(EPIPE, "ready").
+// With NOTIFY_SOCKET set, the daemon also sends sd_notify "MAINPID=<pid>\nREADY=1" (or "ERRNO=<n>").
+//
+// Signals. A signal handler may only call async-signal-safe functions, and C++ cannot throw out of
+// one, so Python's terminate() (raise SystemExit) has no direct equivalent. signal_map's actions:
+//   ignore()          SIG_IGN (Python's None)
+//   default_action()  SIG_DFL
+//   terminate()       the default for SIGTERM: removes the pidfile (stat + unlink, checking it is
+//                     still ours) and dies of the same signal (SIG_DFL + raise), so the parent or
+//                     systemd sees "killed by SIGTERM", a clean stop. No destructor or atexit
+//                     handler runs: use deliver() when the program must clean up itself.
+//   handler(f)        your plain `void f(int)`, installed with SA_RESTART; it must be
+//                     async-signal-safe (set a volatile sig_atomic_t flag, write to a pipe).
+//   deliver()         the signal is queued to the program's own loop: poll signal_fd() and call
+//                     read_signal(). A self-pipe, not a signalfd: a signalfd needs the signal blocked
+//                     in every thread, and that mask would leak into every program the daemon execs
+//                     (daemon(7)'s step 3 exists precisely because of inherited masks).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "ospp/error.hpp"
+#include "ospp/fd.hpp"
+#include "ospp/pidfile.hpp"
+#include "ospp/signal.hpp"
+
+namespace ospp::daemon {
+
+// What signal_map does with a signal (see the header comment for why these five).
+class signal_action {
+public:
+    enum class kind { ignore, default_action, terminate, handler, deliver };
+    using handler_type = void (*)(int);
+
+    // default_action(), so that signal_map[s] = ... works on a new key.
+    constexpr signal_action() noexcept = default;
+
+    static constexpr signal_action ignore() noexcept { return signal_action(kind::ignore); }
+    static constexpr signal_action default_action() noexcept { return signal_action(kind::default_action); }
+    static constexpr signal_action terminate() noexcept { return signal_action(kind::terminate); }
+    static constexpr signal_action deliver() noexcept { return signal_action(kind::deliver); }
+    static constexpr signal_action handler(handler_type f) noexcept { return signal_action(kind::handler, f); }
+
+    [[nodiscard]] constexpr kind what() const noexcept { return kind_; }
+    [[nodiscard]] constexpr handler_type function() const noexcept { return handler_; }
+    friend constexpr bool operator==(signal_action, signal_action) noexcept = default;
+
+private:
+    constexpr explicit signal_action(kind k, handler_type f = nullptr) noexcept : kind_(k), handler_(f) {}
+    kind kind_ = kind::default_action;
+    handler_type handler_ = nullptr;
+};
+
+// PEP 3143's default signal_map: SIGTSTP, SIGTTIN, SIGTTOU ignored, SIGTERM terminates.
+std::map<signum, signal_action> default_signal_map();
+
+// Where one of fds 0-2 goes: unset = /dev/null, an fd to dup2 from, or a path to open
+// (stdin read-only; stdout/stderr O_WRONLY|O_CREAT|O_APPEND, mode 0666 & ~umask).
+using stream_target = std::variant<std::monostate, fd_ref, std::filesystem::path>;
+
+// PEP 3143's keyword arguments, with its defaults. daemon_context inherits them as public members.
+struct daemon_options {
+    // Fds to leave open, besides 0-2 (Python's files_preserve). Everything else is closed.
+    std::vector<fd_ref> files_preserve{};
+    // chroot(2) to this directory first, when set; needs root. Paths below (working_directory)
+    // are then inside it; pidfile and stdio paths were opened before, outside it.
+    std::optional<std::filesystem::path> chroot_directory{};
+    std::filesystem::path working_directory = "/";
+    ::mode_t umask = 0;
+    // The pid file's path, locked before detaching (see pidfile.hpp).
+    std::optional<std::filesystem::path> pidfile{};
+    // Fork into the background. Unset = Python's guess: not when the parent is init (pid 1) or
+    // stdin is a socket (inetd). The guess misleads under a systemd Type=forking unit (the parent
+    // is pid 1, so nothing forks and systemd waits in vain: set true there), under a subreaper
+    // such as a user manager or a container init that is not pid 1 (forks when it need not), and
+    // for a Type=notify service (set false and rely on sd_notify).
+    std::optional<bool> detach_process{};
+    std::map<signum, signal_action> signal_map = default_signal_map();
+    // Ids to run as. Unset = the real ids (getuid/getgid): a set-id program drops its privilege.
+    std::optional<::uid_t> uid{};
+    std::optional<::gid_t> gid{};
+    // Supplementary groups: those of uid's user (initgroups) when true; when false and running
+    // as root, none at all (python-daemon keeps root's). Unprivileged, the groups are left alone
+    // unless initgroups asks for a change (which then fails with EPERM).
+    bool initgroups = false;
+    bool prevent_core = true;  // RLIMIT_CORE 0 (soft and hard): no core dump of secrets
+    // Python's stdin/stdout/stderr ("stdin" is a macro in C, hence the suffix). Made inheritable.
+    stream_target stdin_file{};
+    stream_target stdout_file{};
+    stream_target stderr_file{};
+    // ospp's additions, beyond PEP 3143:
+    // The whole environment ("NAME=value" strings) when set; unset keeps it (daemon(7) step 4).
+    std::optional<std::vector<std::string>> environment{};
+    // When true, open() does not report readiness: the program calls notify_ready() once it
+    // really serves (after binding its sockets, say); until then the launcher waits.
+    bool notify_ready_manually = false;
+};
+
+// PEP 3143's DaemonContext. Set the options (designated initializers, or later as members), then
+// open(). Options are read by open(); changing them while open has no effect.
+//   ospp::daemon::daemon_context ctx({.working_directory = "/srv", .pidfile = "/run/srv.pid"});
+//   ctx.umask = 027;
+class daemon_context : public daemon_options {
+public:
+    daemon_context() = default;
+    explicit daemon_context(daemon_options options) noexcept : daemon_options(std::move(options)) {}
+    daemon_context(const daemon_context&) = delete;
+    daemon_context& operator=(const daemon_context&) = delete;
+    // close()
+    ~daemon_context();
+
+    // Becomes the daemon (Python's open()); a no-op when already open. Returns success in the
+    // daemon only. In the launching process it either _exit(0)s once the daemon is ready, or
+    // returns the failed step: any call named in the header comment, with its errno and path.
+    result<void> open();
+    // Releases the pidfile and marks the context closed (Python's close()); a no-op when closed.
+    // The process stays a daemon: closing does not undo the steps.
+    void close() noexcept;
+    [[nodiscard]] bool is_open() const noexcept { return open_; }
+    // What a launcher prints when open() failed: e.message(), and when the pidfile is held by a
+    // running daemon, its pid: "pidfile: [Errno 17] File exists: '/run/x.pid' (already running,
+    // pid 1234)".
+    [[nodiscard]] std::string failure_message(const errno_error& e) const;
+
+    // Tells the launcher (and systemd) that the daemon is ready, when notify_ready_manually is set;
+    // a no-op otherwise or the second time. Errors: EPIPE (the launcher is gone).
+    result<void> notify_ready() noexcept;
+
+    // The read end of the deliver() self-pipe (non-blocking), for poll/epoll; empty when no action
+    // is deliver(). Readable when a signal is waiting.
+    [[nodiscard]] fd_ref signal_fd() const noexcept { return signal_read_; }
+    // The next delivered signal, or nullopt when none is waiting. Errors: EBADF (none delivered).
+    result<std::optional<signum>> read_signal() noexcept;
+
+    // Python's `with DaemonContext():` — opens now, closes when the scope ends.
+    class scope {
+    public:
+        scope(scope&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+        scope& operator=(scope&&) = delete;
+        ~scope() {
+            if (ctx_ != nullptr) ctx_->close();
+        }
+
+    private:
+        friend class daemon_context;
+        explicit scope(daemon_context* ctx) noexcept : ctx_(ctx) {}
+        daemon_context* ctx_;
+    };
+    // Python's __enter__ (open) with __exit__ (close) at the end of the returned scope.
+    result<scope> enter();
+
+private:
+    bool open_ = false;
+    class pidfile lock_{};
+    fd ready_write_{};
+    fd signal_read_{};
+    fd signal_write_{};
+    fd notify_socket_{};
+    // The environment block installed from `environment`: environ points into these.
+    std::vector<std::string> environ_strings_{};
+    std::vector<char*> environ_{};
+};
+
+}  // namespace ospp::daemon

@@ -1,0 +1,87 @@
+// ospp/pidfile.hpp — a locked pid file with FreeBSD pidfile(3) semantics, usable on its own.
+//
+//   Python (python-daemon / lockfile)            C++
+//   pf = daemon.pidfile.PIDLockFile(path)        auto pf = ospp::daemon::pidfile::acquire(path);
+//   pf.acquire()                                 //   (locked by acquire; EEXIST when running)
+//   pf.read_pid()                                ospp::daemon::pidfile::read_pid(path)
+//   (write after fork)                           pf->write();            // "<getpid()>\n"
+//   pf.release()                                 pf->release();          // also the destructor
+//
+// The file is opened with O_CREAT|O_CLOEXEC|O_NOFOLLOW (a symlink planted at the path is refused),
+// is never group- or world-writable, and is locked with flock(2) at once, by the process that
+// starts the daemon: so "already running" is found before detaching and before dropping privileges,
+// and the launching process can say so and exit non-zero. The lock belongs to the open file
+// description, which fork() shares: it stays held in the daemon after the launcher exits, and
+// vanishes with the daemon however it dies, so a file left behind by a crash is "stale" and is
+// simply taken over (no lock holder = not running). release() unlinks only if the path still
+// names the file we locked (device and inode compared), never a successor's.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "ospp/error.hpp"
+#include "ospp/fd.hpp"
+#include "ospp/path.hpp"
+
+namespace ospp::daemon {
+
+// Keyword arguments of pidfile::acquire.
+struct pidfile_options {
+    // Permission bits for a new file; group and other write bits are always removed.
+    ::mode_t mode = 0644;
+};
+
+class pidfile {
+public:
+    // Opens (creating) and locks `path`. A file locked by a live process fails with EEXIST, as
+    // FreeBSD's pidfile_open: read_pid(path) then names the running daemon. A stale file (no lock
+    // holder) is taken over; the pid is written later, by write(), once the final pid is known.
+    // Errors: EEXIST (locked by another process), ELOOP (the path is a symlink), EISDIR/EINVAL (not
+    // a regular file), EACCES, ENOENT (missing directory), EROFS, EMFILE; as errno_error "pidfile".
+    static result<pidfile> acquire(path_ref path, const pidfile_options& options = {});
+
+    // The pid recorded in the file at `path` (Python's PIDLockFile.read_pid()).
+    // Errors: ENOENT, EACCES; EINVAL when the file holds no pid.
+    static result<pid_t> read_pid(path_ref path);
+
+    pidfile() noexcept = default;
+    pidfile(pidfile&& other) noexcept;
+    pidfile& operator=(pidfile&& other) noexcept;
+    pidfile(const pidfile&) = delete;
+    pidfile& operator=(const pidfile&) = delete;
+    // release(), errors ignored.
+    ~pidfile();
+
+    // Replaces the content with "<pid>\n" (truncate + pwrite) and records `pid` as the owner: only
+    // that process's release() removes the file, so a forked worker's destructor leaves it alone.
+    // Async-signal-safe and allocation-free (the daemon calls it after its last fork).
+    // Errors: EBADF (not held), EIO, ENOSPC, EDQUOT.
+    result<void> write(pid_t pid) noexcept;
+    result<void> write() noexcept;  // write(getpid())
+
+    // Removes the file if the path still names ours (same device and inode), then closes the fd,
+    // which drops the lock. Does nothing when not held, or when called by a process other than the
+    // owner (a forked child). Errors: those of unlink (EACCES, EROFS); the fd is closed anyway.
+    result<void> release() noexcept;
+    // Only the unlink half of release(), async-signal-safe (stat + unlink, no allocation): what the
+    // daemon's "terminate" signal action calls. True when the file was removed.
+    bool remove_file() const noexcept;
+    // Closes without removing the file (FreeBSD's pidfile_close), e.g. in a child that must not
+    // hold the lock. The next acquire() of the path finds it stale.
+    void close() noexcept;
+
+    [[nodiscard]] bool held() const noexcept { return file_.valid(); }
+    [[nodiscard]] fd_ref get() const noexcept { return file_; }
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+
+private:
+    fd file_;
+    std::string path_;
+    ::dev_t dev_ = 0;
+    ::ino_t ino_ = 0;
+    pid_t owner_ = 0;  // the process whose release() unlinks: the acquirer, then the writer
+};
+
+}  // namespace ospp::daemon

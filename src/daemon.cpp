@@ -1,0 +1,600 @@
+// src/daemon.cpp — daemon_context: PEP 3143 plus daemon(7)'s SysV steps.
+//
+// open() has two halves. prepare() runs in the calling process and does everything that can
+// allocate or read configuration (pidfile lock, stdio files, group list, NOTIFY_SOCKET, pipes, the
+// sorted list of fds to keep). become_daemon() runs after fork() and uses only async-signal-safe
+// system calls on what prepare() left in a `plan`, as POSIX requires of a forked child.
+#include "ospp/daemon.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+
+#include "sys.hpp"
+
+extern char** environ;  // NOLINT: POSIX declares it nowhere in a header
+
+namespace ospp::daemon {
+
+namespace {
+
+// The steps that can fail, in the order open() runs them; their names are errno_error::call().
+enum class step : int {
+    stdio, pidfile, stdin_file, stdout_file, stderr_file, initgroups, pipe, fork, sigaction,
+    sigprocmask, close_fds, setsid, dup2, chroot, prevent_core, chdir, pidfile_write, setgroups,
+    setgid, setuid, count,
+};
+constexpr const char* step_names[] = {
+    "stdio",   "pidfile",     "stdin", "stdout", "stderr", "initgroups", "pipe",
+    "fork",    "sigaction",   "sigprocmask",   "close_fds", "setsid",    "dup2",
+    "chroot",  "prevent_core", "chdir", "pidfile", "setgroups", "setgid", "setuid",
+};
+static_assert(sizeof step_names / sizeof step_names[0] == static_cast<std::size_t>(step::count));
+
+// What the daemon tells the launcher through the readiness pipe: one write, atomic (< PIPE_BUF).
+struct report {
+    std::int32_t ready;  // 1: ready; 0: `step` failed with `error`
+    std::int32_t step;
+    std::int32_t error;
+};
+
+// State the signal handlers read. One daemon per process, so one of each.
+std::atomic<const class pidfile*> g_terminate_pidfile{nullptr};
+std::atomic<int> g_deliver_fd{-1};
+
+// Digits of a non-negative number, for messages built after fork (no snprintf there).
+std::size_t append_number(char* out, long v) noexcept {
+    char digits[24];
+    std::size_t n = 0;
+    do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (std::size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
+    return n;
+}
+
+std::size_t append_text(char* out, const char* text) noexcept {
+    const std::size_t n = std::strlen(text);
+    std::memcpy(out, text, n);
+    return n;
+}
+
+// Writes to a pipe whose reader may be gone without dying of SIGPIPE: the signal is blocked for
+// the write and a SIGPIPE it raised is consumed. Async-signal-safe.
+bool write_quietly(int fd, const void* data, std::size_t size) noexcept {
+    sigset_t pipe_only, old;
+    ::sigemptyset(&pipe_only);
+    ::sigaddset(&pipe_only, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    const ssize_t n = sys::retry([&] { return ::write(fd, data, size); });
+    const int err = errno;
+    if (n < 0 && err == EPIPE) {
+        const timespec zero{};
+        ::sigtimedwait(&pipe_only, nullptr, &zero);
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = err;
+    return n == static_cast<ssize_t>(size);
+}
+
+// sd_notify(3) without libsystemd: one datagram on a socket connected before fork.
+void sd_notify(int socket, const char* state, std::size_t size) noexcept {
+    if (socket >= 0) (void)sys::retry([&] { return ::send(socket, state, size, MSG_NOSIGNAL); });
+}
+
+void on_terminate(int sig) {
+    if (const class pidfile* p = g_terminate_pidfile.load()) (void)p->remove_file();
+    struct ::sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(sig, &dfl, nullptr);
+    sigset_t just_this;
+    ::sigemptyset(&just_this);
+    ::sigaddset(&just_this, sig);
+    ::pthread_sigmask(SIG_UNBLOCK, &just_this, nullptr);
+    ::kill(::getpid(), sig);
+    ::_exit(128 + sig);  // only if the signal's default action does not end the process
+}
+
+void on_deliver(int sig) {
+    const int saved = errno;
+    const auto byte = static_cast<unsigned char>(sig);
+    const int fd = g_deliver_fd.load();
+    if (fd >= 0) (void)::write(fd, &byte, 1);  // full pipe: the signal is dropped, like a pending one
+    errno = saved;
+}
+
+// Everything the forked child needs, built before the first fork.
+struct plan {
+    bool detach = false;
+    std::vector<int> keep;  // sorted, all >= 3
+    int stdio[3] = {-1, -1, -1};
+    int ready = -1;   // readiness pipe, write end
+    int notify = -1;  // connected NOTIFY_SOCKET
+    ::mode_t umask = 0;
+    const char* chroot = nullptr;
+    const char* chdir = nullptr;
+    bool prevent_core = true;
+    class pidfile* lock = nullptr;
+    bool set_groups = false;
+    std::vector<::gid_t> groups;
+    ::uid_t uid = 0;
+    ::gid_t gid = 0;
+    char** environment = nullptr;
+    std::vector<std::pair<int, signal_action>> signals;
+};
+
+// close_range(2) is in glibc 2.34, but call the system call so an older kernel's ENOSYS is seen.
+int close_range(unsigned first, unsigned last) noexcept {
+    return static_cast<int>(::syscall(SYS_close_range, first, last, 0U));
+}
+
+bool kept(const plan& p, int fd) noexcept { return std::binary_search(p.keep.begin(), p.keep.end(), fd); }
+
+// The fallback when close_range is missing: list /proc/self/fd with getdents64 into a stack buffer
+// (opendir would allocate), closing as we go; without /proc, try every number below the limit.
+int close_listed_fds(const plan& p) noexcept {
+    const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) {
+        struct ::rlimit lim {};
+        if (::getrlimit(RLIMIT_NOFILE, &lim) < 0) return errno;
+        for (long n = 3; n < static_cast<long>(lim.rlim_cur); ++n) {
+            if (!kept(p, static_cast<int>(n))) ::close(static_cast<int>(n));
+        }
+        return 0;
+    }
+    alignas(8) char buf[4096];
+    for (;;) {
+        const long got = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
+        if (got <= 0) break;
+        for (long off = 0; off < got;) {
+            // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[].
+            unsigned short reclen;
+            std::memcpy(&reclen, buf + off + 16, sizeof reclen);
+            const char* name = buf + off + 19;
+            off += reclen;
+            if (name[0] < '0' || name[0] > '9') continue;
+            int n = 0;
+            for (const char* c = name; *c != '\0'; ++c) n = n * 10 + (*c - '0');
+            if (n > 2 && n != dir && !kept(p, n)) ::close(n);
+        }
+    }
+    ::close(dir);
+    return 0;
+}
+
+// daemon(7) step 1: every fd above 2 closed except the kept ones, in O(kept) system calls.
+int close_fds(const plan& p) noexcept {
+    unsigned from = 3;
+    for (int k : p.keep) {
+        const auto u = static_cast<unsigned>(k);
+        if (u > from && close_range(from, u - 1) < 0) return close_listed_fds(p);
+        from = u + 1;
+    }
+    if (close_range(from, ~0U) < 0) return close_listed_fds(p);
+    return 0;
+}
+
+int set_action(int sig, void (*handler)(int), int flags) noexcept {
+    struct ::sigaction sa {};
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    ::sigfillset(&sa.sa_mask);  // a handler is never interrupted by another of ours
+    return ::sigaction(sig, &sa, nullptr);
+}
+
+// daemon(7) steps 2 and 3: no inherited handler or ignored signal, no blocked signal.
+bool reset_signals(step& failed) noexcept {
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        // glibc keeps two real-time signals for itself and refuses them (EINVAL): nothing to reset.
+        if (set_action(sig, SIG_DFL, 0) < 0 && errno != EINVAL) {
+            failed = step::sigaction;
+            return false;
+        }
+    }
+    sigset_t none;
+    ::sigemptyset(&none);
+    if (::sigprocmask(SIG_SETMASK, &none, nullptr) < 0) {
+        failed = step::sigprocmask;
+        return false;
+    }
+    return true;
+}
+
+bool apply_signal_map(const plan& p) noexcept {
+    for (const auto& [sig, action] : p.signals) {
+        int r = 0;
+        switch (action.what()) {
+        case signal_action::kind::ignore: r = set_action(sig, SIG_IGN, 0); break;
+        case signal_action::kind::default_action: r = set_action(sig, SIG_DFL, 0); break;
+        case signal_action::kind::terminate: r = set_action(sig, on_terminate, 0); break;
+        case signal_action::kind::handler: r = set_action(sig, action.function(), SA_RESTART); break;
+        case signal_action::kind::deliver: r = set_action(sig, on_deliver, SA_RESTART); break;
+        }
+        if (r < 0) return false;
+    }
+    return true;
+}
+
+// The first child: reset, close, new session, fork again. Returns only in the grandchild (or,
+// without detaching, in the calling process); false with `failed` set on error.
+bool detach_steps(const plan& p, step& failed) noexcept {
+    if (!reset_signals(failed)) return false;
+    if (close_fds(p) != 0) {
+        failed = step::close_fds;
+        return false;
+    }
+    if (p.environment != nullptr) environ = p.environment;
+    if (!p.detach) return true;
+    // The session leader's exit would send SIGHUP to its session if it had a terminal; the
+    // grandchild must not die of that, so SIGHUP is ignored until it runs on its own.
+    if (set_action(SIGHUP, SIG_IGN, 0) < 0) {
+        failed = step::sigaction;
+        return false;
+    }
+    if (::setsid() < 0) {
+        failed = step::setsid;
+        return false;
+    }
+    // Nothing to flush: only this function ran since the launcher flushed stdio.
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        failed = step::fork;
+        return false;
+    }
+    if (pid > 0) ::_exit(0);
+    if (set_action(SIGHUP, SIG_DFL, 0) < 0) {
+        failed = step::sigaction;
+        return false;
+    }
+    return true;
+}
+
+// The grandchild's steps, daemon(7) 9 to 13 plus PEP 3143's chroot, core limit and ids.
+bool daemon_steps(const plan& p, step& failed) noexcept {
+    auto fail = [&](step s) {
+        failed = s;
+        return false;
+    };
+    for (int i = 0; i < 3; ++i) {
+        if (sys::retry([&] { return ::dup2(p.stdio[i], i); }) < 0) return fail(step::dup2);
+    }
+    ::umask(p.umask);
+    if (p.chroot != nullptr && ::chroot(p.chroot) < 0) return fail(step::chroot);
+    if (p.prevent_core) {
+        const struct ::rlimit zero {};
+        if (::setrlimit(RLIMIT_CORE, &zero) < 0) return fail(step::prevent_core);
+    }
+    if (::chdir(p.chdir) < 0) return fail(step::chdir);
+    if (p.lock != nullptr && !p.lock->write()) return fail(step::pidfile_write);
+    if (p.set_groups && ::setgroups(p.groups.size(), p.groups.data()) < 0) return fail(step::setgroups);
+    if (::setresgid(p.gid, p.gid, p.gid) < 0) return fail(step::setgid);
+    if (::setresuid(p.uid, p.uid, p.uid) < 0) return fail(step::setuid);
+    return true;
+}
+
+// After a failed step in a forked process: tell the launcher and systemd, and die.
+[[noreturn]] void report_failure(const plan& p, step s, int error) noexcept {
+    const report r{0, static_cast<std::int32_t>(s), error};
+    if (p.ready >= 0) (void)write_quietly(p.ready, &r, sizeof r);
+    char msg[32];
+    std::size_t n = append_text(msg, "ERRNO=");
+    n += append_number(msg + n, error);
+    sd_notify(p.notify, msg, n);
+    ::_exit(1);
+}
+
+// Python's is_detach_process_context_required(): not under init, not under a super-server.
+bool detach_by_default() noexcept {
+    if (::getppid() == 1) return false;
+    struct ::stat st {};
+    return !(::fstat(0, &st) == 0 && S_ISSOCK(st.st_mode));
+}
+
+// fds 0-2 must be open before anything else is, or a file opened next would become stdin.
+bool fill_stdio() noexcept {
+    for (int n = 0; n < 3; ++n) {
+        if (::fcntl(n, F_GETFD) >= 0 || errno != EBADF) continue;
+        const int got = ::open("/dev/null", O_RDWR | O_NOCTTY);  // lowest free number: n
+        if (got < 0) return false;
+        if (got != n) {
+            ::close(got);
+            errno = EBADF;
+            return false;
+        }
+    }
+    return true;
+}
+
+// A pre-connected datagram socket to $NOTIFY_SOCKET ("/path" or "@abstract"), or an invalid fd.
+// sd_notify is advisory: a missing or unusable socket is not a start-up failure.
+fd connect_notify_socket() noexcept {
+    const char* name = std::getenv("NOTIFY_SOCKET");
+    if (name == nullptr || (name[0] != '/' && name[0] != '@')) return fd();
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const std::size_t len = std::strlen(name);
+    if (len >= sizeof addr.sun_path) return fd();
+    std::memcpy(addr.sun_path, name, len);
+    if (name[0] == '@') addr.sun_path[0] = '\0';
+    fd s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    const auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+    if (!s.valid() || sys::retry([&] { return ::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), size); }) < 0) {
+        return fd();
+    }
+    return s;
+}
+
+// The supplementary groups of uid's user with gid (getgrouplist), read before fork since NSS
+// allocates. An unknown user has none, as in python-daemon.
+std::vector<::gid_t> user_groups(::uid_t uid, ::gid_t gid) {
+    std::vector<char> buf(1024);
+    passwd pw{};
+    passwd* found = nullptr;
+    while (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == ERANGE) buf.resize(buf.size() * 2);
+    if (found == nullptr) return {};
+    std::vector<::gid_t> groups(32);
+    for (;;) {
+        int n = static_cast<int>(groups.size());
+        if (::getgrouplist(pw.pw_name, gid, groups.data(), &n) >= 0) {
+            groups.resize(static_cast<std::size_t>(n));
+            return groups;
+        }
+        groups.resize(static_cast<std::size_t>(n) > groups.size() ? static_cast<std::size_t>(n) : groups.size() * 2);
+    }
+}
+
+result<fd> open_stream(const stream_target& target, int which) {
+    static constexpr step steps[] = {step::stdin_file, step::stdout_file, step::stderr_file};
+    const char* name = step_names[static_cast<int>(steps[which])];
+    if (const auto* given = std::get_if<fd_ref>(&target)) {
+        // A copy above 2, so that wiring 0-2 in order never overwrites a source still needed.
+        fd copy(::fcntl(given->get(), F_DUPFD_CLOEXEC, 3));
+        if (!copy.valid()) return sys::fail(name);
+        return copy;
+    }
+    const auto* path = std::get_if<std::filesystem::path>(&target);
+    const char* file = path != nullptr ? path->c_str() : "/dev/null";
+    const int flags = path == nullptr ? O_RDWR : which == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND;
+    fd f(sys::retry([&] { return ::open(file, flags | O_CLOEXEC | O_NOCTTY, 0666); }));
+    if (!f.valid()) return sys::fail(name, file);
+    return f;
+}
+
+}  // namespace
+
+std::map<signum, signal_action> default_signal_map() {
+    return {
+        {signum::tstp, signal_action::ignore()},
+        {signum::ttin, signal_action::ignore()},
+        {signum::ttou, signal_action::ignore()},
+        {signum::term, signal_action::terminate()},
+    };
+}
+
+daemon_context::~daemon_context() { close(); }
+
+namespace {
+
+// The error open() returns for a step, with the path the step used where it has one.
+errno_error step_error(const daemon_options& o, step s, int error) {
+    const char* name = step_names[static_cast<int>(s)];
+    auto with_stream = [&](const stream_target& t) {
+        const auto* p = std::get_if<std::filesystem::path>(&t);
+        return p != nullptr ? errno_error(error, name, p->native()) : errno_error(error, name);
+    };
+    switch (s) {
+    case step::chdir: return errno_error(error, name, o.working_directory.native());
+    case step::chroot: return errno_error(error, name, o.chroot_directory.value_or("").native());
+    case step::pidfile:
+    case step::pidfile_write: return errno_error(error, name, o.pidfile.value_or("").native());
+    case step::stdin_file: return with_stream(o.stdin_file);
+    case step::stdout_file: return with_stream(o.stdout_file);
+    case step::stderr_file: return with_stream(o.stderr_file);
+    default: return errno_error(error, name);
+    }
+}
+
+// The launcher's side: wait for the daemon's report, reap the first child, exit on success.
+result<void> wait_for_daemon(const daemon_options& o, pid_t child, fd ready_read) {
+    report r{};
+    std::size_t got = 0;
+    while (got < sizeof r) {
+        const ssize_t n = sys::retry([&] {
+            return ::read(ready_read.get(), reinterpret_cast<char*>(&r) + got, sizeof r - got);
+        });
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    (void)sys::retry([&] { return ::waitpid(child, nullptr, 0); });
+    if (got == sizeof r && r.ready == 1) ::_exit(0);
+    if (got == sizeof r && r.step >= 0 && r.step < static_cast<int>(step::count)) {
+        return tl::unexpected(step_error(o, static_cast<step>(r.step), r.error));
+    }
+    return sys::fail_with(EPIPE, "ready");  // the daemon died before saying anything
+}
+
+}  // namespace
+
+result<void> daemon_context::open() {
+    if (open_) return {};
+    const daemon_options& o = *this;
+    plan p;
+    p.detach = detach_process.value_or(detach_by_default());
+    if (!fill_stdio()) return sys::fail("stdio");
+
+    class pidfile lock;
+    if (pidfile) {
+        auto acquired = pidfile::acquire(*pidfile);
+        if (!acquired) return tl::unexpected(std::move(acquired.error()));
+        lock = std::move(*acquired);
+        p.lock = &lock;
+        p.keep.push_back(lock.get().get());
+    }
+    fd stdio[3];
+    const stream_target* targets[] = {&stdin_file, &stdout_file, &stderr_file};
+    for (int i = 0; i < 3; ++i) {
+        auto f = open_stream(*targets[i], i);
+        if (!f) return tl::unexpected(std::move(f.error()));
+        stdio[i] = std::move(*f);
+        p.stdio[i] = stdio[i].get();
+        p.keep.push_back(p.stdio[i]);
+    }
+    p.uid = uid.value_or(::getuid());
+    p.gid = gid.value_or(::getgid());
+    p.set_groups = initgroups || ::geteuid() == 0;
+    if (initgroups) p.groups = user_groups(p.uid, p.gid);
+    fd notify = connect_notify_socket();
+    p.notify = notify.get();
+    p.keep.push_back(p.notify);
+    fd deliver_read, deliver_write;
+    for (const auto& [sig, action] : signal_map) {
+        p.signals.emplace_back(to_raw(sig), action);
+        if (action.what() == signal_action::kind::deliver && !deliver_read.valid()) {
+            int raw[2];
+            if (::pipe2(raw, O_CLOEXEC | O_NONBLOCK) < 0) return sys::fail("pipe");
+            deliver_read.reset(raw[0]);
+            deliver_write.reset(raw[1]);
+            p.keep.insert(p.keep.end(), {raw[0], raw[1]});
+        }
+    }
+    // A copy, so that environ stays valid whatever the program later does to `environment`.
+    std::vector<std::string> env_strings;
+    std::vector<char*> env;
+    if (environment) {
+        env_strings = *environment;
+        for (auto& entry : env_strings) env.push_back(entry.data());
+        env.push_back(nullptr);
+        p.environment = env.data();
+    }
+    p.umask = umask;
+    p.chroot = chroot_directory ? chroot_directory->c_str() : nullptr;
+    p.chdir = working_directory.c_str();
+    p.prevent_core = prevent_core;
+    for (fd_ref f : files_preserve) p.keep.push_back(f.get());
+
+    fd ready_read, ready_write;
+    if (p.detach) {
+        int raw[2];
+        if (::pipe2(raw, O_CLOEXEC) < 0) return sys::fail("pipe");
+        ready_read.reset(raw[0]);
+        ready_write.reset(raw[1]);
+        p.ready = raw[1];
+        p.keep.push_back(raw[1]);
+    }
+    std::sort(p.keep.begin(), p.keep.end());
+    p.keep.erase(std::unique(p.keep.begin(), p.keep.end()), p.keep.end());
+    p.keep.erase(p.keep.begin(), std::upper_bound(p.keep.begin(), p.keep.end(), 2));
+
+    step failed = step::count;
+    if (p.detach) {
+        std::fflush(nullptr);  // or both processes would write what is buffered now
+        std::cout.flush();
+        std::cerr.flush();
+        std::clog.flush();
+        const pid_t child = ::fork();
+        if (child < 0) return sys::fail("fork");
+        if (child > 0) {
+            ready_write.reset();
+            return wait_for_daemon(o, child, std::move(ready_read));
+        }
+        // close_fds closes the launcher's end; forget the number so no destructor closes it again.
+        (void)ready_read.release();
+        if (!detach_steps(p, failed) || !daemon_steps(p, failed)) report_failure(p, failed, errno);
+    } else if (char** const saved_environ = environ; !detach_steps(p, failed) || !daemon_steps(p, failed)) {
+        const int error = errno;
+        environ = saved_environ;  // the block built here dies with this call
+        return tl::unexpected(step_error(o, failed, error));
+    }
+
+    // The daemon, set up: keep what must outlive open(), then install the signal_map.
+    lock_ = std::move(lock);
+    ready_write_ = std::move(ready_write);
+    notify_socket_ = std::move(notify);
+    signal_read_ = std::move(deliver_read);
+    signal_write_ = std::move(deliver_write);
+    if (p.environment != nullptr) {  // moving a vector keeps its buffer: environ stays valid
+        environ_strings_ = std::move(env_strings);
+        environ_ = std::move(env);
+    }
+    g_terminate_pidfile.store(lock_.held() ? &lock_ : nullptr);
+    g_deliver_fd.store(signal_write_.valid() ? signal_write_.get() : -1);
+    p.ready = ready_write_.get();
+    p.notify = notify_socket_.get();
+    if (!apply_signal_map(p)) {
+        const int error = errno;
+        if (p.detach) report_failure(p, step::sigaction, error);
+        return tl::unexpected(step_error(o, step::sigaction, error));
+    }
+    open_ = true;
+    if (!notify_ready_manually) (void)notify_ready();
+    return {};
+}
+
+result<void> daemon_context::notify_ready() noexcept {
+    char msg[48];
+    std::size_t n = append_text(msg, "MAINPID=");
+    n += append_number(msg + n, ::getpid());
+    n += append_text(msg + n, "\nREADY=1");
+    sd_notify(notify_socket_.get(), msg, n);
+    notify_socket_.reset();
+    if (!ready_write_.valid()) return {};
+    const report r{1, 0, 0};
+    const bool sent = write_quietly(ready_write_.get(), &r, sizeof r);
+    const int error = errno;
+    ready_write_.reset();
+    if (!sent) return sys::fail_with(error, "ready");
+    return {};
+}
+
+void daemon_context::close() noexcept {
+    if (!open_) return;
+    g_terminate_pidfile.store(nullptr);
+    g_deliver_fd.store(-1);
+    (void)lock_.release();
+    signal_write_.reset();
+    signal_read_.reset();
+    open_ = false;
+}
+
+result<std::optional<signum>> daemon_context::read_signal() noexcept {
+    unsigned char sig = 0;
+    const ssize_t n = sys::retry([&] { return ::read(signal_read_.get(), &sig, 1); });
+    if (n < 0) {
+        if (errno == EAGAIN) return std::optional<signum>();
+        return sys::fail("read_signal");
+    }
+    if (n == 0) return std::optional<signum>();
+    return std::optional<signum>(signum{sig});
+}
+
+std::string daemon_context::failure_message(const errno_error& e) const {
+    std::string text = e.message();
+    if (e.code() == EEXIST && std::strcmp(e.call(), "pidfile") == 0 && pidfile) {
+        if (auto pid = pidfile::read_pid(*pidfile)) text += " (already running, pid " + std::to_string(*pid) + ")";
+    }
+    return text;
+}
+
+result<daemon_context::scope> daemon_context::enter() {
+    auto opened = open();
+    if (!opened) return tl::unexpected(std::move(opened.error()));
+    return scope(this);
+}
+
+}  // namespace ospp::daemon

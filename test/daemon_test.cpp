@@ -1,0 +1,722 @@
+// test/daemon_test.cpp — real daemons, judged from outside.
+//
+// Each test forks a launcher that configures a daemon_context and calls open(). The test process
+// is a child subreaper (PR_SET_CHILD_SUBREAPER), so the daemon, orphaned by the double fork,
+// becomes its child: the test inspects it through /proc, stops it and reaps it with waitpid.
+// The daemon talks to the test through two preserved pipes: "report" (daemon -> test) and "hold"
+// (test -> daemon; the daemon exits when it reaches end of file). Nothing waits by sleeping.
+#include "ospp/daemon.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "ospp/fd_ops.hpp"
+#include "support.hpp"
+
+using ospp::signum;
+using ospp::daemon::daemon_context;
+using ospp::daemon::signal_action;
+using ospp_test::temp_dir;
+
+namespace {
+
+void become_subreaper() {
+    static const bool done = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+    REQUIRE(done);
+}
+
+std::string read_all(int f) {
+    std::string out;
+    char buf[512];
+    for (;;) {
+        const ssize_t n = ::read(f, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return out;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+// Reads until `marker` has arrived or the writers are gone.
+std::string read_until(int f, std::string_view marker) {
+    std::string out;
+    char c;
+    while (out.find(marker) == std::string::npos) {
+        const ssize_t n = ::read(f, &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.push_back(c);
+    }
+    return out;
+}
+
+void write_text(int f, std::string_view text) {
+    while (!text.empty()) {
+        const ssize_t n = ::write(f, text.data(), text.size());
+        if (n <= 0) return;
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// One line of /proc/PID/status, e.g. field(pid, "SigIgn") == "0000000000380000".
+std::string status_field(pid_t pid, const std::string& name) {
+    std::istringstream in(ospp_test::read_file("/proc/" + std::to_string(pid) + "/status"));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind(name + ":", 0) == 0) {
+            const auto start = line.find_first_not_of(" \t", name.size() + 1);
+            if (start == std::string::npos) return "";
+            return line.substr(start, line.find_last_not_of(" \t") + 1 - start);
+        }
+    }
+    return "?";
+}
+
+// /proc/PID/stat fields after the command: state ppid pgrp session tty_nr ...
+struct proc_stat {
+    char state = '?';
+    pid_t ppid = 0, pgrp = 0, session = 0;
+    int tty_nr = -1;
+};
+proc_stat read_stat(pid_t pid) {
+    const std::string text = ospp_test::read_file("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream in(text.substr(text.rfind(')') + 2));
+    proc_stat st;
+    in >> st.state >> st.ppid >> st.pgrp >> st.session >> st.tty_nr;
+    return st;
+}
+
+std::set<int> fd_numbers(pid_t pid) {
+    std::set<int> fds;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+        fds.insert(std::stoi(e.path().filename().string()));
+    }
+    return fds;
+}
+
+std::string fd_link(pid_t pid, int n) {
+    std::error_code ec;
+    return std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/" + std::to_string(n), ec).string();
+}
+
+// The daemon's fd open on `path`, -1 when none.
+int fd_of(pid_t pid, const std::string& path) {
+    for (int n : fd_numbers(pid)) {
+        if (fd_link(pid, n) == path) return n;
+    }
+    return -1;
+}
+
+bool fd_cloexec(pid_t pid, int n) {
+    std::istringstream in(ospp_test::read_file("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(n)));
+    std::string key, value;
+    while (in >> key >> value) {
+        if (key == "flags:") return (std::stoul(value, nullptr, 8) & O_CLOEXEC) != 0;
+    }
+    FAIL("no flags in fdinfo");
+    return false;
+}
+
+bool locked(const std::string& path) {
+    const int f = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f < 0) return false;
+    const bool free = ::flock(f, LOCK_SH | LOCK_NB) == 0;
+    ::close(f);
+    return !free;
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+// Waits for every child of the test process (daemons that are ending or already dead).
+void reap_all() {
+    while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
+}
+
+using configure_fn = std::function<void(daemon_context&)>;
+// Runs in the daemon after open(); writes what the test should know to `report`.
+using body_fn = std::function<void(daemon_context&, int report, int hold)>;
+
+// A started (or refused) daemon, seen from the test. The destructor kills and reaps what is left.
+struct daemon_run {
+    int status = -1;         // the launcher's wait status
+    std::string err;         // what the launcher wrote to stderr
+    pid_t pid = -1;          // the daemon, once it reported
+    std::string report;      // everything the daemon wrote up to "end\n"
+    ospp::fd hold;           // closing it makes the daemon exit(0)
+    ospp::fd report_read;
+    int preserved[2] = {-1, -1};  // the numbers of the report and hold pipe ends in the daemon
+    ospp::fd err_read;
+    pid_t launcher = -1;
+
+    void wait_for_launcher() {
+        err = read_all(err_read.get());
+        REQUIRE(::waitpid(launcher, &status, 0) == launcher);
+        if (pid == launcher) pid = -1;
+    }
+
+    daemon_run() = default;
+    daemon_run(daemon_run&&) = default;
+    ~daemon_run() {
+        if (pid > 0) ::kill(pid, SIGKILL);
+        hold.reset();
+        reap_all();
+    }
+    [[nodiscard]] bool launcher_succeeded() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+    [[nodiscard]] int launcher_exit() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+    // Signals the daemon and returns its wait status.
+    int stop(int sig) {
+        REQUIRE(pid > 0);
+        REQUIRE(::kill(pid, sig) == 0);
+        int st = 0;
+        REQUIRE(::waitpid(pid, &st, 0) == pid);
+        pid = -1;
+        return st;
+    }
+};
+
+// Forks a launcher which runs `setup` (on its own process state), then daemon_context::open().
+daemon_run start(const configure_fn& configure, const body_fn& body = {}, const std::function<void()>& setup = {}) {
+    become_subreaper();
+    auto report = ospp::pipe();
+    auto hold = ospp::pipe();
+    auto err = ospp::pipe();
+    REQUIRE((report && hold && err));
+    std::fflush(nullptr);
+    const pid_t launcher = ::fork();
+    REQUIRE(launcher >= 0);
+    if (launcher == 0) {
+        ::dup2(err->write_end.get(), 2);
+        if (setup) setup();
+        daemon_context ctx;
+        ctx.files_preserve = {report->write_end, hold->read_end};
+        configure(ctx);
+        auto opened = ctx.open();
+        if (!opened) {
+            const std::string text = ctx.failure_message(opened.error()) + "\n";
+            write_text(2, text);
+            ::_exit(1);
+        }
+        const int r = report->write_end.get();
+        write_text(r, "pid " + std::to_string(::getpid()) + "\n");
+        if (body) body(ctx, r, hold->read_end.get());
+        write_text(r, "end\n");
+        char c;
+        while (::read(hold->read_end.get(), &c, 1) != 0 && errno == EINTR) {
+        }
+        ::_exit(0);
+    }
+    daemon_run run;
+    run.launcher = launcher;
+    run.preserved[0] = report->write_end.get();
+    run.preserved[1] = hold->read_end.get();
+    report->write_end.reset();
+    hold->read_end.reset();
+    err->write_end.reset();
+    // The report first: a daemon that did not detach is the launcher, which exits only at the end.
+    run.report = read_until(report->read_end.get(), "end\n");
+    if (run.report.rfind("pid ", 0) == 0) run.pid = std::stoi(run.report.substr(4));
+    run.err_read = std::move(err->read_end);
+    if (run.pid != launcher) run.wait_for_launcher();
+    run.hold = std::move(hold->write_end);
+    run.report_read = std::move(report->read_end);
+    return run;
+}
+
+// The value after "key " in the daemon's report, up to the end of the line.
+std::string reported(const daemon_run& run, const std::string& key) {
+    const auto at = run.report.find(key + " ");
+    if (at == std::string::npos) return "<missing " + key + ">";
+    const auto from = at + key.size() + 1;
+    return run.report.substr(from, run.report.find('\n', from) - from);
+}
+
+}  // namespace
+
+TEST_CASE("daemon: the started daemon passes daemon(7)'s checks, seen from /proc") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    const std::string out = dir / "out.log";
+    // The launcher runs in its own session with a pseudo-terminal as controlling terminal,
+    // one blocked signal and one ignored signal, as an interactive shell might leave them.
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    const std::string slave = ::ptsname(master);
+    auto setup = [&] {
+        if (::setsid() < 0) ::_exit(20);
+        const int tty = ::open(slave.c_str(), O_RDWR);  // the first terminal a leader opens: its ctty
+        if (tty < 0 || ::dup2(tty, 0) < 0 || ::dup2(tty, 1) < 0) ::_exit(21);
+        ::close(tty);
+        const int ctty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+        if (ctty < 0) ::_exit(22);
+        ::close(ctty);
+        sigset_t usr1;
+        ::sigemptyset(&usr1);
+        ::sigaddset(&usr1, SIGUSR1);
+        ::sigprocmask(SIG_BLOCK, &usr1, nullptr);
+        ::signal(SIGUSR2, SIG_IGN);
+        ::umask(0);
+    };
+    auto configure = [&](daemon_context& ctx) {
+        ctx.working_directory = dir.path();
+        ctx.umask = 027;
+        ctx.pidfile = pidfile;
+        ctx.stdout_file = std::filesystem::path(out);
+    };
+    auto body = [&](daemon_context& ctx, int report, int) {
+        write_text(report, std::string("is_open ") + (ctx.is_open() ? "1" : "0") + "\n");
+        // Does a program the daemon runs find 0-2 open? (python-daemon leaves them close-on-exec.)
+        const pid_t sh = ::fork();
+        if (sh == 0) {
+            ::execl("/bin/sh", "sh", "-c", "ls /proc/$$/fd", static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        int st = 0;
+        ::waitpid(sh, &st, 0);
+        write_text(report, "sh " + std::to_string(st) + "\n");
+    };
+    daemon_run run = start(configure, body, setup);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(run.err.empty());
+    REQUIRE(run.pid > 0);
+    CHECK(reported(run, "is_open") == "1");
+    CHECK(reported(run, "sh") == "0");
+    std::set<std::string> listed;
+    std::istringstream ls(ospp_test::read_file(out));
+    for (std::string n; ls >> n;) listed.insert(n);
+    CHECK(listed.count("0") == 1);
+    CHECK(listed.count("1") == 1);
+    CHECK(listed.count("2") == 1);
+
+    const proc_stat st = read_stat(run.pid);
+    CHECK(st.ppid == ::getpid());       // orphaned to the subreaper: the intermediate is gone
+    CHECK(st.session != run.pid);       // not a session leader: can never acquire a terminal
+    CHECK(st.pgrp != run.pid);
+    CHECK(st.tty_nr == 0);              // no controlling terminal
+    CHECK(st.session != read_stat(::getpid()).session);
+    CHECK(std::filesystem::read_symlink("/proc/" + std::to_string(run.pid) + "/cwd") == dir.path());
+    CHECK(status_field(run.pid, "Umask") == "0027");
+    CHECK(status_field(run.pid, "SigBlk") == "0000000000000000");
+    // Only PEP 3143's default map is ignored: TSTP(20), TTIN(21), TTOU(22); not SIGUSR2.
+    CHECK(status_field(run.pid, "SigIgn") == "0000000000380000");
+    const std::string limits = ospp_test::read_file("/proc/" + std::to_string(run.pid) + "/limits");
+    CHECK(limits.find("Max core file size        0                    0 ") != std::string::npos);
+
+    // Exactly 0-2, the two preserved pipes and the pidfile; 0-2 inheritable.
+    const std::set<int> fds = fd_numbers(run.pid);
+    const int pid_fd = fd_of(run.pid, pidfile);
+    CHECK(pid_fd > 2);
+    CHECK(fds == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], pid_fd});
+    CHECK(fd_link(run.pid, 0) == "/dev/null");
+    CHECK(fd_link(run.pid, 1) == out);
+    CHECK(fd_link(run.pid, 2) == "/dev/null");
+    for (int n : {0, 1, 2}) CHECK_FALSE(fd_cloexec(run.pid, n));
+
+    CHECK(ospp_test::read_file(pidfile) == std::to_string(run.pid) + "\n");
+    CHECK(locked(pidfile));
+
+    const int status = run.stop(SIGTERM);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK_FALSE(exists(pidfile));
+    ::close(master);
+}
+
+TEST_CASE("daemon: a second start is refused before detaching, a stale pidfile is taken over") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    ospp_test::write_file(pidfile, "99999\n");  // left by a daemon that crashed: nobody holds the lock
+    auto configure = [&](daemon_context& ctx) { ctx.pidfile = pidfile; };
+    daemon_run first = start(configure);
+    INFO("launcher stderr: " << first.err);
+    REQUIRE(first.launcher_succeeded());
+    REQUIRE(first.pid > 0);
+    CHECK(ospp_test::read_file(pidfile) == std::to_string(first.pid) + "\n");
+
+    daemon_run second = start(configure);
+    CHECK(second.launcher_exit() == 1);
+    CHECK(second.err == "pidfile: [Errno 17] File exists: '" + pidfile + "' (already running, pid " +
+                            std::to_string(first.pid) + ")\n");
+    CHECK(second.pid == -1);
+    CHECK(second.report.empty());
+    // Refused before any fork: the only process the launcher left behind is the first daemon.
+    const std::string children = ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+    CHECK(children == std::to_string(first.pid) + " ");
+    CHECK(ospp_test::read_file(pidfile) == std::to_string(first.pid) + "\n");
+
+    // Closing the hold pipe ends the first daemon normally (exit 0, no signal action involved).
+    first.hold.reset();
+    int status = 0;
+    REQUIRE(::waitpid(first.pid, &status, 0) == first.pid);
+    first.pid = -1;
+    CHECK(WIFEXITED(status));
+}
+
+TEST_CASE("daemon: a pidfile locked by someone else makes the launcher fail") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    ospp_test::write_file(pidfile, "4242\n");
+    const int holder = ::open(pidfile.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(holder >= 0);
+    REQUIRE(::flock(holder, LOCK_EX) == 0);
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; });
+    CHECK(run.launcher_exit() == 1);
+    CHECK(run.err == "pidfile: [Errno 17] File exists: '" + pidfile + "' (already running, pid 4242)\n");
+    CHECK(ospp_test::read_file(pidfile) == "4242\n");  // untouched
+    ::close(holder);
+}
+
+TEST_CASE("daemon: a failing step makes the launcher exit non-zero with the step and errno") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    SUBCASE("working_directory") {
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.working_directory = dir / "missing";
+        });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "chdir: [Errno 2] No such file or directory: '" + (dir / "missing") + "'\n");
+        CHECK(run.pid == -1);
+        // The failed daemon had written its pid; the launcher removed the file it had locked.
+        reap_all();
+        CHECK_FALSE(exists(pidfile));
+    }
+    SUBCASE("chroot_directory") {
+        daemon_run run = start([&](daemon_context& ctx) { ctx.chroot_directory = dir / "no-root"; });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "chroot: [Errno 2] No such file or directory: '" + (dir / "no-root") + "'\n");
+    }
+    SUBCASE("stdout file") {
+        daemon_run run = start([&](daemon_context& ctx) { ctx.stdout_file = std::filesystem::path(dir / "no/log"); });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "stdout: [Errno 2] No such file or directory: '" + (dir / "no/log") + "'\n");
+    }
+    SUBCASE("setuid") {
+        // As root, take CAP_SETUID away from the launcher first so that the drop must fail.
+        auto drop_setuid_capability = [] {
+            if (::geteuid() != 0) return;
+            __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+            __user_cap_data_struct data[2]{};
+            if (::syscall(SYS_capget, &header, data) != 0) ::_exit(30);
+            data[0].effective &= ~(1U << CAP_SETUID);
+            data[0].permitted &= ~(1U << CAP_SETUID);
+            if (::syscall(SYS_capset, &header, data) != 0) ::_exit(31);
+        };
+        const ::uid_t target = ::geteuid() == 0 ? 65534 : 0;
+        daemon_run run = start([&](daemon_context& ctx) { ctx.uid = target; }, {}, drop_setuid_capability);
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "setuid: [Errno 1] Operation not permitted\n");
+    }
+}
+
+TEST_CASE("daemon: dropping privilege as root clears supplementary groups for good") {
+    OSPP_REQUIRE_ROOT();
+    auto setup = [] {
+        const ::gid_t extra[] = {4, 24, 27};
+        if (::setgroups(3, extra) != 0) ::_exit(40);
+    };
+    auto body = [](daemon_context&, int report, int) {
+        write_text(report, "groups " + std::to_string(::getgroups(0, nullptr)) + "\n");
+        const int r = ::setuid(0);
+        write_text(report, "setuid0 " + std::to_string(r) + " " + std::to_string(r < 0 ? errno : 0) + "\n");
+    };
+    daemon_run run = start([](daemon_context& ctx) {
+        ctx.uid = 65534;
+        ctx.gid = 65534;
+    }, body, setup);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    REQUIRE(run.pid > 0);
+    CHECK(reported(run, "groups") == "0");
+    CHECK(reported(run, "setuid0") == "-1 1");
+    CHECK(status_field(run.pid, "Groups").empty());
+    CHECK(status_field(run.pid, "Uid") == "65534\t65534\t65534\t65534");
+    CHECK(status_field(run.pid, "Gid") == "65534\t65534\t65534\t65534");
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: initgroups gives the user's groups") {
+    OSPP_REQUIRE_ROOT();
+    // root's own groups are known without parsing /etc/group: getgrouplist for uid 0 and gid 0.
+    int n = 64;
+    std::vector<::gid_t> expected(64);
+    REQUIRE(::getgrouplist("root", 0, expected.data(), &n) >= 0);
+    expected.resize(static_cast<std::size_t>(n));
+    auto setup = [] {
+        const ::gid_t extra[] = {4, 24, 27};
+        if (::setgroups(3, extra) != 0) ::_exit(40);
+    };
+    daemon_run run = start([](daemon_context& ctx) {
+        ctx.uid = 0;
+        ctx.gid = 0;
+        ctx.initgroups = true;
+    }, {}, setup);
+    REQUIRE(run.launcher_succeeded());
+    std::string want;
+    std::sort(expected.begin(), expected.end());
+    for (auto g : expected) want += (want.empty() ? "" : " ") + std::to_string(g);
+    CHECK(status_field(run.pid, "Groups") == want);
+    run.stop(SIGTERM);
+}
+
+namespace {
+
+// A datagram socket bound to `name` ("/path" or "@abstract"), like systemd's notify socket.
+ospp::fd notify_listener(const std::string& name) {
+    ospp::fd s(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    REQUIRE(s.valid());
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, name.data(), name.size());
+    if (name[0] == '@') addr.sun_path[0] = '\0';
+    const auto size = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size());
+    REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), size) == 0);
+    return s;
+}
+
+std::string receive(int s) {
+    char buf[256];
+    const ssize_t n = ::recv(s, buf, sizeof buf, 0);
+    REQUIRE(n >= 0);
+    return {buf, static_cast<std::size_t>(n)};
+}
+
+}  // namespace
+
+TEST_CASE("daemon: sd_notify datagrams reach NOTIFY_SOCKET") {
+    temp_dir dir;
+    for (const std::string& name : {dir / "notify", "@ospp-test-notify-" + std::to_string(::getpid())}) {
+        CAPTURE(name);
+        ospp::fd listener = notify_listener(name);
+        auto with_socket = [&] { ::setenv("NOTIFY_SOCKET", name.c_str(), 1); };
+        {
+            daemon_run run = start([](daemon_context&) {}, {}, with_socket);
+            REQUIRE(run.launcher_succeeded());
+            CHECK(receive(listener.get()) == "MAINPID=" + std::to_string(run.pid) + "\nREADY=1");
+            // The socket was used and closed: the daemon keeps no extra fd for it.
+            CHECK(fd_numbers(run.pid) == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1]});
+        }
+        {
+            daemon_run run = start([&](daemon_context& ctx) { ctx.working_directory = dir / "missing"; }, {},
+                                   with_socket);
+            CHECK(run.launcher_exit() == 1);
+            CHECK(receive(listener.get()) == "ERRNO=2");
+        }
+    }
+}
+
+TEST_CASE("daemon: starting with 0-2 closed works, and nothing lands on them by accident") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    auto close_stdio = [] {
+        // Keep a way to report failure: the error pipe moves to fd 9 first.
+        ::dup2(2, 9);
+        ::close(0);
+        ::close(1);
+        ::close(2);
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, close_stdio);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    for (int n : {0, 1, 2}) CHECK(fd_link(run.pid, n) == "/dev/null");
+    const std::set<int> fds = fd_numbers(run.pid);
+    const int pid_fd = fd_of(run.pid, pidfile);
+    CHECK(pid_fd > 2);
+    CHECK(fds == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], pid_fd});
+    CHECK(locked(pidfile));
+    run.stop(SIGTERM);
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("daemon: stdio can be given as fds; they arrive on 0-2 inheritable") {
+    temp_dir dir;
+    const std::string log = dir / "log";
+    auto body = [](daemon_context&, int report, int) {
+        std::printf("to stdout\n");
+        std::fflush(stdout);
+        std::fputs("to stderr\n", stderr);
+        write_text(report, "wrote 1\n");
+    };
+    // The launcher opens the log; the daemon gets it as both stdout and stderr.
+    int log_fd = -1;
+    auto setup = [&] { log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644); };
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.stdout_file = ospp::fd_ref(log_fd);
+        ctx.stderr_file = ospp::fd_ref(log_fd);
+    }, body, setup);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(reported(run, "wrote") == "1");
+    CHECK(ospp_test::read_file(log) == "to stdout\nto stderr\n");
+    for (int n : {1, 2}) {
+        CHECK(fd_link(run.pid, n) == log);
+        CHECK_FALSE(fd_cloexec(run.pid, n));
+    }
+    // The launcher's own copy (log_fd) was not preserved, so the daemon does not hold it.
+    CHECK(fd_numbers(run.pid) == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1]});
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: stdio is flushed before fork, so nothing is written twice") {
+    temp_dir dir;
+    const std::string log = dir / "log";
+    auto setup = [&] {
+        const int f = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        ::dup2(f, 1);
+        ::close(f);
+        std::fputs("buffered before open\n", stdout);  // a file: fully buffered, still in memory
+    };
+    daemon_run run = start([](daemon_context&) {}, {}, setup);
+    REQUIRE(run.launcher_succeeded());
+    run.stop(SIGTERM);
+    CHECK(ospp_test::read_file(log) == "buffered before open\n");
+}
+
+TEST_CASE("daemon: notify_ready_manually keeps the launcher waiting until notify_ready()") {
+    pid_t launcher = 0;
+    auto setup = [&] { launcher = ::getpid(); };
+    auto body = [&](daemon_context& ctx, int report, int) {
+        // The launcher is still blocked in open(): alive (not a zombie) and sleeping.
+        write_text(report, std::string("launcher ") + read_stat(launcher).state + "\n");
+        const bool ok = ctx.notify_ready().has_value() && ctx.notify_ready().has_value();  // twice: no-op
+        write_text(report, std::string("notified ") + (ok ? "1" : "0") + "\n");
+    };
+    daemon_run run = start([](daemon_context& ctx) { ctx.notify_ready_manually = true; }, body, setup);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(reported(run, "launcher") == "S");
+    CHECK(reported(run, "notified") == "1");
+    // The readiness pipe is gone once used.
+    CHECK(fd_numbers(run.pid) == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1]});
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: a daemon that dies before it is ready fails the launcher with EPIPE") {
+    auto body = [](daemon_context&, int, int) { ::_exit(3); };
+    daemon_run run = start([](daemon_context& ctx) { ctx.notify_ready_manually = true; }, body);
+    CHECK(run.launcher_exit() == 1);
+    CHECK(run.err == "ready: [Errno 32] Broken pipe\n");
+    run.pid = -1;  // already dead; the destructor reaps it
+}
+
+namespace {
+volatile sig_atomic_t g_usr2 = 0;
+void count_usr2(int) { g_usr2 = g_usr2 + 1; }
+}  // namespace
+
+TEST_CASE("daemon: signal_map delivers to the program's loop, calls handlers, ignores, defaults") {
+    auto body = [](daemon_context& ctx, int report, int hold) {
+        write_text(report, "signal_fd " + std::to_string(ctx.signal_fd().get() >= 0) + "\nend\n");
+        // Wait for the test's SIGUSR1 on the self-pipe, as a program's poll loop would.
+        pollfd p{ctx.signal_fd().get(), POLLIN, 0};
+        while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+        }
+        auto sig = ctx.read_signal();
+        write_text(report, "got " + (sig && *sig ? ospp::signal_name(**sig) : std::string("none")) + "\n");
+        auto none = ctx.read_signal();
+        write_text(report, std::string("then ") + (none && !*none ? "empty" : "?") + "\n");
+        // SIGUSR2 runs the plain handler; wait for the test's byte that says it was sent.
+        char c;
+        while (::read(hold, &c, 1) < 0 && errno == EINTR) {
+        }
+        write_text(report, "usr2 " + std::to_string(g_usr2) + "\n");
+    };
+    daemon_run run = start([](daemon_context& ctx) {
+        ctx.signal_map[signum::usr1] = signal_action::deliver();
+        ctx.signal_map[signum::usr2] = signal_action::handler(count_usr2);
+        ctx.signal_map[signum::hup] = signal_action::ignore();
+        ctx.signal_map[signum::tstp] = signal_action::default_action();
+    }, body);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(reported(run, "signal_fd") == "1");
+    // HUP(1), TTIN(21), TTOU(22) ignored; TSTP(20) back to default.
+    CHECK(status_field(run.pid, "SigIgn") == "0000000000300001");
+    CHECK(status_field(run.pid, "SigCgt") == "0000000000004a00");  // USR1(10) USR2(12) TERM(15)
+    REQUIRE(::kill(run.pid, SIGUSR1) == 0);
+    std::string more = read_until(run.report_read.get(), "then ");
+    more += read_until(run.report_read.get(), "\n");
+    CHECK(more == "got USR1\nthen empty\n");
+    REQUIRE(::kill(run.pid, SIGUSR2) == 0);
+    // kill() leaves SIGUSR2 pending on the daemon; it is handled on the daemon's next return to
+    // user space, so before its read() of the byte written below can return (SA_RESTART).
+    write_text(run.hold.get(), "x");
+    more = read_until(run.report_read.get(), "\n");
+    CHECK(more == "usr2 1\n");
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: without detaching, open() returns in the same process") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    pid_t launcher = 0;
+    int sockets[2] = {-1, -1};
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sockets) == 0);
+    // stdin a socket: what inetd gives; detach_process unset guesses "do not detach".
+    auto setup = [&] {
+        launcher = ::getpid();
+        ::dup2(sockets[0], 0);
+    };
+    auto body = [&](daemon_context& ctx, int report, int) {
+        write_text(report, "same " + std::to_string(::getpid() == launcher) + "\n");
+        const bool again = ctx.open().has_value() && ctx.is_open();  // idempotent
+        ctx.close();
+        ctx.close();
+        write_text(report, "again " + std::to_string(again) + " closed " + std::to_string(!ctx.is_open()) +
+                               " pidfile " + std::to_string(exists(pidfile)) + "\n");
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, body, setup);
+    ::close(sockets[0]);
+    ::close(sockets[1]);
+    REQUIRE(run.pid > 0);
+    CHECK(reported(run, "same") == "1");
+    CHECK(reported(run, "again") == "1 closed 1 pidfile 0");
+    const int status = run.stop(SIGKILL);
+    CHECK(WIFSIGNALED(status));
+}
+
+TEST_CASE("daemon: enter() is Python's with statement; environment replaces the environment") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    auto body = [&](daemon_context& ctx, int report, int) {
+        ctx.close();  // the context the harness opened; the scope below opens it again
+        {
+            auto scope = ctx.enter();
+            write_text(report, "scope " + std::to_string(scope.has_value() && ctx.is_open()) + " pidfile " +
+                                   std::to_string(exists(pidfile)) + "\n");
+        }
+        write_text(report, "after " + std::to_string(!ctx.is_open()) + " pidfile " + std::to_string(exists(pidfile)) +
+                               "\n");
+        const char* path = std::getenv("PATH");
+        const char* only = std::getenv("ONLY");
+        write_text(report, std::string("env ") + (path == nullptr ? "-" : path) + " " + (only ? only : "-") + "\n");
+    };
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.pidfile = pidfile;
+        ctx.detach_process = false;  // entering again must not fork again
+        ctx.environment = std::vector<std::string>{"ONLY=1"};
+    }, body);
+    REQUIRE(run.pid > 0);
+    CHECK(reported(run, "scope") == "1 pidfile 1");
+    CHECK(reported(run, "after") == "1 pidfile 0");
+    CHECK(reported(run, "env") == "- 1");
+    run.stop(SIGKILL);
+}

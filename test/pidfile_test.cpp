@@ -1,0 +1,163 @@
+// test/pidfile_test.cpp — the locked pid file on its own: lock, content, stale takeover, release.
+#include "ospp/pidfile.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "support.hpp"
+
+using ospp::daemon::pidfile;
+using ospp_test::temp_dir;
+
+namespace {
+
+// True when another open file description can take the lock, i.e. nobody holds it.
+bool lockable(const std::string& path) {
+    const int f = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(f >= 0);
+    const bool ok = ::flock(f, LOCK_EX | LOCK_NB) == 0;
+    const int err = errno;
+    ::close(f);
+    if (!ok) CHECK(err == EWOULDBLOCK);
+    return ok;
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+}  // namespace
+
+TEST_CASE("pidfile: acquire locks, write records the pid, release unlinks") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    auto pf = pidfile::acquire(path);
+    REQUIRE(pf.has_value());
+    CHECK(pf->held());
+    CHECK(pf->path() == path);
+    CHECK((::fcntl(pf->get().get(), F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK_FALSE(lockable(path));
+    struct ::stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & (S_IWGRP | S_IWOTH)) == 0);
+
+    REQUIRE(pf->write(4242).has_value());
+    CHECK(ospp_test::read_file(path) == "4242\n");
+    REQUIRE(pf->write().has_value());  // shorter or longer: truncated first
+    CHECK(ospp_test::read_file(path) == std::to_string(::getpid()) + "\n");
+    auto pid = pidfile::read_pid(path);
+    REQUIRE(pid.has_value());
+    CHECK(*pid == ::getpid());
+
+    REQUIRE(pf->release().has_value());
+    CHECK_FALSE(pf->held());
+    CHECK_FALSE(exists(path));
+    CHECK(pf->release().has_value());  // idempotent
+}
+
+TEST_CASE("pidfile: a held file is refused with EEXIST, a stale one is taken over") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    auto first = pidfile::acquire(path);
+    REQUIRE(first.has_value());
+    REQUIRE(first->write(1234).has_value());
+    // Even from the same process: the lock belongs to the open file description.
+    CHECK_ERRNO(pidfile::acquire(path), EEXIST, "pidfile: [Errno 17] File exists: '" + path + "'");
+    first->close();  // the file stays, unlocked: stale
+    CHECK(exists(path));
+    CHECK(ospp_test::read_file(path) == "1234\n");
+
+    auto second = pidfile::acquire(path);
+    REQUIRE(second.has_value());
+    CHECK_FALSE(lockable(path));
+    REQUIRE(second->write().has_value());
+    CHECK(ospp_test::read_file(path) == std::to_string(::getpid()) + "\n");
+}
+
+TEST_CASE("pidfile: a stale world-writable file loses its write bits") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    ospp_test::write_file(path, "99999\n");
+    REQUIRE(::chmod(path.c_str(), 0666) == 0);
+    auto pf = pidfile::acquire(path);
+    REQUIRE(pf.has_value());
+    struct ::stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0644);
+}
+
+TEST_CASE("pidfile: release leaves a file that is no longer ours") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    auto pf = pidfile::acquire(path);
+    REQUIRE(pf.has_value());
+    // Someone removed our file and another daemon created its own at the same path.
+    ospp_test::write_file(dir / "other", "777\n");
+    REQUIRE(::rename((dir / "other").c_str(), path.c_str()) == 0);
+    REQUIRE(pf->release().has_value());
+    CHECK(ospp_test::read_file(path) == "777\n");
+}
+
+TEST_CASE("pidfile: a forked child's release does not remove the parent's file") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    auto pf = pidfile::acquire(path);
+    REQUIRE(pf.has_value());
+    REQUIRE(pf->write().has_value());
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        const bool ok = pf->release().has_value() && !pf->held();
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(exists(path));
+    CHECK_FALSE(lockable(path));  // the parent's description still holds the lock
+}
+
+TEST_CASE("pidfile: errors name the path") {
+    temp_dir dir;
+    REQUIRE(::symlink("target", (dir / "link.pid").c_str()) == 0);
+    CHECK_ERRNO(pidfile::acquire(dir / "link.pid"), ELOOP,
+                "pidfile: [Errno 40] Too many levels of symbolic links: '" + (dir / "link.pid") + "'");
+    CHECK_FALSE(exists(dir / "target"));
+    CHECK_ERRNO(pidfile::acquire(dir / "no/such.pid"), ENOENT,
+                "pidfile: [Errno 2] No such file or directory: '" + (dir / "no/such.pid") + "'");
+    REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+    CHECK_FAILS_WITH(pidfile::acquire(dir / "fifo"), EINVAL);  // opened O_RDWR: a FIFO never blocks
+
+    CHECK_ERRNO(pidfile::read_pid(dir / "missing"), ENOENT,
+                "pidfile: [Errno 2] No such file or directory: '" + (dir / "missing") + "'");
+    ospp_test::write_file(dir / "junk", "abc\n");
+    CHECK_ERRNO(pidfile::read_pid(dir / "junk"), EINVAL,
+                "pidfile: [Errno 22] Invalid argument: '" + (dir / "junk") + "'");
+    ospp_test::write_file(dir / "empty", "");
+    CHECK_FAILS_WITH(pidfile::read_pid(dir / "empty"), EINVAL);
+    ospp_test::write_file(dir / "bare", "31337");
+    auto bare = pidfile::read_pid(dir / "bare");
+    REQUIRE(bare.has_value());
+    CHECK(*bare == 31337);
+}
+
+TEST_CASE("pidfile: moved-from and default objects hold nothing") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    pidfile empty;
+    CHECK_FALSE(empty.held());
+    CHECK(empty.release().has_value());
+    CHECK_FAILS_WITH(empty.write(1), EBADF);
+    auto pf = pidfile::acquire(path);
+    REQUIRE(pf.has_value());
+    pidfile moved = std::move(*pf);
+    CHECK(moved.held());
+    CHECK_FALSE(pf->held());  // NOLINT(bugprone-use-after-move): checking the moved-from state
+    empty = std::move(moved);
+    CHECK(empty.held());
+    CHECK_FALSE(lockable(path));
+}
