@@ -411,13 +411,13 @@ TEST_CASE("a failed setup step is reported with its errno, exit 6") {
     temp_dir dir;
     run_result r = run({"-C", "/nonexistent", sleeper, "1"});
     CHECK(r.code == 6);
-    CHECK(r.err == "ospp-daemonize: cannot change directory to /nonexistent: No such file or directory\n");
+    CHECK(r.err == "ospp-daemonize: chdir: [Errno 2] No such file or directory: '/nonexistent'\n");
     CHECK(reap_all().size() == 1);
 
     r = run({"-o", dir / "missing/out.log", sleeper, "1"});
     CHECK(r.code == 6);
-    CHECK(r.err == "ospp-daemonize: cannot open --stdout " + dir.path() + "/missing/out.log: No such file or directory\n");
-    CHECK(reap_all().size() == 1);
+    CHECK(r.err == "ospp-daemonize: stdout: [Errno 2] No such file or directory: '" + dir.path() + "/missing/out.log'\n");
+    CHECK(reap_all().empty());  // opened before the fork, by the launcher
 
     r = run({"-k", "42", sleeper, "1"});
     CHECK(r.code == 6);
@@ -425,7 +425,27 @@ TEST_CASE("a failed setup step is reported with its errno, exit 6") {
 
     r = run({"-p", dir / "missing/d.pid", sleeper, "1"});
     CHECK(r.code == 5);
-    CHECK(r.err == "ospp-daemonize: cannot open pidfile " + dir.path() + "/missing/d.pid: No such file or directory\n");
+    CHECK(r.err == "ospp-daemonize: pidfile: [Errno 2] No such file or directory: '" + dir.path() + "/missing/d.pid'\n");
+}
+
+TEST_CASE("more failed steps: chroot, the privilege drop, --ready-timeout") {
+    temp_dir dir;
+    run_result r = run({"-r", dir / "missing", sleeper, "1"});
+    CHECK(r.code == 6);
+    CHECK(r.err.rfind("ospp-daemonize: chroot: [Errno ", 0) == 0);  // ENOENT as root, EPERM otherwise
+    CHECK(reap_all().size() == 1);
+
+    // Nothing reads this FIFO, so opening it as --stdout blocks: the launcher gives up in time.
+    REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+    r = run({"--ready-timeout=0.1", "-p", dir / "d.pid", "-o", dir / "fifo", sleeper, "1"});
+    CHECK(r.code == 1);
+    CHECK(r.err == "ospp-daemonize: the daemon did not start /bin/sleep 1 within --ready-timeout\n");
+
+    if (ospp_test::is_root()) OSPP_SKIP("the failed privilege drop needs an ordinary user");
+    r = run({"-u", "root", sleeper, "1"});
+    CHECK(r.code == 6);
+    CHECK(r.err == "ospp-daemonize: setgroups: [Errno 1] Operation not permitted\n");
+    CHECK(reap_all().size() == 1);
 }
 
 TEST_CASE("usage errors exit 2 with a usage message") {

@@ -1,26 +1,30 @@
-// tools/ospp-daemonize.cpp — run any command as a correct daemon (systemd daemon(7)'s SysV steps),
-// and control it by its pidfile. The command line is parsed in daemonize_args.cpp; see
-// docs/ospp-daemonize.1 for the user's view and docs/daemonize.md for the design.
+// tools/ospp-daemonize.cpp — run any command as a correct daemon, and control it by its pidfile.
+// The command line is parsed in daemonize_args.cpp; docs/ospp-daemonize.1 is the user's view and
+// docs/daemonize.md the design.
 //
 // Start, exec mode (the default):
-//   launcher: resolve ids, lock the pidfile (refuse while held), open a close-on-exec report pipe, fork
-//   first child: reset every signal disposition and the mask, close every fd but 0-2, --keep-fd, the
-//                pidfile and the report pipe, setsid (SIGHUP ignored across it), fork, _exit
-//   daemon:      0-2 from --stdin/--stdout/--stderr, umask, chroot, chdir, RLIMIT_CORE 0, write the
-//                pid, drop privileges, environment, report its pid, exec COMMAND
-//   launcher:    reads the report pipe until EOF: a failure report names the step and errno; EOF
-//                after the pid report means the exec succeeded (the pipe is close-on-exec).
+//   launcher: resolve ids, acquire the pidfile (ospp::daemon::pidfile: locked now, so "already
+//             running" is told here), open a close-on-exec report pipe, then
+//             ospp::daemon::daemon_context::open() with no signal_map, the report pipe, the pidfile
+//             and --keep-fd preserved, and readiness left to us (notify_ready_manually): every
+//             daemon(7) step, the double fork included, happens in there.
+//   daemon:   (open() returned) write the pid, make the pidfile and --keep-fd fds inheritable,
+//             report its pid on the report pipe, exec COMMAND; on failure report the errno.
+//   launcher: open() comes back with a step's errno_error (a setup step failed), or with EPIPE
+//             "ready" once the daemon's readiness pipe is closed — by the exec (close-on-exec) or by
+//             its death. The report pipe then tells which: the pid report followed by end of file
+//             means the exec succeeded; an exec report carries the errno.
 // The pidfile's fd stays open across the exec on purpose: the command inherits the lock, so the lock
 // lives exactly as long as the daemon and a leftover file is recognisably stale.
 //
 // --respawn: the daemon becomes a supervisor that holds the lock, names itself in the pidfile,
 // restarts COMMAND, forwards TERM/INT/HUP to it, gives up after a burst of exits and removes the
-// pidfile when it ends. --foreground: the same steps without fork and setsid.
+// pidfile when it ends; it reports readiness (notify_ready) once the first run was executed.
+// --foreground: open() without detaching; failures go straight to the original stderr.
+
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <sys/file.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -45,6 +49,7 @@
 #include <vector>
 
 #include "daemonize_args.hpp"
+#include "ospp/daemon.hpp"
 #include "ospp/fd.hpp"
 #include "ospp/fd_ops.hpp"
 #include "ospp/signal.hpp"
@@ -63,6 +68,16 @@ constexpr std::chrono::seconds burst_window{10};
 int pidfd_open(::pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U)); }
 int pidfd_send_signal(int pidfd, int sig) noexcept {
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
+}
+
+// A one-shot SIGALRM after `after` (at least a microsecond); a negative value disarms it.
+void arm_timer(seconds after) {
+    ::itimerval t{};
+    if (after.count() >= 0) {
+        const auto us = std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(after).count());
+        t.it_value = {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+    }
+    ::setitimer(ITIMER_REAL, &t, nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,10 +108,8 @@ std::string command_line(const options& o) {
 // ---------------------------------------------------------------------------------------------
 // The steps of a start, and how their failures are told.
 
-enum class step : std::int32_t {
-    keep_fd, fork, setsid, close_fds, stdin_file, stdout_file, stderr_file, chroot, chdir, core_limit,
-    write_pidfile, setgroups, setgid, setuid, environment, supervise, exec,
-};
+// The steps after daemon_context::open() (its own steps report through its errno_error).
+enum class step : std::int32_t { write_pidfile, supervise, exec };
 
 // What the daemon tells the launcher through the report pipe (one atomic write each).
 struct report {
@@ -109,21 +122,7 @@ struct report {
 std::string describe(step s, int err, const options& o) {
     const std::string why = std::strerror(err);
     switch (s) {
-    case step::keep_fd: return "--keep-fd: not an open file descriptor: " + why;
-    case step::fork: return "cannot fork: " + why;
-    case step::setsid: return "cannot create a session (setsid): " + why;
-    case step::close_fds: return "cannot close inherited file descriptors: " + why;
-    case step::stdin_file: return "cannot open --stdin " + o.stdin_path + ": " + why;
-    case step::stdout_file: return "cannot open --stdout " + o.stdout_path + ": " + why;
-    case step::stderr_file: return "cannot open --stderr " + o.stderr_path + ": " + why;
-    case step::chroot: return "cannot chroot to " + o.chroot_directory + ": " + why;
-    case step::chdir: return "cannot change directory to " + o.working_directory + ": " + why;
-    case step::core_limit: return "cannot set RLIMIT_CORE to 0: " + why;
     case step::write_pidfile: return "cannot write pidfile " + o.pidfile + ": " + why;
-    case step::setgroups: return "cannot set supplementary groups: " + why;
-    case step::setgid: return "cannot set group " + o.group + ": " + why;
-    case step::setuid: return "cannot set user " + o.user + ": " + why;
-    case step::environment: return "cannot set the environment: " + why;
     case step::supervise: return "cannot supervise: " + why;
     case step::exec: return "cannot execute " + o.command.front() + ": " + why;
     }
@@ -157,7 +156,6 @@ public:
         const report r{report::pid, step::exec, 0, static_cast<std::int32_t>(pid)};
         (void)!::write(pipe_.get(), &r, sizeof r);
     }
-    [[nodiscard]] int pipe_fd() const noexcept { return pipe_.get(); }
     // After this, the launcher sees EOF: the start is over (exec mode: the exec closes it instead).
     void done() noexcept {
         pipe_.reset();
@@ -239,121 +237,12 @@ void unlink_if_same(const std::string& path, int fd) {
     if (mine.st_dev == now.st_dev && mine.st_ino == now.st_ino) ::unlink(path.c_str());
 }
 
-// Opens and locks the pidfile for a start. Exits with the launcher's code on failure.
-ospp::fd lock_pidfile(const options& o) {
-    ospp::fd f(::open(o.pidfile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644));
-    if (!f.valid()) {
-        say(2, "cannot open pidfile " + o.pidfile + ": " + std::strerror(errno));
-        std::exit(exit_code::pidfile_error);
-    }
-    if (::flock(f.get(), LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK) {
-            const auto pid = read_pid(f.get());
-            say(2, "already running" + (pid ? " (pid " + std::to_string(*pid) + ")" : std::string()) +
-                       ", pidfile " + o.pidfile);
-            std::exit(exit_code::already_running);
-        }
-        say(2, "cannot lock pidfile " + o.pidfile + ": " + std::strerror(errno));
-        std::exit(exit_code::pidfile_error);
-    }
-    // Locked by us: a leftover file is stale and taken over. Not writable by others, whoever made it.
-    struct ::stat st {};
-    if (::fstat(f.get(), &st) == 0 && (st.st_mode & 0022) != 0) ::fchmod(f.get(), st.st_mode & ~0022U & 07777);
-    return f;
-}
-
-bool write_pid(int fd, ::pid_t pid) {
-    const std::string text = std::to_string(pid) + "\n";
-    if (::ftruncate(fd, 0) != 0) return false;
-    return ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size());
-}
-
 // ---------------------------------------------------------------------------------------------
-// The daemonizing steps (run after fork, in a single-threaded process).
-
-void reset_signals() {
-    struct ::sigaction sa {};
-    sa.sa_handler = SIG_DFL;
-    ::sigemptyset(&sa.sa_mask);
-    for (int s = 1; s <= SIGRTMAX; ++s) {
-        if (s == SIGKILL || s == SIGSTOP) continue;
-        ::sigaction(s, &sa, nullptr);  // EINVAL for the C library's reserved signals: fine
-    }
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-// Closes every fd from 3 up except `keep` (sorted, unique), with close_range over the gaps.
-int close_all_except(std::vector<int> keep) {
-    std::sort(keep.begin(), keep.end());
-    keep.erase(std::unique(keep.begin(), keep.end()), keep.end());
-    unsigned first = 3;
-    for (int k : keep) {
-        if (k < static_cast<int>(first)) continue;
-        if (static_cast<unsigned>(k) > first && ::close_range(first, static_cast<unsigned>(k) - 1, 0) != 0) return errno;
-        first = static_cast<unsigned>(k) + 1;
-    }
-    if (::close_range(first, ~0U, 0) != 0) return errno;
-    return 0;
-}
+// After daemon_context::open(), in the daemon.
 
 void set_inheritable(int fd, bool inheritable) {
     const int flags = ::fcntl(fd, F_GETFD);
     if (flags >= 0) ::fcntl(fd, F_SETFD, inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC);
-}
-
-// Opens `path` onto fd `target` (0-2), inheritable.
-int open_onto(const std::string& path, int flags, int target) {
-    const int f = ::open(path.c_str(), flags | O_NOCTTY | O_CLOEXEC, 0666);
-    if (f < 0) return errno;
-    if (f != target) {
-        if (::dup2(f, target) < 0) {
-            const int e = errno;
-            ::close(f);
-            return e;
-        }
-        ::close(f);
-    } else {
-        set_inheritable(target, true);
-    }
-    return 0;
-}
-
-void setup_stdio(const options& o, reporter& r) {
-    constexpr int out_flags = O_WRONLY | O_CREAT | O_APPEND;
-    if (int e = open_onto(o.stdin_path, O_RDONLY, 0)) r.fail(step::stdin_file, e);
-    const std::string& out = o.stdout_path.empty() ? std::string("/dev/null") : o.stdout_path;
-    if (int e = open_onto(out, out_flags, 1)) r.fail(step::stdout_file, e);
-    if (o.stderr_path.empty()) {
-        if (::dup2(1, 2) < 0) r.fail(step::stderr_file, errno);
-    } else if (int e = open_onto(o.stderr_path, out_flags, 2)) {
-        r.fail(step::stderr_file, e);
-    }
-}
-
-void drop_privileges(const ids& who, reporter& r) {
-    if (who.gid) {
-        if (!who.user_name.empty()) {
-            if (::initgroups(who.user_name.c_str(), *who.gid) != 0) r.fail(step::setgroups, errno);
-        } else if (::geteuid() == 0 && ::setgroups(0, nullptr) != 0) {
-            r.fail(step::setgroups, errno);
-        }
-        if (::setgid(*who.gid) != 0) r.fail(step::setgid, errno);
-    }
-    if (who.uid) {
-        if (::setuid(*who.uid) != 0) r.fail(step::setuid, errno);
-        // A drop that can be undone is no drop.
-        if (*who.uid != 0 && ::setuid(0) == 0) r.fail(step::setuid, EPERM);
-    }
-}
-
-void setup_environment(const options& o, reporter& r) {
-    if (o.clear_env && ::clearenv() != 0) r.fail(step::environment, errno);
-    for (const auto& kv : o.env) {
-        const auto eq = kv.find('=');
-        if (::setenv(kv.substr(0, eq).c_str(), kv.c_str() + eq + 1, 1) != 0) r.fail(step::environment, errno);
-    }
 }
 
 std::vector<char*> exec_argv(const options& o) {
@@ -405,7 +294,8 @@ std::string describe_status(int status) {
     return pid;
 }
 
-[[noreturn]] void supervise(const options& o, reporter& r, int pidfile_fd) {
+[[noreturn]] void supervise(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
+                            ospp::daemon::pidfile& pidfile) {
     const std::vector<char*> argv = exec_argv(o);
     const ospp::signal_set handled{ospp::signum::term, ospp::signum::intr, ospp::signum::hup, ospp::signum::chld};
     if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
@@ -413,15 +303,16 @@ std::string describe_status(int status) {
     if (!signals.valid()) r.fail(step::supervise, errno);
 
     const auto finish = [&](int code) {
-        if (pidfile_fd >= 0) unlink_if_same(o.pidfile, pidfile_fd);
+        (void)pidfile.release();
         ::_exit(code);
     };
     ::pid_t child = spawn(argv);
     if (child < 0) {
-        if (pidfile_fd >= 0) unlink_if_same(o.pidfile, pidfile_fd);
+        (void)pidfile.release();
         r.fail(step::exec, -child);
     }
-    r.done();  // started: the launcher may exit 0
+    r.done();
+    (void)ctx.notify_ready();  // the first run was executed: the launcher exits 0
 
     std::deque<clock_type::time_point> exits;
     bool stopping = false;
@@ -487,72 +378,41 @@ std::string describe_status(int status) {
 // ---------------------------------------------------------------------------------------------
 // Start
 
-// Everything after the detaching forks (or, with --foreground, instead of them): stdio, umask,
-// chroot, chdir, core limit, pid, privileges, environment; then exec or supervise.
-[[noreturn]] void become_daemon(const options& o, const ids& who, reporter& r, ospp::fd pidfile) {
-    setup_stdio(o, r);
-    ::umask(o.umask);
-    if (!o.chroot_directory.empty()) {
-        if (::chroot(o.chroot_directory.c_str()) != 0) r.fail(step::chroot, errno);
-        if (::chdir("/") != 0) r.fail(step::chroot, errno);
+// Everything after daemon_context::open() succeeded, in the daemon: the pid, then exec or supervise.
+[[noreturn]] void run_command(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
+                              ospp::daemon::pidfile& pidfile) {
+    if (pidfile.held()) {
+        if (auto written = pidfile.write(); !written) r.fail(step::write_pidfile, written.error().code());
     }
-    if (::chdir(o.working_directory.c_str()) != 0) r.fail(step::chdir, errno);
-    if (!o.core) {
-        const ::rlimit zero{0, 0};
-        if (::setrlimit(RLIMIT_CORE, &zero) != 0) r.fail(step::core_limit, errno);
-    }
-    if (pidfile.valid() && !write_pid(pidfile.get(), ::getpid())) r.fail(step::write_pidfile, errno);
-    drop_privileges(who, r);
-    setup_environment(o, r);
+    for (int k : o.keep_fds) set_inheritable(k, true);
     r.tell_pid(::getpid());
-    if (o.respawn) supervise(o, r, pidfile.get());
+    if (o.respawn) supervise(o, r, ctx, pidfile);
     // Exec mode: the command inherits the pidfile's lock (see the top of this file).
-    if (pidfile.valid()) set_inheritable(pidfile.release(), true);
+    if (pidfile.held()) set_inheritable(pidfile.get().get(), true);
     const std::vector<char*> argv = exec_argv(o);
     ::execvp(argv[0], argv.data());
     r.fail(step::exec, errno);
 }
 
-// The launcher's side of a detached start: wait for the report pipe to say how it went.
-// `timed_out` tells that the daemon may still be alive.
-int await_start(const options& o, ospp::fd reports, ::pid_t first_child, bool& timed_out) {
-    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(o.ready_timeout);
+// The launcher, once open() came back with EPIPE "ready" (the daemon's readiness pipe closed): the
+// report pipe says whether that was the exec (pid reported, then end of file) or a failure.
+int read_reports(const options& o, ospp::fd reports) {
     std::optional<::pid_t> daemon_pid;
-    int code = -1;
     for (;;) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock_type::now());
-        ::pollfd pfd{reports.get(), POLLIN, 0};
-        const int ready = ::poll(&pfd, 1, static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count())));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready == 0) {
-            say(2, "the daemon" + (daemon_pid ? " (pid " + std::to_string(*daemon_pid) + ")" : std::string()) +
-                       " did not start " + command_line(o) + " within --ready-timeout");
-            code = exit_code::failure;
-            timed_out = true;
-            break;
-        }
         report r{};
         ssize_t n;
         while ((n = ::read(reports.get(), &r, sizeof r)) < 0 && errno == EINTR) {}
-        if (n == 0) {  // EOF: every writer is gone
-            if (daemon_pid) {
-                code = exit_code::ok;
-            } else {
-                say(2, "the daemon died before executing " + o.command.front());
-                code = exit_code::failure;
-            }
-            break;
-        }
+        if (n == 0) break;  // end of file: every writer is gone
         if (n != sizeof r) continue;
         if (r.kind == report::pid) daemon_pid = r.value;
         if (r.kind == report::failed) {
             say(2, describe(r.where, r.error, o));
-            code = exit_code_of(r.where);
-            break;
+            return exit_code_of(r.where);
         }
     }
-    ::waitpid(first_child, nullptr, 0);
-    return code;
+    if (daemon_pid) return exit_code::ok;
+    say(2, "the daemon died before executing " + o.command.front());
+    return exit_code::failure;
 }
 
 // Makes sure 0-2 are open, so that nothing opened later lands on them by accident.
@@ -564,6 +424,39 @@ void ensure_stdio_open() {
     }
 }
 
+// The environment the command gets: ours (unless --clear-env) with the --env variables set.
+std::vector<std::string> command_environment(const options& o) {
+    std::vector<std::string> env;
+    if (!o.clear_env)
+        for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    for (const auto& kv : o.env) {
+        const std::string_view name(kv.data(), kv.find('=') + 1);  // "NAME="
+        std::erase_if(env, [&](const std::string& e) { return e.starts_with(name); });
+        env.push_back(kv);
+    }
+    return env;
+}
+
+// --ready-timeout: open() waits for the daemon without a limit, so the launcher arms a timer whose
+// handler says why and exits (write and _exit are async-signal-safe).
+char g_timeout_message[512];
+std::size_t g_timeout_length = 0;
+
+void arm_ready_timeout(const options& o) {
+    const std::string text = std::string(program) + ": the daemon did not start " + command_line(o) +
+                             " within --ready-timeout\n";
+    g_timeout_length = std::min(text.size(), sizeof g_timeout_message);
+    std::memcpy(g_timeout_message, text.data(), g_timeout_length);
+    struct ::sigaction sa {};
+    sa.sa_handler = [](int) {
+        (void)!::write(2, g_timeout_message, g_timeout_length);
+        ::_exit(exit_code::failure);
+    };
+    ::sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, nullptr);
+    arm_timer(o.ready_timeout);  // timers are not inherited by fork: the launcher's only
+}
+
 int start(const options& o) {
     const auto who = resolve_ids(o);
     if (!who) return usage_failure(who.error().message);
@@ -573,56 +466,73 @@ int start(const options& o) {
             return exit_code::setup_failed;
         }
     }
-    ospp::fd pidfile;
-    if (!o.pidfile.empty()) pidfile = lock_pidfile(o);
-    std::fflush(nullptr);
-
-    if (o.foreground) {
-        ospp::fd direct(::fcntl(2, F_DUPFD_CLOEXEC, 3));
-        reset_signals();
-        std::vector<int> keep = o.keep_fds;
-        keep.push_back(pidfile.get());
-        keep.push_back(direct.get());
-        reporter r(o, ospp::fd(), std::move(direct));
-        if (int e = close_all_except(keep)) r.fail(step::close_fds, e);
-        for (int k : o.keep_fds) set_inheritable(k, true);
-        become_daemon(o, *who, r, std::move(pidfile));
+    // Taken here, not by daemon_context, so that the command can inherit the lock.
+    ospp::daemon::pidfile pidfile;
+    if (!o.pidfile.empty()) {
+        auto acquired = ospp::daemon::pidfile::acquire(o.pidfile);
+        if (!acquired) {
+            if (acquired.error().code() == EEXIST) {
+                const auto pid = ospp::daemon::pidfile::read_pid(o.pidfile);
+                say(2, "already running" + (pid ? " (pid " + std::to_string(*pid) + ")" : std::string()) +
+                           ", pidfile " + o.pidfile);
+                return exit_code::already_running;
+            }
+            say(2, acquired.error().message());
+            return exit_code::pidfile_error;
+        }
+        pidfile = std::move(*acquired);
     }
-
-    auto pipe = ospp::pipe();
-    if (!pipe) {
-        say(2, "cannot create a pipe: " + pipe.error().message());
+    auto reports = ospp::pipe();
+    if (!reports) {
+        say(2, reports.error().message());
         return exit_code::setup_failed;
     }
-    const ::pid_t first = ::fork();
-    if (first < 0) {
-        say(2, describe(step::fork, errno, o));
-        return exit_code::setup_failed;
+    // With --foreground there is no launcher to report to: failures go to the original stderr.
+    ospp::fd direct(o.foreground ? ::fcntl(2, F_DUPFD_CLOEXEC, 3) : -1);
+    if (o.foreground) reports->write_end.reset();
+
+    ospp::daemon::daemon_context ctx({
+        .chroot_directory = o.chroot_directory.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.chroot_directory),
+        .working_directory = o.working_directory,
+        .umask = o.umask,
+        .detach_process = !o.foreground,
+        .signal_map = {},  // every signal at its default: the command must not inherit our choices
+        .uid = who->uid,
+        .gid = who->gid,
+        .initgroups = who->uid.has_value() && !who->user_name.empty(),
+        .prevent_core = !o.core,
+        .stdin_file = std::filesystem::path(o.stdin_path),
+        .stdout_file = std::filesystem::path(o.stdout_path.empty() ? "/dev/null" : o.stdout_path),
+        .stderr_file = std::filesystem::path(!o.stderr_path.empty() ? o.stderr_path
+                                             : !o.stdout_path.empty() ? o.stdout_path : "/dev/null"),
+        .environment = command_environment(o),
+        .notify_ready_manually = true,
+    });
+    for (int k : o.keep_fds) ctx.files_preserve.emplace_back(k);
+    if (pidfile.held()) ctx.files_preserve.push_back(pidfile.get());
+    if (reports->write_end.valid()) ctx.files_preserve.push_back(reports->write_end);
+    if (direct.valid()) ctx.files_preserve.push_back(direct);
+    if (!o.foreground) arm_ready_timeout(o);
+
+    const auto opened = ctx.open();
+    if (opened) {  // the daemon
+        (void)reports->read_end.release();  // open() closed it: forget the number
+        reporter r(o, std::move(reports->write_end), std::move(direct));
+        run_command(o, r, ctx, pidfile);
     }
-    if (first > 0) {
-        pipe->write_end.reset();
-        bool timed_out = false;
-        const int code = await_start(o, std::move(pipe->read_end), first, timed_out);
-        // A failed start leaves no pidfile behind: the daemon is dead and we still hold the lock.
-        if (code != exit_code::ok && !timed_out && pidfile.valid()) unlink_if_same(o.pidfile, pidfile.get());
-        return code;
+    // The launcher (or, with --foreground, the process that failed to become the daemon).
+    const ospp::errno_error& e = opened.error();
+    int code = exit_code::setup_failed;
+    if (!o.foreground && e.code() == EPIPE && std::string_view(e.call()) == "ready") {
+        reports->write_end.reset();
+        code = read_reports(o, std::move(reports->read_end));
+    } else {
+        say(direct.valid() ? direct.get() : 2, e.message());
     }
-    // First child.
-    reporter r(o, std::move(pipe->write_end), ospp::fd());
-    pipe->read_end.reset();
-    reset_signals();
-    ::signal(SIGHUP, SIG_IGN);  // the first child's exit must not hang up the daemon
-    std::vector<int> keep = o.keep_fds;
-    keep.push_back(pidfile.get());
-    keep.push_back(r.pipe_fd());
-    if (int e = close_all_except(keep)) r.fail(step::close_fds, e);
-    for (int k : o.keep_fds) set_inheritable(k, true);
-    if (::setsid() < 0) r.fail(step::setsid, errno);
-    const ::pid_t second = ::fork();
-    if (second < 0) r.fail(step::fork, errno);
-    if (second > 0) ::_exit(0);
-    ::signal(SIGHUP, SIG_DFL);
-    become_daemon(o, *who, r, std::move(pidfile));
+    // A failed start leaves no pidfile behind: the daemon is gone and we still hold the lock.
+    if (code != exit_code::ok) (void)pidfile.release();
+    else pidfile.close();
+    return code;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -666,13 +576,9 @@ bool await_unlock(const std::string& path, seconds limit) {
     sa.sa_handler = [](int) {};
     ::sigemptyset(&sa.sa_mask);
     ::sigaction(SIGALRM, &sa, &old);  // no SA_RESTART: flock returns EINTR at the deadline
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(limit).count();
-    ::itimerval t{{0, 0}, {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)}};
-    if (us == 0) t.it_value.tv_usec = 1;
-    ::setitimer(ITIMER_REAL, &t, nullptr);
+    arm_timer(limit);
     const bool got = ::flock(f.get(), LOCK_EX) == 0;
-    const ::itimerval off{};
-    ::setitimer(ITIMER_REAL, &off, nullptr);
+    arm_timer(seconds(-1));
     ::sigaction(SIGALRM, &old, nullptr);
     if (got) unlink_if_same(path, f.get());
     return got;
