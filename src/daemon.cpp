@@ -34,12 +34,12 @@ namespace {
 
 // The steps that can fail, in the order open() runs them; their names are errno_error::call().
 enum class step : int {
-    stdio, pidfile, stdin_file, stdout_file, stderr_file, initgroups, pipe, fork, sigaction,
+    stdio, pidfile, stdin_file, stdout_file, stderr_file, pipe, fork, sigaction,
     sigprocmask, close_fds, setsid, dup2, chroot, prevent_core, chdir, pidfile_write, setgroups,
     setgid, setuid, count,
 };
 constexpr const char* step_names[] = {
-    "stdio",   "pidfile",     "stdin", "stdout", "stderr", "initgroups", "pipe",
+    "stdio",   "pidfile",     "stdin", "stdout", "stderr", "pipe",
     "fork",    "sigaction",   "sigprocmask",   "close_fds", "setsid",    "dup2",
     "chroot",  "prevent_core", "chdir", "pidfile", "setgroups", "setgid", "setuid",
 };
@@ -359,6 +359,17 @@ std::vector<::gid_t> user_groups(::uid_t uid, ::gid_t gid) {
     }
 }
 
+// Whether `groups` are this process's supplementary groups, in any order.
+bool same_groups(std::vector<::gid_t> groups) {
+    std::vector<::gid_t> now(static_cast<std::size_t>(std::max(::getgroups(0, nullptr), 0)));
+    now.resize(static_cast<std::size_t>(std::max(::getgroups(static_cast<int>(now.size()), now.data()), 0)));
+    std::sort(groups.begin(), groups.end());
+    std::sort(now.begin(), now.end());
+    groups.erase(std::unique(groups.begin(), groups.end()), groups.end());
+    now.erase(std::unique(now.begin(), now.end()), now.end());
+    return groups == now;
+}
+
 result<fd> open_stream(const stream_target& target, int which) {
     static constexpr step steps[] = {step::stdin_file, step::stdout_file, step::stderr_file};
     const char* name = step_names[static_cast<int>(steps[which])];
@@ -457,8 +468,10 @@ result<void> daemon_context::open() {
     }
     p.uid = uid.value_or(::getuid());
     p.gid = gid.value_or(::getgid());
-    p.set_groups = initgroups || ::geteuid() == 0;
     if (initgroups) p.groups = user_groups(p.uid, p.gid);
+    // Root always sets them (none, or the user's). Others cannot: asking for a change fails with
+    // EPERM, asking for the groups the process already has is not a change.
+    p.set_groups = ::geteuid() == 0 || (initgroups && !same_groups(p.groups));
     fd notify = connect_notify_socket();
     p.notify = notify.get();
     p.keep.push_back(p.notify);

@@ -12,9 +12,10 @@ constexpr std::size_t no_path2 = static_cast<std::size_t>(-1);
 
 std::unique_ptr<char[]> copy_paths(std::string_view a, std::string_view b) {
     auto buf = std::make_unique<char[]>(a.size() + b.size() + 2);
-    std::memcpy(buf.get(), a.data(), a.size());
+    // An empty string_view may hold a null data(): memcpy(dst, nullptr, 0) is undefined behaviour.
+    if (!a.empty()) std::memcpy(buf.get(), a.data(), a.size());
     buf[a.size()] = '\0';
-    std::memcpy(buf.get() + a.size() + 1, b.data(), b.size());
+    if (!b.empty()) std::memcpy(buf.get() + a.size() + 1, b.data(), b.size());
     buf[a.size() + 1 + b.size()] = '\0';
     return buf;
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <utility>
 
 #include "sys.hpp"
@@ -28,6 +29,19 @@ std::size_t format_pid(pid_t pid, char (&buf)[24]) noexcept {
     for (std::size_t i = 0; i < n; ++i) buf[i] = digits[n - 1 - i];
     buf[n] = '\n';
     return n + 1;
+}
+
+// The daemon chdirs after locking: remember the path from the root so that release() still
+// finds the file (getcwd's ERANGE grows the buffer; any other failure keeps the path as given).
+std::string absolute(std::string_view path) {
+    if (path.empty() || path[0] == '/') return std::string(path);
+    std::string cwd(256, '\0');
+    while (::getcwd(cwd.data(), cwd.size()) == nullptr) {
+        if (errno != ERANGE) return std::string(path);
+        cwd.resize(cwd.size() * 2);
+    }
+    cwd.resize(std::strlen(cwd.c_str()));
+    return cwd + (cwd.back() == '/' ? "" : "/") + std::string(path);
 }
 
 }  // namespace
@@ -63,7 +77,7 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
         }
         pidfile p;
         p.file_ = std::move(f);
-        p.path_ = std::string(path.view());
+        p.path_ = absolute(path.view());
         p.dev_ = st.st_dev;
         p.ino_ = st.st_ino;
         p.owner_ = ::getpid();

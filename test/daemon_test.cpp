@@ -720,3 +720,13 @@ TEST_CASE("daemon: enter() is Python's with statement; environment replaces the 
     CHECK(reported(run, "env") == "- 1");
     run.stop(SIGKILL);
 }
+
+TEST_CASE("daemon: unprivileged, initgroups asking for other groups fails at setgroups") {
+    if (ospp_test::is_root()) OSPP_SKIP("as root, setgroups succeeds");
+    // This process's groups (setpriv --clear-groups: none) differ from its user's initgroups list,
+    // which always holds the user's gid.
+    if (::getgroups(0, nullptr) != 0) OSPP_SKIP("needs a process without supplementary groups");
+    daemon_run run = start([](daemon_context& ctx) { ctx.initgroups = true; });
+    CHECK(run.launcher_exit() == 1);
+    CHECK(run.err == "setgroups: [Errno 1] Operation not permitted\n");
+}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "support.hpp"
 
@@ -160,4 +161,17 @@ TEST_CASE("pidfile: moved-from and default objects hold nothing") {
     empty = std::move(moved);
     CHECK(empty.held());
     CHECK_FALSE(lockable(path));
+}
+
+TEST_CASE("pidfile: a relative path is remembered from the root, so release works after chdir") {
+    temp_dir dir;
+    const std::string before = std::filesystem::current_path();
+    std::filesystem::current_path(dir.path());
+    auto pf = pidfile::acquire("rel.pid");
+    std::filesystem::current_path("/");
+    REQUIRE(pf.has_value());
+    CHECK(pf->path() == dir / "rel.pid");
+    REQUIRE(pf->release().has_value());
+    CHECK_FALSE(exists(dir / "rel.pid"));
+    std::filesystem::current_path(before);
 }

@@ -16,7 +16,7 @@
 //     fds 0-2 opened on /dev/null if closed ("stdio") so nothing below lands on them by accident;
 //     "pidfile" opened and locked (EEXIST: already running, see pidfile::read_pid); the "stdin",
 //     "stdout", "stderr" files opened; the fds to keep sorted; supplementary groups looked up
-//     ("initgroups"); NOTIFY_SOCKET connected; the readiness pipe ("pipe") made; stdio flushed.
+//     (an unknown user has none); NOTIFY_SOCKET connected; the readiness pipe ("pipe") made; stdio flushed.
 //   after fork() — async-signal-safe and allocation-free, as POSIX requires of a forked child:
 //     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
 //     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
@@ -31,7 +31,12 @@
 // returns success only in the daemon; when a step fails in the daemon, the daemon sends
 // {step, errno}, exits, and open() returns that error *in the launcher*, which should print it and
 // exit non-zero. End of file without a message means the daemon died: errno_error(EPIPE, "ready").
-// With NOTIFY_SOCKET set, the daemon also sends sd_notify "MAINPID=<pid>\nREADY=1" (or "ERRNO=<n>").
+// With NOTIFY_SOCKET set, the daemon also sends sd_notify "MAINPID=<pid>\nREADY=1" (or "ERRNO=<n>");
+// sd_notify is advisory, so an unusable NOTIFY_SOCKET is ignored, as libsystemd's callers do.
+// Without detaching, the same steps (minus setsid and the forks) run in the calling process and a
+// failure is returned there. Call open() before starting threads (the child of a multi-threaded
+// fork() may find a lock held forever), and open one daemon_context per process: the signal
+// actions refer to the open one.
 //
 // Signals. A signal handler may only call async-signal-safe functions, and C++ cannot throw out of
 // one, so Python's terminate() (raise SystemExit) has no direct equivalent. signal_map's actions:
@@ -95,7 +100,8 @@ private:
 std::map<signum, signal_action> default_signal_map();
 
 // Where one of fds 0-2 goes: unset = /dev/null, an fd to dup2 from, or a path to open
-// (stdin read-only; stdout/stderr O_WRONLY|O_CREAT|O_APPEND, mode 0666 & ~umask).
+// (stdin read-only; stdout/stderr O_WRONLY|O_CREAT|O_APPEND, mode 0666 less the launcher's umask:
+// they are opened before the daemon's umask is set). Opened by the launcher, before chroot.
 using stream_target = std::variant<std::monostate, fd_ref, std::filesystem::path>;
 
 // PEP 3143's keyword arguments, with its defaults. daemon_context inherits them as public members.
@@ -119,9 +125,9 @@ struct daemon_options {
     // Ids to run as. Unset = the real ids (getuid/getgid): a set-id program drops its privilege.
     std::optional<::uid_t> uid{};
     std::optional<::gid_t> gid{};
-    // Supplementary groups: those of uid's user (initgroups) when true; when false and running
-    // as root, none at all (python-daemon keeps root's). Unprivileged, the groups are left alone
-    // unless initgroups asks for a change (which then fails with EPERM).
+    // Supplementary groups: those of uid's user and gid (initgroups) when true; when false and
+    // running as root, none at all (python-daemon keeps root's). Unprivileged, the groups are left
+    // alone unless initgroups asks for different ones ("setgroups" then fails with EPERM).
     bool initgroups = false;
     bool prevent_core = true;  // RLIMIT_CORE 0 (soft and hard): no core dump of secrets
     // Python's stdin/stdout/stderr ("stdin" is a macro in C, hence the suffix). Made inheritable.
