@@ -1,0 +1,110 @@
+// ospp/argv.hpp — cstring_array: an argv or envp block built once, before fork.
+//
+//   Python                                   C++
+//   os.execv(path, ["ls", "-l"])             ospp::execv(path, {"ls", "-l"})
+//   os.execve(path, args, {"A": "1"})        ospp::execve(path, args, ospp::cstring_array::from_env(env_map))
+//   args = [...]; os.posix_spawn(p, args, e) ospp::cstring_array argv = args;  ospp::posix_spawn(p, argv, e)
+//
+// exec and spawn need a NULL-terminated `char* const[]` of NUL-terminated strings. Building one
+// allocates, and allocating between fork and exec is not async-signal-safe (another thread may
+// hold the malloc lock at the fork). So build the cstring_array in the parent, before fork, and
+// hand it to the exec call in the child: exec on a cstring_array does not allocate.
+// The whole block is one allocation: the pointer array followed by the strings.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <ranges>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace ospp {
+
+class cstring_array {
+public:
+    // An empty array (just the terminating null pointer).
+    cstring_array() : cstring_array(std::initializer_list<std::string_view>{}) {}
+    // From string literals / views: {"ls", "-l"}.
+    cstring_array(std::initializer_list<std::string_view> strings) { build(strings); }
+    // From any range of things that convert to std::string_view (std::string, const char*, ...).
+    template <std::ranges::input_range R>
+        requires std::is_convertible_v<std::ranges::range_reference_t<R>, std::string_view>
+    cstring_array(const R& strings) {  // NOLINT(google-explicit-constructor): an argv is its strings
+        build(strings);
+    }
+    // An environment block "KEY=VALUE" from a range of key/value pairs (a std::map, a vector of
+    // pairs), as Python's env mapping.
+    template <std::ranges::input_range R>
+    static cstring_array from_env(const R& mapping) {
+        std::size_t count = 0;
+        std::size_t bytes = 0;
+        for (const auto& [key, value] : mapping) {
+            ++count;
+            bytes += std::string_view(key).size() + 1 + std::string_view(value).size() + 1;
+        }
+        cstring_array out(count, bytes);
+        for (const auto& [key, value] : mapping) out.append({std::string_view(key), "=", std::string_view(value)});
+        return out;
+    }
+
+    // The NULL-terminated array for exec/spawn.
+    [[nodiscard]] char* const* data() const noexcept { return pointers(); }
+    // The number of strings (not counting the terminating null pointer).
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    // The i-th string.
+    [[nodiscard]] const char* operator[](std::size_t i) const noexcept { return pointers()[i]; }
+    // True when some string held a NUL byte (which would silently cut it short): exec and spawn
+    // refuse such an array with EINVAL, like Python's "embedded null byte" ValueError.
+    [[nodiscard]] bool has_embedded_nul() const noexcept { return embedded_nul_; }
+
+    [[nodiscard]] const char* const* begin() const noexcept { return pointers(); }
+    [[nodiscard]] const char* const* end() const noexcept { return pointers() + size_; }
+
+private:
+    cstring_array(std::size_t count, std::size_t bytes) { allocate(count, bytes); }
+
+    template <class R>
+    void build(const R& strings) {
+        std::size_t count = 0;
+        std::size_t bytes = 0;
+        for (const auto& s : strings) {
+            ++count;
+            bytes += std::string_view(s).size() + 1;
+        }
+        allocate(count, bytes);
+        for (const auto& s : strings) append({std::string_view(s)});
+    }
+
+    void allocate(std::size_t count, std::size_t bytes) {
+        block_ = std::make_unique<char[]>((count + 1) * sizeof(char*) + bytes);
+        pointers()[0] = nullptr;
+        next_ = block_.get() + (count + 1) * sizeof(char*);
+    }
+
+    // Appends the concatenation of `parts` as the next string.
+    void append(std::initializer_list<std::string_view> parts) noexcept {
+        char* start = next_;
+        for (std::string_view p : parts) {
+            if (std::memchr(p.data(), 0, p.size()) != nullptr) embedded_nul_ = true;
+            std::memcpy(next_, p.data(), p.size());
+            next_ += p.size();
+        }
+        *next_++ = '\0';
+        pointers()[size_++] = start;
+        pointers()[size_] = nullptr;
+    }
+
+    [[nodiscard]] char** pointers() const noexcept { return reinterpret_cast<char**>(block_.get()); }
+
+    std::unique_ptr<char[]> block_;
+    char* next_ = nullptr;
+    std::size_t size_ = 0;
+    bool embedded_nul_ = false;
+};
+
+}  // namespace ospp

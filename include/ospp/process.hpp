@@ -1,0 +1,328 @@
+// ospp/process.hpp — creating, replacing, signalling and ending processes.
+//
+//   Python                                   C++
+//   pid = os.fork()                          auto f = ospp::fork().value();
+//   if pid == 0: ...child...                 if (f.is_child()) { ... }  else f.pid()
+//   pid, fd = os.forkpty()                   auto [f, master] = ospp::forkpty().value();
+//   os.execv(path, ["ls", "-l"])             ospp::execv(path, {"ls", "-l"})     // returns only on failure
+//   os.execlp("ls", "ls", "-l")              ospp::execlp("ls", "ls", "-l")
+//   os._exit(os.EX_OK)                       ospp::_exit(ospp::ex::ok)
+//   os.kill(pid, signal.SIGTERM)             ospp::kill(pid, ospp::signum::term)
+//   os.nice(5)                               ospp::nice(5)
+//   os.setpriority(os.PRIO_PROCESS, 0, 10)   ospp::setpriority(ospp::prio_which::process, 0, 10)
+//   old = os.umask(0o022)                    ::mode_t old = ospp::umask(022);
+//   fd = os.pidfd_open(pid)                  ospp::fd pfd = ospp::pidfd_open(pid).value();
+//   os.register_at_fork(before=f)            ospp::register_at_fork({.before = f})
+//   os.times().user                          ospp::times()->user
+//   os.unshare(os.CLONE_NEWUTS)              ospp::unshare(ospp::clone_flags::newuts)
+//
+// Between fork and exec in a multi-threaded program, the child may only call async-signal-safe
+// functions (another thread may have held a lock, such as malloc's, at the moment of the fork).
+// ospp makes that the easy path: build the argv with cstring_array before forking, and report a
+// failure to the parent with exec_error_pipe; every call used on the child side below is
+// allocation-free. A whole fork + exec with options is simpler with posix_spawn (ospp/spawn.hpp).
+#pragma once
+
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <type_traits>
+
+#include "ospp/argv.hpp"
+#include "ospp/bitmask.hpp"
+#include "ospp/error.hpp"
+#include "ospp/fd.hpp"
+#include "ospp/path.hpp"
+#include "ospp/signal.hpp"
+#include "ospp/wait.hpp"
+
+namespace ospp {
+
+// ---- fork -------------------------------------------------------------------------------------
+
+// What fork returns: Python's pid, where 0 means "this is the child".
+class fork_result {
+public:
+    constexpr explicit fork_result(::pid_t pid) noexcept : pid_(pid) {}
+    [[nodiscard]] constexpr bool is_child() const noexcept { return pid_ == 0; }
+    [[nodiscard]] constexpr bool is_parent() const noexcept { return pid_ > 0; }
+    // The child's pid in the parent; 0 in the child (use getpid() there).
+    [[nodiscard]] constexpr ::pid_t pid() const noexcept { return pid_; }
+
+private:
+    ::pid_t pid_;
+};
+
+// Python's os.fork(): runs the register_at_fork hooks around fork(2).
+// Errors: EAGAIN (process limit), ENOMEM.
+result<fork_result> fork();
+
+// What forkpty returns: Python's (pid, fd); `master` is valid only in the parent (close-on-exec).
+struct forkpty_result {
+    fork_result process;
+    fd master;
+};
+
+// Python's os.forkpty(): forks a child whose controlling terminal, stdin, stdout and stderr are the
+// slave side of a new pseudo-terminal; the parent gets the master side. Errors: EAGAIN, ENOMEM,
+// ENOENT/EMFILE (no pty).
+result<forkpty_result> forkpty();
+
+// Python's os.login_tty(fd): makes the caller a session leader with `tty` as controlling terminal
+// and stdin/stdout/stderr, then closes `tty` (when it is not one of 0-2). Errors: ENOTTY, EPERM.
+result<void> login_tty(fd_ref tty) noexcept;
+
+// Hooks that Python's os.register_at_fork(*, before, after_in_parent, after_in_child) takes.
+struct at_fork_hooks {
+    std::function<void()> before;           // in the parent, before fork (reverse registration order)
+    std::function<void()> after_in_parent;  // in the parent, after fork (registration order)
+    std::function<void()> after_in_child;   // in the child (registration order)
+};
+// Python's os.register_at_fork: the hooks run around ospp::fork and ospp::forkpty (like Python,
+// not around a raw fork(2), posix_spawn or a fork in another library). They cannot be removed.
+// Errors: EINVAL when all three are empty (Python's TypeError).
+result<void> register_at_fork(at_fork_hooks hooks);
+
+// ---- ending -----------------------------------------------------------------------------------
+
+// Python's os._exit(n): ends the process at once, without atexit handlers or flushing stdio
+// (what a forked child must use). Async-signal-safe.
+[[noreturn]] inline void _exit(int status) noexcept { ::_exit(status); }
+[[noreturn]] inline void _exit(ex status) noexcept { ::_exit(static_cast<int>(status)); }
+// Python's os.abort(): SIGABRT, with a core dump where the limits allow.
+[[noreturn]] inline void abort() noexcept { std::abort(); }
+
+// ---- signals and priority ---------------------------------------------------------------------
+
+// Python's os.kill(pid, sig): pid > 0 one process, 0 the caller's group, -1 everything allowed,
+// < -1 the group -pid. signum{0} only checks that the process exists. Errors: EPERM, ESRCH, EINVAL.
+result<void> kill(::pid_t pid, signum sig) noexcept;
+// Python's os.killpg(pgid, sig). Errors: EPERM, ESRCH, EINVAL.
+result<void> killpg(::pid_t pgid, signum sig) noexcept;
+
+// Python's os.nice(increment): adds to the niceness, returns the new one. Errors: EPERM (lowering
+// it without CAP_SYS_NICE).
+result<int> nice(int increment) noexcept;
+
+// The `which` of getpriority/setpriority: Python's os.PRIO_PROCESS, PRIO_PGRP, PRIO_USER.
+enum class prio_which : int {
+    process = PRIO_PROCESS,
+    pgrp = PRIO_PGRP,
+    user = PRIO_USER,
+};
+// Python's os.getpriority(which, who) (who 0: the caller): the niceness, -20..19.
+// Errors: ESRCH, EINVAL.
+result<int> getpriority(prio_which which, ::id_t who) noexcept;
+// Python's os.setpriority(which, who, priority). Errors: EPERM, EACCES (lowering), ESRCH, EINVAL.
+result<void> setpriority(prio_which which, ::id_t who, int priority) noexcept;
+
+// Python's os.umask(mask): sets the file mode creation mask, returns the old one (never fails).
+inline ::mode_t umask(::mode_t mask) noexcept { return ::umask(mask); }
+
+// ---- pidfd, times, namespaces -----------------------------------------------------------------
+
+// Python's os.pidfd_open(pid, flags=0): a file descriptor that refers to the process (poll it:
+// readable when the process ends; waitid(pidfd, ...)). Always close-on-exec.
+// Errors: ESRCH, EINVAL, EMFILE, ENOSYS (kernel older than 5.3).
+result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
+
+// Python's os.times_result. Durations rather than float seconds; tick resolution (usually 10 ms).
+struct times_result {
+    std::chrono::nanoseconds user;
+    std::chrono::nanoseconds system;
+    std::chrono::nanoseconds children_user;    // of waited-for children
+    std::chrono::nanoseconds children_system;
+    std::chrono::nanoseconds elapsed;          // since an arbitrary point in the past
+};
+// Python's os.times(). Errors: none in practice.
+result<times_result> times() noexcept;
+
+// CLONE_* flags of unshare and setns: Python's os.CLONE_*.
+enum class clone_flags : int {
+    none = 0,
+    files = CLONE_FILES,
+    fs = CLONE_FS,
+    newcgroup = CLONE_NEWCGROUP,
+    newipc = CLONE_NEWIPC,
+    newnet = CLONE_NEWNET,
+    newns = CLONE_NEWNS,
+    newpid = CLONE_NEWPID,
+    newtime = 0x00000080,  // CLONE_NEWTIME (Linux 5.6), not in every libc's headers
+    newuser = CLONE_NEWUSER,
+    newuts = CLONE_NEWUTS,
+    sighand = CLONE_SIGHAND,
+    sysvsem = CLONE_SYSVSEM,
+    thread = CLONE_THREAD,
+    vm = CLONE_VM,
+};
+template <>
+struct enable_bitmask<clone_flags> : std::true_type {};
+
+// Python's os.unshare(flags): moves the caller into new namespaces.
+// Errors: EPERM (needs CAP_SYS_ADMIN, except newuser), EINVAL, ENOMEM, ENOSPC, EUSERS.
+result<void> unshare(clone_flags flags) noexcept;
+// Python's os.setns(fd, nstype=0): joins the namespace `ns` refers to (a /proc/PID/ns/* file or a
+// pidfd); nstype restricts the namespace kind (none: any). Errors: EPERM, EINVAL, EBADF.
+result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
+
+// ---- exec -------------------------------------------------------------------------------------
+// They replace the process image and return only on failure, with the error (call name, errno;
+// no path, like Python's). With a cstring_array they do not allocate and are async-signal-safe.
+// EINVAL when a string holds a NUL byte (Python's ValueError) or argv is empty.
+
+// Python's os.execv(path, args): with the current environment.
+[[nodiscard]] errno_error execv(path_ref path, const cstring_array& argv) noexcept;
+// Python's os.execve(path, args, env).
+[[nodiscard]] errno_error execve(path_ref path, const cstring_array& argv, const cstring_array& env) noexcept;
+// Python's os.execvp(file, args): searches PATH when `file` has no '/', trying each directory in
+// turn; the error is the first one other than ENOENT/ENOTDIR (EACCES typically), else the last.
+// Unlike glibc's execvp, a file without #! line is not retried with /bin/sh (Python's rules).
+[[nodiscard]] errno_error execvp(path_ref file, const cstring_array& argv) noexcept;
+// Python's os.execvpe(file, args, env): the same, searching the PATH in `env`.
+[[nodiscard]] errno_error execvpe(path_ref file, const cstring_array& argv, const cstring_array& env) noexcept;
+
+namespace detail {
+inline const char* exec_arg(const char* s) noexcept { return s; }
+template <class S>
+    requires requires(const S& s) { s.c_str(); }
+const char* exec_arg(const S& s) noexcept {
+    return s.c_str();
+}
+// A stack array view of execl's arguments: no allocation.
+template <std::size_t N>
+class arg_pointers {
+public:
+    template <class... A>
+    explicit arg_pointers(const A&... args) noexcept : p_{const_cast<char*>(exec_arg(args))..., nullptr} {}
+    [[nodiscard]] char* const* data() const noexcept { return p_; }
+
+private:
+    char* p_[N + 1];
+};
+[[nodiscard]] errno_error execve_raw(const char* call, const path_ref& path, char* const* argv, char* const* envp,
+                                     bool search) noexcept;
+}  // namespace detail
+
+// Python's os.execl(path, arg0, arg1, ...): arguments are const char* or std::string (NUL-terminated
+// as given). No allocation: async-signal-safe.
+template <class... A>
+[[nodiscard]] errno_error execl(path_ref path, const A&... args) noexcept {
+    const detail::arg_pointers<sizeof...(A)> argv(args...);
+    return detail::execve_raw("execl", path, argv.data(), ::environ, false);
+}
+// Python's os.execlp(file, arg0, ...): searching PATH.
+template <class... A>
+[[nodiscard]] errno_error execlp(path_ref file, const A&... args) noexcept {
+    const detail::arg_pointers<sizeof...(A)> argv(args...);
+    return detail::execve_raw("execlp", file, argv.data(), ::environ, true);
+}
+// Python's os.execle(path, arg0, ..., env): the last argument is the environment.
+template <class... A>
+[[nodiscard]] errno_error execle(path_ref path, const A&... args_then_env) noexcept;
+// Python's os.execlpe(file, arg0, ..., env).
+template <class... A>
+[[nodiscard]] errno_error execlpe(path_ref file, const A&... args_then_env) noexcept;
+
+// ---- reporting a failure between fork and exec ------------------------------------------------
+
+// A close-on-exec pipe over which a forked child tells the parent why it could not exec. The
+// parent learns "exec succeeded" from the end of file that the exec itself produces (it closes the
+// write end), or reads the errno and call name the child sent:
+//
+//   auto report = ospp::exec_error_pipe::create().value();
+//   auto argv = ospp::cstring_array{"sh", "-c", "echo hi"};       // allocate before fork
+//   auto f = ospp::fork().value();
+//   if (f.is_child()) {
+//       if (auto r = ospp::dup2(out, ospp::stdout_fd); !r) report.fail(r.error());
+//       report.fail(ospp::execv("/bin/sh", argv));                 // only reached on failure
+//   }
+//   auto started = report.wait_exec();   // error: "execv: [Errno 2] No such file or directory"
+//   auto st = ospp::waitpid(f.pid());
+class exec_error_pipe {
+public:
+    // Errors: EMFILE, ENFILE.
+    static result<exec_error_pipe> create() noexcept;
+
+    // In the child: sends the errno and call name of `error` to the parent, then _exit(exit_code)
+    // (127, the shell's "command not found", by default). Async-signal-safe.
+    [[noreturn]] void fail(const errno_error& error, int exit_code = 127) const noexcept;
+    // The same for an errno value and a call name with static storage.
+    [[noreturn]] void fail(int code, const char* call, int exit_code = 127) const noexcept;
+
+    // In the parent, after fork: closes the write end, then waits until the child has exec'd
+    // (success) or reported a failure (that error, as the child saw it). A child that ends without
+    // exec'ing or reporting also reads as success: its wait status says how it ended.
+    // Errors: the child's; ECHILD (call "exec_error_pipe") for a truncated report.
+    result<void> wait_exec() noexcept;
+
+private:
+    exec_error_pipe(fd r, fd w) noexcept : read_(std::move(r)), write_(std::move(w)) {}
+    fd read_;
+    fd write_;
+};
+
+// ---- execle / execlpe definitions -------------------------------------------------------------
+
+namespace detail {
+template <class Last>
+const cstring_array& last_arg(const Last& last) noexcept {
+    return last;
+}
+template <class First, class... Rest>
+    requires(sizeof...(Rest) > 0)
+const cstring_array& last_arg(const First&, const Rest&... rest) noexcept {
+    return last_arg(rest...);
+}
+// argv from all arguments but the last.
+template <std::size_t N>
+class leading_args {
+public:
+    template <class... A>
+    explicit leading_args(const A&... args) noexcept {
+        std::size_t i = 0;
+        ((i < N ? void(p_[i++] = const_cast<char*>(exec_arg_or_null(args))) : void()), ...);
+        p_[N] = nullptr;
+    }
+    [[nodiscard]] char* const* data() const noexcept { return p_; }
+
+private:
+    template <class S>
+    static const char* exec_arg_or_null(const S& s) noexcept {
+        if constexpr (std::is_same_v<S, cstring_array>) {
+            return nullptr;
+        } else {
+            return exec_arg(s);
+        }
+    }
+    char* p_[N + 1];
+};
+}  // namespace detail
+
+namespace detail {
+template <class... A>
+errno_error execl_with_env(const char* call, const path_ref& path, bool search, const A&... args_then_env) noexcept {
+    static_assert(sizeof...(A) >= 1, "the environment must be the last argument");
+    const leading_args<sizeof...(A) - 1> argv(args_then_env...);
+    const cstring_array& env = last_arg(args_then_env...);
+    if (env.has_embedded_nul()) return errno_error(EINVAL, call);
+    return execve_raw(call, path, argv.data(), env.data(), search);
+}
+}  // namespace detail
+
+template <class... A>
+errno_error execle(path_ref path, const A&... args_then_env) noexcept {
+    return detail::execl_with_env("execle", path, false, args_then_env...);
+}
+
+template <class... A>
+errno_error execlpe(path_ref file, const A&... args_then_env) noexcept {
+    return detail::execl_with_env("execlpe", file, true, args_then_env...);
+}
+
+}  // namespace ospp

@@ -1,0 +1,86 @@
+// src/environ.cpp — the process environment.
+#include "ospp/environ.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "sys.hpp"
+
+namespace ospp {
+
+environ_entry environ_view::iterator::operator*() const noexcept {
+    const std::string_view entry(*p_);
+    const std::size_t eq = entry.find('=');
+    if (eq == std::string_view::npos) return {entry, {}};
+    return {entry.substr(0, eq), entry.substr(eq + 1)};
+}
+
+std::map<std::string, std::string> environ_map() {
+    std::map<std::string, std::string> out;
+    // The first definition of a key wins, as getenv(3) and Python's os.environ see it.
+    for (auto [key, value] : environ()) out.emplace(key, value);
+    return out;
+}
+
+cstring_array environ_array() {
+    std::vector<std::string_view> entries;
+    for (char** p = ::environ; p != nullptr && *p != nullptr; ++p) entries.emplace_back(*p);
+    return cstring_array(entries);
+}
+
+namespace {
+
+bool valid_key(std::string_view key) noexcept {
+    return !key.empty() && key.find('=') == std::string_view::npos && key.find('\0') == std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<std::string> getenv(std::string_view key) {
+    if (!valid_key(key)) return std::nullopt;
+    const std::string k(key);
+    const char* v = ::getenv(k.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+}
+
+result<void> putenv(std::string_view key, std::string_view value) {
+    if (!valid_key(key) || value.find('\0') != std::string_view::npos) return sys::fail_with(EINVAL, "putenv", key);
+    const std::string k(key);
+    const std::string v(value);
+    if (::setenv(k.c_str(), v.c_str(), 1) < 0) return sys::fail("putenv", k);
+    return {};
+}
+
+result<void> unsetenv(std::string_view key) {
+    if (!valid_key(key)) return sys::fail_with(EINVAL, "unsetenv", key);
+    const std::string k(key);
+    if (::unsetenv(k.c_str()) < 0) return sys::fail("unsetenv", k);
+    return {};
+}
+
+namespace {
+
+std::vector<std::string> split_path(const char* path) {
+    std::string_view rest = path != nullptr ? path : "/bin:/usr/bin";
+    std::vector<std::string> dirs;
+    for (;;) {
+        const std::size_t colon = rest.find(':');
+        dirs.emplace_back(rest.substr(0, colon));
+        if (colon == std::string_view::npos) return dirs;
+        rest.remove_prefix(colon + 1);
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> get_exec_path() { return split_path(::getenv("PATH")); }
+
+std::vector<std::string> get_exec_path(const cstring_array& env) {
+    for (const char* entry : env) {
+        if (std::strncmp(entry, "PATH=", 5) == 0) return split_path(entry + 5);
+    }
+    return split_path(nullptr);
+}
+
+}  // namespace ospp

@@ -1,0 +1,275 @@
+// src/process.cpp — fork, exec, signals, priorities, pidfds, namespaces.
+#include "ospp/process.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <pty.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/times.h>
+#include <utmp.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "sys.hpp"
+
+namespace ospp {
+
+// ---- fork and its hooks -----------------------------------------------------------------------
+
+namespace {
+
+struct fork_hooks {
+    std::mutex lock;
+    std::vector<at_fork_hooks> hooks;
+    std::atomic<bool> any{false};  // lets fork() skip the lock and the copy when nobody registered
+};
+
+fork_hooks& hooks() {
+    static fork_hooks h;
+    return h;
+}
+
+// Forks with the hooks run around it. The hooks are copied under the lock before the fork, so the
+// child never touches a mutex another thread might have held at the fork.
+template <class Fork>
+result<fork_result> fork_with_hooks(Fork do_fork) {
+    std::vector<at_fork_hooks> copy;
+    if (hooks().any.load(std::memory_order_acquire)) {
+        const std::lock_guard guard(hooks().lock);
+        copy = hooks().hooks;
+    }
+    for (auto it = copy.rbegin(); it != copy.rend(); ++it)
+        if (it->before) it->before();
+    const ::pid_t pid = do_fork();
+    const int saved = errno;
+    for (auto& h : copy) {
+        auto& after = pid == 0 ? h.after_in_child : h.after_in_parent;
+        if (after) after();
+    }
+    if (pid < 0) return sys::fail_with(saved, "fork");
+    return fork_result(pid);
+}
+
+}  // namespace
+
+result<fork_result> fork() {
+    return fork_with_hooks([] { return ::fork(); });
+}
+
+result<void> register_at_fork(at_fork_hooks h) {
+    if (!h.before && !h.after_in_parent && !h.after_in_child) return sys::fail_with(EINVAL, "register_at_fork");
+    const std::lock_guard guard(hooks().lock);
+    hooks().hooks.push_back(std::move(h));
+    hooks().any.store(true, std::memory_order_release);
+    return {};
+}
+
+result<void> login_tty(fd_ref tty) noexcept {
+    if (::login_tty(tty.get()) < 0) return sys::fail("login_tty");
+    return {};
+}
+
+result<forkpty_result> forkpty() {
+    // posix_openpt + O_CLOEXEC makes the master close-on-exec atomically, which forkpty(3) cannot.
+    fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master.valid()) return sys::fail("forkpty");
+    char name[128];
+    if (::grantpt(master.get()) < 0 || ::unlockpt(master.get()) < 0) return sys::fail("forkpty");
+    if (const int e = ::ptsname_r(master.get(), name, sizeof name); e != 0) return sys::fail_with(e, "forkpty");
+    fd slave(sys::retry([&] { return ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC); }));
+    if (!slave.valid()) return sys::fail("forkpty");
+    auto f = fork_with_hooks([] { return ::fork(); });
+    if (!f) return tl::unexpected(std::move(f.error()));
+    if (f->is_child()) {
+        master.reset();  // the child has only the slave side, as with forkpty(3)
+        if (::login_tty(slave.release()) < 0) ::_exit(127);
+        return forkpty_result{*f, fd()};
+    }
+    return forkpty_result{*f, std::move(master)};
+}
+
+// ---- signals and priority ---------------------------------------------------------------------
+
+result<void> kill(::pid_t pid, signum sig) noexcept {
+    if (::kill(pid, to_raw(sig)) < 0) return sys::fail("kill");
+    return {};
+}
+
+result<void> killpg(::pid_t pgid, signum sig) noexcept {
+    if (::killpg(pgid, to_raw(sig)) < 0) return sys::fail("killpg");
+    return {};
+}
+
+result<int> nice(int increment) noexcept {
+    // -1 is a valid niceness: errno tells success from failure.
+    errno = 0;
+    const int r = ::nice(increment);
+    if (r == -1 && errno != 0) return sys::fail("nice");
+    return r;
+}
+
+result<int> getpriority(prio_which which, ::id_t who) noexcept {
+    errno = 0;
+    const int r = ::getpriority(static_cast<__priority_which_t>(which), who);
+    if (r == -1 && errno != 0) return sys::fail("getpriority");
+    return r;
+}
+
+result<void> setpriority(prio_which which, ::id_t who, int priority) noexcept {
+    if (::setpriority(static_cast<__priority_which_t>(which), who, priority) < 0) return sys::fail("setpriority");
+    return {};
+}
+
+// ---- pidfd, times, namespaces -----------------------------------------------------------------
+
+result<fd> pidfd_open(::pid_t pid, unsigned int flags) noexcept {
+    const long r = ::syscall(SYS_pidfd_open, pid, flags);
+    if (r < 0) return sys::fail("pidfd_open");
+    return fd(static_cast<int>(r));
+}
+
+result<times_result> times() noexcept {
+    struct ::tms t {};
+    const ::clock_t elapsed = ::times(&t);
+    if (elapsed == static_cast<::clock_t>(-1)) return sys::fail("times");
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    const auto ticks = [hz](::clock_t n) {
+        return std::chrono::nanoseconds(static_cast<long long>(n) * 1'000'000'000LL / hz);
+    };
+    return times_result{ticks(t.tms_utime), ticks(t.tms_stime), ticks(t.tms_cutime), ticks(t.tms_cstime),
+                        ticks(elapsed)};
+}
+
+result<void> unshare(clone_flags flags) noexcept {
+    if (::unshare(to_raw(flags)) < 0) return sys::fail("unshare");
+    return {};
+}
+
+result<void> setns(fd_ref ns, clone_flags nstype) noexcept {
+    if (::setns(ns.get(), to_raw(nstype)) < 0) return sys::fail("setns");
+    return {};
+}
+
+// ---- exec -------------------------------------------------------------------------------------
+
+namespace {
+
+// The PATH entry of an environment block, or Python's os.defpath when there is none.
+const char* path_of(char* const* envp) noexcept {
+    for (char* const* e = envp; e != nullptr && *e != nullptr; ++e) {
+        if (std::strncmp(*e, "PATH=", 5) == 0) return *e + 5;
+    }
+    return "/bin:/usr/bin";
+}
+
+// Python's os._execvpe: try every PATH directory; report the first error that is not "not
+// here" (ENOENT, ENOTDIR), or else the last one. Builds each candidate in a stack buffer.
+int exec_search(const char* file, char* const* argv, char* const* envp) noexcept {
+    const std::size_t file_len = std::strlen(file);
+    int saved = 0;
+    int last = ENOENT;
+    const char* dir = path_of(envp);
+    for (;;) {
+        const char* colon = std::strchr(dir, ':');
+        const std::size_t dir_len = colon != nullptr ? static_cast<std::size_t>(colon - dir) : std::strlen(dir);
+        char candidate[PATH_MAX];
+        if (dir_len + 1 + file_len + 1 > sizeof candidate) {
+            last = ENAMETOOLONG;
+        } else {
+            std::size_t n = 0;
+            if (dir_len > 0) {  // "" is the current directory: the bare file name
+                std::memcpy(candidate, dir, dir_len);
+                candidate[dir_len] = '/';
+                n = dir_len + 1;
+            }
+            std::memcpy(candidate + n, file, file_len + 1);
+            ::execve(candidate, argv, envp);
+            last = errno;
+        }
+        if (last != ENOENT && last != ENOTDIR && saved == 0) saved = last;
+        if (colon == nullptr) break;
+        dir = colon + 1;
+    }
+    return saved != 0 ? saved : last;
+}
+
+}  // namespace
+
+errno_error detail::execve_raw(const char* call, const path_ref& path, char* const* argv, char* const* envp,
+                               bool search) noexcept {
+    if (!path.valid() || argv[0] == nullptr || argv[0][0] == '\0') return errno_error(EINVAL, call);
+    if (search && std::strchr(path.c_str(), '/') == nullptr) return errno_error(exec_search(path.c_str(), argv, envp), call);
+    ::execve(path.c_str(), argv, envp);
+    return errno_error(errno, call);
+}
+
+namespace {
+
+errno_error exec_checked(const char* call, const path_ref& path, const cstring_array& argv, const cstring_array* env,
+                         bool search) noexcept {
+    if (argv.has_embedded_nul() || (env != nullptr && env->has_embedded_nul())) return errno_error(EINVAL, call);
+    return detail::execve_raw(call, path, argv.data(), env != nullptr ? env->data() : ::environ, search);
+}
+
+}  // namespace
+
+errno_error execv(path_ref path, const cstring_array& argv) noexcept {
+    return exec_checked("execv", path, argv, nullptr, false);
+}
+
+errno_error execve(path_ref path, const cstring_array& argv, const cstring_array& env) noexcept {
+    return exec_checked("execve", path, argv, &env, false);
+}
+
+errno_error execvp(path_ref file, const cstring_array& argv) noexcept {
+    return exec_checked("execvp", file, argv, nullptr, true);
+}
+
+errno_error execvpe(path_ref file, const cstring_array& argv, const cstring_array& env) noexcept {
+    return exec_checked("execvpe", file, argv, &env, true);
+}
+
+// ---- exec_error_pipe --------------------------------------------------------------------------
+
+namespace {
+
+// What a failing child sends: fits in PIPE_BUF, so it arrives whole or not at all.
+struct exec_failure {
+    int code;
+    const char* call;  // static storage: the same address in the parent after fork
+};
+
+}  // namespace
+
+result<exec_error_pipe> exec_error_pipe::create() noexcept {
+    int raw[2];
+    if (::pipe2(raw, O_CLOEXEC) < 0) return sys::fail("pipe2");
+    return exec_error_pipe(fd(raw[0]), fd(raw[1]));
+}
+
+void exec_error_pipe::fail(const errno_error& error, int exit_code) const noexcept {
+    fail(error.code(), error.call(), exit_code);
+}
+
+void exec_error_pipe::fail(int code, const char* call, int exit_code) const noexcept {
+    const exec_failure msg{code, call};
+    (void)sys::retry([&] { return ::write(write_.get(), &msg, sizeof msg); });
+    ::_exit(exit_code);
+}
+
+result<void> exec_error_pipe::wait_exec() noexcept {
+    write_.reset();
+    exec_failure msg{};
+    const ssize_t n = sys::retry([&] { return ::read(read_.get(), &msg, sizeof msg); });
+    read_.reset();
+    if (n < 0) return sys::fail("exec_error_pipe");
+    if (n == 0) return {};
+    if (static_cast<std::size_t>(n) != sizeof msg) return sys::fail_with(ECHILD, "exec_error_pipe");
+    return sys::fail_with(msg.code, msg.call);
+}
+
+}  // namespace ospp

@@ -1,0 +1,66 @@
+// test/environ_test.cpp — the environment, read back through libc and from a child.
+#include "ospp/environ.hpp"
+
+#include <cstdlib>
+#include <string>
+
+#include "support.hpp"
+
+TEST_CASE("putenv, getenv and unsetenv change what libc and environ() see") {
+    REQUIRE(ospp::putenv("OSPP_TEST_VAR", "a value=with equals").has_value());
+    CHECK(std::string(::getenv("OSPP_TEST_VAR")) == "a value=with equals");
+    CHECK(ospp::getenv("OSPP_TEST_VAR") == "a value=with equals");
+    bool seen = false;
+    for (auto [key, value] : ospp::environ()) {
+        if (key == "OSPP_TEST_VAR") seen = value == "a value=with equals";
+    }
+    CHECK(seen);
+    CHECK(ospp::environ_map().at("OSPP_TEST_VAR") == "a value=with equals");
+    bool in_array = false;
+    for (const char* entry : ospp::environ_array()) in_array |= std::string(entry) == "OSPP_TEST_VAR=a value=with equals";
+    CHECK(in_array);
+
+    REQUIRE(ospp::putenv("OSPP_TEST_VAR", "").has_value());
+    CHECK(ospp::getenv("OSPP_TEST_VAR") == "");
+    REQUIRE(ospp::unsetenv("OSPP_TEST_VAR").has_value());
+    CHECK(::getenv("OSPP_TEST_VAR") == nullptr);
+    CHECK_FALSE(ospp::getenv("OSPP_TEST_VAR").has_value());
+    CHECK(ospp::environ_map().count("OSPP_TEST_VAR") == 0);
+    CHECK(ospp::unsetenv("OSPP_TEST_VAR").has_value());  // already gone: fine
+}
+
+TEST_CASE("putenv and unsetenv refuse keys that cannot be in an environment") {
+    CHECK_ERRNO(ospp::putenv("A=B", "x"), EINVAL, "putenv: [Errno 22] Invalid argument: 'A=B'");
+    CHECK_ERRNO(ospp::putenv("", "x"), EINVAL, "putenv: [Errno 22] Invalid argument: ''");
+    CHECK_ERRNO(ospp::putenv("OSPP_K", std::string("a\0b", 3)), EINVAL, "putenv: [Errno 22] Invalid argument: 'OSPP_K'");
+    CHECK_ERRNO(ospp::unsetenv("A=B"), EINVAL, "unsetenv: [Errno 22] Invalid argument: 'A=B'");
+    CHECK_FALSE(ospp::getenv("A=B").has_value());
+    CHECK_FALSE(ospp::getenv("").has_value());
+}
+
+TEST_CASE("get_exec_path splits PATH like Python, with os.defpath when unset") {
+    CHECK(ospp::get_exec_path(ospp::cstring_array{"X=1", "PATH=a::b:"}) == std::vector<std::string>{"a", "", "b", ""});
+    CHECK(ospp::get_exec_path(ospp::cstring_array{"X=1"}) == std::vector<std::string>{"/bin", "/usr/bin"});
+    const std::string saved = ::getenv("PATH") != nullptr ? ::getenv("PATH") : "";
+    REQUIRE(ospp::putenv("PATH", "/one:/two").has_value());
+    CHECK(ospp::get_exec_path() == std::vector<std::string>{"/one", "/two"});
+    REQUIRE(ospp::putenv("PATH", saved).has_value());
+}
+
+TEST_CASE("cstring_array builds one NULL-terminated block from strings or a mapping") {
+    const std::vector<std::string> v{"a", "bc", ""};
+    const ospp::cstring_array arr = v;
+    REQUIRE(arr.size() == 3);
+    CHECK(std::string(arr[1]) == "bc");
+    CHECK(std::string(arr[2]).empty());
+    CHECK(arr.data()[3] == nullptr);
+    CHECK_FALSE(arr.has_embedded_nul());
+    const ospp::cstring_array empty;
+    CHECK(empty.empty());
+    CHECK(empty.data()[0] == nullptr);
+    const std::map<std::string, std::string> m{{"K", "v"}};
+    const auto env = ospp::cstring_array::from_env(m);
+    CHECK(std::string(env[0]) == "K=v");
+    const ospp::cstring_array nul{std::string_view("a\0b", 3)};
+    CHECK(nul.has_embedded_nul());
+}

@@ -1,0 +1,199 @@
+// test/ids_test.cpp — ids, groups, sessions and user lookup, checked against the kernel's view.
+#include "ospp/ids.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+
+#include "child.hpp"
+#include "support.hpp"
+
+TEST_CASE("getpid, getuid and getresuid agree with the kernel") {
+    CHECK(ospp::getpid() == ::getpid());
+    CHECK(ospp::getppid() == ::getppid());
+    CHECK(ospp::getuid() == ::getuid());
+    CHECK(ospp::geteuid() == ::geteuid());
+    CHECK(ospp::getgid() == ::getgid());
+    CHECK(ospp::getegid() == ::getegid());
+    auto u = ospp::getresuid();
+    REQUIRE(u.has_value());
+    CHECK(u->ruid == ::getuid());
+    CHECK(u->euid == ::geteuid());
+    auto g = ospp::getresgid();
+    REQUIRE(g.has_value());
+    CHECK(g->rgid == ::getgid());
+    CHECK(g->egid == ::getegid());
+    auto groups = ospp::getgroups();
+    REQUIRE(groups.has_value());
+    CHECK(static_cast<int>(groups->size()) == ::getgroups(0, nullptr));
+}
+
+TEST_CASE("privilege drop as root: setgroups, setgid, setuid to 65534, and no way back") {
+    OSPP_REQUIRE_ROOT();
+    const int code = ospp_test::exit_code_of([] {
+        if (!ospp::setgroups({})) return 1;
+        if (::getgroups(0, nullptr) != 0) return 2;
+        if (!ospp::setgid(65534)) return 3;
+        if (!ospp::setuid(65534)) return 4;
+        auto u = ospp::getresuid();
+        if (!u || u->ruid != 65534 || u->euid != 65534 || u->suid != 65534) return 5;
+        auto g = ospp::getresgid();
+        if (!g || g->rgid != 65534 || g->egid != 65534 || g->sgid != 65534) return 6;
+        auto back = ospp::setuid(0);
+        if (back || back.error().code() != EPERM) return 7;
+        if (back.error().message() != "setuid: [Errno 1] Operation not permitted") return 8;
+        if (ospp::setgroups({0})) return 9;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
+TEST_CASE("setresuid/setresgid and setreuid/seteuid as root: saved ids allow a temporary drop") {
+    OSPP_REQUIRE_ROOT();
+    const int code = ospp_test::exit_code_of([] {
+        if (!ospp::setresgid(65534, 65534, 0)) return 1;
+        if (!ospp::setregid(ospp::id_unchanged, 0)) return 2;  // saved gid 0 allows it
+        if (!ospp::setegid(65534)) return 3;
+        if (!ospp::seteuid(65534)) return 4;  // euid only: the saved uid stays 0
+        auto u = ospp::getresuid();
+        if (!u || u->ruid != 0 || u->euid != 65534 || u->suid != 0) return 5;
+        if (!ospp::seteuid(0)) return 6;  // back, through the saved uid
+        if (!ospp::setreuid(ospp::id_unchanged, 0)) return 9;
+        if (!ospp::setresuid(65534, 65534, 65534)) return 7;
+        if (ospp::seteuid(0)) return 8;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
+TEST_CASE("initgroups sets the groups getgrouplist reports") {
+    auto nobody = ospp::getpwnam("nobody");
+    REQUIRE(nobody.has_value());
+    auto list = ospp::getgrouplist("nobody", nobody->pw_gid);
+    REQUIRE(list.has_value());
+    CHECK(std::count(list->begin(), list->end(), nobody->pw_gid) == 1);
+    auto root_list = ospp::getgrouplist("root", 4242);
+    REQUIRE(root_list.has_value());
+    CHECK(std::count(root_list->begin(), root_list->end(), 4242u) == 1);
+    CHECK_ERRNO(ospp::getgrouplist(std::string("a\0b", 3), 0), EINVAL,
+                "getgrouplist: [Errno 22] Invalid argument: 'a\\x00b'");
+    if (!ospp_test::is_root()) {
+        CHECK_ERRNO(ospp::initgroups("nobody", nobody->pw_gid), EPERM,
+                    "initgroups: [Errno 1] Operation not permitted: 'nobody'");
+        CHECK_ERRNO(ospp::setgroups({}), EPERM, "setgroups: [Errno 1] Operation not permitted");
+        CHECK_ERRNO(ospp::setuid(0), EPERM, "setuid: [Errno 1] Operation not permitted");
+        OSPP_SKIP("initgroups success path needs root");
+    }
+    const std::vector<gid_t> expected = *list;
+    const int code = ospp_test::exit_code_of([&] {
+        if (!ospp::initgroups("nobody", nobody->pw_gid)) return 1;
+        auto now = ospp::getgroups();
+        if (!now) return 2;
+        std::vector<gid_t> a = *now;
+        std::vector<gid_t> b = expected;
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        return a == b ? 0 : 3;
+    });
+    CHECK(code == 0);
+}
+
+TEST_CASE("getpwnam, getpwuid, getgrnam, getgrgid read the user database") {
+    auto root = ospp::getpwnam("root");
+    REQUIRE(root.has_value());
+    CHECK(root->pw_name == "root");
+    CHECK(root->pw_uid == 0);
+    CHECK(root->pw_gid == 0);
+    CHECK(root->pw_dir == "/root");
+    CHECK_FALSE(root->pw_shell.empty());
+    auto by_uid = ospp::getpwuid(65534);
+    REQUIRE(by_uid.has_value());
+    CHECK(by_uid->pw_name == "nobody");
+    auto group = ospp::getgrnam("root");
+    REQUIRE(group.has_value());
+    CHECK(group->gr_gid == 0);
+    auto by_gid = ospp::getgrgid(0);
+    REQUIRE(by_gid.has_value());
+    CHECK(by_gid->gr_name == "root");
+
+    CHECK_ERRNO(ospp::getpwnam("no-such-user-ospp"), ENOENT,
+                "getpwnam: [Errno 2] No such file or directory: 'no-such-user-ospp'");
+    CHECK_ERRNO(ospp::getgrnam("no-such-group-ospp"), ENOENT,
+                "getgrnam: [Errno 2] No such file or directory: 'no-such-group-ospp'");
+    CHECK_ERRNO(ospp::getpwuid(3999999), ENOENT, "getpwuid: [Errno 2] No such file or directory: '3999999'");
+    CHECK_ERRNO(ospp::getgrgid(3999999), ENOENT, "getgrgid: [Errno 2] No such file or directory: '3999999'");
+    CHECK_FAILS_WITH(ospp::getpwnam(std::string("ro\0ot", 5)), EINVAL);
+}
+
+TEST_CASE("setsid in a child makes a new session that getsid reads from outside") {
+    int ready[2];
+    int release[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(release, O_CLOEXEC) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::close(ready[0]);
+        ::close(release[1]);
+        auto sid = ospp::setsid();
+        char c = sid && *sid == ::getpid() && ospp::getpgrp() == ::getpid() ? 'y' : 'n';
+        if (ospp::setsid()) c = 'n';  // a session leader cannot make another session (EPERM)
+        (void)::write(ready[1], &c, 1);
+        (void)::read(release[0], &c, 1);  // stays alive until the parent has looked
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    ::close(release[0]);
+    char c = 0;
+    CHECK(::read(ready[0], &c, 1) == 1);
+    CHECK(c == 'y');
+    auto sid = ospp::getsid(pid);
+    REQUIRE(sid.has_value());
+    CHECK(*sid == pid);
+    auto pgid = ospp::getpgid(pid);
+    REQUIRE(pgid.has_value());
+    CHECK(*pgid == pid);
+    auto mine = ospp::getsid(0);
+    REQUIRE(mine.has_value());
+    CHECK(*mine == ::getsid(0));
+    CHECK(*mine != pid);
+    ::close(release[1]);
+    ::close(ready[0]);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+}
+
+TEST_CASE("setpgrp and setpgid move a child into its own process group") {
+    const int code = ospp_test::exit_code_of([] {
+        if (!ospp::setpgrp()) return 1;
+        if (ospp::getpgrp() != ::getpid()) return 2;
+        auto pg = ospp::getpgid(0);
+        if (!pg || *pg != ::getpid()) return 3;
+        if (!ospp::setpgid(0, 0)) return 4;
+        return 0;
+    });
+    CHECK(code == 0);
+    CHECK_ERRNO(ospp::setpgid(0, 999999999), EPERM, "setpgid: [Errno 1] Operation not permitted");
+}
+
+TEST_CASE("getpgid and getsid of a missing process fail with ESRCH") {
+    CHECK_ERRNO(ospp::getpgid(999999999), ESRCH, "getpgid: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::getsid(999999999), ESRCH, "getsid: [Errno 3] No such process");
+}
+
+TEST_CASE("ctermid and getlogin") {
+    CHECK(ospp::ctermid() == "/dev/tty");
+    auto login = ospp::getlogin();
+    if (login) {
+        CHECK_FALSE(login->empty());
+    } else {
+        // No utmp entry or no terminal: the usual case in CI and containers.
+        const int e = login.error().code();
+        CHECK((e == ENOTTY || e == ENXIO || e == ENOENT));
+        CHECK(login.error().message().rfind("getlogin: [Errno ", 0) == 0);
+    }
+}

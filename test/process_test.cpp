@@ -1,0 +1,343 @@
+// test/process_test.cpp — fork, exec (with failures reported through exec_error_pipe), signals,
+// priorities, pidfds, namespaces, forkpty.
+#include "ospp/process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "child.hpp"
+#include "ospp/fd_ops.hpp"
+#include "support.hpp"
+
+using ospp::signum;
+
+namespace {
+
+// Runs `child` (which must exec or report through the pipe) in a fork; returns the start result
+// and the wait status. Output the child writes to fd 1 is collected in `out` when given.
+struct run_result {
+    ospp::result<void> started;
+    ospp::wait_status status;
+    std::string out;
+};
+
+template <class F>
+run_result run(F child) {
+    auto report = ospp::exec_error_pipe::create();
+    REQUIRE(report.has_value());
+    auto out = ospp::pipe();
+    REQUIRE(out.has_value());
+    auto f = ospp::fork();
+    REQUIRE(f.has_value());
+    if (f->is_child()) {
+        if (auto r = ospp::dup2(out->write_end, ospp::stdout_fd); !r) report->fail(r.error());
+        child(*report);
+    }
+    out->write_end.reset();
+    run_result res{report->wait_exec(), {}, {}};
+    for (;;) {
+        auto chunk = ospp::read(out->read_end, 4096);
+        REQUIRE(chunk.has_value());
+        if (chunk->empty()) break;
+        res.out += *chunk;
+    }
+    auto w = ospp::waitpid(f->pid());
+    REQUIRE(w.has_value());
+    res.status = w->status;
+    return res;
+}
+
+}  // namespace
+
+TEST_CASE("fork tells the child from the parent") {
+    auto f = ospp::fork();
+    REQUIRE(f.has_value());
+    if (f->is_child()) ospp::_exit(f->pid() == 0 && !f->is_parent() ? 0 : 1);
+    CHECK(f->is_parent());
+    CHECK(f->pid() > 0);
+    auto w = ospp::waitpid(f->pid());
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 0);
+}
+
+TEST_CASE("exec failure reaches the parent with its errno through exec_error_pipe") {
+    const ospp::cstring_array argv{"nothing"};
+    auto r = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execv("/no/such/program", argv)); });
+    CHECK_ERRNO(r.started, ENOENT, "execv: [Errno 2] No such file or directory");
+    CHECK(r.status.exit_code() == 127);
+
+    ospp_test::temp_dir dir;
+    ospp_test::write_file(dir / "script", "#!/bin/sh\nexit 0\n");  // mode 0644: not executable
+    auto denied = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execv(dir / "script", argv)); });
+    if (ospp_test::is_root()) {
+        // root may exec without x bits only when some x bit is set; none is: EACCES for root too.
+        CHECK_ERRNO(denied.started, EACCES, "execv: [Errno 13] Permission denied");
+    } else {
+        CHECK_ERRNO(denied.started, EACCES, "execv: [Errno 13] Permission denied");
+    }
+    auto custom = run([](const ospp::exec_error_pipe& p) { p.fail(EROFS, "mount", 3); });
+    CHECK_ERRNO(custom.started, EROFS, "mount: [Errno 30] Read-only file system");
+    CHECK(custom.status.exit_code() == 3);
+}
+
+TEST_CASE("execv and execve run the program; execve passes the environment exactly") {
+    const ospp::cstring_array argv{"sh", "-c", "echo \"$0 $1\"; exit 3", "one", "two"};
+    auto r = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execv("/bin/sh", argv)); });
+    CHECK(r.started.has_value());
+    CHECK(r.out == "one two\n");
+    CHECK(r.status.exit_code() == 3);
+
+    const std::vector<std::string> env{"A=1", "B=two words", "EMPTY="};
+    const ospp::cstring_array envp = env;
+    const ospp::cstring_array env_argv{"env"};
+    auto e = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execve("/usr/bin/env", env_argv, envp)); });
+    CHECK(e.started.has_value());
+    CHECK(e.out == "A=1\nB=two words\nEMPTY=\n");
+
+    const std::map<std::string, std::string> mapping{{"X", "1"}, {"Y", "=2"}};
+    const auto from_map = ospp::cstring_array::from_env(mapping);
+    auto m = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execve("/usr/bin/env", env_argv, from_map)); });
+    CHECK(m.out == "X=1\nY==2\n");
+}
+
+TEST_CASE("execvp and execvpe search PATH like Python: the first real error wins") {
+    const ospp::cstring_array argv{"sh", "-c", "exit 4"};
+    auto r = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execvp("sh", argv)); });
+    CHECK(r.started.has_value());
+    CHECK(r.status.exit_code() == 4);
+
+    ospp_test::temp_dir dir;
+    ospp_test::write_file(dir / "sh", "not a program");  // found first, but not executable
+    const ospp::cstring_array env{"PATH=/no/such/dir:" + dir.path() + ":/bin"};
+    auto denied = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execvpe("sh", argv, env)); });
+    CHECK(denied.started.has_value());  // EACCES is remembered, then /bin/sh runs
+    CHECK(denied.status.exit_code() == 4);
+
+    const ospp::cstring_array only_bad{"PATH=/no/such/dir:" + dir.path()};
+    auto failed = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execvpe("sh", argv, only_bad)); });
+    CHECK_ERRNO(failed.started, EACCES, "execvpe: [Errno 13] Permission denied");
+
+    const ospp::cstring_array nowhere{"PATH=/no/such/dir"};
+    auto missing = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execvpe("sh", argv, nowhere)); });
+    CHECK_ERRNO(missing.started, ENOENT, "execvpe: [Errno 2] No such file or directory");
+}
+
+TEST_CASE("execl family takes its arguments as a list, without allocating") {
+    auto l = run([](const ospp::exec_error_pipe& p) { p.fail(ospp::execl("/bin/sh", "sh", "-c", std::string("exit 5"))); });
+    CHECK(l.status.exit_code() == 5);
+    auto lp = run([](const ospp::exec_error_pipe& p) { p.fail(ospp::execlp("sh", "sh", "-c", "exit 6")); });
+    CHECK(lp.status.exit_code() == 6);
+    const ospp::cstring_array env{"K=v"};
+    auto le = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execle("/usr/bin/env", "env", env)); });
+    CHECK(le.out == "K=v\n");
+    const ospp::cstring_array env_path{"PATH=/usr/bin:/bin", "K=w"};
+    auto lpe = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execlpe("env", "env", env_path)); });
+    CHECK(lpe.out == "PATH=/usr/bin:/bin\nK=w\n");
+}
+
+TEST_CASE("exec refuses empty argv and embedded NUL bytes before calling the kernel") {
+    const ospp::errno_error empty = ospp::execv("/bin/sh", ospp::cstring_array{});
+    CHECK(empty.code() == EINVAL);
+    CHECK(empty.message() == "execv: [Errno 22] Invalid argument");
+    const std::vector<std::string> bad{"sh", std::string("a\0b", 3)};
+    CHECK(ospp::execv("/bin/sh", bad).code() == EINVAL);
+    CHECK(ospp::execve("/bin/sh", {"sh"}, bad).code() == EINVAL);
+    CHECK(ospp::execv(std::string("/bin/s\0h", 8), {"sh"}).code() == EINVAL);
+    CHECK(ospp::execl("/bin/sh").code() == EINVAL);
+    CHECK(ospp::execvpe("no-such-program-ospp", {"x"}, {"PATH=/no/such/dir:/no/other"}).code() == ENOENT);
+}
+
+TEST_CASE("kill and killpg signal a child and its group") {
+    CHECK(ospp::kill(::getpid(), signum{0}).has_value());
+    CHECK_ERRNO(ospp::kill(999999999, signum::term), ESRCH, "kill: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::killpg(999999999, signum::term), ESRCH, "killpg: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::kill(::getpid(), signum{99999}), EINVAL, "kill: [Errno 22] Invalid argument");
+
+    for (bool group : {false, true}) {
+        int p[2];
+        REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+        auto f = ospp::fork();
+        REQUIRE(f.has_value());
+        if (f->is_child()) {
+            ::setpgid(0, 0);
+            ::close(p[1]);
+            char c;
+            (void)::read(p[0], &c, 1);
+            ospp::_exit(0);
+        }
+        ::setpgid(f->pid(), f->pid());  // both sides set it: no race with the killpg below
+        ::close(p[0]);
+        // SIGUSR1: the test runner catches SIGTERM, and the child may not have reset it yet.
+        CHECK((group ? ospp::killpg(f->pid(), signum::usr1) : ospp::kill(f->pid(), signum::usr1)).has_value());
+        auto w = ospp::waitpid(f->pid());
+        ::close(p[1]);
+        REQUIRE(w.has_value());
+        CHECK(w->status.signaled());
+        CHECK(w->status.term_signal() == signum::usr1);
+    }
+}
+
+TEST_CASE("nice, getpriority and setpriority change a child's niceness") {
+    const int code = ospp_test::exit_code_of([] {
+        auto before = ospp::getpriority(ospp::prio_which::process, 0);
+        if (!before) return 1;
+        auto after = ospp::nice(2);
+        if (!after || *after != *before + 2) return 2;
+        if (ospp::getpriority(ospp::prio_which::process, 0).value_or(-100) != *after) return 3;
+        if (!ospp::setpriority(ospp::prio_which::process, 0, 15)) return 4;
+        if (ospp::getpriority(ospp::prio_which::process, 0).value_or(-100) != 15) return 5;
+        if (!ospp_test::is_root()) {
+            auto lower = ospp::nice(-5);
+            if (lower || lower.error().code() != EPERM) return 6;
+            auto raise = ospp::setpriority(ospp::prio_which::process, 0, 0);
+            if (raise || raise.error().code() != EACCES) return 7;
+        }
+        return 0;
+    });
+    CHECK(code == 0);
+    CHECK_ERRNO(ospp::getpriority(ospp::prio_which::process, 999999999), ESRCH, "getpriority: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::setpriority(ospp::prio_which{99}, 0, 0), EINVAL, "setpriority: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("umask returns the old mask and new files get the new one") {
+    ospp_test::temp_dir dir;
+    const mode_t old = ospp::umask(027);
+    const std::string path = dir / "f";
+    const int raw = ::open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0777);
+    CHECK(ospp::umask(old) == 027);
+    REQUIRE(raw >= 0);
+    ::close(raw);
+    struct ::stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0750);
+}
+
+TEST_CASE("pidfd_open: readable when the child ends, and waitid through it") {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    auto f = ospp::fork();
+    REQUIRE(f.has_value());
+    if (f->is_child()) {
+        ::close(p[1]);
+        char c;
+        (void)::read(p[0], &c, 1);
+        ospp::_exit(12);
+    }
+    ::close(p[0]);
+    auto pfd = ospp::pidfd_open(f->pid());
+    if (!pfd && pfd.error().code() == ENOSYS) {
+        ::close(p[1]);
+        ospp::waitpid(f->pid()).value();
+        OSPP_SKIP("kernel has no pidfd_open");
+    }
+    REQUIRE(pfd.has_value());
+    CHECK((::fcntl(pfd->get(), F_GETFD) & FD_CLOEXEC) != 0);
+    struct ::pollfd pl {pfd->get(), POLLIN, 0};
+    CHECK(::poll(&pl, 1, 0) == 0);  // still running
+    ::close(p[1]);
+    CHECK(::poll(&pl, 1, -1) == 1);  // readable once it has ended
+    auto w = ospp::waitid(*pfd, ospp::wait_flags::exited);
+    REQUIRE(w.has_value());
+    REQUIRE(w->has_value());
+    CHECK((*w)->pid == f->pid());
+    CHECK((*w)->status == 12);
+    CHECK_ERRNO(ospp::pidfd_open(999999999), ESRCH, "pidfd_open: [Errno 3] No such process");
+}
+
+namespace {
+std::string g_fork_log;
+}
+
+TEST_CASE("register_at_fork hooks run in Python's order around ospp::fork") {
+    CHECK_ERRNO(ospp::register_at_fork({}), EINVAL, "register_at_fork: [Errno 22] Invalid argument");
+    REQUIRE(ospp::register_at_fork({.before = [] { g_fork_log += "b1"; },
+                                    .after_in_parent = [] { g_fork_log += "p1"; },
+                                    .after_in_child = [] { g_fork_log += "c1"; }}));
+    REQUIRE(ospp::register_at_fork({.before = [] { g_fork_log += "b2"; },
+                                    .after_in_parent = [] { g_fork_log += "p2"; },
+                                    .after_in_child = [] { g_fork_log += "c2"; }}));
+    g_fork_log.clear();
+    auto f = ospp::fork();
+    REQUIRE(f.has_value());
+    // before: last registered first; after: in registration order.
+    if (f->is_child()) ospp::_exit(g_fork_log == "b2b1c1c2" ? 0 : 1);
+    CHECK(g_fork_log == "b2b1p1p2");
+    auto w = ospp::waitpid(f->pid());
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 0);
+}
+
+TEST_CASE("times counts this process's and its children's time") {
+    auto t = ospp::times();
+    REQUIRE(t.has_value());
+    CHECK(t->elapsed.count() > 0);
+    CHECK(t->user.count() >= 0);
+    CHECK(t->system.count() >= 0);
+    CHECK(t->children_user.count() >= 0);
+    const auto tick = std::chrono::nanoseconds(1'000'000'000LL / ::sysconf(_SC_CLK_TCK));
+    CHECK(t->user.count() % tick.count() == 0);  // whole clock ticks
+}
+
+TEST_CASE("unshare a UTS namespace, then setns back to the old one") {
+    const int code = ospp_test::exit_code_of([] {
+        auto old_ns = ospp::open("/proc/self/ns/uts", ospp::open_flags::rdonly);
+        if (!old_ns) return 1;
+        struct ::utsname before {};
+        ::uname(&before);
+        auto r = ospp::unshare(ospp::clone_flags::newuts);
+        if (!r) return r.error().code() == EPERM ? 77 : 2;
+        if (::sethostname("ospp-test", 9) != 0) return 3;
+        struct ::utsname inside {};
+        ::uname(&inside);
+        if (std::string(inside.nodename) != "ospp-test") return 4;
+        if (!ospp::setns(*old_ns, ospp::clone_flags::newuts)) return 5;
+        struct ::utsname after {};
+        ::uname(&after);
+        if (std::string(after.nodename) != before.nodename) return 6;
+        auto wrong = ospp::setns(*old_ns, ospp::clone_flags::newnet);
+        if (wrong || wrong.error().code() != EINVAL) return 7;
+        return 0;
+    });
+    if (code == 77) OSPP_SKIP("unshare(CLONE_NEWUTS) not permitted here (needs CAP_SYS_ADMIN)");
+    CHECK(code == 0);
+    CHECK_ERRNO(ospp::unshare(ospp::clone_flags{0x7fffffff}), EINVAL, "unshare: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("forkpty gives the child a terminal and the parent its master side") {
+    auto r = ospp::forkpty();
+    if (!r && (r.error().code() == ENOENT || r.error().code() == ENXIO)) OSPP_SKIP("no pseudo-terminals here");
+    REQUIRE(r.has_value());
+    if (r->process.is_child()) {
+        const bool ok = ::isatty(0) && ::isatty(1) && ::isatty(2) && ::getsid(0) == ::getpid() &&
+                        ::tcgetpgrp(0) == ::getpid();
+        (void)::write(1, ok ? "tty-ok\n" : "tty-bad\n", ok ? 7 : 8);
+        ospp::_exit(0);
+    }
+    CHECK((::fcntl(r->master.get(), F_GETFD) & FD_CLOEXEC) != 0);
+    std::string seen;
+    while (seen.find('\n') == std::string::npos) {
+        auto chunk = ospp::read(r->master, 64);
+        if (!chunk || chunk->empty()) break;  // EIO once the child has gone
+        seen += *chunk;
+    }
+    CHECK(seen.rfind("tty-ok", 0) == 0);
+    auto w = ospp::waitpid(r->process.pid());
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 0);
+}
+
+TEST_CASE("login_tty refuses something that is not a terminal") {
+    const int code = ospp_test::exit_code_of([] {
+        auto p = ospp::pipe();
+        if (!p) return 1;
+        auto r = ospp::login_tty(p->read_end);
+        return !r && r.error().code() == ENOTTY ? 0 : 2;
+    });
+    CHECK(code == 0);
+}
