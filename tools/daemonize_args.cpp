@@ -1,13 +1,11 @@
 // tools/daemonize_args.cpp — parse_args: the ospp-daemonize command line, without side effects.
 #include "daemonize_args.hpp"
 
-#include <grp.h>
-#include <pwd.h>
-
 #include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstring>
+
+#include "ospp/ids.hpp"
 
 namespace ospp_daemonize {
 
@@ -59,7 +57,7 @@ bool parse_seconds(std::string_view text, seconds& out) noexcept {
     return true;
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string set_verb(options& o, verb v) {
     if (o.action != verb::start && o.action != v) return "--status, --stop and --signal exclude each other";
@@ -68,7 +66,7 @@ std::string set_verb(options& o, verb v) {
 }
 
 std::string set_seconds(seconds& field, std::string_view name, std::string_view value) {
-    if (!parse_seconds(value, field)) return "invalid " + std::string(name) + " " + quoted(value) + " (seconds expected)";
+    if (!parse_seconds(value, field)) return "invalid " + std::string(name) + " " + in_quotes(value) + " (seconds expected)";
     return {};
 }
 
@@ -78,7 +76,7 @@ constexpr option_spec option_table[] = {
     {"chdir", 'C', arg_kind::required, nullptr, &options::working_directory},
     {"umask", 'm', arg_kind::required,
      [](options& o, std::string_view v) -> std::string {
-         if (!parse_octal_mode(v, o.umask)) return "invalid umask " + quoted(v) + " (octal 0 to 0777 expected)";
+         if (!parse_octal_mode(v, o.umask)) return "invalid umask " + in_quotes(v) + " (octal 0 to 0777 expected)";
          return {};
      }},
     {"chroot", 'r', arg_kind::required, nullptr, &options::chroot_directory},
@@ -86,11 +84,11 @@ constexpr option_spec option_table[] = {
      [](options& o, std::string_view v) -> std::string {
          const auto colon = v.find(':');
          const std::string_view user = v.substr(0, colon);
-         if (user.empty()) return "empty user in --user " + quoted(v);
+         if (user.empty()) return "empty user in --user " + in_quotes(v);
          o.user = user;
          if (colon != std::string_view::npos) {
              const std::string_view group = v.substr(colon + 1);
-             if (group.empty()) return "empty group in --user " + quoted(v);
+             if (group.empty()) return "empty group in --user " + in_quotes(v);
              o.group = group;
          }
          return {};
@@ -102,14 +100,14 @@ constexpr option_spec option_table[] = {
     {"keep-fd", 'k', arg_kind::required,
      [](options& o, std::string_view v) -> std::string {
          int n = 0;
-         if (!parse_fd_number(v, n)) return "invalid --keep-fd " + quoted(v) + " (a file descriptor number expected)";
+         if (!parse_fd_number(v, n)) return "invalid --keep-fd " + in_quotes(v) + " (a file descriptor number expected)";
          o.keep_fds.push_back(n);
          return {};
      }},
     {"env", 'E', arg_kind::required,
      [](options& o, std::string_view v) -> std::string {
          const auto eq = v.find('=');
-         if (eq == std::string_view::npos || eq == 0) return "invalid --env " + quoted(v) + " (NAME=VALUE expected)";
+         if (eq == std::string_view::npos || eq == 0) return "invalid --env " + in_quotes(v) + " (NAME=VALUE expected)";
          o.env.emplace_back(v);
          return {};
      }},
@@ -131,7 +129,7 @@ constexpr option_spec option_table[] = {
     {"respawn", 'R', arg_kind::optional,
      [](options& o, std::string_view v) -> std::string {
          seconds delay{1.0};
-         if (!v.empty() && !parse_seconds(v, delay)) return "invalid --respawn " + quoted(v) + " (seconds expected)";
+         if (!v.empty() && !parse_seconds(v, delay)) return "invalid --respawn " + in_quotes(v) + " (seconds expected)";
          o.respawn = delay;
          return {};
      }},
@@ -144,7 +142,7 @@ constexpr option_spec option_table[] = {
     {"signal", '\0', arg_kind::required,
      [](options& o, std::string_view v) -> std::string {
          const auto s = ospp::signal_from_name(v);
-         if (!s) return "invalid --signal " + quoted(v) + " (a signal name or number expected)";
+         if (!s) return "invalid --signal " + in_quotes(v) + " (a signal name or number expected)";
          o.signal = *s;
          return set_verb(o, verb::signal);
      }},
@@ -211,7 +209,7 @@ tl::expected<options, usage_error> parse_args(int argc, const char* const* argv)
             const auto eq = body.find('=');
             const std::string_view name = body.substr(0, eq);
             const option_spec* spec = find_long(name);
-            if (spec == nullptr) return failure(usage_error{"unrecognized option " + quoted(arg)});
+            if (spec == nullptr) return failure(usage_error{"unrecognized option " + in_quotes(arg)});
             std::string_view value;
             if (eq != std::string_view::npos) {
                 if (spec->kind == arg_kind::none)
@@ -255,18 +253,6 @@ tl::expected<options, usage_error> parse_args(int argc, const char* const* argv)
 
 namespace {
 
-// getpwnam_r / getgrgid_r & co. with a buffer grown while they say ERANGE. Returns the errno
-// (0 with *found null: no such entry).
-template <class Entry, class Key, class Lookup>
-int lookup(Lookup fn, Key key, Entry& entry, std::vector<char>& buffer, Entry*& found) {
-    buffer.resize(1024);
-    for (;;) {
-        const int e = fn(key, &entry, buffer.data(), buffer.size(), &found);
-        if (e != ERANGE) return e == ENOENT || e == ESRCH ? 0 : e;  // "not found" is not an error
-        buffer.resize(buffer.size() * 2);
-    }
-}
-
 template <class T>
 bool parse_id(std::string_view text, T& out) noexcept {
     unsigned long long value = 0;
@@ -281,39 +267,34 @@ bool parse_id(std::string_view text, T& out) noexcept {
 
 tl::expected<ids, usage_error> resolve_ids(const options& o) {
     ids result;
-    std::vector<char> buffer;
     if (!o.user.empty()) {
-        ::passwd entry{};
-        ::passwd* found = nullptr;
         ::uid_t uid = 0;
-        const std::string name(o.user);
-        const int e = parse_id(o.user, uid) ? lookup(::getpwuid_r, uid, entry, buffer, found)
-                                            : lookup(::getpwnam_r, name.c_str(), entry, buffer, found);
-        if (e != 0) return failure(usage_error{"cannot look up user " + quoted(o.user) + ": " + std::strerror(e)});
-        if (found != nullptr) {
-            result.uid = found->pw_uid;
-            result.gid = found->pw_gid;
-            result.user_name = found->pw_name;
-        } else if (parse_id(o.user, uid)) {
-            if (o.group.empty())
-                return failure(usage_error{"user " + o.user + " has no passwd entry: give its --group"});
-            result.uid = uid;
+        const bool numeric = parse_id(o.user, uid);
+        const auto entry = numeric ? ospp::getpwuid(uid) : ospp::getpwnam(o.user);
+        if (entry) {
+            result.uid = entry->pw_uid;
+            result.gid = entry->pw_gid;
+            result.user_name = entry->pw_name;
+        } else if (entry.error().code() != ENOENT) {
+            return failure(usage_error{"cannot look up user " + in_quotes(o.user) + ": " + entry.error().message()});
+        } else if (!numeric) {
+            return failure(usage_error{"unknown user " + in_quotes(o.user)});
+        } else if (o.group.empty()) {
+            return failure(usage_error{"user " + o.user + " has no passwd entry: give its --group"});
         } else {
-            return failure(usage_error{"unknown user " + quoted(o.user)});
+            result.uid = uid;
         }
     }
     if (!o.group.empty()) {
-        ::group entry{};
-        ::group* found = nullptr;
         ::gid_t gid = 0;
-        const std::string name(o.group);
         if (parse_id(o.group, gid)) {
             result.gid = gid;
+        } else if (const auto entry = ospp::getgrnam(o.group)) {
+            result.gid = entry->gr_gid;
+        } else if (entry.error().code() == ENOENT) {
+            return failure(usage_error{"unknown group " + in_quotes(o.group)});
         } else {
-            const int e = lookup(::getgrnam_r, name.c_str(), entry, buffer, found);
-            if (e != 0) return failure(usage_error{"cannot look up group " + quoted(o.group) + ": " + std::strerror(e)});
-            if (found == nullptr) return failure(usage_error{"unknown group " + quoted(o.group)});
-            result.gid = found->gr_gid;
+            return failure(usage_error{"cannot look up group " + in_quotes(o.group) + ": " + entry.error().message()});
         }
     }
     return result;

@@ -52,6 +52,7 @@
 #include "ospp/daemon.hpp"
 #include "ospp/fd.hpp"
 #include "ospp/fd_ops.hpp"
+#include "ospp/process.hpp"
 #include "ospp/signal.hpp"
 
 namespace {
@@ -64,8 +65,8 @@ constexpr const char* program = "ospp-daemonize";
 constexpr int burst_limit = 5;
 constexpr std::chrono::seconds burst_window{10};
 
-// glibc 2.36's <sys/pidfd.h> lacks extern "C": call the system calls directly.
-int pidfd_open(::pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U)); }
+// Python's signal.pidfd_send_signal, which ospp does not wrap yet (glibc 2.36's <sys/pidfd.h>
+// lacks extern "C", hence the system call).
 int pidfd_send_signal(int pidfd, int sig) noexcept {
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
 }
@@ -559,11 +560,11 @@ int status(const options& o) {
 // A process handle that cannot be confused with a later process of the same pid.
 ospp::fd open_daemon(const options& o, const pidfile_state& s) {
     if (!s.pid) return ospp::fd();
-    ospp::fd pidfd(pidfd_open(*s.pid));
+    auto pidfd = ospp::pidfd_open(*s.pid);
     // Between reading the file and opening the pidfd the daemon may have ended and its pid been
     // reused: trust the pidfd only if the lock is still held.
-    if (pidfd.valid() && !probe_pidfile(o.pidfile).locked) return ospp::fd();
-    return pidfd;
+    if (!pidfd || !probe_pidfile(o.pidfile).locked) return ospp::fd();
+    return std::move(*pidfd);
 }
 
 // Waits until nobody holds the pidfile's lock (the daemon and everything that inherited it ended),
