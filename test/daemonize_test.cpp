@@ -428,7 +428,7 @@ TEST_CASE("a failed setup step is reported with its errno, exit 6") {
     CHECK(r.err == "ospp-daemonize: pidfile: [Errno 2] No such file or directory: '" + dir.path() + "/missing/d.pid'\n");
 }
 
-TEST_CASE("more failed steps: chroot, the privilege drop, --ready-timeout") {
+TEST_CASE("more failed steps: chroot, --ready-timeout") {
     temp_dir dir;
     run_result r = run({"-r", dir / "missing", sleeper, "1"});
     CHECK(r.code == 6);
@@ -440,9 +440,11 @@ TEST_CASE("more failed steps: chroot, the privilege drop, --ready-timeout") {
     r = run({"--ready-timeout=0.1", "-p", dir / "d.pid", "-o", dir / "fifo", sleeper, "1"});
     CHECK(r.code == 1);
     CHECK(r.err == "ospp-daemonize: the daemon did not start /bin/sleep 1 within --ready-timeout\n");
+}
 
-    if (ospp_test::is_root()) OSPP_SKIP("the failed privilege drop needs an ordinary user");
-    r = run({"-u", "root", sleeper, "1"});
+TEST_CASE("a failed privilege drop is reported (as an ordinary user)") {
+    if (ospp_test::is_root()) OSPP_SKIP("root may switch to any user");
+    const run_result r = run({"-u", "root", sleeper, "1"});
     CHECK(r.code == 6);
     CHECK(r.err == "ospp-daemonize: setgroups: [Errno 1] Operation not permitted\n");
     CHECK(reap_all().size() == 1);
@@ -513,6 +515,30 @@ TEST_CASE("--respawn: the supervisor restarts the command, forwards SIGTERM, rem
     CHECK(WEXITSTATUS(st) == 0);
     CHECK_FALSE(exists(pidfile));
     CHECK(read_file(log).find("(pid " + std::to_string(first) + ") was killed by SIGKILL\n") != std::string::npos);
+}
+
+TEST_CASE("--respawn forwards SIGHUP and keeps supervising; SIGINT ends both") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo said(dir / "said");
+    // A shell that reports its traps; it reaps its own sleep, so that no orphan reaches this process.
+    const std::string script = "trap 'kill $!; wait $!; echo hup > " + said.path() + "' HUP; "
+                               "trap 'kill $!; wait $!; echo bye > " + said.path() + "; exit 0' INT TERM; "
+                               "echo $$ > " + said.path() + "; while :; do sleep 1000 & wait $!; done";
+    REQUIRE(run({"-R", "-p", pidfile, "/bin/sh", "-c", script}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    const pid_t command = std::stoi(said.line());
+
+    CHECK(run({"--signal=HUP", "-p", pidfile}).code == 0);
+    CHECK(said.line() == "hup");
+    CHECK(proc_stat(command)[1] == supervisor.pid());  // the same command, still supervised
+
+    CHECK(run({"--signal=INT", "-p", pidfile}).code == 0);
+    CHECK(said.line() == "bye");
+    const int st = supervisor.wait();
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    CHECK_FALSE(exists(pidfile));
 }
 
 TEST_CASE("--respawn gives up after a burst of fast failures, saying so on stderr") {
