@@ -31,6 +31,31 @@ using ospp_test::temp_dir;
 
 namespace {
 
+// A command for the --respawn tests that reacts to signals without a race: this test binary, run
+// by ospp-daemonize with OSPP_SIGNAL_HELPER=FIFO in its environment, becomes (before doctest's main)
+// a program that blocks SIGHUP/SIGINT/SIGTERM, writes its pid to FIFO, then for each signal writes
+// "hup" (and goes on) or "bye" (and exits 0). A shell's trap cannot do this reliably: a signal that
+// arrives just before `wait` blocks is acted upon only when the waited-for child ends.
+const bool signal_helper_checked = [] {
+    const char* fifo_path = std::getenv("OSPP_SIGNAL_HELPER");
+    if (fifo_path == nullptr) return true;
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (int s : {SIGHUP, SIGINT, SIGTERM}) ::sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    const int out = ::open(fifo_path, O_WRONLY | O_CLOEXEC);
+    const auto say = [out](const std::string& line) { (void)!::write(out, line.data(), line.size()); };
+    say(std::to_string(::getpid()) + "\n");
+    for (;;) {
+        const int sig = ::sigwaitinfo(&set, nullptr);
+        if (sig == SIGHUP) say("hup\n");
+        if (sig == SIGINT || sig == SIGTERM) {
+            say("bye\n");
+            ::_exit(0);
+        }
+    }
+}();
+
 // Every orphaned daemon becomes our child, so that we can reap it.
 const bool subreaper = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
 
@@ -49,6 +74,7 @@ struct run_result {
 struct launch_env {
     bool terminal = true;  // a new session whose controlling terminal is a pseudo-terminal
     int stray_fd = 10;     // an inheritable fd left open at this number (-1: none)
+    bool closed_stdin = false;  // start with fd 0 closed, as some careless supervisors do
 };
 
 // Runs ospp-daemonize with `args`; returns its exit code and output once it has exited.
@@ -87,6 +113,7 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
         ::sigprocmask(SIG_BLOCK, &block, nullptr);
         ::signal(SIGUSR2, SIG_IGN);
         ::umask(0077);
+        if (env.closed_stdin) ::close(0);
         ::execv(exe.c_str(), argv.data());
         ::_exit(124);
     }
@@ -308,6 +335,22 @@ TEST_CASE("a daemon started from a terminal is clean: session, terminal, cwd, um
     CHECK_FALSE(exists(pidfile));
 }
 
+TEST_CASE("a launcher started with stdin closed still makes a clean daemon") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    std::vector<std::string> args{"-p", pidfile, "--"};
+    args.insert(args.end(), self_stopper.begin(), self_stopper.end());
+    const run_result r = run(args, {.terminal = false, .closed_stdin = true});
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    await_stop(daemon.pid());
+    const auto fds = proc_fds(daemon.pid());
+    CHECK(fds.size() == 4);
+    CHECK(fds.at(0) == "/dev/null");
+    CHECK(fds.at(3) == pidfile);  // the pidfile did not land on the free fd 0
+}
+
 TEST_CASE("--keep-fd keeps the named fds, inheritable; --core leaves the core limit alone") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
@@ -521,11 +564,9 @@ TEST_CASE("--respawn forwards SIGHUP and keeps supervising; SIGINT ends both") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
     fifo said(dir / "said");
-    // A shell that reports its traps; it reaps its own sleep, so that no orphan reaches this process.
-    const std::string script = "trap 'kill $!; wait $!; echo hup > " + said.path() + "' HUP; "
-                               "trap 'kill $!; wait $!; echo bye > " + said.path() + "; exit 0' INT TERM; "
-                               "echo $$ > " + said.path() + "; while :; do sleep 1000 & wait $!; done";
-    REQUIRE(run({"-R", "-p", pidfile, "/bin/sh", "-c", script}).code == 0);
+    const std::string self = link_target("/proc/self/exe");
+    REQUIRE(signal_helper_checked);
+    REQUIRE(run({"-R", "-p", pidfile, "-E", "OSPP_SIGNAL_HELPER=" + said.path(), self}).code == 0);
     daemon_guard supervisor(pid_in(pidfile));
     const pid_t command = std::stoi(said.line());
 
