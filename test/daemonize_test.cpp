@@ -582,6 +582,26 @@ TEST_CASE("--respawn forwards SIGHUP and keeps supervising; SIGINT ends both") {
     CHECK_FALSE(exists(pidfile));
 }
 
+TEST_CASE("--stop of a supervisor whose command ignores SIGTERM: the command dies with it") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo started(dir / "started");
+    REQUIRE(run({"-R", "-p", pidfile, "/bin/sh", "-c",
+                 "trap '' TERM; echo $$ > " + started.path() + "; exec sleep 1000"}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    // Re-parented to us when the supervisor dies: ours to reap.
+    daemon_guard command(std::stoi(started.line()));
+    const run_result r = run({"--stop", "--timeout=0.1", "-p", pidfile});
+    CHECK(r.code == 0);
+    CHECK(r.err == "ospp-daemonize: pid " + std::to_string(supervisor.pid()) + " still running after 0.1 s; sending SIGKILL\n");
+    int st = supervisor.wait();
+    CHECK(WIFSIGNALED(st));
+    CHECK(WTERMSIG(st) == SIGKILL);
+    st = command.wait();
+    CHECK(WIFSIGNALED(st));
+    CHECK(WTERMSIG(st) == SIGKILL);  // PR_SET_PDEATHSIG
+}
+
 TEST_CASE("--respawn gives up after a burst of fast failures, saying so on stderr") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid", log = dir / "log";

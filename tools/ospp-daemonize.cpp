@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -267,6 +268,7 @@ std::string describe_status(int status) {
 ::pid_t spawn(const std::vector<char*>& argv) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return -errno;
+    const ::pid_t supervisor = ::getpid();
     const ::pid_t pid = ::fork();
     if (pid < 0) {
         const int e = errno;
@@ -275,6 +277,9 @@ std::string describe_status(int status) {
         return -e;
     }
     if (pid == 0) {
+        // The command never outlives its supervisor, even one ended by SIGKILL (--stop's last
+        // resort): it would run on unsupervised with nobody holding the pidfile.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != supervisor) ::_exit(127);
         sigset_t none;
         ::sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -612,10 +617,13 @@ int stop(const options& o) {
         return exit_code::failure;
     }
     if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
-    say(2, "pid " + std::to_string(*s.pid) + " still running after " + std::to_string(o.stop_timeout.count()) +
-               " s; sending SIGKILL");
+    char waited[32];
+    std::snprintf(waited, sizeof waited, "%g", o.stop_timeout.count());
+    say(2, "pid " + std::to_string(*s.pid) + " still running after " + waited + " s; sending SIGKILL");
     pidfd_send_signal(daemon.get(), SIGKILL);
-    if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
+    // SIGKILL cannot be refused, but exiting takes a moment on a busy machine: a short --timeout
+    // must not turn a kill into a failure report.
+    if (await_unlock(o.pidfile, std::max(o.stop_timeout, seconds(5)))) return exit_code::ok;
     say(2, "pidfile " + o.pidfile + " is still locked after SIGKILL");
     return exit_code::failure;
 }
