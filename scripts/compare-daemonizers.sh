@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# The checks below are strings that yes_no evaluates later, with the variables of the moment.
+# shellcheck disable=SC2016,SC2034
 # scripts/compare-daemonizers.sh — runs the same checks against ospp-daemonize and the daemonizers a
 # user would otherwise pick (Debian packages `daemon` (libslack), `daemonize` (bmc) and dpkg's
 # `start-stop-daemon`), and writes the comparison table into docs/daemonize.md between the
@@ -26,7 +28,11 @@ done
 mkdir -p "$build/compare"
 work=$(mktemp -d "$build/compare/run.XXXXXX")
 cleanup() {
-    for f in "$work"/*.pid.seen "$work/held"; do [[ -e $f ]] && kill -KILL $(cat "$f") 2>/dev/null || true; done
+    local f pid
+    for f in "$work"/*.pid.seen "$work/held"; do
+        [[ -e $f ]] || continue
+        while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$f"
+    done
     rm -rf "$work"
     rmdir "$build/compare" 2>/dev/null || true
 }
