@@ -176,7 +176,7 @@ for tool in "${tools[@]}"; do
     cell[$tool,tty]=$(yes_no '[[ $(field tty "$r") == 0 ]]')
     cell[$tool,cwd]=$(field cwd "$r")
     cell[$tool,umask]=$(field umask "$r")
-    fds=$(field fds "$r")
+    fds=$(field fds "$r" | sed 's/:\[[0-9]*\]//g')  # pipe:[1234] -> pipe: stable across runs
     cell[$tool,stdio]=$(yes_no '[[ $fds == *"0=/dev/null 1=/dev/null 2=/dev/null"* ]]' "${fds%% 3=*}")
     extra=$(tr ' ' '\n' <<<"$fds" | grep -v '^[012]=' | sed "s|$pf|pidfile|" | paste -sd ' ' || true)
     cell[$tool,fds]=$(yes_no '[[ $extra != *"10=/dev/null"* ]]' "fd 10 inherited")
