@@ -1,0 +1,654 @@
+// test/daemonize_test.cpp — ospp-daemonize judged from outside: the built binary is run like a user
+// would (from a pseudo-terminal, with a stray inheritable fd, SIGUSR1 blocked and SIGUSR2 ignored),
+// and the daemon it leaves is inspected through /proc.
+//
+// This process is a child subreaper, so every daemon is re-parented to it and each test reaps its own
+// (daemon_guard); the test main fails a test case that leaves a child. Synchronisation is by pipes,
+// FIFOs, locks and waitpid, never by sleeping.
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+
+using ospp_test::read_file;
+using ospp_test::temp_dir;
+
+namespace {
+
+// A command for the --respawn tests that reacts to signals without a race: this test binary, run
+// by ospp-daemonize with OSPP_SIGNAL_HELPER=FIFO in its environment, becomes (before doctest's main)
+// a program that blocks SIGHUP/SIGINT/SIGTERM, writes its pid to FIFO, then for each signal writes
+// "hup" (and goes on) or "bye" (and exits 0). A shell's trap cannot do this reliably: a signal that
+// arrives just before `wait` blocks is acted upon only when the waited-for child ends.
+const bool signal_helper_checked = [] {
+    const char* fifo_path = std::getenv("OSPP_SIGNAL_HELPER");
+    if (fifo_path == nullptr) return true;
+    sigset_t set;
+    ::sigemptyset(&set);
+    for (int s : {SIGHUP, SIGINT, SIGTERM}) ::sigaddset(&set, s);
+    ::sigprocmask(SIG_BLOCK, &set, nullptr);
+    const int out = ::open(fifo_path, O_WRONLY | O_CLOEXEC);
+    const auto say = [out](const std::string& line) { (void)!::write(out, line.data(), line.size()); };
+    say(std::to_string(::getpid()) + "\n");
+    for (;;) {
+        const int sig = ::sigwaitinfo(&set, nullptr);
+        if (sig == SIGHUP) say("hup\n");
+        if (sig == SIGINT || sig == SIGTERM) {
+            say("bye\n");
+            ::_exit(0);
+        }
+    }
+}();
+
+// Every orphaned daemon becomes our child, so that we can reap it.
+const bool subreaper = ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+
+std::string binary() {
+    const char* root = std::getenv("OSPP_BUILD_ROOT");
+    return std::string(root != nullptr ? root : "build") + "/tools/ospp-daemonize";
+}
+
+struct run_result {
+    int code = -1;
+    std::string out;
+    std::string err;
+};
+
+// How the launcher is started: like a user at a terminal, with the usual mess inherited.
+struct launch_env {
+    bool terminal = true;  // a new session whose controlling terminal is a pseudo-terminal
+    int stray_fd = 10;     // an inheritable fd left open at this number (-1: none)
+    bool closed_stdin = false;  // start with fd 0 closed, as some careless supervisors do
+};
+
+// Runs ospp-daemonize with `args`; returns its exit code and output once it has exited.
+run_result run(const std::vector<std::string>& args, const launch_env& env = {}) {
+    int out[2], err[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    int master = -1;
+    if (env.terminal) {
+        master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        REQUIRE(master >= 0);
+        REQUIRE(::grantpt(master) == 0);
+        REQUIRE(::unlockpt(master) == 0);
+    }
+    const std::string exe = binary();
+    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const char* slave = master >= 0 ? ::ptsname(master) : nullptr;
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (slave != nullptr) {
+            // A session leader without a terminal acquires the first one it opens.
+            if (::setsid() < 0) ::_exit(120);
+            const int t = ::open(slave, O_RDWR);
+            if (t < 0 || ::dup2(t, 0) < 0) ::_exit(121);
+            if (t != 0) ::close(t);
+        }
+        if (::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) ::_exit(122);
+        const int stray = ::open("/dev/null", O_RDONLY);  // inheritable, as careless programs leave them
+        if (env.stray_fd >= 0 && (stray < 0 || ::dup2(stray, env.stray_fd) < 0)) ::_exit(123);
+        sigset_t block;
+        ::sigemptyset(&block);
+        ::sigaddset(&block, SIGUSR1);
+        ::sigprocmask(SIG_BLOCK, &block, nullptr);
+        ::signal(SIGUSR2, SIG_IGN);
+        ::umask(0077);
+        if (env.closed_stdin) ::close(0);
+        ::execv(exe.c_str(), argv.data());
+        ::_exit(124);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    run_result r;
+    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    std::string* sinks[2] = {&r.out, &r.err};
+    int open_ends = 2;
+    while (open_ends > 0) {
+        REQUIRE(::poll(fds, 2, -1) > 0);
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+            char buf[4096];
+            const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n > 0) {
+                sinks[i]->append(buf, static_cast<std::size_t>(n));
+            } else {
+                ::close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_ends;
+            }
+        }
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    if (master >= 0) ::close(master);
+    REQUIRE(WIFEXITED(status));
+    r.code = WEXITSTATUS(status);
+    return r;
+}
+
+// The pid in a pidfile (0 when unreadable).
+pid_t pid_in(const std::string& pidfile) {
+    std::ifstream in(pidfile);
+    pid_t pid = 0;
+    in >> pid;
+    return pid;
+}
+
+// Kills (if still running) and reaps a daemon at the end of the scope; wait() reaps it earlier.
+class daemon_guard {
+public:
+    explicit daemon_guard(pid_t pid) : pid_(pid) {}
+    daemon_guard(const daemon_guard&) = delete;
+    daemon_guard& operator=(const daemon_guard&) = delete;
+    ~daemon_guard() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    // The daemon's wait status, once it has ended.
+    int wait() {
+        int status = 0;
+        REQUIRE(::waitpid(pid_, &status, 0) == pid_);
+        pid_ = 0;
+        return status;
+    }
+    [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+private:
+    pid_t pid_;
+};
+
+// Reaps every child that ended, and the ones still to end (a daemon that failed to exec): returns
+// their wait statuses.
+std::vector<int> reap_all() {
+    std::vector<int> statuses;
+    int status = 0;
+    while (::waitpid(-1, &status, 0) > 0) statuses.push_back(status);
+    return statuses;
+}
+
+// "Key:\tvalue" lines of /proc/PID/status.
+std::map<std::string, std::string> proc_status(pid_t pid) {
+    std::map<std::string, std::string> fields;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        auto value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+        fields[line.substr(0, colon)] = value;
+    }
+    return fields;
+}
+
+// Fields of /proc/PID/stat after the command name: [0] state, [1] ppid, [2] pgrp, [3] session, [4] tty_nr.
+std::vector<long> proc_stat(pid_t pid) {
+    const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
+    std::istringstream in(text.substr(text.rfind(')') + 2));
+    std::string state;
+    in >> state;
+    std::vector<long> fields{0};
+    long v = 0;
+    while (fields.size() < 5 && in >> v) fields.push_back(v);
+    return fields;
+}
+
+std::string link_target(const std::string& link) {
+    char buf[4096];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
+}
+
+// fd number -> what it refers to, in the daemon.
+std::map<int, std::string> proc_fds(pid_t pid) {
+    std::map<int, std::string> fds;
+    const std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+    for (int n = 0; n < 64; ++n) {
+        const std::string target = link_target(dir + "/" + std::to_string(n));
+        if (!target.empty()) fds[n] = target;
+    }
+    return fds;
+}
+
+// True when some process holds a lock on the file (our probe with LOCK_NB fails).
+bool locked(const std::string& path) {
+    const int f = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (f < 0) return false;
+    const bool held = ::flock(f, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(f);
+    return held;
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+// A FIFO the daemons write lines to: opened read-write so that it never reports end of file
+// between two writers.
+class fifo {
+public:
+    explicit fifo(std::string path) : path_(std::move(path)) {
+        REQUIRE(::mkfifo(path_.c_str(), 0600) == 0);
+        fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+        REQUIRE(fd_ >= 0);
+    }
+    fifo(const fifo&) = delete;
+    fifo& operator=(const fifo&) = delete;
+    ~fifo() { ::close(fd_); }
+    [[nodiscard]] const std::string& path() const noexcept { return path_; }
+    // The next line written (blocks until there is one).
+    std::string line() {
+        std::string s;
+        char c = 0;
+        while (::read(fd_, &c, 1) == 1 && c != '\n') s += c;
+        return s;
+    }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+};
+
+constexpr const char* sleeper = "/bin/sleep";
+
+// A command that stops itself right after the exec, so that its fds are seen as the daemon left
+// them (a program's own start-up, such as the dynamic loader's, would blur /proc/PID/fd); once
+// continued, it sleeps on as the same process.
+const std::vector<std::string> self_stopper{"/bin/sh", "-c", "kill -STOP $$; exec sleep 1000"};
+
+// Waits until the daemon has stopped itself (we are its parent: the subreaper).
+void await_stop(pid_t pid) {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, WUNTRACED) == pid);
+    REQUIRE(WIFSTOPPED(status));
+}
+
+}  // namespace
+
+TEST_CASE("a daemon started from a terminal is clean: session, terminal, cwd, umask, fds, signals, core") {
+    REQUIRE(subreaper);
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", log = dir / "out.log";
+    std::vector<std::string> args{"-p", pidfile, "-C", dir.path(), "-m", "027", "-o", log, "--"};
+    args.insert(args.end(), self_stopper.begin(), self_stopper.end());
+    const run_result r = run(args);
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    const pid_t pid = daemon.pid();
+    REQUIRE(pid > 0);
+    await_stop(pid);
+
+    CHECK(read_file(pidfile) == std::to_string(pid) + "\n");
+    CHECK(locked(pidfile));
+    const auto stat = proc_stat(pid);
+    CHECK(stat[1] == ::getpid());  // orphaned, re-parented to us (the subreaper)
+    CHECK(stat[3] != pid);         // not a session leader: can never acquire a terminal
+    CHECK(stat[4] == 0);           // no controlling terminal
+    CHECK(link_target("/proc/" + std::to_string(pid) + "/cwd") == dir.path());
+
+    const auto status = proc_status(pid);
+    CHECK(status.at("Umask") == "0027");
+    CHECK(status.at("SigBlk") == "0000000000000000");  // SIGUSR1 was blocked in the launcher
+    CHECK(status.at("SigIgn") == "0000000000000000");  // SIGUSR2 was ignored in the launcher
+
+    // Exactly 0-2 and the pidfile survived the exec: the stray fd 10 and the pty are gone, 0-2 are
+    // inheritable (they are still there after the exec), and the command holds the lock.
+    const auto fds = proc_fds(pid);
+    CHECK(fds.size() == 4);
+    CHECK(fds.at(0) == "/dev/null");
+    CHECK(fds.at(1) == log);
+    CHECK(fds.at(2) == log);  // --stderr defaults to the --stdout file
+    CHECK(fds.at(3) == pidfile);
+
+    const std::string limits = read_file("/proc/" + std::to_string(pid) + "/limits");
+    CHECK(limits.find("Max core file size        0                    0") != std::string::npos);
+
+    REQUIRE(::kill(pid, SIGCONT) == 0);
+    const run_result stopped = run({"--stop", "-p", pidfile});
+    CHECK(stopped.code == 0);
+    const int st = daemon.wait();
+    CHECK(WIFSIGNALED(st));
+    CHECK(WTERMSIG(st) == SIGTERM);
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("a launcher started with stdin closed still makes a clean daemon") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    std::vector<std::string> args{"-p", pidfile, "--"};
+    args.insert(args.end(), self_stopper.begin(), self_stopper.end());
+    const run_result r = run(args, {.terminal = false, .closed_stdin = true});
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    await_stop(daemon.pid());
+    const auto fds = proc_fds(daemon.pid());
+    CHECK(fds.size() == 4);
+    CHECK(fds.at(0) == "/dev/null");
+    CHECK(fds.at(3) == pidfile);  // the pidfile did not land on the free fd 0
+}
+
+TEST_CASE("--keep-fd keeps the named fds, inheritable; --core leaves the core limit alone") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    std::vector<std::string> args{"-p", pidfile, "-k", "10", "--core", "--"};
+    args.insert(args.end(), self_stopper.begin(), self_stopper.end());
+    const run_result r = run(args);
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    await_stop(daemon.pid());
+    CHECK(proc_fds(daemon.pid()).size() == 5);
+    CHECK(link_target("/proc/" + std::to_string(daemon.pid()) + "/fd/10") == "/dev/null");
+    const std::string limits = read_file("/proc/" + std::to_string(daemon.pid()) + "/limits");
+    CHECK(limits.find("Max core file size        0                    0") == std::string::npos);
+}
+
+TEST_CASE("a second start is refused while the first runs; a stale pidfile is taken over") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    ospp_test::write_file(pidfile, "999999\n");  // left by a crash: nobody holds its lock
+    CHECK(run({"--status", "-p", pidfile}).code == 1);
+
+    run_result r = run({"-p", pidfile, sleeper, "1000"});
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    CHECK(daemon.pid() != 999999);
+
+    r = run({"-p", pidfile, sleeper, "1000"});
+    CHECK(r.code == 4);
+    CHECK(r.err == "ospp-daemonize: already running (pid " + std::to_string(daemon.pid()) + "), pidfile " + pidfile + "\n");
+    CHECK(pid_in(pidfile) == daemon.pid());
+    CHECK(locked(pidfile));
+}
+
+TEST_CASE("--status, --signal and --stop") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    run_result r = run({"--status", "-p", pidfile});
+    CHECK(r.code == 3);
+    CHECK(r.out == "not running\n");
+    r = run({"--signal=HUP", "-p", pidfile});
+    CHECK(r.code == 3);
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);  // stopping what does not run is no error (LSB)
+
+    REQUIRE(run({"-p", pidfile, sleeper, "1000"}).code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    r = run({"--status", "-p", pidfile});
+    CHECK(r.code == 0);
+    CHECK(r.out == "running (pid " + std::to_string(daemon.pid()) + ")\n");
+
+    r = run({"--signal=USR1", "-p", pidfile});
+    CHECK(r.err == "");
+    CHECK(r.code == 0);
+    const int st = daemon.wait();
+    CHECK(WIFSIGNALED(st));
+    CHECK(WTERMSIG(st) == SIGUSR1);  // delivered, and not blocked in the daemon
+
+    r = run({"--status", "-p", pidfile});
+    CHECK(r.code == 1);
+    CHECK(r.out == "not running (stale pidfile " + pidfile + ")\n");
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);
+    CHECK_FALSE(exists(pidfile));  // the stale file is removed
+    CHECK(run({"--status", "-p", pidfile}).code == 3);
+}
+
+TEST_CASE("--stop escalates to SIGKILL after --timeout") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo ready(dir / "ready");
+    // The shell ignores SIGTERM (an ignored signal survives the exec) before it says "ready".
+    REQUIRE(run({"-p", pidfile, "/bin/sh", "-c", "trap '' TERM; echo ready > " + ready.path() + "; exec sleep 1000"}).code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    CHECK(ready.line() == "ready");
+    const run_result r = run({"--stop", "--timeout=0.1", "-p", pidfile});
+    CHECK(r.code == 0);
+    CHECK(r.err.find("sending SIGKILL") != std::string::npos);
+    const int st = daemon.wait();
+    CHECK(WIFSIGNALED(st));
+    CHECK(WTERMSIG(st) == SIGKILL);
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("a failed exec is reported by the launcher, which exits 7 and leaves no pidfile") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    const run_result r = run({"-p", pidfile, "--", "/nonexistent/cmd", "x"});
+    CHECK(r.code == 7);
+    CHECK(r.err == "ospp-daemonize: cannot execute /nonexistent/cmd: No such file or directory\n");
+    const auto statuses = reap_all();  // the daemon that could not exec
+    REQUIRE(statuses.size() == 1);
+    CHECK_FALSE(exists(pidfile));
+
+    const run_result noexec = run({"--", dir.path()});
+    CHECK(noexec.code == 7);
+    CHECK(noexec.err == "ospp-daemonize: cannot execute " + dir.path() + ": Permission denied\n");
+    CHECK(reap_all().size() == 1);
+}
+
+TEST_CASE("a failed setup step is reported with its errno, exit 6") {
+    temp_dir dir;
+    run_result r = run({"-C", "/nonexistent", sleeper, "1"});
+    CHECK(r.code == 6);
+    CHECK(r.err == "ospp-daemonize: chdir: [Errno 2] No such file or directory: '/nonexistent'\n");
+    CHECK(reap_all().size() == 1);
+
+    r = run({"-o", dir / "missing/out.log", sleeper, "1"});
+    CHECK(r.code == 6);
+    CHECK(r.err == "ospp-daemonize: stdout: [Errno 2] No such file or directory: '" + dir.path() + "/missing/out.log'\n");
+    CHECK(reap_all().empty());  // opened before the fork, by the launcher
+
+    r = run({"-k", "42", sleeper, "1"});
+    CHECK(r.code == 6);
+    CHECK(r.err == "ospp-daemonize: --keep-fd 42: Bad file descriptor\n");
+
+    r = run({"-p", dir / "missing/d.pid", sleeper, "1"});
+    CHECK(r.code == 5);
+    CHECK(r.err == "ospp-daemonize: pidfile: [Errno 2] No such file or directory: '" + dir.path() + "/missing/d.pid'\n");
+}
+
+TEST_CASE("more failed steps: chroot, --ready-timeout") {
+    temp_dir dir;
+    run_result r = run({"-r", dir / "missing", sleeper, "1"});
+    CHECK(r.code == 6);
+    CHECK(r.err.rfind("ospp-daemonize: chroot: [Errno ", 0) == 0);  // ENOENT as root, EPERM otherwise
+    CHECK(reap_all().size() == 1);
+
+    // Nothing reads this FIFO, so opening it as --stdout blocks: the launcher gives up in time.
+    REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+    r = run({"--ready-timeout=0.1", "-p", dir / "d.pid", "-o", dir / "fifo", sleeper, "1"});
+    CHECK(r.code == 1);
+    CHECK(r.err == "ospp-daemonize: the daemon did not start /bin/sleep 1 within --ready-timeout\n");
+}
+
+TEST_CASE("a failed privilege drop is reported (as an ordinary user)") {
+    if (ospp_test::is_root()) OSPP_SKIP("root may switch to any user");
+    const run_result r = run({"-u", "root", sleeper, "1"});
+    CHECK(r.code == 6);
+    CHECK(r.err == "ospp-daemonize: setgroups: [Errno 1] Operation not permitted\n");
+    CHECK(reap_all().size() == 1);
+}
+
+TEST_CASE("usage errors exit 2 with a usage message") {
+    run_result r = run({"--bogus", sleeper});
+    CHECK(r.code == 2);
+    CHECK(r.err == "ospp-daemonize: unrecognized option '--bogus'\nTry 'ospp-daemonize --help' for more information.\n");
+    CHECK(run({}).code == 2);
+    CHECK(run({"-m", "99", sleeper}).code == 2);
+    CHECK(run({"-k", "x", sleeper}).code == 2);
+    r = run({"-u", "no-such-user-ospp", sleeper});
+    CHECK(r.code == 2);
+    CHECK(r.err.rfind("ospp-daemonize: unknown user 'no-such-user-ospp'\n", 0) == 0);
+    CHECK(run({"-g", "no-such-group-ospp", sleeper}).code == 2);
+
+    r = run({"--help"});
+    CHECK(r.code == 0);
+    CHECK(r.out.rfind("Usage: ospp-daemonize", 0) == 0);
+    r = run({"--version"});
+    CHECK(r.code == 0);
+    CHECK(r.out.rfind("ospp-daemonize ", 0) == 0);
+}
+
+TEST_CASE("--foreground: every step but detaching; the environment options") {
+    temp_dir dir;
+    const std::string out = dir / "out";
+    run_result r = run({"-f", "-C", dir.path(), "-m", "077", "-o", out, "/bin/sh", "-c", "pwd; umask; exit 9"},
+                       {.terminal = false});
+    CHECK(r.err == "");
+    CHECK(r.code == 9);  // the launcher became the command
+    CHECK(read_file(out) == dir.path() + "\n0077\n");
+
+    r = run({"-f", "-o", out, "--clear-env", "-E", "A=1", "-E", "B=two=2", "/usr/bin/env"}, {.terminal = false});
+    CHECK(r.code == 0);
+    CHECK(read_file(out) == dir.path() + "\n0077\nA=1\nB=two=2\n");  // appended
+
+    r = run({"-f", "/nonexistent/cmd"}, {.terminal = false});
+    CHECK(r.code == 7);
+    CHECK(r.err == "ospp-daemonize: cannot execute /nonexistent/cmd: No such file or directory\n");
+}
+
+TEST_CASE("--respawn: the supervisor restarts the command, forwards SIGTERM, removes its pidfile") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", log = dir / "log";
+    fifo started(dir / "started");
+    const run_result r =
+        run({"-R0", "-p", pidfile, "-e", log, "/bin/sh", "-c", "echo $$ > " + started.path() + "; exec sleep 1000"});
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    const pid_t first = std::stoi(started.line());
+    CHECK(first != supervisor.pid());
+    CHECK(proc_stat(first)[1] == supervisor.pid());
+    for (const auto& [n, target] : proc_fds(first)) CHECK(target != pidfile);  // the supervisor holds the lock
+    CHECK(proc_status(first).at("SigBlk") == "0000000000000000");
+    CHECK(locked(pidfile));
+
+    REQUIRE(::kill(first, SIGKILL) == 0);
+    const pid_t second = std::stoi(started.line());
+    CHECK(second != first);
+    CHECK(proc_stat(second)[1] == supervisor.pid());
+
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);
+    const int st = supervisor.wait();
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    CHECK_FALSE(exists(pidfile));
+    CHECK(read_file(log).find("(pid " + std::to_string(first) + ") was killed by SIGKILL\n") != std::string::npos);
+}
+
+TEST_CASE("--respawn forwards SIGHUP and keeps supervising; SIGINT ends both") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo said(dir / "said");
+    const std::string self = link_target("/proc/self/exe");
+    REQUIRE(signal_helper_checked);
+    REQUIRE(run({"-R", "-p", pidfile, "-E", "OSPP_SIGNAL_HELPER=" + said.path(), self}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    const pid_t command = std::stoi(said.line());
+
+    CHECK(run({"--signal=HUP", "-p", pidfile}).code == 0);
+    CHECK(said.line() == "hup");
+    CHECK(proc_stat(command)[1] == supervisor.pid());  // the same command, still supervised
+
+    CHECK(run({"--signal=INT", "-p", pidfile}).code == 0);
+    CHECK(said.line() == "bye");
+    const int st = supervisor.wait();
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("--stop of a supervisor whose command ignores SIGTERM: the command dies with it") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo started(dir / "started");
+    REQUIRE(run({"-R", "-p", pidfile, "/bin/sh", "-c",
+                 "trap '' TERM; echo $$ > " + started.path() + "; exec sleep 1000"}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    // Re-parented to us when the supervisor dies: ours to reap.
+    daemon_guard command(std::stoi(started.line()));
+    const run_result r = run({"--stop", "--timeout=0.1", "-p", pidfile});
+    CHECK(r.code == 0);
+    CHECK(r.err == "ospp-daemonize: pid " + std::to_string(supervisor.pid()) + " still running after 0.1 s; sending SIGKILL\n");
+    int st = supervisor.wait();
+    CHECK(WIFSIGNALED(st));
+    CHECK(WTERMSIG(st) == SIGKILL);
+    st = command.wait();
+    CHECK(WIFSIGNALED(st));
+    CHECK(WTERMSIG(st) == SIGKILL);  // PR_SET_PDEATHSIG
+}
+
+TEST_CASE("--respawn gives up after a burst of fast failures, saying so on stderr") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", log = dir / "log";
+    const run_result r = run({"-R0", "-p", pidfile, "-e", log, "/bin/sh", "-c", "exit 3"});
+    CHECK(r.code == 0);
+    const auto statuses = reap_all();  // the supervisor, once it gave up
+    REQUIRE(statuses.size() == 1);
+    CHECK(WIFEXITED(statuses[0]));
+    CHECK(WEXITSTATUS(statuses[0]) == 1);
+    const std::string text = read_file(log);
+    std::size_t exits = 0;
+    for (auto at = text.find("exited with status 3"); at != std::string::npos; at = text.find("exited with status 3", at + 1))
+        ++exits;
+    CHECK(exits == 5);
+    CHECK(text.find("ospp-daemonize: /bin/sh ended 5 times within 10 s; giving up\n") != std::string::npos);
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("--respawn reports a command it cannot execute, exit 7") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    const run_result r = run({"-R", "-p", pidfile, "/nonexistent/cmd"});
+    CHECK(r.code == 7);
+    CHECK(r.err == "ospp-daemonize: cannot execute /nonexistent/cmd: No such file or directory\n");
+    CHECK(reap_all().size() == 1);
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("--user drops to the user with its own groups only (as root)") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    ::chmod(dir.path().c_str(), 0755);
+    const std::string pidfile = dir / "d.pid";
+    const passwd* nobody = ::getpwnam("nobody");
+    REQUIRE(nobody != nullptr);
+    const run_result r = run({"-u", "nobody", "-p", pidfile, sleeper, "1000"});
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    const auto status = proc_status(daemon.pid());
+    const std::string uid = std::to_string(nobody->pw_uid), gid = std::to_string(nobody->pw_gid);
+    CHECK(status.at("Uid") == uid + "\t" + uid + "\t" + uid + "\t" + uid);
+    CHECK(status.at("Gid") == gid + "\t" + gid + "\t" + gid + "\t" + gid);
+    // nobody's supplementary groups are its primary group at most; root's group 0 is gone.
+    const std::string groups = status.at("Groups");
+    CHECK((groups.empty() || groups == gid || groups == gid + " "));
+    CHECK(read_file(pidfile) == std::to_string(daemon.pid()) + "\n");  // written before the drop
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);
+    daemon.wait();
+}

@@ -1,0 +1,667 @@
+// tools/ospp-daemonize.cpp — run any command as a correct daemon, and control it by its pidfile.
+// The command line is parsed in daemonize_args.cpp; docs/ospp-daemonize.1 is the user's view and
+// docs/daemonize.md the design.
+//
+// Start, exec mode (the default):
+//   launcher: resolve ids, acquire the pidfile (ospp::daemon::pidfile: locked now, so "already
+//             running" is told here), open a close-on-exec report pipe, then
+//             ospp::daemon::daemon_context::open() with no signal_map, the report pipe, the pidfile
+//             and --keep-fd preserved, and readiness left to us (notify_ready_manually): every
+//             daemon(7) step, the double fork included, happens in there.
+//   daemon:   (open() returned) write the pid, make the pidfile and --keep-fd fds inheritable,
+//             report its pid on the report pipe, exec COMMAND; on failure report the errno.
+//   launcher: open() comes back with a step's errno_error (a setup step failed), or with EPIPE
+//             "ready" once the daemon's readiness pipe is closed — by the exec (close-on-exec) or by
+//             its death. The report pipe then tells which: the pid report followed by end of file
+//             means the exec succeeded; an exec report carries the errno.
+// The pidfile's fd stays open across the exec on purpose: the command inherits the lock, so the lock
+// lives exactly as long as the daemon and a leftover file is recognisably stale.
+//
+// --respawn: the daemon becomes a supervisor that holds the lock, names itself in the pidfile,
+// restarts COMMAND, forwards TERM/INT/HUP to it, gives up after a burst of exits and removes the
+// pidfile when it ends; it reports readiness (notify_ready) once the first run was executed.
+// --foreground: open() without detaching; failures go straight to the original stderr.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "daemonize_args.hpp"
+#include "ospp/daemon.hpp"
+#include "ospp/fd.hpp"
+#include "ospp/fd_ops.hpp"
+#include "ospp/process.hpp"
+#include "ospp/signal.hpp"
+
+namespace {
+
+using namespace ospp_daemonize;
+using clock_type = std::chrono::steady_clock;
+
+constexpr const char* program = "ospp-daemonize";
+// --respawn gives up when COMMAND ended this many times within burst_window.
+constexpr int burst_limit = 5;
+constexpr std::chrono::seconds burst_window{10};
+
+// Python's signal.pidfd_send_signal, which ospp does not wrap yet (glibc 2.36's <sys/pidfd.h>
+// lacks extern "C", hence the system call).
+int pidfd_send_signal(int pidfd, int sig) noexcept {
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
+}
+
+// A one-shot SIGALRM after `after` (at least a microsecond); a negative value disarms it.
+void arm_timer(seconds after) {
+    ::itimerval t{};
+    if (after.count() >= 0) {
+        const auto us = std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(after).count());
+        t.it_value = {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+    }
+    ::setitimer(ITIMER_REAL, &t, nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+void say(int fd, const std::string& line) {
+    const std::string text = std::string(program) + ": " + line + "\n";
+    std::size_t off = 0;
+    while (off < text.size()) {
+        const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        off += static_cast<std::size_t>(n);
+    }
+}
+
+int usage_failure(const std::string& message) {
+    say(2, message + "\nTry 'ospp-daemonize --help' for more information.");
+    return exit_code::usage;
+}
+
+std::string command_line(const options& o) {
+    std::string s;
+    for (const auto& a : o.command) s += (s.empty() ? "" : " ") + a;
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The steps of a start, and how their failures are told.
+
+// The steps after daemon_context::open() (its own steps report through its errno_error).
+enum class step : std::int32_t { write_pidfile, supervise, exec };
+
+// What the daemon tells the launcher through the report pipe (one atomic write each).
+struct report {
+    enum kind_type : std::int32_t { pid = 1, failed = 2 } kind;
+    step where;
+    std::int32_t error;  // errno for failed
+    std::int32_t value;  // the daemon's pid for pid
+};
+
+std::string describe(step s, int err, const options& o) {
+    const std::string why = std::strerror(err);
+    switch (s) {
+    case step::write_pidfile: return "cannot write pidfile " + o.pidfile + ": " + why;
+    case step::supervise: return "cannot supervise: " + why;
+    case step::exec: return "cannot execute " + o.command.front() + ": " + why;
+    }
+    return why;
+}
+
+int exit_code_of(step s) {
+    if (s == step::exec) return exit_code::exec_failed;
+    if (s == step::write_pidfile) return exit_code::pidfile_error;
+    return exit_code::setup_failed;
+}
+
+// Where a step's failure goes: the launcher's report pipe (detached), or straight to the original
+// stderr (--foreground, where there is no launcher).
+class reporter {
+public:
+    reporter(const options& o, ospp::fd pipe_end, ospp::fd direct) noexcept
+        : o_(o), pipe_(std::move(pipe_end)), direct_(std::move(direct)) {}
+
+    [[noreturn]] void fail(step s, int err) {
+        if (pipe_.valid()) {
+            const report r{report::failed, s, err, 0};
+            (void)!::write(pipe_.get(), &r, sizeof r);
+        } else if (direct_.valid()) {
+            say(direct_.get(), describe(s, err, o_));
+        }
+        ::_exit(exit_code_of(s));
+    }
+    void tell_pid(::pid_t pid) {
+        if (!pipe_.valid()) return;
+        const report r{report::pid, step::exec, 0, static_cast<std::int32_t>(pid)};
+        (void)!::write(pipe_.get(), &r, sizeof r);
+    }
+    // After this, the launcher sees EOF: the start is over (exec mode: the exec closes it instead).
+    void done() noexcept {
+        pipe_.reset();
+        direct_.reset();
+    }
+
+private:
+    const options& o_;
+    ospp::fd pipe_;
+    ospp::fd direct_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The pidfile: FreeBSD pidfile(3) semantics with flock(2).
+
+struct pidfile_state {
+    bool exists = false;
+    bool locked = false;             // a live process holds the lock: running
+    std::optional<::pid_t> pid;      // what the file says
+    int error = 0;                   // errno when the file could not be read
+};
+
+std::optional<::pid_t> read_pid(int fd) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return std::nullopt;
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(buf, &end, 10);
+    if (errno != 0 || end == buf || v <= 0 || v > INT32_MAX || (*end != '\n' && *end != '\0')) return std::nullopt;
+    return static_cast<::pid_t>(v);
+}
+
+// Whether anyone holds a flock(2) lock on the file, read from /proc/locks so that asking takes no
+// lock itself (a probe with flock could make a concurrent start fail). Falls back to a shared probe
+// lock when /proc is not mounted.
+bool is_locked(int fd) {
+    struct ::stat st {};
+    if (::fstat(fd, &st) != 0) return false;
+    std::ifstream locks("/proc/locks");
+    if (!locks) {
+        if (::flock(fd, LOCK_SH | LOCK_NB) != 0) return errno == EWOULDBLOCK;
+        ::flock(fd, LOCK_UN);
+        return false;
+    }
+    char id[64];
+    std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(st.st_dev), ::minor(st.st_dev),
+                  static_cast<unsigned long long>(st.st_ino));
+    std::string line;
+    while (std::getline(locks, line)) {
+        // "1: FLOCK  ADVISORY  WRITE 1234 00:2d:5678 0 EOF"; "1: -> FLOCK ..." lines are waiters.
+        std::istringstream in(line);
+        std::string number, type, mode, access, pid, where;
+        in >> number >> type;
+        if (type != "FLOCK") continue;
+        in >> mode >> access >> pid >> where;
+        if (where == id) return true;
+    }
+    return false;
+}
+
+pidfile_state probe_pidfile(const std::string& path) {
+    pidfile_state s;
+    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!f.valid()) {
+        if (errno != ENOENT) s.error = errno;
+        return s;
+    }
+    s.exists = true;
+    s.locked = is_locked(f.get());
+    s.pid = read_pid(f.get());
+    return s;
+}
+
+// Removes the file at `path` if it is still the file open as `fd` (never someone else's new one).
+void unlink_if_same(const std::string& path, int fd) {
+    struct ::stat mine {}, now {};
+    if (::fstat(fd, &mine) != 0 || ::lstat(path.c_str(), &now) != 0) return;
+    if (mine.st_dev == now.st_dev && mine.st_ino == now.st_ino) ::unlink(path.c_str());
+}
+
+// ---------------------------------------------------------------------------------------------
+// After daemon_context::open(), in the daemon.
+
+void set_inheritable(int fd, bool inheritable) {
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0) ::fcntl(fd, F_SETFD, inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC);
+}
+
+std::vector<char*> exec_argv(const options& o) {
+    std::vector<char*> argv;
+    for (const auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    return argv;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --respawn: the supervisor.
+
+std::string describe_status(int status) {
+    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) return "was killed by SIG" + ospp::signal_name(ospp::signum{WTERMSIG(status)});
+    return "ended";
+}
+
+// Forks and execs COMMAND with a clean signal mask. Returns the child's pid, or -errno when it could
+// not be started (fork failed, or exec failed: the child says so through a close-on-exec pipe).
+::pid_t spawn(const std::vector<char*>& argv) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return -errno;
+    const ::pid_t supervisor = ::getpid();
+    const ::pid_t pid = ::fork();
+    if (pid < 0) {
+        const int e = errno;
+        ::close(p[0]);
+        ::close(p[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        // The command never outlives its supervisor, even one ended by SIGKILL (--stop's last
+        // resort): it would run on unsupervised with nobody holding the pidfile.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != supervisor) ::_exit(127);
+        sigset_t none;
+        ::sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::execvp(argv[0], argv.data());
+        const int e = errno;
+        (void)!::write(p[1], &e, sizeof e);
+        ::_exit(127);
+    }
+    ::close(p[1]);
+    int e = 0;
+    ssize_t n;
+    while ((n = ::read(p[0], &e, sizeof e)) < 0 && errno == EINTR) {}
+    ::close(p[0]);
+    if (n == sizeof e) {
+        ::waitpid(pid, nullptr, 0);
+        return -e;
+    }
+    return pid;
+}
+
+[[noreturn]] void supervise(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
+                            ospp::daemon::pidfile& pidfile) {
+    const std::vector<char*> argv = exec_argv(o);
+    const ospp::signal_set handled{ospp::signum::term, ospp::signum::intr, ospp::signum::hup, ospp::signum::chld};
+    if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
+    ospp::fd signals(::signalfd(-1, &handled.native(), SFD_CLOEXEC));
+    if (!signals.valid()) r.fail(step::supervise, errno);
+
+    const auto finish = [&](int code) {
+        (void)pidfile.release();
+        ::_exit(code);
+    };
+    ::pid_t child = spawn(argv);
+    if (child < 0) {
+        (void)pidfile.release();
+        r.fail(step::exec, -child);
+    }
+    r.done();
+    (void)ctx.notify_ready();  // the first run was executed: the launcher exits 0
+
+    std::deque<clock_type::time_point> exits;
+    bool stopping = false;
+    std::optional<clock_type::time_point> restart_at;
+    const auto delay = std::chrono::duration_cast<clock_type::duration>(*o.respawn);
+    for (;;) {
+        int timeout_ms = -1;
+        if (restart_at) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(*restart_at - clock_type::now());
+            timeout_ms = static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count()));
+        }
+        ::pollfd pfd{signals.get(), POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, timeout_ms);
+        if (ready < 0 && errno != EINTR) finish(exit_code::failure);
+        if (ready == 0 && restart_at) {
+            restart_at.reset();
+            child = spawn(argv);
+            if (child < 0) {
+                say(2, describe(step::exec, -child, o));
+                exits.push_back(clock_type::now());
+                child = 0;
+            } else {
+                continue;
+            }
+        } else if (ready > 0) {
+            ::signalfd_siginfo info{};
+            if (::read(signals.get(), &info, sizeof info) != sizeof info) continue;
+            const int sig = static_cast<int>(info.ssi_signo);
+            if (sig == SIGCHLD) {
+                int status = 0;
+                ::pid_t pid;
+                while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+                    if (pid != child) continue;
+                    child = 0;
+                    if (stopping) finish(exit_code::ok);
+                    say(2, o.command.front() + " (pid " + std::to_string(pid) + ") " + describe_status(status));
+                    exits.push_back(clock_type::now());
+                }
+                if (child != 0) continue;
+            } else if (sig == SIGHUP) {
+                if (child != 0) ::kill(child, SIGHUP);
+                continue;
+            } else {  // TERM, INT: pass it on, and end when the command has ended
+                stopping = true;
+                if (child == 0) finish(exit_code::ok);
+                ::kill(child, sig);
+                continue;
+            }
+        } else {
+            continue;
+        }
+        // The command is gone: restart it, unless it keeps failing.
+        while (!exits.empty() && clock_type::now() - exits.front() > burst_window) exits.pop_front();
+        if (static_cast<int>(exits.size()) >= burst_limit) {
+            say(2, o.command.front() + " ended " + std::to_string(burst_limit) + " times within " +
+                       std::to_string(burst_window.count()) + " s; giving up");
+            finish(exit_code::failure);
+        }
+        restart_at = clock_type::now() + delay;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+// Everything after daemon_context::open() succeeded, in the daemon: the pid, then exec or supervise.
+[[noreturn]] void run_command(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
+                              ospp::daemon::pidfile& pidfile) {
+    if (pidfile.held()) {
+        if (auto written = pidfile.write(); !written) r.fail(step::write_pidfile, written.error().code());
+    }
+    for (int k : o.keep_fds) set_inheritable(k, true);
+    r.tell_pid(::getpid());
+    if (o.respawn) supervise(o, r, ctx, pidfile);
+    // Exec mode: the command inherits the pidfile's lock (see the top of this file).
+    if (pidfile.held()) set_inheritable(pidfile.get().get(), true);
+    const std::vector<char*> argv = exec_argv(o);
+    ::execvp(argv[0], argv.data());
+    r.fail(step::exec, errno);
+}
+
+// The launcher, once open() came back with EPIPE "ready" (the daemon's readiness pipe closed): the
+// report pipe says whether that was the exec (pid reported, then end of file) or a failure.
+int read_reports(const options& o, ospp::fd reports) {
+    std::optional<::pid_t> daemon_pid;
+    for (;;) {
+        report r{};
+        ssize_t n;
+        while ((n = ::read(reports.get(), &r, sizeof r)) < 0 && errno == EINTR) {}
+        if (n == 0) break;  // end of file: every writer is gone
+        if (n != sizeof r) continue;
+        if (r.kind == report::pid) daemon_pid = r.value;
+        if (r.kind == report::failed) {
+            say(2, describe(r.where, r.error, o));
+            return exit_code_of(r.where);
+        }
+    }
+    if (daemon_pid) return exit_code::ok;
+    say(2, "the daemon died before executing " + o.command.front());
+    return exit_code::failure;
+}
+
+// Makes sure 0-2 are open, so that nothing opened later lands on them by accident.
+void ensure_stdio_open() {
+    for (int f = 0; f <= 2; ++f) {
+        if (::fcntl(f, F_GETFD) >= 0 || errno != EBADF) continue;
+        const int n = ::open("/dev/null", O_RDWR);
+        if (n >= 0 && n != f) ::close(n);
+    }
+}
+
+// The environment the command gets: ours (unless --clear-env) with the --env variables set.
+std::vector<std::string> command_environment(const options& o) {
+    std::vector<std::string> env;
+    if (!o.clear_env)
+        for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    for (const auto& kv : o.env) {
+        const std::string_view name(kv.data(), kv.find('=') + 1);  // "NAME="
+        std::erase_if(env, [&](const std::string& e) { return e.starts_with(name); });
+        env.push_back(kv);
+    }
+    return env;
+}
+
+// --ready-timeout: open() waits for the daemon without a limit, so the launcher arms a timer whose
+// handler says why and exits (write and _exit are async-signal-safe).
+char g_timeout_message[512];
+std::size_t g_timeout_length = 0;
+
+void arm_ready_timeout(const options& o) {
+    const std::string text = std::string(program) + ": the daemon did not start " + command_line(o) +
+                             " within --ready-timeout\n";
+    g_timeout_length = std::min(text.size(), sizeof g_timeout_message);
+    std::memcpy(g_timeout_message, text.data(), g_timeout_length);
+    struct ::sigaction sa {};
+    sa.sa_handler = [](int) {
+        (void)!::write(2, g_timeout_message, g_timeout_length);
+        ::_exit(exit_code::failure);
+    };
+    ::sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, nullptr);
+    arm_timer(o.ready_timeout);  // timers are not inherited by fork: the launcher's only
+}
+
+int start(const options& o) {
+    const auto who = resolve_ids(o);
+    if (!who) return usage_failure(who.error().message);
+    for (int k : o.keep_fds) {
+        if (::fcntl(k, F_GETFD) < 0) {
+            say(2, "--keep-fd " + std::to_string(k) + ": " + std::strerror(errno));
+            return exit_code::setup_failed;
+        }
+    }
+    // Taken here, not by daemon_context, so that the command can inherit the lock.
+    ospp::daemon::pidfile pidfile;
+    if (!o.pidfile.empty()) {
+        auto acquired = ospp::daemon::pidfile::acquire(o.pidfile);
+        if (!acquired) {
+            if (acquired.error().code() == EEXIST) {
+                const auto pid = ospp::daemon::pidfile::read_pid(o.pidfile);
+                say(2, "already running" + (pid ? " (pid " + std::to_string(*pid) + ")" : std::string()) +
+                           ", pidfile " + o.pidfile);
+                return exit_code::already_running;
+            }
+            say(2, acquired.error().message());
+            return exit_code::pidfile_error;
+        }
+        pidfile = std::move(*acquired);
+    }
+    auto reports = ospp::pipe();
+    if (!reports) {
+        say(2, reports.error().message());
+        return exit_code::setup_failed;
+    }
+    // With --foreground there is no launcher to report to: failures go to the original stderr.
+    ospp::fd direct(o.foreground ? ::fcntl(2, F_DUPFD_CLOEXEC, 3) : -1);
+    if (o.foreground) reports->write_end.reset();
+
+    ospp::daemon::daemon_context ctx({
+        .chroot_directory = o.chroot_directory.empty() ? std::nullopt : std::optional<std::filesystem::path>(o.chroot_directory),
+        .working_directory = o.working_directory,
+        .umask = o.umask,
+        .detach_process = !o.foreground,
+        .signal_map = {},  // every signal at its default: the command must not inherit our choices
+        .uid = who->uid,
+        .gid = who->gid,
+        .initgroups = who->uid.has_value() && !who->user_name.empty(),
+        .prevent_core = !o.core,
+        .stdin_file = std::filesystem::path(o.stdin_path),
+        .stdout_file = std::filesystem::path(o.stdout_path.empty() ? "/dev/null" : o.stdout_path),
+        .stderr_file = std::filesystem::path(!o.stderr_path.empty() ? o.stderr_path
+                                             : !o.stdout_path.empty() ? o.stdout_path : "/dev/null"),
+        .environment = command_environment(o),
+        .notify_ready_manually = true,
+    });
+    for (int k : o.keep_fds) ctx.files_preserve.emplace_back(k);
+    if (pidfile.held()) ctx.files_preserve.push_back(pidfile.get());
+    if (reports->write_end.valid()) ctx.files_preserve.push_back(reports->write_end);
+    if (direct.valid()) ctx.files_preserve.push_back(direct);
+    if (!o.foreground) arm_ready_timeout(o);
+
+    const auto opened = ctx.open();
+    if (opened) {  // the daemon
+        (void)reports->read_end.release();  // open() closed it: forget the number
+        reporter r(o, std::move(reports->write_end), std::move(direct));
+        run_command(o, r, ctx, pidfile);
+    }
+    // The launcher (or, with --foreground, the process that failed to become the daemon).
+    const ospp::errno_error& e = opened.error();
+    int code = exit_code::setup_failed;
+    if (!o.foreground && e.code() == EPIPE && std::string_view(e.call()) == "ready") {
+        reports->write_end.reset();
+        code = read_reports(o, std::move(reports->read_end));
+    } else {
+        say(direct.valid() ? direct.get() : 2, e.message());
+    }
+    // A failed start leaves no pidfile behind: the daemon is gone and we still hold the lock.
+    if (code != exit_code::ok) (void)pidfile.release();
+    else pidfile.close();
+    return code;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control verbs
+
+int status(const options& o) {
+    const pidfile_state s = probe_pidfile(o.pidfile);
+    if (s.error != 0) {
+        say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
+        return exit_code::status_unknown;
+    }
+    if (s.locked) {
+        std::printf("running (pid %s)\n", s.pid ? std::to_string(*s.pid).c_str() : "unknown");
+        return exit_code::ok;
+    }
+    if (s.exists) {
+        std::printf("not running (stale pidfile %s)\n", o.pidfile.c_str());
+        return exit_code::dead_with_pidfile;
+    }
+    std::printf("not running\n");
+    return exit_code::not_running;
+}
+
+// A process handle that cannot be confused with a later process of the same pid.
+ospp::fd open_daemon(const options& o, const pidfile_state& s) {
+    if (!s.pid) return ospp::fd();
+    auto pidfd = ospp::pidfd_open(*s.pid);
+    // Between reading the file and opening the pidfd the daemon may have ended and its pid been
+    // reused: trust the pidfd only if the lock is still held.
+    if (!pidfd || !probe_pidfile(o.pidfile).locked) return ospp::fd();
+    return std::move(*pidfd);
+}
+
+// Waits until nobody holds the pidfile's lock (the daemon and everything that inherited it ended),
+// for at most `limit`. Takes the lock then, and removes the stale file.
+bool await_unlock(const std::string& path, seconds limit) {
+    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (!f.valid()) return errno == ENOENT;
+    // A blocking flock interrupted by a one-shot timer: the lock itself says when the daemon is gone.
+    struct ::sigaction sa {}, old {};
+    sa.sa_handler = [](int) {};
+    ::sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGALRM, &sa, &old);  // no SA_RESTART: flock returns EINTR at the deadline
+    arm_timer(limit);
+    const bool got = ::flock(f.get(), LOCK_EX) == 0;
+    arm_timer(seconds(-1));
+    ::sigaction(SIGALRM, &old, nullptr);
+    if (got) unlink_if_same(path, f.get());
+    return got;
+}
+
+// probe_pidfile for --stop and --signal, telling why it cannot be read.
+std::optional<pidfile_state> probe_or_say(const options& o) {
+    const pidfile_state s = probe_pidfile(o.pidfile);
+    if (s.error == 0) return s;
+    say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
+    return std::nullopt;
+}
+
+int stop(const options& o) {
+    const auto probed = probe_or_say(o);
+    if (!probed) return exit_code::failure;
+    const pidfile_state& s = *probed;
+    if (!s.locked) {
+        if (s.exists) await_unlock(o.pidfile, seconds(0));  // stale: remove it
+        std::printf("not running\n");
+        return exit_code::ok;
+    }
+    const ospp::fd daemon = open_daemon(o, s);
+    if (!daemon.valid()) {
+        say(2, "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
+        return exit_code::failure;
+    }
+    if (pidfd_send_signal(daemon.get(), SIGTERM) != 0 && errno != ESRCH) {
+        say(2, "cannot signal pid " + std::to_string(*s.pid) + ": " + std::strerror(errno));
+        return exit_code::failure;
+    }
+    if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
+    char waited[32];
+    std::snprintf(waited, sizeof waited, "%g", o.stop_timeout.count());
+    say(2, "pid " + std::to_string(*s.pid) + " still running after " + waited + " s; sending SIGKILL");
+    pidfd_send_signal(daemon.get(), SIGKILL);
+    // SIGKILL cannot be refused, but exiting takes a moment on a busy machine: a short --timeout
+    // must not turn a kill into a failure report.
+    if (await_unlock(o.pidfile, std::max(o.stop_timeout, seconds(5)))) return exit_code::ok;
+    say(2, "pidfile " + o.pidfile + " is still locked after SIGKILL");
+    return exit_code::failure;
+}
+
+int send_signal(const options& o) {
+    const auto probed = probe_or_say(o);
+    if (!probed) return exit_code::failure;
+    const pidfile_state& s = *probed;
+    if (!s.locked) {
+        say(2, "not running, pidfile " + o.pidfile);
+        return exit_code::not_running;
+    }
+    const ospp::fd daemon = open_daemon(o, s);
+    if (!daemon.valid() || pidfd_send_signal(daemon.get(), ospp::to_raw(o.signal)) != 0) {
+        say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(daemon.valid() ? errno : ESRCH));
+        return exit_code::failure;
+    }
+    return exit_code::ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ensure_stdio_open();
+    const auto parsed = parse_args(argc, argv);
+    if (!parsed) return usage_failure(parsed.error().message);
+    const options& o = *parsed;
+    switch (o.action) {
+    case verb::help:
+        std::fputs(help_text().data(), stdout);
+        return exit_code::ok;
+    case verb::version:
+        std::fputs(version_text().c_str(), stdout);
+        return exit_code::ok;
+    case verb::status: return status(o);
+    case verb::stop: return stop(o);
+    case verb::signal: return send_signal(o);
+    case verb::start: return start(o);
+    }
+    return exit_code::failure;
+}
