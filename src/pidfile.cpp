@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "sys.hpp"
@@ -92,9 +93,14 @@ result<pid_t> pidfile::read_pid(path_ref path) {
     char buf[32];
     const ssize_t n = sys::retry([&] { return ::read(f.get(), buf, sizeof buf); });
     if (n < 0) return sys::fail(step, path);
+    // Decimal digits, then a newline or the end: anything else, or a number no pid_t can hold, is
+    // not a pid (the fuzzer found "9999999999" once passing as a truncated pid).
     long pid = 0;
     ssize_t i = 0;
-    for (; i < n && buf[i] >= '0' && buf[i] <= '9' && pid < 1'000'000'000; ++i) pid = pid * 10 + (buf[i] - '0');
+    for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) {
+        pid = pid * 10 + (buf[i] - '0');
+        if (pid > std::numeric_limits<pid_t>::max()) return sys::fail_with(EINVAL, step, path);
+    }
     if (i == 0 || pid <= 0 || (i < n && buf[i] != '\n')) return sys::fail_with(EINVAL, step, path);
     return static_cast<pid_t>(pid);
 }

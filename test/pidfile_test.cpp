@@ -144,6 +144,11 @@ TEST_CASE("pidfile: errors name the path") {
     auto bare = pidfile::read_pid(dir / "bare");
     REQUIRE(bare.has_value());
     CHECK(*bare == 31337);
+    // Found by fuzz_pidfile: a number no pid_t holds was once truncated into a "valid" pid.
+    ospp_test::write_file(dir / "huge", "9999999999\n");
+    CHECK_FAILS_WITH(pidfile::read_pid(dir / "huge"), EINVAL);
+    ospp_test::write_file(dir / "max", "2147483647\n");
+    CHECK(pidfile::read_pid(dir / "max").value() == 2147483647);
 }
 
 TEST_CASE("pidfile: moved-from and default objects hold nothing") {

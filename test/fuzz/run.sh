@@ -23,7 +23,13 @@ for exe in "$build"/test/fuzz/fuzz_*; do
         failed=$((failed + 1))
         echo "fuzz: $name FAILED"
         grep -E "ERROR|SUMMARY|==[0-9]+==|Test unit written" "$log" | head -n 20
-        ls "$work"/crash-* 2>/dev/null
+        # Keep the input that failed, to reproduce with: $exe FILE
+        mkdir -p "$build/fuzz-crashes"
+        for c in "$work"/crash-*; do
+            [ -f "$c" ] || continue
+            cp "$c" "$build/fuzz-crashes/$name-$(basename "$c")"
+            echo "fuzz: input kept: $build/fuzz-crashes/$name-$(basename "$c") ($(od -An -c "$c" | head -c 200 | tr -s ' '))"
+        done
     fi
     rm -rf "$work" "$log"
 done
