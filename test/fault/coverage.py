@@ -35,7 +35,7 @@ os.unlink(report_path)
 if run.returncode != 0:
     print(run.stdout[-3000:])
 
-site_re = re.compile(r"::(\w+)\s*\(")
+site_re = re.compile(r"(?<![\w>])::(\w+)\s*\(")  # ::call(, not a member definition x::open(
 literal_re = re.compile(r'"([\w()]+)"')
 exercised_names = {call for call, _ in pairs}
 sites, covered, missing = 0, 0, []
