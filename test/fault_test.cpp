@@ -633,6 +633,15 @@ std::vector<fault_case> process_cases(fixture&) {
          }, cannot},
         {"times", {"times"}, [] { return drop_value(ospp::times()); }, cannot},
         {"unshare", {"unshare"}, [] { return ospp::unshare(ospp::clone_flags::none); }, cannot},
+        // The parent's side of exec_error_pipe: a child that exits at once is a success (EOF).
+        {"exec_error_pipe", {"read"}, []() -> ospp::result<void> {
+             auto p = ospp::exec_error_pipe::create();
+             if (!p) return drop_value(p);
+             if (quick_child() < 0) return tl::unexpected(ospp::errno_error(errno, "fork"));
+             auto r = p->wait_exec();
+             reap_children();
+             return r;
+         }},
     };
     if (ospp_test::is_root()) {
         // Joining the namespace this process is in already: allowed to root, and changes nothing.
