@@ -64,16 +64,17 @@ result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_opti
     if (!dst.valid()) return sys::bad_path("copy_file", dst);
     struct ::stat src_st {};
     if (!options.follow_symlinks) {
-        if (::fstatat(options.src_dir_fd.get(), src.c_str(), &src_st, AT_SYMLINK_NOFOLLOW) < 0) {
-            return sys::fail("copy_file", src);
-        }
+        const int r = sys::retry(
+            [&] { return ::fstatat(options.src_dir_fd.get(), src.c_str(), &src_st, AT_SYMLINK_NOFOLLOW); });
+        if (r < 0) return sys::fail("copy_file", src);
         if (S_ISLNK(src_st.st_mode)) {
             // Python: os.symlink(os.readlink(src), dst).
             std::string target(static_cast<std::size_t>(src_st.st_size) + 1, '\0');
-            const ssize_t n = ::readlinkat(options.src_dir_fd.get(), src.c_str(), target.data(), target.size());
+            const ssize_t n = sys::retry(
+                [&] { return ::readlinkat(options.src_dir_fd.get(), src.c_str(), target.data(), target.size()); });
             if (n < 0) return sys::fail("copy_file", src);
             target.resize(static_cast<std::size_t>(n));
-            if (::symlinkat(target.c_str(), options.dst_dir_fd.get(), dst.c_str()) < 0) {
+            if (sys::retry([&] { return ::symlinkat(target.c_str(), options.dst_dir_fd.get(), dst.c_str()); }) < 0) {
                 return sys::fail("copy_file", src, dst);
             }
             return 0;
@@ -81,19 +82,21 @@ result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_opti
     }
     const fd in(sys::retry([&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC); }));
     if (!in.valid()) return sys::fail("copy_file", src);
-    if (::fstat(in.get(), &src_st) < 0) return sys::fail("copy_file", src);
+    if (sys::retry([&] { return ::fstat(in.get(), &src_st); }) < 0) return sys::fail("copy_file", src);
     if (S_ISDIR(src_st.st_mode)) return sys::fail_with(EISDIR, "copy_file", src);
     // Not O_TRUNC: if dst is src (a hard link, a path through a symlink), truncating would destroy it.
     const fd out(sys::retry(
         [&] { return ::openat(options.dst_dir_fd.get(), dst.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666); }));
     if (!out.valid()) return sys::fail("copy_file", dst);
     struct ::stat dst_st {};
-    if (::fstat(out.get(), &dst_st) < 0) return sys::fail("copy_file", dst);
+    if (sys::retry([&] { return ::fstat(out.get(), &dst_st); }) < 0) return sys::fail("copy_file", dst);
     if (dst_st.st_dev == src_st.st_dev && dst_st.st_ino == src_st.st_ino) {
         errno = EINVAL;
         return sys::fail("copy_file", src, dst);
     }
-    if (S_ISREG(dst_st.st_mode) && ::ftruncate(out.get(), 0) < 0) return sys::fail("copy_file", dst);
+    if (S_ISREG(dst_st.st_mode) && sys::retry([&] { return ::ftruncate(out.get(), 0); }) < 0) {
+        return sys::fail("copy_file", dst);
+    }
 
     std::uint64_t copied = 0;
     outcome how = copy_with(

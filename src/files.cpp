@@ -159,11 +159,11 @@ result<void> makedirs(path_ref path, ::mode_t mode, const makedirs_options& opti
         if (!made && made.error().code() != EEXIST) return made;
         if (tail == ".") return {};  // Python: "xxx/newdir/." exists once xxx/newdir does
     }
-    if (::mkdir(path.c_str(), mode) == 0) return {};
+    if (sys::retry([&] { return ::mkdir(path.c_str(), mode); }) == 0) return {};
     const int err = errno;
     if (options.exist_ok && err == EEXIST) {
         struct ::stat st {};
-        if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return {};
+        if (sys::retry([&] { return ::stat(path.c_str(), &st); }) == 0 && S_ISDIR(st.st_mode)) return {};
     }
     return sys::fail_with(err, "makedirs", path);
 }
@@ -192,12 +192,13 @@ result<void> rmdir(path_ref path, const dir_fd_options& options) noexcept {
 
 result<void> removedirs(path_ref path) {
     if (!path.valid()) return sys::bad_path("removedirs", path);
-    if (::rmdir(path.c_str()) < 0) return sys::fail("removedirs", path);
+    if (sys::retry([&] { return ::rmdir(path.c_str()); }) < 0) return sys::fail("removedirs", path);
     std::string_view p = path.view();
     std::string_view head = parent_of(p);
     if (tail_of(p).empty()) head = parent_of(head);  // "a/b/" names b
     while (!head.empty() && !tail_of(head).empty()) {
-        if (::rmdir(std::string(head).c_str()) < 0) break;
+        const std::string dir(head);
+        if (sys::retry([&] { return ::rmdir(dir.c_str()); }) < 0) break;
         head = parent_of(head);
     }
     return {};
@@ -224,7 +225,9 @@ result<void> renames(path_ref old_path, path_ref new_path) {
         auto made = makedirs(new_head, 0777, {.exist_ok = true});
         if (!made) return made;
     }
-    if (::rename(old_path.c_str(), new_path.c_str()) < 0) return sys::fail("renames", old_path, new_path);
+    if (sys::retry([&] { return ::rename(old_path.c_str(), new_path.c_str()); }) < 0) {
+        return sys::fail("renames", old_path, new_path);
+    }
     const std::string_view old_head = parent_of(old_path.view());
     if (!old_head.empty() && !tail_of(old_path.view()).empty()) (void)removedirs(old_head);
     return {};

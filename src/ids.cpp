@@ -152,7 +152,7 @@ auto lookup_r(const char* call, std::string_view key, Lookup lookup) -> result<d
         auto buf = std::make_unique<char[]>(size);
         Raw entry{};
         Raw* found = nullptr;
-        const int e = lookup(&entry, buf.get(), size, &found);
+        const int e = sys::retry_code([&] { return lookup(&entry, buf.get(), size, &found); });
         if (e == ERANGE) {
             size *= 2;
             continue;

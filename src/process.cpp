@@ -35,8 +35,9 @@ fork_hooks& hooks() {
 
 // Forks with the hooks run around it. The hooks are copied under the lock before the fork, so the
 // child never touches a mutex another thread might have held at the fork.
+// `call` names the wrapper in the error ("fork", "forkpty").
 template <class Fork>
-result<fork_result> fork_with_hooks(Fork do_fork) {
+result<fork_result> fork_with_hooks(const char* call, Fork do_fork) {
     std::vector<at_fork_hooks> copy;
     if (hooks().any.load(std::memory_order_acquire)) {
         const std::lock_guard guard(hooks().lock);
@@ -50,14 +51,14 @@ result<fork_result> fork_with_hooks(Fork do_fork) {
         auto& after = pid == 0 ? h.after_in_child : h.after_in_parent;
         if (after) after();
     }
-    if (pid < 0) return sys::fail_with(saved, "fork");
+    if (pid < 0) return sys::fail_with(saved, call);
     return fork_result(pid);
 }
 
 }  // namespace
 
 result<fork_result> fork() {
-    return fork_with_hooks([] { return ::fork(); });
+    return fork_with_hooks("fork", [] { return ::fork(); });
 }
 
 result<void> register_at_fork(at_fork_hooks h) {
@@ -77,7 +78,7 @@ result<forkpty_result> forkpty() {
     if (const int e = ::ptsname_r(master.get(), name, sizeof name); e != 0) return sys::fail_with(e, "forkpty");
     fd slave(sys::retry([&] { return ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC); }));
     if (!slave.valid()) return sys::fail("forkpty");
-    auto f = fork_with_hooks([] { return ::fork(); });
+    auto f = fork_with_hooks("forkpty", [] { return ::fork(); });
     if (!f) return tl::unexpected(std::move(f.error()));
     if (f->is_child()) {
         master.reset();  // the child has only the slave side, as with forkpty(3)

@@ -318,7 +318,9 @@ result<void> rmtree(path_ref path, const rmtree_options& options) {
     running = &w;
     auto remove_entry = [&](detail::walk_level& level, std::string_view name, bool is_dir) {
         // Names from the walk are NUL-terminated in its arena.
-        if (::unlinkat(level.dir.get(), name.data(), is_dir ? AT_REMOVEDIR : 0) == 0) return true;
+        if (sys::retry([&] { return ::unlinkat(level.dir.get(), name.data(), is_dir ? AT_REMOVEDIR : 0); }) == 0) {
+            return true;
+        }
         std::string p = level.path;
         if (p.back() != '/') p += '/';
         p += name;
@@ -338,7 +340,8 @@ result<void> rmtree(path_ref path, const rmtree_options& options) {
         }
     }
     if (first && !options.ignore_errors) return tl::unexpected(std::move(*first));
-    if (::unlinkat(options.dir_fd.get(), path.c_str(), AT_REMOVEDIR) < 0 && !options.ignore_errors) {
+    if (sys::retry([&] { return ::unlinkat(options.dir_fd.get(), path.c_str(), AT_REMOVEDIR); }) < 0 &&
+        !options.ignore_errors) {
         return sys::fail("rmtree", path);
     }
     return {};

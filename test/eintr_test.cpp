@@ -6,6 +6,8 @@
 // child's status is right. The handler counts its signals, and each test checks the storm was real.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,48 @@ char pattern(std::size_t i) { return static_cast<char>((i * 131 + i / 4093) & 0x
 
 constexpr std::size_t total = 8 << 20;  // bytes through the pipe
 
+// A child writing `total` pattern bytes to `out` in chunks, pausing now and then so that the
+// reader blocks; returns its exit code (0: all written).
+int write_pattern(int out) {
+    std::vector<char> chunk(3000);
+    for (std::size_t sent = 0; sent < total;) {
+        const std::size_t n = std::min(chunk.size(), total - sent);
+        for (std::size_t i = 0; i < n; ++i) chunk[i] = pattern(sent + i);
+        for (std::size_t off = 0; off < n;) {
+            const ssize_t w = ::write(out, chunk.data() + off, n - off);
+            if (w < 0) return 2;
+            off += static_cast<std::size_t>(w);
+        }
+        sent += n;
+        if (sent % (256 << 10) < chunk.size()) ::usleep(200);
+    }
+    return 0;
+}
+
+bool is_pattern(std::string_view data) {
+    for (std::size_t i = 0; i < data.size(); ++i)
+        if (data[i] != pattern(i)) return false;
+    return true;
+}
+
+// A child reading `total` pattern bytes from `in`, pausing now and then so that the writer
+// blocks; returns its exit code (0: every byte arrived once, in order).
+int read_pattern(int in) {
+    std::vector<char> buf(7000);
+    std::size_t got = 0;
+    for (;;) {
+        const ssize_t n = ::read(in, buf.data(), buf.size());
+        if (n < 0) return 2;
+        if (n == 0) break;
+        for (ssize_t i = 0; i < n; ++i)
+            if (buf[static_cast<std::size_t>(i)] != pattern(got + static_cast<std::size_t>(i))) return 3;
+        got += static_cast<std::size_t>(n);
+        if (got % (512 << 10) < buf.size()) ::usleep(200);
+    }
+    return got == total ? 0 : 4;
+}
+
+
 // Forks a child running `body` (which returns its exit code); the child has no timer.
 template <class F>
 pid_t spawn_child(F body) {
@@ -83,20 +128,7 @@ TEST_CASE("read under a signal storm returns every byte exactly once") {
     auto p = ospp::pipe().value();
     const pid_t child = spawn_child([&] {
         p.read_end.reset();
-        std::vector<char> chunk(3000);
-        for (std::size_t sent = 0; sent < total;) {
-            const std::size_t n = std::min(chunk.size(), total - sent);
-            for (std::size_t i = 0; i < n; ++i) chunk[i] = pattern(sent + i);
-            std::size_t off = 0;
-            while (off < n) {
-                const ssize_t w = ::write(p.write_end.get(), chunk.data() + off, n - off);
-                if (w < 0) return 2;
-                off += static_cast<std::size_t>(w);
-            }
-            sent += n;
-            if (sent % (256 << 10) == 0) ::usleep(200);  // let the reader block now and then
-        }
-        return 0;
+        return write_pattern(p.write_end.get());
     });
     p.write_end.reset();
 
@@ -125,18 +157,7 @@ TEST_CASE("write under a signal storm: partial writes are reported, and no byte 
     auto p = ospp::pipe().value();
     const pid_t child = spawn_child([&] {
         p.write_end.reset();
-        std::vector<char> buf(7000);
-        std::size_t got = 0;
-        for (;;) {
-            const ssize_t n = ::read(p.read_end.get(), buf.data(), buf.size());
-            if (n < 0) return 2;
-            if (n == 0) break;
-            for (ssize_t i = 0; i < n; ++i)
-                if (buf[static_cast<std::size_t>(i)] != pattern(got + static_cast<std::size_t>(i))) return 3;
-            got += static_cast<std::size_t>(n);
-            if (got % (512 << 10) < 7000) ::usleep(200);  // let the writer block now and then
-        }
-        return got == total ? 0 : 4;
+        return read_pattern(p.read_end.get());
     });
     p.read_end.reset();
     {
@@ -196,4 +217,171 @@ TEST_CASE("close is not retried under the storm and never loses track of the des
         REQUIRE(p.read_end.close().has_value());
         REQUIRE(::fcntl(raw, F_GETFD) == -1);
     }
+}
+
+TEST_CASE("waitpid and waitid on a child that exits later are retried to the right status") {
+    for (const bool use_waitid : {false, true}) {
+        CAPTURE(use_waitid);
+        const pid_t child = spawn_child([] {
+            ::usleep(100000);  // exit while the parent waits under the storm
+            return 7;
+        });
+        signal_storm storm;
+        if (use_waitid) {
+            auto r = ospp::waitid(ospp::id_type::pid, static_cast<id_t>(child), ospp::wait_flags::exited);
+            REQUIRE(r.has_value());
+            REQUIRE(r->has_value());
+            CHECK((*r)->pid == child);
+            CHECK((*r)->code == ospp::cld_code::exited);
+            CHECK((*r)->status == 7);
+        } else {
+            auto r = ospp::waitpid(child);
+            REQUIRE(r.has_value());
+            CHECK(r->pid == child);
+            CHECK(r->status.exited());
+            CHECK(r->status.exit_code() == 7);
+        }
+        MESSAGE("signals during the wait: " << storm.signals());
+        CHECK(storm.signals() > 10);
+    }
+}
+
+TEST_CASE("a blocking read of a timerfd sleeps through the storm and reads one expiration") {
+    auto t = ospp::timerfd_create(ospp::timerfd_clock::monotonic).value();
+    signal_storm storm;
+    REQUIRE(ospp::timerfd_settime(t, {.initial = std::chrono::milliseconds(100)}).has_value());
+    std::byte buf[8];
+    auto n = ospp::read(t, buf);
+    REQUIRE(n.has_value());
+    CHECK(*n == 8);
+    std::uint64_t expirations = 0;
+    std::memcpy(&expirations, buf, sizeof expirations);
+    CHECK(expirations == 1);
+    MESSAGE("signals during the timerfd read: " << storm.signals());
+    CHECK(storm.signals() > 10);
+}
+
+namespace {
+
+// A child that takes a lock on `path` with `take` (on its own open file description), tells the
+// parent through `ready`, holds it for 100 ms and exits, which releases it.
+template <class Take>
+pid_t lock_holder(const std::string& path, ospp::pipe_fds& ready, Take take) {
+    const pid_t child = spawn_child([&] {
+        ready.read_end.reset();
+        const int f = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        if (f < 0 || !take(f)) return 2;
+        if (::write(ready.write_end.get(), "L", 1) != 1) return 3;
+        ::usleep(100000);
+        return 0;
+    });
+    ready.write_end.reset();
+    REQUIRE(ospp::read(ready.read_end, 1).value() == "L");
+    return child;
+}
+
+}  // namespace
+
+TEST_CASE("flock and lockf wait for a lock through the storm") {
+    ospp_test::temp_dir dir;
+    const std::string path = dir / "lock";
+    ospp_test::write_file(path, "x");
+    SUBCASE("flock(LOCK_EX) without LOCK_NB") {
+        auto ready = ospp::pipe().value();
+        const pid_t child = lock_holder(path, ready, [](int f) { return ::flock(f, LOCK_EX) == 0; });
+        auto f = ospp::open(path, ospp::open_flags::rdwr).value();
+        {
+            signal_storm storm;
+            CHECK(ospp::fcntl::flock(f, ospp::fcntl::lock_op::ex).has_value());
+            MESSAGE("signals during flock: " << storm.signals());
+            CHECK(storm.signals() > 10);
+        }
+        CHECK(child_exit_code(child) == 0);
+    }
+    SUBCASE("fcntl.lockf(LOCK_EX), a blocking POSIX record lock") {
+        auto ready = ospp::pipe().value();
+        const pid_t child = lock_holder(path, ready, [](int f) {
+            struct flock l {};
+            l.l_type = F_WRLCK;
+            l.l_whence = SEEK_SET;
+            return ::fcntl(f, F_SETLK, &l) == 0;
+        });
+        auto f = ospp::open(path, ospp::open_flags::rdwr).value();
+        {
+            signal_storm storm;
+            CHECK(ospp::fcntl::lockf(f, ospp::fcntl::lock_op::ex).has_value());
+            MESSAGE("signals during lockf: " << storm.signals());
+            CHECK(storm.signals() > 10);
+        }
+        CHECK(child_exit_code(child) == 0);
+    }
+}
+
+
+TEST_CASE("read_all and write_all across a pipe move every byte through the storm") {
+    SUBCASE("read_all") {
+        auto p = ospp::pipe().value();
+        const pid_t child = spawn_child([&] {
+            p.read_end.reset();
+            return write_pattern(p.write_end.get());
+        });
+        p.write_end.reset();
+        std::string got;
+        {
+            signal_storm storm;
+            auto r = ospp::read_all(p.read_end);
+            REQUIRE(r.has_value());
+            got = std::move(*r);
+            MESSAGE("signals during read_all: " << storm.signals());
+            CHECK(storm.signals() > 10);
+        }
+        CHECK(got.size() == total);
+        CHECK(is_pattern(got));
+        CHECK(child_exit_code(child) == 0);
+    }
+    SUBCASE("write_all") {
+        auto p = ospp::pipe().value();
+        const pid_t child = spawn_child([&] {
+            p.write_end.reset();
+            return read_pattern(p.read_end.get());
+        });
+        p.read_end.reset();
+        std::string data(total, '\0');
+        for (std::size_t i = 0; i < total; ++i) data[i] = pattern(i);
+        {
+            signal_storm storm;
+            auto r = ospp::write_all(p.write_end, std::as_bytes(std::span(data)));
+            CHECK(r.has_value());  // never EINTR, never a short count
+            MESSAGE("signals during write_all: " << storm.signals());
+            CHECK(storm.signals() > 10);
+        }
+        p.write_end.reset();
+        CHECK(child_exit_code(child) == 0);
+    }
+}
+
+TEST_CASE("copy_file from a FIFO blocks in open and read, and copies every byte through the storm") {
+    // A regular file never blocks on a signal; a FIFO does, in open (until a writer comes) and in
+    // each read (until the writer writes).
+    ospp_test::temp_dir dir;
+    const std::string fifo = dir / "fifo", copy = dir / "copy";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const pid_t child = spawn_child([&] {
+        ::usleep(50000);  // let the parent block in open first
+        const int out = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
+        if (out < 0) return 5;
+        return write_pattern(out);
+    });
+    {
+        signal_storm storm;
+        auto r = ospp::copy_file(fifo, copy);
+        REQUIRE(r.has_value());
+        CHECK(*r == total);
+        MESSAGE("signals during copy_file: " << storm.signals());
+        CHECK(storm.signals() > 10);
+    }
+    CHECK(child_exit_code(child) == 0);
+    const std::string got = ospp_test::read_file(copy);
+    CHECK(got.size() == total);
+    CHECK(is_pattern(got));
 }

@@ -7,6 +7,10 @@
 // The test main checks that no case leaks a descriptor or a child.
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +18,13 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+
+#include <memory>
+#include <optional>
 
 #include "ospp/ospp.hpp"
 #include "support.hpp"
@@ -47,6 +58,11 @@ struct fault_case {
     std::vector<const char*> symbols;   // the libc functions to fail
     std::function<ospp::result<void>()> run;
     on_eintr eintr = on_eintr::retry;
+    long nth = 1;                       // which call of the symbol fails (2: the second fcntl...)
+    std::function<void()> cleanup{};    // run unarmed after each run: undo what it made
+    // Faults kept armed during every run of the case (the plain one too) to steer the wrapper
+    // onto a fallback path: copy_file_range "not supported" leads copy_file to sendfile.
+    std::vector<std::pair<const char*, int>> steer{};
 };
 
 // Keeps only success or failure of a result: result<T> -> result<void>.
@@ -56,33 +72,661 @@ ospp::result<void> drop_value(const ospp::result<T>& r) {
     return {};
 }
 
-std::vector<fault_case> foundation_cases(const std::string& dir) {
-    const std::string file = dir + "/f";
-    ospp_test::write_file(file, "content");
+// Reaps every child a case left behind (a wait that was made to fail).
+void reap_children() {
+    while (::waitpid(-1, nullptr, 0) > 0) {}
+}
+
+// Cases whose wrapper must run in a child (login_tty, setsid, the controlling terminal's process
+// group): the child runs the body under the inherited fault, and sends back the errno, the call
+// name and how many failures it saw; the parent turns that into the result and the hit count.
+const char* g_symbol = nullptr;  // the symbol run_cases is failing, for the child to count
+long g_child_hits = -1;          // what the last child counted (-1: the case ran in this process)
+
+struct child_report {
+    int code = 0;
+    long hits = 0;
+    char call[32] = {};
+};
+
+std::function<ospp::result<void>()> in_child(std::function<ospp::result<void>()> body) {
+    return [body]() -> ospp::result<void> {
+        int fds[2];
+        REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            child_report rep;
+            if (auto r = body(); !r) {
+                rep.code = r.error().code();
+                std::snprintf(rep.call, sizeof rep.call, "%s", r.error().call());
+            }
+            if (g_symbol != nullptr) rep.hits = load_api().injected(g_symbol);
+            (void)!::write(fds[1], &rep, sizeof rep);
+            ::_exit(0);
+        }
+        ::close(fds[1]);
+        child_report rep;
+        const ssize_t n = ::read(fds[0], &rep, sizeof rep);
+        ::close(fds[0]);
+        reap_children();
+        REQUIRE(n == static_cast<ssize_t>(sizeof rep));
+        g_child_hits = rep.hits;
+        if (rep.code == 0) return {};
+        static std::string call;  // errno_error keeps the call name as a static string
+        call = rep.call;
+        return tl::unexpected(ospp::errno_error(rep.code, call.c_str()));
+    };
+}
+
+// What every table shares: a directory, a file holding "content" and descriptors that stay open
+// for the whole test case, so that a case does not have to open them with the symbol it fails.
+struct fixture {
+    ospp_test::temp_dir dir;
+    std::string file = dir / "f";
+    ospp::fd rw;      // `file`, read-write
+    ospp::fd null;    // /dev/null, write-only
+    ospp::fd dirfd;   // `dir`
+    ospp::pipe_fds pipe;
+    fixture() {
+        ospp_test::write_file(file, "content");
+        rw = ospp::open(file, ospp::open_flags::rdwr).value();
+        null = ospp::open("/dev/null", ospp::open_flags::wronly).value();
+        dirfd = ospp::open(dir.path(), ospp::open_flags::rdonly | ospp::open_flags::directory).value();
+        pipe = ospp::pipe().value();
+    }
+};
+
+using ospp::open_flags;
+constexpr auto cannot = on_eintr::cannot_happen;
+
+// A child that exits with 0 at once.
+pid_t quick_child() {
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
+    return pid;
+}
+
+std::vector<fault_case> fd_ops_cases(fixture& fx) {
+    const std::string file = fx.file;
+    const ospp::fd_ref null = fx.null, rw = fx.rw;
+    auto drain = [&fx] {
+        char buf[256];
+        (void)::fcntl(fx.pipe.read_end.get(), F_SETFL, O_NONBLOCK);
+        while (::read(fx.pipe.read_end.get(), buf, sizeof buf) > 0) {}
+        (void)::fcntl(fx.pipe.read_end.get(), F_SETFL, 0);
+    };
+    auto target = std::make_shared<ospp::fd>(
+        ospp::open(fx.dir / "target", open_flags::rdwr | open_flags::creat, 0600).value());
+    static std::byte scratch[4];
+    static const std::span<std::byte> rbufs[] = {std::span(scratch)};
+    static const std::string_view wbufs[] = {"a", "b"};
     return {
-        {"open", {"openat"}, [file] { return drop_value(ospp::open(file, ospp::open_flags::rdonly)); }},
+        {"open", {"openat"}, [file] { return drop_value(ospp::open(file, open_flags::rdonly)); }},
         {"read", {"read"}, [file] {
-             auto f = ospp::open(file, ospp::open_flags::rdonly);
+             auto f = ospp::open(file, open_flags::rdonly);
              return f ? drop_value(ospp::read(*f, 4)) : drop_value(f);
          }},
-        {"write", {"write"}, [] {
-             auto p = ospp::pipe();
-             return p ? drop_value(ospp::write(p->write_end, "x")) : drop_value(p);
+        {"write", {"write"}, [null] { return drop_value(ospp::write(null, "x")); }},
+        {"pipe2", {"pipe2"}, [] { return drop_value(ospp::pipe()); }, cannot},
+        {"dup", {"fcntl"}, [] { return drop_value(ospp::dup(ospp::stdin_fd)); }, cannot},
+        {"dup2", {"dup3"}, [null] {
+             auto target = ospp::dup(null);  // a scratch number to replace (dup is fcntl)
+             return target ? drop_value(ospp::dup2(null, *target, false)) : drop_value(target);
          }},
-        {"pipe2", {"pipe2"}, [] { return drop_value(ospp::pipe()); }, on_eintr::cannot_happen},
-        {"dup", {"fcntl"}, [] { return drop_value(ospp::dup(ospp::stdin_fd)); }, on_eintr::cannot_happen},
-        {"dup2", {"dup3"}, [] {
-             auto p = ospp::pipe();
-             return p ? drop_value(ospp::dup2(p->read_end, p->write_end, false)) : drop_value(p);
+        {"dup2", {"dup2"}, [null] {
+             auto target = ospp::dup(null);
+             return target ? drop_value(ospp::dup2(null, *target)) : drop_value(target);
          }},
-        {"dup2", {"dup2"}, [] {
-             auto p = ospp::pipe();
-             return p ? drop_value(ospp::dup2(p->read_end, p->write_end)) : drop_value(p);
-         }},
+        {"dup2", {"fcntl"}, [&fx] { return drop_value(ospp::dup2(fx.null, fx.null, false)); }, cannot},
+        {"dup2", {"fcntl"}, [&fx] { return drop_value(ospp::dup2(fx.null, fx.null, false)); }, cannot, 2},
         {"close", {"close"}, [] {
              auto p = ospp::pipe();
              return p ? p->read_end.close() : drop_value(p);
          }, on_eintr::report},
+        {"write", {"write"}, [null] {
+             const std::string data(100, 'x');
+             auto r = ospp::write_all(null, std::as_bytes(std::span(data)));
+             if (!r) return ospp::result<void>(tl::unexpected(ospp::errno_error(r.error())));
+             return ospp::result<void>();
+         }},
+        {"read", {"read"}, [rw] { return drop_value(ospp::read_all(rw)); }, on_eintr::retry, 1,
+         [rw] { (void)::lseek(rw.get(), 0, SEEK_SET); }},
+        {"read", {"read"}, [rw] {
+             std::byte b[3];
+             auto r = ospp::read_all(rw, b);
+             if (!r) return ospp::result<void>(tl::unexpected(ospp::errno_error(r.error())));
+             return ospp::result<void>();
+         }, on_eintr::retry, 1, [rw] { (void)::lseek(rw.get(), 0, SEEK_SET); }},
+        {"lseek", {"lseek"}, [rw] { return drop_value(ospp::lseek(rw, 0, ospp::whence::set)); }, cannot},
+        {"pread", {"pread"}, [rw] { return drop_value(ospp::pread(rw, 4, 0)); }},
+        {"pwrite", {"pwrite"}, [rw] { return drop_value(ospp::pwrite(rw, std::as_bytes(std::span("c", 1)), 0)); }},
+        {"readv", {"readv"}, [rw] { return drop_value(ospp::readv(rw, rbufs)); }, on_eintr::retry, 1,
+         [rw] { (void)::lseek(rw.get(), 0, SEEK_SET); }},
+        {"writev", {"writev"}, [null] { return drop_value(ospp::writev(null, wbufs)); }},
+        {"writev", {"writev"}, [null] {
+             const std::span<const std::byte> v[] = {std::as_bytes(std::span("ab", 2))};
+             return drop_value(ospp::writev(null, v));
+         }},
+        {"preadv", {"preadv"}, [rw] { return drop_value(ospp::preadv(rw, rbufs, 0)); }},
+        {"preadv", {"preadv2"}, [rw] { return drop_value(ospp::preadv(rw, rbufs, 0, ospp::rw_flags::hipri)); }},
+        {"pwritev", {"pwritev"}, [rw] { return drop_value(ospp::pwritev(rw, std::span(wbufs, 1), 0)); }},
+        {"pwritev", {"pwritev2"}, [rw] {
+             const std::span<const std::byte> v[] = {std::as_bytes(std::span("c", 1))};
+             return drop_value(ospp::pwritev(rw, v, 0, ospp::rw_flags::dsync));
+         }},
+        {"copy_file_range", {"copy_file_range"}, [rw, target] {
+             return drop_value(ospp::copy_file_range(rw, *target, 4, 0, 0));
+         }},
+        {"sendfile", {"sendfile"}, [rw, null] { return drop_value(ospp::sendfile(null, rw, 0, 4)); }},
+        {"splice", {"splice"}, [rw, &fx] { return drop_value(ospp::splice(rw, fx.pipe.write_end, 2, 0)); },
+         on_eintr::retry, 1, drain},
+        {"fchmod", {"fchmod"}, [rw] { return ospp::fchmod(rw, 0644); }},
+        {"fchown", {"fchown"}, [rw] { return ospp::fchown(rw, ::getuid(), ::getgid()); }},
+        {"ftruncate", {"ftruncate"}, [rw] { return ospp::ftruncate(rw, 7); }},
+        {"fsync", {"fsync"}, [rw] { return ospp::fsync(rw); }},
+        {"fdatasync", {"fdatasync"}, [rw] { return ospp::fdatasync(rw); }},
+        {"posix_fallocate", {"posix_fallocate"}, [rw] { return ospp::posix_fallocate(rw, 0, 7); }},
+        {"posix_fadvise", {"posix_fadvise"},
+         [rw] { return ospp::posix_fadvise(rw, 0, 0, ospp::fadvise_advice::normal); }},
+        {"lockf", {"lockf"}, [rw] { return ospp::lockf(rw, ospp::lockf_command::tlock, 0); }},
+        {"get_blocking", {"fcntl"}, [null] { return drop_value(ospp::get_blocking(null)); }, cannot},
+        {"get_inheritable", {"fcntl"}, [null] { return drop_value(ospp::get_inheritable(null)); }, cannot},
+        // The setters read the flags (1st fcntl) and write them back changed (2nd), undone after.
+        {"set_blocking", {"fcntl"}, [null] { return ospp::set_blocking(null, false); }, cannot, 1,
+         [null] { (void)::fcntl(null.get(), F_SETFL, 0); }},
+        {"set_blocking", {"fcntl"}, [null] { return ospp::set_blocking(null, false); }, cannot, 2,
+         [null] { (void)::fcntl(null.get(), F_SETFL, 0); }},
+        {"set_inheritable", {"fcntl"}, [null] { return ospp::set_inheritable(null, true); }, cannot, 1,
+         [null] { (void)::fcntl(null.get(), F_SETFD, FD_CLOEXEC); }},
+        {"set_inheritable", {"fcntl"}, [null] { return ospp::set_inheritable(null, true); }, cannot, 2,
+         [null] { (void)::fcntl(null.get(), F_SETFD, FD_CLOEXEC); }},
+        {"fpathconf", {"fpathconf"},
+         [rw] { return drop_value(ospp::fpathconf(rw, ospp::pathconf_name::name_max)); }, cannot},
+    };
+}
+
+std::vector<fault_case> terminal_cases(fixture&) {
+    // One pseudo-terminal pair, opened before any fault is armed, for the cases that query one.
+    auto pty = std::make_shared<ospp::openpty_fds>(ospp::openpty().value());
+    auto with_pty = [pty](auto body) {
+        return [pty, body]() -> ospp::result<void> { return body(*pty); };
+    };
+    return {
+        {"openpty", {"posix_openpt"}, [] { return drop_value(ospp::openpty()); }, cannot},
+        {"openpty", {"grantpt"}, [] { return drop_value(ospp::openpty()); }, cannot},
+        {"openpty", {"unlockpt"}, [] { return drop_value(ospp::openpty()); }, cannot},
+        {"openpty", {"ioctl"}, [] { return drop_value(ospp::openpty()); }, cannot},
+        // A kernel without TIOCGPTPEER: the slave is opened by its name.
+        {"openpty", {"ptsname_r"}, [] { return drop_value(ospp::openpty()); }, cannot, 1, {}, {{"ioctl", EINVAL}}},
+        {"openpty", {"open"}, [] { return drop_value(ospp::openpty()); }, on_eintr::retry, 1, {}, {{"ioctl", EINVAL}}},
+        {"posix_openpt", {"posix_openpt"}, [] { return drop_value(ospp::posix_openpt(open_flags::rdwr)); }, cannot},
+        {"grantpt", {"grantpt"}, [] {
+             auto m = ospp::posix_openpt(open_flags::rdwr);
+             return m ? ospp::grantpt(*m) : drop_value(m);
+         }, cannot},
+        {"unlockpt", {"unlockpt"}, [] {
+             auto m = ospp::posix_openpt(open_flags::rdwr);
+             return m ? ospp::unlockpt(*m) : drop_value(m);
+         }, cannot},
+        {"ptsname", {"ptsname_r"}, with_pty([](ospp::openpty_fds& p) { return drop_value(ospp::ptsname(p.master)); }),
+         cannot},
+        {"ttyname", {"ttyname_r"}, with_pty([](ospp::openpty_fds& p) { return drop_value(ospp::ttyname(p.slave)); }),
+         cannot},
+        {"get_terminal_size", {"ioctl"},
+         with_pty([](ospp::openpty_fds& p) { return drop_value(ospp::get_terminal_size(p.slave)); }), cannot},
+        // In a child, which becomes a session leader with the pty as its controlling terminal.
+        {"login_tty", {"ioctl", "dup2"}, in_child([pty] { return ospp::login_tty(ospp::fd(pty->slave.get())); }), cannot},
+        {"login_tty", {"fcntl"}, in_child([pty] {
+             // The terminal as descriptor 0, which login_tty makes inheritable instead of dup2-ing.
+             if (::dup3(pty->slave.get(), 0, 0) < 0) return ospp::result<void>(tl::unexpected(ospp::errno_error(errno, "dup3")));
+             return ospp::login_tty(ospp::fd(0));
+         }), cannot},
+        {"tcgetpgrp", {"tcgetpgrp"}, in_child([pty] {
+             auto r = ospp::login_tty(ospp::fd(pty->slave.get()));
+             return r ? drop_value(ospp::tcgetpgrp(ospp::stdin_fd)) : r;
+         }), cannot},
+        {"tcsetpgrp", {"tcsetpgrp"}, in_child([pty] {
+             auto r = ospp::login_tty(ospp::fd(pty->slave.get()));
+             return r ? ospp::tcsetpgrp(ospp::stdin_fd, ::getpgrp()) : r;
+         })},
+    };
+}
+
+std::vector<fault_case> special_fds_cases(fixture&) {
+    auto with_eventfd = [](auto body) {
+        return [body]() -> ospp::result<void> {
+            auto e = ospp::eventfd(1);
+            return e ? body(*e) : drop_value(e);
+        };
+    };
+    auto with_timerfd = [](auto body) {
+        return [body]() -> ospp::result<void> {
+            auto t = ospp::timerfd_create(ospp::timerfd_clock::monotonic);
+            return t ? body(*t) : drop_value(t);
+        };
+    };
+    return {
+        {"memfd_create", {"memfd_create"}, [] { return drop_value(ospp::memfd_create("fault")); }, cannot},
+        {"eventfd", {"eventfd"}, [] { return drop_value(ospp::eventfd(0)); }, cannot},
+        {"eventfd_read", {"read"}, with_eventfd([](const ospp::fd& e) { return drop_value(ospp::eventfd_read(e)); })},
+        {"eventfd_write", {"write"}, with_eventfd([](const ospp::fd& e) { return ospp::eventfd_write(e, 1); })},
+        {"timerfd_create", {"timerfd_create"},
+         [] { return drop_value(ospp::timerfd_create(ospp::timerfd_clock::monotonic)); }, cannot},
+        {"timerfd_settime", {"timerfd_settime"}, with_timerfd([](const ospp::fd& t) {
+             return drop_value(ospp::timerfd_settime(t, {.initial = std::chrono::seconds(10)}));
+         }), cannot},
+        {"timerfd_gettime", {"timerfd_gettime"},
+         with_timerfd([](const ospp::fd& t) { return drop_value(ospp::timerfd_gettime(t)); }), cannot},
+    };
+}
+
+std::vector<fault_case> stat_cases(fixture& fx) {
+    const std::string file = fx.file;
+    const ospp::fd_ref rw = fx.rw;
+    return {
+        {"stat", {"statx"}, [file] { return drop_value(ospp::stat(file)); }},
+        // A kernel or sandbox without statx: fstatat.
+        {"stat", {"fstatat"}, [file] { return drop_value(ospp::stat(file)); }, on_eintr::retry, 1, {}, {{"statx", ENOSYS}}},
+        {"lstat", {"statx"}, [file] { return drop_value(ospp::lstat(file)); }},
+        {"fstat", {"statx"}, [rw] { return drop_value(ospp::fstat(rw)); }},
+        {"statvfs", {"statvfs"}, [file] { return drop_value(ospp::statvfs(file)); }},
+        {"fstatvfs", {"fstatvfs"}, [rw] { return drop_value(ospp::fstatvfs(rw)); }},
+    };
+}
+
+std::vector<fault_case> files_cases(fixture& fx) {
+    const std::string file = fx.file, dir = fx.dir.path();
+    const std::string other = fx.dir / "g", sub = fx.dir / "d", deep = fx.dir / "a/b/c";
+    const ospp::fd_ref dirfd = fx.dirfd;
+    auto restore_cwd = [cwd = ospp::getcwd().value()] { (void)::chdir(cwd.c_str()); };
+    auto remove_other = [other] { (void)::unlink(other.c_str()); };
+    auto remove_sub = [sub] { (void)::rmdir(sub.c_str()); };
+    auto remake_other = [other] { ospp_test::write_file(other, "g"); };
+    auto remove_deep = [dir] {
+        for (const char* d : {"/a/b/c", "/a/b", "/a"}) (void)::rmdir((dir + d).c_str());
+    };
+    remake_other();
+    std::vector<fault_case> cases = {
+        {"access", {"faccessat"}, [file] { return ospp::access(file, ospp::access_mode::r_ok); }},
+        {"chdir", {"chdir"}, [dir] { return ospp::chdir(dir); }, on_eintr::retry, 1, restore_cwd},
+        {"fchdir", {"fchdir"}, [dirfd] { return ospp::fchdir(dirfd); }, on_eintr::retry, 1, restore_cwd},
+        {"getcwd", {"getcwd"}, [] { return drop_value(ospp::getcwd()); }, cannot},
+        {"chmod", {"fchmodat"}, [file] { return ospp::chmod(file, 0644); }},
+        {"chown", {"fchownat"}, [file] { return ospp::chown(file, ::getuid(), ::getgid()); }},
+        {"lchown", {"lchown"}, [file] { return ospp::lchown(file, ::getuid(), ::getgid()); }},
+        {"link", {"linkat"}, [file, sub] { return ospp::link(file, sub); }, on_eintr::retry, 1,
+         [sub] { (void)::unlink(sub.c_str()); }},
+        {"symlink", {"symlinkat"}, [sub] { return ospp::symlink("f", sub); }, on_eintr::retry, 1,
+         [sub] { (void)::unlink(sub.c_str()); }},
+        {"readlink", {"readlinkat"}, [sub] {
+             if (::symlink("f", sub.c_str()) != 0) return ospp::result<void>(tl::unexpected(ospp::errno_error(errno, "setup")));
+             return drop_value(ospp::readlink(sub));
+         }, on_eintr::retry, 1, [sub] { (void)::unlink(sub.c_str()); }},
+        {"listdir", {"openat"}, [dir] { return drop_value(ospp::listdir(dir)); }},
+        {"listdir", {"getdents"}, [dir] { return drop_value(ospp::listdir(dir)); }},
+        {"mkdir", {"mkdirat"}, [sub] { return ospp::mkdir(sub); }, on_eintr::retry, 1, remove_sub},
+        {"makedirs", {"mkdir"}, [deep] { return ospp::makedirs(deep); }, on_eintr::retry, 1, remove_deep},
+        {"makedirs", {"mkdir"}, [deep] { return ospp::makedirs(deep); }, on_eintr::retry, 3, remove_deep},
+        {"mkfifo", {"mkfifoat"}, [sub] { return ospp::mkfifo(sub); }, on_eintr::retry, 1,
+         [sub] { (void)::unlink(sub.c_str()); }},
+        {"mknod", {"mknodat"}, [sub] { return ospp::mknod(sub, S_IFREG | 0600); }, on_eintr::retry, 1,
+         [sub] { (void)::unlink(sub.c_str()); }},
+        {"remove", {"unlinkat"}, [other] { return ospp::remove(other); }, on_eintr::retry, 1, remake_other},
+        {"unlink", {"unlinkat"}, [other] { return ospp::unlink(other); }, on_eintr::retry, 1, remake_other},
+        {"rmdir", {"unlinkat"}, [sub] {
+             (void)::mkdir(sub.c_str(), 0700);
+             return ospp::rmdir(sub);
+         }, on_eintr::retry, 1, remove_sub},
+        {"removedirs", {"rmdir"}, [sub] {
+             (void)::mkdir(sub.c_str(), 0700);
+             return ospp::removedirs(sub);
+         }, on_eintr::retry, 1, remove_sub},
+        {"rename", {"renameat"}, [other, sub] { return ospp::rename(other, sub); }, on_eintr::retry, 1,
+         [other, sub] { (void)::rename(sub.c_str(), other.c_str()); }},
+        {"replace", {"renameat"}, [other, sub] { return ospp::replace(other, sub); }, on_eintr::retry, 1,
+         [other, sub] { (void)::rename(sub.c_str(), other.c_str()); }},
+        {"renames", {"rename"}, [other, sub] { return ospp::renames(other, sub); }, on_eintr::retry, 1,
+         [other, sub] { (void)::rename(sub.c_str(), other.c_str()); }},
+        {"truncate", {"truncate"}, [file] { return ospp::truncate(file, 7); }},
+        {"utime", {"utimensat"}, [file] { return ospp::utime(file); }},
+    };
+    // chroot("/") as root: allowed, and changes nothing.
+    if (ospp_test::is_root()) cases.push_back({"chroot", {"chroot"}, [] { return ospp::chroot("/"); }});
+    return cases;
+}
+
+std::vector<fault_case> copy_file_cases(fixture& fx) {
+    const std::string file = fx.file, copy = fx.dir / "copy", link = fx.dir / "link";
+    auto remove_copy = [copy] { (void)::unlink(copy.c_str()); };
+    REQUIRE(::symlink("f", link.c_str()) == 0);
+    auto copy_it = [file, copy] { return drop_value(ospp::copy_file(file, copy)); };
+    auto copy_link = [link, copy] { return drop_value(ospp::copy_file(link, copy, {.follow_symlinks = false})); };
+    std::vector<fault_case> cases = {
+        {"copy_file", {"openat", "fstat", "ftruncate", "copy_file_range"}, copy_it, on_eintr::retry, 1, remove_copy},
+        {"copy_file", {"openat", "fstat"}, copy_it, on_eintr::retry, 2, remove_copy},
+        {"copy_file", {"fstatat", "readlinkat", "symlinkat"}, copy_link, on_eintr::retry, 1, remove_copy},
+        // Without copy_file_range: sendfile; without both: read and write.
+        {"copy_file", {"sendfile"}, copy_it, on_eintr::retry, 1, remove_copy, {{"copy_file_range", ENOSYS}}},
+        {"copy_file", {"read", "write"}, copy_it, on_eintr::retry, 1, remove_copy,
+         {{"copy_file_range", ENOSYS}, {"sendfile", EINVAL}}},
+    };
+    return cases;
+}
+
+std::vector<fault_case> scandir_walk_cases(fixture& fx) {
+    const std::string dir = fx.dir.path(), tree = fx.dir / "t";
+    const ospp::fd_ref dirfd = fx.dirfd;
+    auto make_tree = [tree] {
+        for (const char* d : {"", "/x", "/x/y"}) (void)::mkdir((tree + d).c_str(), 0700);
+        ospp_test::write_file(tree + "/x/y/f", "f");
+    };
+    make_tree();
+    // The first error walk passes to onerror, as a result (success if none came).
+    auto walk_first_error = [tree](bool fwalk) {
+        return [tree, fwalk]() -> ospp::result<void> {
+            std::optional<ospp::errno_error> first;
+            auto onerror = [&](const ospp::errno_error& e) {
+                if (!first) first = e;
+            };
+            std::size_t steps = 0;
+            if (fwalk) {
+                for (const auto& step : ospp::fwalk(tree, {.onerror = onerror})) (void)step, ++steps;
+            } else {
+                for (const auto& step : ospp::walk(tree, {.onerror = onerror})) (void)step, ++steps;
+            }
+            if (first) return tl::unexpected(*first);
+            if (steps != 3) return tl::unexpected(ospp::errno_error(EPROTO, "walk: wrong step count"));
+            return {};
+        };
+    };
+    auto scan = [dir]() -> ospp::result<void> {
+        auto r = ospp::scandir(dir);
+        if (!r) return drop_value(r);
+        for (const auto& e : *r) (void)e;
+        if (r->error()) return tl::unexpected(*r->error());
+        return {};
+    };
+    return {
+        {"scandir", {"openat", "getdents"}, scan},
+        {"scandir", {"openat"}, [dirfd]() -> ospp::result<void> { return drop_value(ospp::scandir(dirfd)); }},
+        {"scandir", {"openat", "getdents"}, walk_first_error(false)},
+        {"scandir", {"openat", "getdents"}, walk_first_error(false), on_eintr::retry, 2},
+        {"scandir", {"fstat"}, walk_first_error(false), cannot},
+        {"scandir", {"fstat"}, walk_first_error(false), cannot, 2},
+        {"scandir", {"openat", "getdents"}, walk_first_error(true)},
+        // Python's rmtree reports a failed entry under os.unlink / os.rmdir, the top under rmtree.
+        {"unlink", {"unlinkat"}, [tree] { return ospp::rmtree(tree); }, on_eintr::retry, 1, make_tree},
+        {"rmdir", {"unlinkat"}, [tree] { return ospp::rmtree(tree); }, on_eintr::retry, 2, make_tree},
+        {"rmtree", {"unlinkat"}, [tree] { return ospp::rmtree(tree); }, on_eintr::retry, 4, make_tree},
+    };
+}
+
+// xattr cases only where the file system under the temp directory takes user attributes.
+std::vector<fault_case> xattr_cases(fixture& fx) {
+    const std::string file = fx.file;
+    const ospp::fd_ref rw = fx.rw;
+    if (::setxattr(file.c_str(), "user.fault", "v", 1, 0) != 0) return {};
+    auto reset = [file] { (void)::setxattr(file.c_str(), "user.fault", "v", 1, 0); };
+    using ospp::follow_options;
+    const follow_options nofollow{.follow_symlinks = false};
+    return {
+        {"getxattr", {"getxattr"}, [file] { return drop_value(ospp::getxattr(file, "user.fault")); }},
+        {"getxattr", {"getxattr"}, [file] { return drop_value(ospp::getxattr(file, "user.fault")); }, on_eintr::retry, 2},
+        {"getxattr", {"lgetxattr"}, [file, nofollow] { return drop_value(ospp::getxattr(file, "user.fault", nofollow)); }},
+        {"getxattr", {"fgetxattr"}, [rw] { return drop_value(ospp::getxattr(rw, "user.fault")); }},
+        {"setxattr", {"setxattr"}, [file] { return ospp::setxattr(file, "user.fault", "v"); }},
+        {"setxattr", {"lsetxattr"}, [file, nofollow] { return ospp::setxattr(file, "user.fault", "v", {}, nofollow); }},
+        {"setxattr", {"fsetxattr"}, [rw] { return ospp::setxattr(rw, "user.fault", "v"); }},
+        {"listxattr", {"listxattr"}, [file] { return drop_value(ospp::listxattr(file)); }},
+        {"listxattr", {"llistxattr"}, [file, nofollow] { return drop_value(ospp::listxattr(file, nofollow)); }},
+        {"listxattr", {"flistxattr"}, [rw] { return drop_value(ospp::listxattr(rw)); }},
+        {"removexattr", {"removexattr"}, [file] { return ospp::removexattr(file, "user.fault"); }, on_eintr::retry, 1, reset},
+        {"removexattr", {"lremovexattr"}, [file, nofollow] { return ospp::removexattr(file, "user.fault", nofollow); },
+         on_eintr::retry, 1, reset},
+        {"removexattr", {"fremovexattr"}, [rw] { return ospp::removexattr(rw, "user.fault"); }, on_eintr::retry, 1, reset},
+    };
+}
+
+std::vector<fault_case> resource_cases(fixture&) {
+    using ospp::resource::rlimit_resource;
+    return {
+        {"getrlimit", {"getrlimit"}, [] { return drop_value(ospp::resource::getrlimit(rlimit_resource::nofile)); }, cannot},
+        {"setrlimit", {"setrlimit"}, [] {
+             auto cur = ospp::resource::getrlimit(rlimit_resource::core);
+             return cur ? ospp::resource::setrlimit(rlimit_resource::core, *cur) : drop_value(cur);
+         }, cannot},
+        {"prlimit", {"prlimit"}, [] { return drop_value(ospp::resource::prlimit(0, rlimit_resource::nofile)); }, cannot},
+        {"prlimit", {"prlimit"}, [] {
+             auto cur = ospp::resource::getrlimit(rlimit_resource::core);
+             return cur ? drop_value(ospp::resource::prlimit(0, rlimit_resource::core, *cur)) : drop_value(cur);
+         }, cannot},
+        {"getrusage", {"getrusage"}, [] { return drop_value(ospp::resource::getrusage(ospp::resource::rusage_who::self)); },
+         cannot},
+    };
+}
+
+std::vector<fault_case> fcntl_cases(fixture& fx) {
+    namespace fc = ospp::fcntl;
+    const ospp::fd_ref rw = fx.rw, dirfd = fx.dirfd;
+    const ospp::fd_ref pr = fx.pipe.read_end;
+    auto memfd = std::make_shared<ospp::fd>(
+        ospp::memfd_create("seals", ospp::memfd_flags::cloexec | ospp::memfd_flags::allow_sealing).value());
+    const ospp::fd_ref m = *memfd;
+    auto unlock = [rw] {
+        (void)::flock(rw.get(), LOCK_UN);
+        struct ::flock l {};
+        l.l_type = F_UNLCK;
+        l.l_whence = SEEK_SET;
+        (void)::fcntl(rw.get(), F_SETLK, &l);
+        (void)::fcntl(rw.get(), F_OFD_SETLK, &l);
+    };
+    return {
+        {"fcntl", {"fcntl"}, [rw] { return drop_value(fc::fcntl(rw, F_GETFD)); }},
+        {"fcntl", {"fcntl"}, [rw] { return drop_value(fc::fcntl(rw, F_GETFD, std::string_view("12345678"))); }},
+        {"ioctl", {"ioctl"}, [pr] { return drop_value(fc::ioctl(pr, FIONREAD, std::string_view("1234"))); }},
+        {"ioctl", {"ioctl"}, [pr] {
+             int n = 0;
+             return drop_value(fc::ioctl<int>(pr, FIONREAD, n));
+         }},
+        {"ioctl", {"ioctl"}, [pr] { return drop_value(fc::ioctl(pr, FIOCLEX)); }},
+        {"fcntl(F_GETFD)", {"fcntl"}, [rw] { return drop_value(fc::get_fd_flags(rw)); }},
+        {"fcntl(F_DUPFD_CLOEXEC)", {"fcntl"}, [rw] { return drop_value(fc::dupfd(rw, 10)); }},
+        {"flock", {"flock"}, [rw] { return fc::flock(rw, fc::lock_op::ex); }, on_eintr::retry, 1, unlock},
+        {"lockf", {"fcntl"}, [rw] { return fc::lockf(rw, fc::lock_op::ex); }, on_eintr::retry, 1, unlock},
+        {"lockf", {"fcntl"}, [rw] { return fc::lockf(rw, fc::lock_op::ex | fc::lock_op::nb); }, on_eintr::retry, 1, unlock},
+        {"fcntl(F_SETLK)", {"fcntl"}, [rw] { return fc::set_lock(rw, {}); }, on_eintr::retry, 1, unlock},
+        {"fcntl(F_SETLKW)", {"fcntl"}, [rw] { return fc::set_lock_wait(rw, {}); }, on_eintr::retry, 1, unlock},
+        {"fcntl(F_OFD_SETLKW)", {"fcntl"}, [rw] { return fc::ofd_set_lock_wait(rw, {}); }, on_eintr::retry, 1, unlock},
+        {"fcntl(F_OFD_GETLK)", {"fcntl"}, [rw] { return drop_value(fc::ofd_get_lock(rw, {})); }},
+        {"fcntl(F_GETPIPE_SZ)", {"fcntl"}, [pr] { return drop_value(fc::get_pipe_size(pr)); }},
+        {"fcntl(F_SETPIPE_SZ)", {"fcntl"}, [pr] { return drop_value(fc::set_pipe_size(pr, 65536)); }},
+        {"fcntl(F_ADD_SEALS)", {"fcntl"}, [m, memfd] { return fc::add_seals(m, fc::seals::grow); }},
+        {"fcntl(F_GET_SEALS)", {"fcntl"}, [m] { return drop_value(fc::get_seals(m)); }},
+        {"fcntl(F_GETOWN)", {"fcntl"}, [rw] { return drop_value(fc::get_owner(rw)); }},
+        {"fcntl(F_SETOWN)", {"fcntl"}, [rw] { return fc::set_owner(rw, 0); }},
+        {"fcntl(F_GETOWN_EX)", {"fcntl"}, [rw] { return drop_value(fc::get_owner_ex(rw)); }},
+        {"fcntl(F_SETOWN_EX)", {"fcntl"}, [rw] { return fc::set_owner_ex(rw, {}); }},
+        {"fcntl(F_GETLEASE)", {"fcntl"}, [rw] { return drop_value(fc::get_lease(rw)); }},
+        {"fcntl(F_GET_RW_HINT)", {"fcntl"}, [rw] { return drop_value(fc::get_rw_hint(rw)); }},
+        {"fcntl(F_SETFD)", {"fcntl"}, [rw] { return fc::set_fd_flags(rw, fc::fd_flags::cloexec); }},
+        {"fcntl(F_GETFL)", {"fcntl"}, [rw] { return drop_value(fc::get_status_flags(rw)); }},
+        {"fcntl(F_SETFL)", {"fcntl"}, [rw] { return fc::set_status_flags(rw, open_flags{}); }},
+        {"fcntl(F_GETSIG)", {"fcntl"}, [rw] { return drop_value(fc::get_signal(rw)); }},
+        {"fcntl(F_SETSIG)", {"fcntl"}, [rw] { return fc::set_signal(rw, std::nullopt); }},
+        {"fcntl(F_NOTIFY)", {"fcntl"}, [dirfd] { return fc::notify(dirfd, {}); }},
+    };
+}
+
+std::vector<fault_case> ids_cases(fixture&) {
+    const uid_t uid = ::geteuid();
+    const gid_t gid = ::getegid();
+    std::vector<fault_case> cases = {
+        {"getresuid", {"getresuid"}, [] { return drop_value(ospp::getresuid()); }, cannot},
+        {"getresgid", {"getresgid"}, [] { return drop_value(ospp::getresgid()); }, cannot},
+        {"setuid", {"setuid"}, [uid] { return ospp::setuid(uid); }, cannot},
+        {"setgid", {"setgid"}, [gid] { return ospp::setgid(gid); }, cannot},
+        {"seteuid", {"seteuid"}, [uid] { return ospp::seteuid(uid); }, cannot},
+        {"setegid", {"setegid"}, [gid] { return ospp::setegid(gid); }, cannot},
+        {"setreuid", {"setreuid"}, [] { return ospp::setreuid(static_cast<uid_t>(-1), static_cast<uid_t>(-1)); }, cannot},
+        {"setregid", {"setregid"}, [] { return ospp::setregid(static_cast<gid_t>(-1), static_cast<gid_t>(-1)); }, cannot},
+        {"setresuid", {"setresuid"}, [] {
+             const auto keep = static_cast<uid_t>(-1);
+             return ospp::setresuid(keep, keep, keep);
+         }, cannot},
+        {"setresgid", {"setresgid"}, [] {
+             const auto keep = static_cast<gid_t>(-1);
+             return ospp::setresgid(keep, keep, keep);
+         }, cannot},
+        {"getgroups", {"getgroups"}, [] { return drop_value(ospp::getgroups()); }, cannot},
+        {"getgroups", {"getgroups"}, [] { return drop_value(ospp::getgroups()); }, cannot, 2},
+        {"getpgid", {"getpgid"}, [] { return drop_value(ospp::getpgid(0)); }, cannot},
+        {"getsid", {"getsid"}, [] { return drop_value(ospp::getsid(0)); }, cannot},
+        {"setsid", {"setsid"}, in_child([] { return drop_value(ospp::setsid()); }), cannot},
+        {"getpwuid", {"getpwuid_r"}, [uid] { return drop_value(ospp::getpwuid(uid)); }},
+        {"getpwnam", {"getpwnam_r"}, [] { return drop_value(ospp::getpwnam("root")); }},
+        {"getgrgid", {"getgrgid_r"}, [] { return drop_value(ospp::getgrgid(0)); }},
+        {"getgrnam", {"getgrnam_r"}, [] { return drop_value(ospp::getgrnam("root")); }},
+    };
+    // A session leader (meson test starts each test in its own session) may not change its group.
+    if (::getsid(0) != ::getpid()) {
+        cases.push_back({"setpgid", {"setpgid"}, [] { return ospp::setpgid(0, ::getpgrp()); }, cannot});
+    }
+    if (ospp_test::is_root()) {
+        auto groups = ospp::getgroups().value();
+        auto restore = [groups] { (void)::setgroups(groups.size(), groups.data()); };
+        cases.push_back({"setgroups", {"setgroups"}, [groups] { return ospp::setgroups(groups); }, cannot});
+        cases.push_back({"initgroups", {"initgroups"}, [] { return ospp::initgroups("root", 0); }, cannot, 1, restore});
+    }
+    if (ospp::getlogin()) cases.push_back({"getlogin", {"getlogin_r"}, [] { return drop_value(ospp::getlogin()); }});
+    return cases;
+}
+
+std::vector<fault_case> process_cases(fixture&) {
+    // A fork case reaps its child itself; a failed one has none.
+    auto fork_and_reap = []() -> ospp::result<void> {
+        auto f = ospp::fork();
+        if (!f) return drop_value(f);
+        if (f->is_child()) ::_exit(0);
+        reap_children();
+        return {};
+    };
+    auto forkpty_and_reap = []() -> ospp::result<void> {
+        auto f = ospp::forkpty();
+        if (!f) return drop_value(f);
+        if (f->process.is_child()) ::_exit(0);
+        reap_children();
+        return {};
+    };
+    std::vector<fault_case> cases = {
+        {"fork", {"fork"}, fork_and_reap, cannot},
+        {"forkpty", {"posix_openpt", "grantpt", "unlockpt", "ptsname_r", "fork"}, forkpty_and_reap, cannot},
+        {"forkpty", {"open"}, forkpty_and_reap},
+        {"kill", {"kill"}, [] { return ospp::kill(::getpid(), ospp::signum{0}); }, cannot},
+        {"killpg", {"killpg"}, [] { return ospp::killpg(::getpgrp(), ospp::signum{0}); }, cannot},
+        {"nice", {"nice"}, [] { return drop_value(ospp::nice(0)); }, cannot},
+        {"getpriority", {"getpriority"}, [] { return drop_value(ospp::getpriority(ospp::prio_which::process, 0)); }, cannot},
+        {"setpriority", {"setpriority"}, [] {
+             const int now = ::getpriority(PRIO_PROCESS, 0);
+             return ospp::setpriority(ospp::prio_which::process, 0, now);
+         }, cannot},
+        {"times", {"times"}, [] { return drop_value(ospp::times()); }, cannot},
+        {"unshare", {"unshare"}, [] { return ospp::unshare(ospp::clone_flags::none); }, cannot},
+        // The parent's side of exec_error_pipe: a child that exits at once is a success (EOF).
+        {"exec_error_pipe", {"read"}, []() -> ospp::result<void> {
+             auto p = ospp::exec_error_pipe::create();
+             if (!p) return drop_value(p);
+             if (quick_child() < 0) return tl::unexpected(ospp::errno_error(errno, "fork"));
+             auto r = p->wait_exec();
+             reap_children();
+             return r;
+         }},
+    };
+    if (ospp_test::is_root()) {
+        // Joining the namespace this process is in already: allowed to root, and changes nothing.
+        cases.push_back({"setns", {"setns"}, [] {
+                             auto ns = ospp::open("/proc/self/ns/uts", ospp::open_flags::rdonly);
+                             return ns ? ospp::setns(*ns) : drop_value(ns);
+                         }, cannot});
+    }
+    return cases;
+}
+
+std::vector<fault_case> wait_cases(fixture&) {
+    auto with_child = [](auto wait) {
+        return [wait]() -> ospp::result<void> {
+            const pid_t pid = quick_child();
+            return wait(pid);
+        };
+    };
+    return {
+        {"wait", {"waitpid"}, with_child([](pid_t) { return drop_value(ospp::wait()); }), on_eintr::retry, 1, reap_children},
+        {"waitpid", {"waitpid"}, with_child([](pid_t p) { return drop_value(ospp::waitpid(p)); }), on_eintr::retry, 1,
+         reap_children},
+        {"wait3", {"wait4"}, with_child([](pid_t) { return drop_value(ospp::wait3()); }), on_eintr::retry, 1, reap_children},
+        {"wait4", {"wait4"}, with_child([](pid_t p) { return drop_value(ospp::wait4(p)); }), on_eintr::retry, 1,
+         reap_children},
+        {"waitid", {"waitid"}, with_child([](pid_t p) {
+             return drop_value(ospp::waitid(ospp::id_type::pid, static_cast<id_t>(p), ospp::wait_flags::exited));
+         }), on_eintr::retry, 1, reap_children},
+    };
+}
+
+std::vector<fault_case> spawn_cases(fixture&) {
+    auto reaped = [](ospp::result<pid_t> pid) -> ospp::result<void> {
+        if (!pid) return drop_value(pid);
+        reap_children();
+        return {};
+    };
+    return {
+        {"posix_spawn", {"posix_spawn"}, [reaped] { return reaped(ospp::posix_spawn("/bin/true", {"true"}, std::nullopt)); }},
+        {"posix_spawnp", {"posix_spawnp"}, [reaped] { return reaped(ospp::posix_spawnp("true", {"true"}, std::nullopt)); }},
+        {"spawnv", {"posix_spawn"},
+         [] { return drop_value(ospp::spawnv(ospp::spawn_mode::wait, "/bin/true", {"true"})); }},
+        // Python's os.spawnv(P_WAIT) is posix_spawn + os.waitpid: a failed wait is waitpid's error.
+        {"waitpid", {"waitpid"},
+         [] { return drop_value(ospp::spawnv(ospp::spawn_mode::wait, "/bin/true", {"true"})); }, on_eintr::retry, 1,
+         reap_children},
+    };
+}
+
+std::vector<fault_case> sched_sysinfo_random_cases(fixture&) {
+    using ospp::sched_policy;
+    return {
+        {"sched_get_priority_min", {"sched_get_priority_min"},
+         [] { return drop_value(ospp::sched_get_priority_min(sched_policy::fifo)); }, cannot},
+        {"sched_get_priority_max", {"sched_get_priority_max"},
+         [] { return drop_value(ospp::sched_get_priority_max(sched_policy::fifo)); }, cannot},
+        {"sched_setscheduler", {"sched_setscheduler"},
+         [] { return ospp::sched_setscheduler(0, sched_policy::other, {0}); }, cannot},
+        {"sched_getscheduler", {"sched_getscheduler"}, [] { return drop_value(ospp::sched_getscheduler(0)); }, cannot},
+        {"sched_setparam", {"sched_setparam"}, [] { return ospp::sched_setparam(0, {0}); }, cannot},
+        {"sched_getparam", {"sched_getparam"}, [] { return drop_value(ospp::sched_getparam(0)); }, cannot},
+        {"sched_rr_get_interval", {"sched_rr_get_interval"},
+         [] { return drop_value(ospp::sched_rr_get_interval(0)); }, cannot},
+        {"sched_getaffinity", {"sched_getaffinity"}, [] { return drop_value(ospp::sched_getaffinity(0)); }, cannot},
+        {"sched_setaffinity", {"sched_setaffinity"}, [] {
+             auto cpus = ospp::sched_getaffinity(0);
+             return cpus ? ospp::sched_setaffinity(0, *cpus) : drop_value(cpus);
+         }, cannot},
+        {"uname", {"uname"}, [] { return drop_value(ospp::uname()); }, cannot},
+        {"getrandom", {"getrandom"}, [] { return drop_value(ospp::getrandom(16)); }},
+        {"urandom", {"getrandom"}, [] { return drop_value(ospp::urandom(16)); }},
+    };
+}
+
+std::vector<fault_case> signal_state_cases(fixture&) {
+    using ospp::sigmask_how;
+    const ospp::signal_set none;
+    auto restore_usr1 = [] { (void)::signal(SIGUSR1, SIG_DFL); };
+    return {
+        {"pthread_sigmask", {"pthread_sigmask"}, [none] { return drop_value(ospp::pthread_sigmask(sigmask_how::block, none)); },
+         cannot},
+        {"sigprocmask", {"sigprocmask"}, [none] { return drop_value(ospp::sigprocmask(sigmask_how::block, none)); }, cannot},
+        {"pthread_sigmask", {"pthread_sigmask"}, [] { return drop_value(ospp::signal_mask()); }, cannot},
+        {"sigpending", {"sigpending"}, [] { return drop_value(ospp::sigpending()); }, cannot},
+        {"signal", {"sigaction"}, [] { return ospp::ignore_signal(ospp::signum::usr1); }, cannot, 1, restore_usr1},
+        {"signal", {"sigaction"}, [] { return ospp::default_signal_handler(ospp::signum::usr1); }, cannot, 1, restore_usr1},
     };
 }
 
@@ -99,33 +743,47 @@ void report(const char* call_name, const char* symbol) {
     }
 }
 
-void run_cases(const fault_api& api, const std::vector<fault_case>& cases) {
+void run_cases(const std::vector<fault_case>& cases) {
+    const fault_api api = load_api();
     int exercised = 0;
+    // One run of a case with its steering faults (and `symbol` failing `times` times from its
+    // `nth` call, if given); returns the result and how many failures `symbol` saw.
+    auto run = [&](const fault_case& c, const char* symbol, int err, long times) {
+        for (const auto& [steered, e] : c.steer) api.arm(steered, e, 1, 0);
+        if (symbol != nullptr) api.arm(symbol, err, c.nth, times);
+        g_symbol = symbol;
+        g_child_hits = -1;
+        auto r = c.run();
+        long hits = symbol != nullptr ? api.injected(symbol) : 0;
+        if (g_child_hits >= 0) hits = g_child_hits;
+        api.disarm();
+        if (c.cleanup) c.cleanup();
+        return std::pair(std::move(r), hits);
+    };
     for (const fault_case& c : cases) {
         for (const char* symbol : c.symbols) {
-            CAPTURE(c.call_name);
-            CAPTURE(symbol);
-            REQUIRE(c.run().has_value());  // the case works without a fault
+            const std::string name = c.call_name, sym = symbol;
+            CAPTURE(name);
+            CAPTURE(sym);
+            CAPTURE(c.nth);
+            const auto plain = run(c, nullptr, 0, 0).first;  // the case works without a fault
+            REQUIRE_MESSAGE(plain.has_value(), (plain ? "" : plain.error().message()));
             report(c.call_name, symbol);
             for (int e : errno_classes) {
                 CAPTURE(e);
-                api.arm(symbol, e, 1, 1);
-                auto r = c.run();
-                const long hits = api.injected(symbol);
-                api.disarm();
+                auto [r, hits] = run(c, symbol, e, 1);
                 REQUIRE(hits == 1);
                 REQUIRE_FALSE(r.has_value());
                 CHECK(r.error().code() == e);
-                CHECK(std::string(r.error().call()) == c.call_name);
+                CHECK(std::string(r.error().call()) == name);
                 ++exercised;
             }
             // EINTR three times in a row: retried to success, or reported where retrying is wrong.
             if (c.eintr == on_eintr::cannot_happen) continue;
-            api.arm(symbol, EINTR, 1, 3);
-            auto r = c.run();
-            api.disarm();
+            auto [r, hits] = run(c, symbol, EINTR, 3);
+            CHECK(hits >= 1);
             if (c.eintr == on_eintr::retry) {
-                CHECK(r.has_value());
+                CHECK_MESSAGE(r.has_value(), "EINTR was not retried");
             } else {
                 REQUIRE_FALSE(r.has_value());
                 CHECK(r.error().code() == EINTR);
@@ -136,14 +794,38 @@ void run_cases(const fault_api& api, const std::vector<fault_case>& cases) {
     MESSAGE("fault injections exercised: " << exercised);
 }
 
+bool interposed() {
+    if (load_api().arm != nullptr) return true;
+    ospp_test::mark_skipped("needs LD_PRELOAD=libospp_fault.so (meson test sets it)");
+    return false;
+}
+
+// One test case per header, so that a failure names its area.
+#define OSPP_FAULT_AREA(title, table)      \
+    TEST_CASE(title) {                     \
+        if (!interposed()) return;         \
+        fixture fx;                        \
+        run_cases(table(fx));              \
+    }
+
 }  // namespace
 
-TEST_CASE("foundation wrappers return the injected errno under their own name") {
-    const fault_api api = load_api();
-    if (api.arm == nullptr) OSPP_SKIP("needs LD_PRELOAD=libospp_fault.so (meson test sets it)");
-    ospp_test::temp_dir dir;
-    run_cases(api, foundation_cases(dir.path()));
-}
+OSPP_FAULT_AREA("fd_ops: every wrapper returns the injected errno under its own name", fd_ops_cases)
+OSPP_FAULT_AREA("terminal: every wrapper returns the injected errno under its own name", terminal_cases)
+OSPP_FAULT_AREA("special_fds: every wrapper returns the injected errno under its own name", special_fds_cases)
+OSPP_FAULT_AREA("stat: every wrapper returns the injected errno under its own name", stat_cases)
+OSPP_FAULT_AREA("files: every wrapper returns the injected errno under its own name", files_cases)
+OSPP_FAULT_AREA("copy_file: every step returns the injected errno under its own name", copy_file_cases)
+OSPP_FAULT_AREA("scandir and walk: errors reach the range or onerror under their own name", scandir_walk_cases)
+OSPP_FAULT_AREA("xattr: every wrapper returns the injected errno under its own name", xattr_cases)
+OSPP_FAULT_AREA("resource: every wrapper returns the injected errno under its own name", resource_cases)
+OSPP_FAULT_AREA("fcntl: every wrapper returns the injected errno under its own name", fcntl_cases)
+OSPP_FAULT_AREA("ids: every wrapper returns the injected errno under its own name", ids_cases)
+OSPP_FAULT_AREA("process: every wrapper returns the injected errno under its own name", process_cases)
+OSPP_FAULT_AREA("wait: every wrapper returns the injected errno under its own name", wait_cases)
+OSPP_FAULT_AREA("spawn: every wrapper returns the injected errno under its own name", spawn_cases)
+OSPP_FAULT_AREA("sched, sysinfo, random: every wrapper returns the injected errno", sched_sysinfo_random_cases)
+OSPP_FAULT_AREA("signal_state: every wrapper returns the injected errno under its own name", signal_state_cases)
 
 TEST_CASE("a failed close still releases the owned descriptor") {
     const fault_api api = load_api();
@@ -156,4 +838,64 @@ TEST_CASE("a failed close still releases the owned descriptor") {
     CHECK_FAILS_WITH(r, EINTR);
     CHECK_FALSE(p.read_end.valid());
     CHECK(::fcntl(raw, F_GETFD) == -1);
+}
+
+TEST_CASE("write_all reports the bytes that went through before the failing write") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    // A non-blocking pipe takes one pipe-buffer's worth per write; the second write is failed.
+    auto p = ospp::pipe2(ospp::open_flags::nonblock).value();
+    const std::size_t capacity = ospp::fcntl::get_pipe_size(p.write_end).value();
+    const std::string data(capacity + 1000, 'x');
+    for (const int e : {EIO, ENOSPC, EINTR}) {
+        CAPTURE(e);
+        api.arm("write", e, 2, 1);
+        auto r = ospp::write_all(p.write_end, std::as_bytes(std::span(data)));
+        api.disarm();
+        REQUIRE_FALSE(r.has_value());
+        CHECK(r.error().transferred == capacity);
+        // EINTR is retried, and the retry meets the full pipe: EAGAIN, with the same count.
+        CHECK(r.error().code() == (e == EINTR ? EAGAIN : e));
+        CHECK(std::string(r.error().call()) == "write");
+        REQUIRE(ospp::read(p.read_end, capacity).value().size() == capacity);  // empty it again
+    }
+}
+
+TEST_CASE("makedirs never reports success on a half-made tree, and exist_ok keeps Python's EEXIST") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    ospp_test::temp_dir dir;
+    // The third mkdir (a/b/c) fails: a and b exist, c does not, and the call says so.
+    api.arm("mkdir", EIO, 3, 1);
+    CHECK_ERRNO(ospp::makedirs(dir / "a/b/c"), EIO, "makedirs: [Errno 5] Input/output error: '" + (dir / "a/b/c") + "'");
+    api.disarm();
+    CHECK(::access((dir / "a/b").c_str(), F_OK) == 0);
+    CHECK(::access((dir / "a/b/c").c_str(), F_OK) == -1);
+    // exist_ok: mkdir says EEXIST and the check that it is a directory fails. Python's
+    // os.path.isdir swallows that error, so makedirs raises the EEXIST; EINTR there is retried.
+    const std::string b = dir / "a/b";
+    report("makedirs", "stat");
+    api.arm("stat", EIO, 1, 1);
+    CHECK_FAILS_WITH(ospp::makedirs(b, 0777, {.exist_ok = true}), EEXIST);
+    api.disarm();
+    api.arm("stat", EINTR, 1, 3);
+    CHECK(ospp::makedirs(b, 0777, {.exist_ok = true}).has_value());
+    api.disarm();
+}
+
+TEST_CASE("walk passes a failed directory to onerror, skips it and goes on") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    ospp_test::temp_dir dir;
+    for (const char* d : {"/x", "/y"}) REQUIRE(::mkdir((dir.path() + d).c_str(), 0700) == 0);
+    std::vector<ospp::errno_error> errors;
+    std::vector<std::string> seen;
+    api.arm("openat", EACCES, 2, 1);  // the first subdirectory cannot be opened
+    for (const auto& step : ospp::walk(dir.path(), {.onerror = [&](const ospp::errno_error& e) { errors.push_back(e); }}))
+        seen.emplace_back(step.dirpath);
+    api.disarm();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].code() == EACCES);
+    CHECK(std::string(errors[0].call()) == "scandir");
+    CHECK(seen.size() == 2);  // the top and the other subdirectory
 }

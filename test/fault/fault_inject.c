@@ -198,8 +198,11 @@ OSPP_FAULT_ERRNO(ssize_t, readv, (int fd, CP v, int n), (fd, v, n))
 OSPP_FAULT_ERRNO(ssize_t, writev, (int fd, CP v, int n), (fd, v, n))
 OSPP_FAULT_ERRNO64(ssize_t, preadv, (int fd, CP v, int n, off_t o), (fd, v, n, o))
 OSPP_FAULT_ERRNO64(ssize_t, pwritev, (int fd, CP v, int n, off_t o), (fd, v, n, o))
-OSPP_FAULT_ERRNO64(ssize_t, preadv2, (int fd, CP v, int n, off_t o, int fl), (fd, v, n, o, fl))
-OSPP_FAULT_ERRNO64(ssize_t, pwritev2, (int fd, CP v, int n, off_t o, int fl), (fd, v, n, o, fl))
+// glibc spells the 64-bit offset variants of the *v2 calls preadv64v2 and pwritev64v2.
+OSPP_FAULT_ERRNO(ssize_t, preadv2, (int fd, CP v, int n, off_t o, int fl), (fd, v, n, o, fl))
+OSPP_FAULT_DEFINE(ssize_t, preadv64v2, "preadv2", (int fd, CP v, int n, off_t o, int fl), (fd, v, n, o, fl))
+OSPP_FAULT_ERRNO(ssize_t, pwritev2, (int fd, CP v, int n, off_t o, int fl), (fd, v, n, o, fl))
+OSPP_FAULT_DEFINE(ssize_t, pwritev64v2, "pwritev2", (int fd, CP v, int n, off_t o, int fl), (fd, v, n, o, fl))
 OSPP_FAULT_ERRNO(int, close_range, (unsigned a, unsigned b, int fl), (a, b, fl))
 OSPP_FAULT_ERRNO(int, pipe2, (int* fds, int flags), (fds, flags))
 OSPP_FAULT_ERRNO(int, dup, (int fd), (fd))
@@ -247,6 +250,14 @@ OSPP_FAULT_ERRNO(int, faccessat, (int d, const char* p, int m, int fl), (d, p, m
 OSPP_FAULT_ERRNO(int, utimensat, (int d, const char* p, CP t, int fl), (d, p, t, fl))
 OSPP_FAULT_ERRNO(int, mknodat, (int d, const char* p, mode_t m, dev_t dev), (d, p, m, dev))
 OSPP_FAULT_ERRNO(int, mkfifoat, (int d, const char* p, mode_t m), (d, p, m))
+OSPP_FAULT_ERRNO(int, access, (const char* p, int m), (p, m))
+OSPP_FAULT_ERRNO(int, mkdir, (const char* p, mode_t m), (p, m))
+OSPP_FAULT_ERRNO(int, rmdir, (const char* p), (p))
+OSPP_FAULT_ERRNO(int, rename, (const char* p, const char* q), (p, q))
+OSPP_FAULT_ERRNO64(int, stat, (const char* p, P st), (p, st))
+OSPP_FAULT_ERRNO(int, lchown, (const char* p, uid_t u, gid_t g), (p, u, g))
+OSPP_FAULT_ERRNO64(ssize_t, getdents, (int fd, P b, size_t n), (fd, b, n))
+OSPP_FAULT_ERRNO(long, fpathconf, (int fd, int name), (fd, name))
 OSPP_FAULT_ERRNO(int, chdir, (const char* p), (p))
 OSPP_FAULT_ERRNO(int, fchdir, (int fd), (fd))
 OSPP_FAULT_ERRNO(int, chroot, (const char* p), (p))
@@ -283,6 +294,30 @@ OSPP_FAULT_ERRNO(int, sigprocmask, (int h, CP s, P o), (h, s, o))
 OSPP_FAULT_ERRNO(int, sched_setaffinity, (pid_t p, size_t n, CP s), (p, n, s))
 OSPP_FAULT_ERRNO(int, sched_getaffinity, (pid_t p, size_t n, P s), (p, n, s))
 OSPP_FAULT_ERRNO(int, setpriority, (int w, id_t i, int p), (w, i, p))
+OSPP_FAULT_ERRNO(int, getresuid, (P a, P b, P c), (a, b, c))
+OSPP_FAULT_ERRNO(int, getresgid, (P a, P b, P c), (a, b, c))
+OSPP_FAULT_ERRNO(int, seteuid, (uid_t u), (u))
+OSPP_FAULT_ERRNO(int, setegid, (gid_t g), (g))
+OSPP_FAULT_ERRNO(int, setreuid, (uid_t a, uid_t b), (a, b))
+OSPP_FAULT_ERRNO(int, setregid, (gid_t a, gid_t b), (a, b))
+OSPP_FAULT_ERRNO(int, getgroups, (int n, P g), (n, g))
+OSPP_FAULT_ERRNO(pid_t, getpgid, (pid_t p), (p))
+OSPP_FAULT_ERRNO(pid_t, getsid, (pid_t p), (p))
+OSPP_FAULT_ERRNO(int, getpriority, (int w, id_t i), (w, i))
+OSPP_FAULT_ERRNO(int, nice, (int inc), (inc))
+OSPP_FAULT_ERRNO(long, times, (P t), (t))
+OSPP_FAULT_ERRNO(int, unshare, (int fl), (fl))
+OSPP_FAULT_ERRNO(int, setns, (int fd, int t), (fd, t))
+OSPP_FAULT_ERRNO(int, sigpending, (P s), (s))
+OSPP_FAULT_ERRNO(int, sched_get_priority_min, (int p), (p))
+OSPP_FAULT_ERRNO(int, sched_get_priority_max, (int p), (p))
+OSPP_FAULT_ERRNO(int, sched_setscheduler, (pid_t p, int pol, CP prm), (p, pol, prm))
+OSPP_FAULT_ERRNO(int, sched_getscheduler, (pid_t p), (p))
+OSPP_FAULT_ERRNO(int, sched_setparam, (pid_t p, CP prm), (p, prm))
+OSPP_FAULT_ERRNO(int, sched_getparam, (pid_t p, P prm), (p, prm))
+OSPP_FAULT_ERRNO(int, sched_rr_get_interval, (pid_t p, P ts), (p, ts))
+OSPP_FAULT_ERRNO(int, uname, (P u), (u))
+OSPP_FAULT_ERRNO(ssize_t, getrandom, (P b, size_t n, unsigned fl), (b, n, fl))
 OSPP_FAULT_ERRNO(int, prctl, (int o, unsigned long a, unsigned long b, unsigned long c, unsigned long d), (o, a, b, c, d))
 // resource
 OSPP_FAULT_ERRNO64(int, getrlimit, (int r, P l), (r, l))
@@ -293,6 +328,27 @@ OSPP_FAULT_ERRNO(int, getrusage, (int w, P u), (w, u))
 OSPP_FAULT_RETURN64(posix_fallocate, (int fd, off_t o, off_t l), (fd, o, l))
 OSPP_FAULT_RETURN64(posix_fadvise, (int fd, off_t o, off_t l, int a), (fd, o, l, a))
 OSPP_FAULT_RETURN_DEFINE(pthread_sigmask, "pthread_sigmask", (int h, CP s, P o), (h, s, o))
+OSPP_FAULT_RETURN_DEFINE(posix_spawn, "posix_spawn", (P pid, const char* p, CP fa, CP at, P argv, P envp), (pid, p, fa, at, argv, envp))
+OSPP_FAULT_RETURN_DEFINE(posix_spawnp, "posix_spawnp", (P pid, const char* p, CP fa, CP at, P argv, P envp), (pid, p, fa, at, argv, envp))
+OSPP_FAULT_RETURN_DEFINE(ttyname_r, "ttyname_r", (int fd, char* b, size_t n), (fd, b, n))
+OSPP_FAULT_RETURN_DEFINE(ptsname_r, "ptsname_r", (int fd, char* b, size_t n), (fd, b, n))
+OSPP_FAULT_RETURN_DEFINE(getlogin_r, "getlogin_r", (char* b, size_t n), (b, n))
+OSPP_FAULT_RETURN_DEFINE(getpwnam_r, "getpwnam_r", (const char* k, P ent, char* b, size_t n, P r), (k, ent, b, n, r))
+OSPP_FAULT_RETURN_DEFINE(getpwuid_r, "getpwuid_r", (uid_t k, P ent, char* b, size_t n, P r), (k, ent, b, n, r))
+OSPP_FAULT_RETURN_DEFINE(getgrnam_r, "getgrnam_r", (const char* k, P ent, char* b, size_t n, P r), (k, ent, b, n, r))
+OSPP_FAULT_RETURN_DEFINE(getgrgid_r, "getgrgid_r", (gid_t k, P ent, char* b, size_t n, P r), (k, ent, b, n, r))
+
+// getcwd reports failure with a null pointer.
+char* getcwd(char* buf, size_t size) {
+    static char* (*next)(char*, size_t);
+    if (!next) *(void**)&next = dlsym(RTLD_NEXT, "getcwd");
+    const int e = should_fail("getcwd");
+    if (e) {
+        errno = e;
+        return NULL;
+    }
+    return next(buf, size);
+}
 
 // close: on Linux the descriptor is released even when close reports an error (EINTR, EIO), so
 // the injected failure closes it for real first.
@@ -332,6 +388,27 @@ o_tmpfile = 020200000 };
     }
 OSPP_FAULT_OPEN(openat, "openat")
 OSPP_FAULT_OPEN(openat64, "openat")
+
+#define OSPP_FAULT_OPEN_CWD(symbol, name)                                          \
+    int symbol(const char* path, int flags, ...) {                               \
+        static int (*next)(const char*, int, ...);                               \
+        if (!next) *(void**)&next = dlsym(RTLD_NEXT, #symbol);                   \
+        mode_t mode = 0;                                                           \
+        if ((flags & o_creat) != 0 || (flags & o_tmpfile) == o_tmpfile) {          \
+            va_list ap;                                                            \
+            va_start(ap, flags);                                                   \
+            mode = va_arg(ap, mode_t);                                             \
+            va_end(ap);                                                            \
+        }                                                                          \
+        const int e = should_fail(name);                                           \
+        if (e) {                                                                   \
+            errno = e;                                                             \
+            return -1;                                                             \
+        }                                                                          \
+        return next(path, flags, mode);                                            \
+    }
+OSPP_FAULT_OPEN_CWD(open, "open")
+OSPP_FAULT_OPEN_CWD(open64, "open")
 
 // fcntl and ioctl: every argument they take fits in one pointer-sized slot.
 #define OSPP_FAULT_VARIADIC(symbol, name, second)                                  \
