@@ -601,7 +601,8 @@ result<std::optional<signum>> daemon_context::read_signal() noexcept {
 std::string daemon_context::failure_message(const errno_error& e) const {
     std::string text = e.message();
     if (e.code() == EEXIST && std::strcmp(e.call(), "pidfile") == 0 && pidfile) {
-        if (auto pid = pidfile::read_pid(*pidfile)) text += " (already running, pid " + std::to_string(*pid) + ")";
+        if (auto pid = pidfile::read_pid(*pidfile, std::chrono::milliseconds(200)))
+            text += " (already running, pid " + std::to_string(*pid) + ")";
     }
     return text;
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -103,6 +104,16 @@ result<pid_t> pidfile::read_pid(path_ref path) {
     }
     if (i == 0 || pid <= 0 || (i < n && buf[i] != '\n')) return sys::fail_with(EINVAL, step, path);
     return static_cast<pid_t>(pid);
+}
+
+result<pid_t> pidfile::read_pid(path_ref path, std::chrono::milliseconds patience) {
+    constexpr auto pause = std::chrono::milliseconds(5);
+    for (auto waited = std::chrono::milliseconds(0);; waited += pause) {
+        auto pid = read_pid(std::string_view(path.view()));
+        if (pid || pid.error().code() != EINVAL || waited >= patience) return pid;
+        const ::timespec t{0, std::chrono::nanoseconds(pause).count()};
+        ::nanosleep(&t, nullptr);
+    }
 }
 
 pidfile::pidfile(pidfile&& other) noexcept

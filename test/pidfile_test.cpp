@@ -1,6 +1,8 @@
 // test/pidfile_test.cpp — the locked pid file on its own: lock, content, stale takeover, release.
 #include "ospp/pidfile.hpp"
 
+#include "ospp/fd_ops.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -149,6 +151,29 @@ TEST_CASE("pidfile: errors name the path") {
     CHECK_FAILS_WITH(pidfile::read_pid(dir / "huge"), EINVAL);
     ospp_test::write_file(dir / "max", "2147483647\n");
     CHECK(pidfile::read_pid(dir / "max").value() == 2147483647);
+
+    // With patience: an empty file is read again (a starting daemon has not written yet), a file
+    // written meanwhile by another process is read, and other errors are not waited for.
+    const std::string later = dir / "later";
+    ospp_test::write_file(later, "");
+    auto writer = ospp::pipe().value();
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        writer.write_end.reset();
+        char c;
+        (void)::read(writer.read_end.get(), &c, 1);
+        const int f = ::open(later.c_str(), O_WRONLY | O_CLOEXEC);
+        ::_exit(f >= 0 && ::write(f, "4242\n", 5) == 5 ? 0 : 1);
+    }
+    writer.read_end.reset();
+    writer.write_end.reset();  // releases the child, which writes while read_pid waits
+    CHECK(pidfile::read_pid(later, std::chrono::seconds(10)).value() == 4242);
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(status == 0);
+    CHECK_FAILS_WITH(pidfile::read_pid(dir / "empty", std::chrono::milliseconds(20)), EINVAL);
+    CHECK_FAILS_WITH(pidfile::read_pid(dir / "missing", std::chrono::seconds(10)), ENOENT);
 }
 
 TEST_CASE("pidfile: moved-from and default objects hold nothing") {

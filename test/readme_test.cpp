@@ -27,7 +27,8 @@ TEST_CASE("README: files, fds and errors") {
     CHECK(ospp::filemode(st->st_mode).substr(0, 1) == "-");
 
     int dirs = 0;
-    for (auto& e : *ospp::scandir(dir.path())) dirs += e.is_dir() ? 1 : 0;
+    auto it = ospp::scandir(dir.path());
+    for (auto& e : *it) dirs += e.is_dir() ? 1 : 0;
     CHECK(dirs == 0);
     int levels = 0;
     for (auto [root, dirnames, files] : ospp::walk(dir.path())) {

@@ -478,7 +478,7 @@ int start(const options& o) {
         auto acquired = ospp::daemon::pidfile::acquire(o.pidfile);
         if (!acquired) {
             if (acquired.error().code() == EEXIST) {
-                const auto pid = ospp::daemon::pidfile::read_pid(o.pidfile);
+                const auto pid = ospp::daemon::pidfile::read_pid(o.pidfile, std::chrono::milliseconds(200));
                 say(2, "already running" + (pid ? " (pid " + std::to_string(*pid) + ")" : std::string()) +
                            ", pidfile " + o.pidfile);
                 return exit_code::already_running;

@@ -19,6 +19,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
 
 #include "ospp/error.hpp"
@@ -45,6 +46,10 @@ public:
     // The pid recorded in the file at `path` (Python's PIDLockFile.read_pid()).
     // Errors: ENOENT, EACCES; EINVAL when the file holds no pid.
     static result<pid_t> read_pid(path_ref path);
+    // The same, reading again for up to `patience` while the file holds no pid yet: a daemon that
+    // won the lock a moment ago has not written its pid (FreeBSD's pidfile_open waits likewise).
+    // For "already running (pid N)" after acquire() failed with EEXIST.
+    static result<pid_t> read_pid(path_ref path, std::chrono::milliseconds patience);
 
     pidfile() noexcept = default;
     pidfile(pidfile&& other) noexcept;

@@ -12,6 +12,9 @@
 //                                                 }
 //   (OSError raised while iterating)              if (it->error()) ... after the loop
 //
+// Keep the result in a variable: `for (auto& e : *ospp::scandir("d"))` iterates a range that dies
+// with the temporary result before the loop body runs (C++20's range-for lifetime rule).
+//
 // Python's caching rules (PEP 471): is_dir/is_file/is_symlink answer from the directory entry's type
 // without a system call, unless the filesystem reports DT_UNKNOWN or a symlink must be followed;
 // stat() is called at most once per follow_symlinks value and then cached. "." and ".." are skipped.
