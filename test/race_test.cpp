@@ -76,6 +76,19 @@ outcome wait_all(const std::vector<launch>& launches) {
     return o;
 }
 
+// Starts n launchers at once and checks exactly one started a daemon, whose pid it returns, and
+// the rest said "already running"; the caller stops the daemon.
+pid_t race_launchers(int n, const ospp_test::temp_dir& dir, const std::string& pidfile) {
+    const outcome o = wait_all(start_together(n, dir, pidfile));
+    CHECK(o.started == 1);
+    CHECK(o.refused == n - 1);
+    CHECK(o.other == 0);
+    auto pid = ospp::daemon::pidfile::read_pid(pidfile);
+    REQUIRE(pid.has_value());
+    CHECK(::kill(*pid, 0) == 0);
+    return *pid;
+}
+
 void stop_daemon(const std::string& pidfile) {
     const std::string cmd = daemonize_binary() + " --stop --pidfile '" + pidfile + "' >/dev/null 2>&1";
     CHECK(std::system(cmd.c_str()) == 0);
@@ -89,13 +102,7 @@ TEST_CASE("50 launchers of one daemon at once: exactly one starts, 49 say it is 
     if (!daemonize_built()) OSPP_SKIP("ospp-daemonize is not built (-Dtools=disabled)");
     ospp_test::temp_dir dir;
     const std::string pidfile = dir / "one.pid";
-    const outcome o = wait_all(start_together(50, dir, pidfile));
-    CHECK(o.started == 1);
-    CHECK(o.refused == 49);
-    CHECK(o.other == 0);
-    auto pid = ospp::daemon::pidfile::read_pid(pidfile);
-    REQUIRE(pid.has_value());
-    CHECK(::kill(*pid, 0) == 0);
+    race_launchers(50, dir, pidfile);
     stop_daemon(pidfile);
 }
 
@@ -109,13 +116,7 @@ TEST_CASE("a stale pidfile with 20 concurrent starters: exactly one takes it ove
     REQUIRE(ospp::waitpid(gone).has_value());
     ospp_test::write_file(pidfile, std::to_string(gone) + "\n");
 
-    const outcome o = wait_all(start_together(20, dir, pidfile));
-    CHECK(o.started == 1);
-    CHECK(o.refused == 19);
-    CHECK(o.other == 0);
-    auto pid = ospp::daemon::pidfile::read_pid(pidfile);
-    REQUIRE(pid.has_value());
-    CHECK(*pid != gone);
+    CHECK(race_launchers(20, dir, pidfile) != gone);
     stop_daemon(pidfile);
 }
 
