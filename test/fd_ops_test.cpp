@@ -15,28 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "counting_new.hpp"
 #include "support.hpp"
 
 using ospp::open_flags;
 using ospp_test::temp_dir;
 
-// ---- a counting operator new, to prove the success path of path calls does not allocate ----
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-
-namespace {
-bool cloexec(int n) { return (::fcntl(n, F_GETFD) & FD_CLOEXEC) != 0; }
-}  // namespace
+using ospp_test::cloexec;
 
 TEST_CASE("open creates, writes and reads back a file") {
     temp_dir dir;
@@ -158,10 +143,8 @@ TEST_CASE("open, read, write and close allocate nothing on success") {
     const char* c_path = path.c_str();
     std::byte buf[8];
 
-    g_allocations = 0;
-    g_counting = true;
     bool ok = true;
-    {
+    const long allocations = ospp_test::allocations_during([&] {
         auto a = ospp::open(c_path, open_flags::rdwr);
         ok = ok && a.has_value() && ospp::read(*a, buf).has_value() && ospp::write(*a, "d").has_value() &&
              a->close().has_value();
@@ -169,10 +152,9 @@ TEST_CASE("open, read, write and close allocate nothing on success") {
         ok = ok && b.has_value() && ospp::read(*b, buf).has_value() && ospp::close(std::move(*b)).has_value();
         auto c = ospp::open(std::string_view(path), open_flags::rdonly);
         ok = ok && c.has_value();
-    }
-    g_counting = false;
+    });
     CHECK(ok);
-    CHECK(g_allocations.load() == 0);
+    CHECK(allocations == 0);
 }
 
 // ---- the rest of the fd operations -----------------------------------------------------------

@@ -6,6 +6,7 @@
 //   [ospp] test cases: N passed, N failed, N skipped
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <dirent.h>
+#include <fcntl.h>
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -162,6 +163,8 @@ void mark_skipped(std::string_view reason) {
 }
 
 bool is_root() { return ::geteuid() == 0; }
+
+bool cloexec(int n) { return (::fcntl(n, F_GETFD) & FD_CLOEXEC) != 0; }
 
 std::optional<std::string> command_output(const char* command) {
     FILE* p = ::popen(command, "re");

@@ -41,7 +41,7 @@ TEST_CASE("pidfile: acquire locks, write records the pid, release unlinks") {
     REQUIRE(pf.has_value());
     CHECK(pf->held());
     CHECK(pf->path() == path);
-    CHECK((::fcntl(pf->get().get(), F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(ospp_test::cloexec(pf->get().get()));
     CHECK_FALSE(lockable(path));
     struct ::stat st {};
     REQUIRE(::stat(path.c_str(), &st) == 0);

@@ -237,7 +237,7 @@ TEST_CASE("pidfd_open: readable when the child ends, and waitid through it") {
         OSPP_SKIP("kernel has no pidfd_open");
     }
     REQUIRE(pfd.has_value());
-    CHECK((::fcntl(pfd->get(), F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(ospp_test::cloexec(pfd->get()));
     struct ::pollfd pl {pfd->get(), POLLIN, 0};
     CHECK(::poll(&pl, 1, 0) == 0);  // still running
     ::close(p[1]);
@@ -319,7 +319,7 @@ TEST_CASE("forkpty gives the child a terminal and the parent its master side") {
         (void)::write(1, ok ? "tty-ok\n" : "tty-bad\n", ok ? 7 : 8);
         ospp::_exit(0);
     }
-    CHECK((::fcntl(r->master.get(), F_GETFD) & FD_CLOEXEC) != 0);
+    CHECK(ospp_test::cloexec(r->master.get()));
     std::string seen;
     while (seen.find('\n') == std::string::npos) {
         auto chunk = ospp::read(r->master, 64);

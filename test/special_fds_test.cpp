@@ -19,9 +19,9 @@ using ospp::memfd_flags;
 using ospp::timerfd_clock;
 using ospp::timerfd_flags;
 using ospp::timerfd_settime_flags;
+using ospp_test::cloexec;
 
 namespace {
-bool cloexec(int n) { return (::fcntl(n, F_GETFD) & FD_CLOEXEC) != 0; }
 std::string link_of(int n) {
     char buf[256];
     const ssize_t len = ::readlink(("/proc/self/fd/" + std::to_string(n)).c_str(), buf, sizeof buf);

@@ -39,6 +39,9 @@ void mark_skipped(std::string_view reason);
 
 bool is_root();
 
+// Whether descriptor n has FD_CLOEXEC set.
+bool cloexec(int n);
+
 // The standard output of a shell command, or nullopt when it fails (e.g. no python3): for tests
 // that compare with Python's os on the same machine.
 std::optional<std::string> command_output(const char* command);

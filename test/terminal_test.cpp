@@ -12,28 +12,11 @@
 #include <string>
 
 #include "ospp/fd_ops.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp::open_flags;
-
-namespace {
-
-bool cloexec(int n) { return (::fcntl(n, F_GETFD) & FD_CLOEXEC) != 0; }
-
-// Runs `body` in a forked child and returns its exit status (0: every check in it passed; any
-// other number: the step that failed). The child leaves with _exit, never through doctest.
-template <class F>
-int in_child(F body) {
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) ::_exit(body());
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    REQUIRE(WIFEXITED(status));
-    return WEXITSTATUS(status);
-}
-
-}  // namespace
+using ospp_test::cloexec;
 
 TEST_CASE("openpty gives a connected close-on-exec pair that is nobody's controlling terminal") {
     auto pty = ospp::openpty();
@@ -101,7 +84,7 @@ TEST_CASE("get_terminal_size reads the window size the master side set") {
 TEST_CASE("tcgetpgrp and tcsetpgrp move the foreground group of a controlling terminal") {
     auto pty = ospp::openpty().value();
     const int slave = pty.slave.get();
-    const int status = in_child([&] {
+    const int status = ospp_test::exit_code_of([&] {
         if (::setsid() < 0) return 1;
         if (::ioctl(slave, TIOCSCTTY, 0) < 0) return 2;
         auto fg = ospp::tcgetpgrp(ospp::fd_ref(slave));
@@ -141,7 +124,7 @@ TEST_CASE("login_tty makes the terminal the child's session, controlling termina
     auto pty = ospp::openpty().value();
     const std::string name = ospp::ttyname(pty.slave).value();
     const int slave_number = pty.slave.get();
-    const int status = in_child([&] {
+    const int status = ospp_test::exit_code_of([&] {
         if (!ospp::login_tty(std::move(pty.slave))) return 1;
         if (::getsid(0) != ::getpid()) return 2;
         if (ospp::tcgetpgrp(ospp::stdin_fd).value_or(-1) != ::getpid()) return 3;
@@ -156,7 +139,7 @@ TEST_CASE("login_tty makes the terminal the child's session, controlling termina
 }
 
 TEST_CASE("login_tty fails on what is not a terminal and still consumes the descriptor") {
-    const int status = in_child([] {
+    const int status = ospp_test::exit_code_of([] {
         auto p = ospp::pipe();
         if (!p) return 1;
         const int number = p->read_end.get();

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "counting_new.hpp"
 #include "support.hpp"
 
 using ospp_test::temp_dir;
@@ -322,29 +323,17 @@ TEST_CASE("walk never enters a directory swapped (for another one or a symlink) 
     CHECK(visited == std::vector<std::string>{dir.path()});
 }
 
-// ---- walking allocates nothing per entry: a counting operator new ----
+// ---- walking allocates nothing per entry ----
 namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
 long allocations_walking(const std::string& top) {
     std::size_t entries = 0;
-    g_allocations = 0;
-    g_counting = true;
-    for (auto [dirpath, dirnames, filenames] : ospp::walk(top)) entries += dirnames.size() + filenames.size();
-    g_counting = false;
+    const long n = ospp_test::allocations_during([&] {
+        for (auto [dirpath, dirnames, filenames] : ospp::walk(top)) entries += dirnames.size() + filenames.size();
+    });
     CHECK(entries > 0);
-    return g_allocations.load();
+    return n;
 }
 }  // namespace
-
-void* operator new(std::size_t n) {
-    if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 TEST_CASE("walk's allocations grow with the tree's shape, not with its number of entries") {
     temp_dir small, large;

@@ -1,0 +1,34 @@
+// test/counting_new.hpp — a counting global operator new, to prove a success path allocates
+// nothing (or nothing per entry). It replaces operator new for the whole executable, so include
+// it in exactly one file of a test executable.
+#pragma once
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace ospp_test {
+
+inline std::atomic<bool> counting_allocations{false};
+inline std::atomic<long> allocation_count{0};
+
+// How many times `f` called operator new.
+template <class F>
+long allocations_during(F&& f) {
+    allocation_count = 0;
+    counting_allocations = true;
+    f();
+    counting_allocations = false;
+    return allocation_count.load();
+}
+
+}  // namespace ospp_test
+
+void* operator new(std::size_t n) {
+    if (ospp_test::counting_allocations.load(std::memory_order_relaxed))
+        ospp_test::allocation_count.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
