@@ -18,10 +18,12 @@ fi
 echo "clang-tidy: $(grep -cE '(warning|error):' "$build/clang-tidy.log") findings"
 
 echo "== cppcheck"
+# passedByValue is off: ospp takes path_ref by value on purpose (it is built in place from the
+# argument and cannot be copied), and fd_ref, string_view and spans are cheaper by value.
 # shellcheck disable=SC2086
 if ! cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c++20 --language=c++ \
     --enable=warning,performance,portability -D__linux__ -D_GNU_SOURCE -I include \
-    --suppress=missingIncludeSystem $sources 2>"$build/cppcheck.log"; then
+    --suppress=missingIncludeSystem --suppress=passedByValue $sources 2>"$build/cppcheck.log"; then
     status=1
 fi
 cat "$build/cppcheck.log"

@@ -42,7 +42,7 @@ outcome copy_with(Step&& step, std::uint64_t& copied) noexcept {
 }
 
 int copy_read_write(int in, int out, std::uint64_t& copied) noexcept {
-    std::array<char, 128 * 1024> buf;
+    std::array<char, std::size_t{128} * 1024> buf;
     for (;;) {
         const ssize_t n = sys::retry([&] { return ::read(in, buf.data(), buf.size()); });
         if (n <= 0) return static_cast<int>(n);

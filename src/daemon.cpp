@@ -72,7 +72,7 @@ std::size_t append_number(char* out, long v) noexcept {
 
 std::size_t append_text(char* out, const char* text) noexcept {
     const std::size_t n = std::strlen(text);
-    std::memcpy(out, text, n);
+    std::copy_n(text, n, out);  // no NUL: the caller goes on appending
     return n;
 }
 
@@ -518,7 +518,7 @@ result<void> daemon_context::open() {
 
     step failed = step::count;
     if (p.detach) {
-        std::fflush(nullptr);  // or both processes would write what is buffered now
+        (void)std::fflush(nullptr);  // or both processes would write what is buffered now
         std::cout.flush();
         std::cerr.flush();
         std::clog.flush();

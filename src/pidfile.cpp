@@ -91,7 +91,7 @@ result<pid_t> pidfile::read_pid(path_ref path) {
     if (!path.valid()) return sys::bad_path(step, path);
     fd f(sys::retry([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY); }));
     if (!f.valid()) return sys::fail(step, path);
-    char buf[32];
+    char buf[32] = {};
     const ssize_t n = sys::retry([&] { return ::read(f.get(), buf, sizeof buf); });
     if (n < 0) return sys::fail(step, path);
     // Decimal digits, then a newline or the end: anything else, or a number no pid_t can hold, is

@@ -182,7 +182,8 @@ int exec_search(const char* file, char* const* argv, char* const* envp) noexcept
                 candidate[dir_len] = '/';
                 n = dir_len + 1;
             }
-            std::memcpy(candidate + n, file, file_len + 1);
+            std::memcpy(candidate + n, file, file_len);
+            candidate[n + file_len] = '\0';
             ::execve(candidate, argv, envp);
             last = errno;
         }

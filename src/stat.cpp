@@ -95,8 +95,8 @@ std::string filemode(::mode_t mode) {
         default: s[0] = '?'; break;  // Python's filemode also prints '?' for an unknown type
     }
     const char* rwx = "rwx";
-    for (int i = 0; i < 9; ++i) {
-        if ((mode & (0400U >> i)) != 0) s[static_cast<std::size_t>(1 + i)] = rwx[i % 3];
+    for (std::size_t i = 0; i < 9; ++i) {
+        if ((mode & (0400U >> i)) != 0) s[1 + i] = rwx[i % 3];
     }
     // The special bits replace the x of their class: lowercase when x is set too, uppercase when not.
     auto special = [&](std::size_t pos, ::mode_t bit, ::mode_t x, char lower) {

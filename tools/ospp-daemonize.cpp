@@ -122,7 +122,7 @@ struct report {
 };
 
 std::string describe(step s, int err, const options& o) {
-    const std::string why = std::strerror(err);
+    std::string why = std::strerror(err);
     switch (s) {
     case step::write_pidfile: return "cannot write pidfile " + o.pidfile + ": " + why;
     case step::supervise: return "cannot supervise: " + why;
@@ -204,7 +204,7 @@ bool is_locked(int fd) {
         return false;
     }
     char id[64];
-    std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(st.st_dev), ::minor(st.st_dev),
+    (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(st.st_dev), ::minor(st.st_dev),
                   static_cast<unsigned long long>(st.st_ino));
     std::string line;
     while (std::getline(locks, line)) {
@@ -618,7 +618,7 @@ int stop(const options& o) {
     }
     if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
     char waited[32];
-    std::snprintf(waited, sizeof waited, "%g", o.stop_timeout.count());
+    (void)std::snprintf(waited, sizeof waited, "%g", o.stop_timeout.count());
     say(2, "pid " + std::to_string(*s.pid) + " still running after " + waited + " s; sending SIGKILL");
     pidfd_send_signal(daemon.get(), SIGKILL);
     // SIGKILL cannot be refused, but exiting takes a moment on a busy machine: a short --timeout
@@ -653,10 +653,10 @@ int main(int argc, char** argv) {
     const options& o = *parsed;
     switch (o.action) {
     case verb::help:
-        std::fputs(help_text().data(), stdout);
+        (void)std::fputs(help_text().data(), stdout);
         return exit_code::ok;
     case verb::version:
-        std::fputs(version_text().c_str(), stdout);
+        (void)std::fputs(version_text().c_str(), stdout);
         return exit_code::ok;
     case verb::status: return status(o);
     case verb::stop: return stop(o);
