@@ -18,8 +18,8 @@ std::int64_t ns_of(const ::timespec& t) noexcept {
     return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
-stat_result from_statx(const struct ::statx& x) noexcept {
-    stat_result r;
+// Fills every field of `r` (no temporary: stat is hot in walkers and `du`-like loops).
+void fill_from_statx(const struct ::statx& x, stat_result& r) noexcept {
     r.st_mode = x.stx_mode;
     r.st_ino = x.stx_ino;
     r.st_dev = make_device(x.stx_dev_major, x.stx_dev_minor);
@@ -31,11 +31,10 @@ stat_result from_statx(const struct ::statx& x) noexcept {
     r.st_mtime_ns = ns_of(x.stx_mtime);
     r.st_ctime_ns = ns_of(x.stx_ctime);
     r.has_birthtime = (x.stx_mask & STATX_BTIME) != 0;
-    if (r.has_birthtime) r.st_birthtime_ns = ns_of(x.stx_btime);
+    r.st_birthtime_ns = r.has_birthtime ? ns_of(x.stx_btime) : 0;
     r.st_blocks = static_cast<std::int64_t>(x.stx_blocks);
     r.st_blksize = x.stx_blksize;
     r.st_rdev = make_device(x.stx_rdev_major, x.stx_rdev_minor);
-    return r;
 }
 
 stat_result from_stat(const struct ::stat& s) noexcept {
@@ -67,10 +66,11 @@ namespace sys {
 
 // statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it.
 int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept {
-    struct ::statx x {};
+    // Not zeroed: on success the kernel writes the whole struct (it clears it before filling).
+    struct ::statx x;
     int r = retry([&] { return ::statx(dir_fd, path, flags, STATX_BASIC_STATS | STATX_BTIME, &x); });
     if (r == 0) {
-        out = from_statx(x);
+        fill_from_statx(x, out);
         return 0;
     }
     if (errno != ENOSYS) return r;
@@ -110,24 +110,24 @@ std::string filemode(::mode_t mode) {
 
 result<stat_result> stat(path_ref path, const lookup_options& options) noexcept {
     if (!path.valid()) return sys::bad_path("stat", path);
-    stat_result st;
+    result<stat_result> st;  // filled in place: no stat_result is copied on the way out
     const int flags = options.follow_symlinks ? 0 : AT_SYMLINK_NOFOLLOW;
-    if (sys::stat_at(options.dir_fd.get(), path.c_str(), flags, st) < 0) return sys::fail("stat", path);
+    if (sys::stat_at(options.dir_fd.get(), path.c_str(), flags, *st) < 0) return sys::fail("stat", path);
     return st;
 }
 
 result<stat_result> lstat(path_ref path, const dir_fd_options& options) noexcept {
     if (!path.valid()) return sys::bad_path("lstat", path);
-    stat_result st;
-    if (sys::stat_at(options.dir_fd.get(), path.c_str(), AT_SYMLINK_NOFOLLOW, st) < 0) {
+    result<stat_result> st;
+    if (sys::stat_at(options.dir_fd.get(), path.c_str(), AT_SYMLINK_NOFOLLOW, *st) < 0) {
         return sys::fail("lstat", path);
     }
     return st;
 }
 
 result<stat_result> fstat(fd_ref f) noexcept {
-    stat_result st;
-    if (sys::stat_at(f.get(), "", AT_EMPTY_PATH, st) < 0) return sys::fail("fstat");
+    result<stat_result> st;
+    if (sys::stat_at(f.get(), "", AT_EMPTY_PATH, *st) < 0) return sys::fail("fstat");
     return st;
 }
 
