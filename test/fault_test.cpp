@@ -25,6 +25,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "ospp/ospp.hpp"
 #include "support.hpp"
@@ -61,8 +62,14 @@ struct fault_case {
     long nth = 1;                       // which call of the symbol fails (2: the second fcntl...)
     std::function<void()> cleanup{};    // run unarmed after each run: undo what it made
     // Faults kept armed during every run of the case (the plain one too) to steer the wrapper
-    // onto a fallback path: copy_file_range "not supported" leads copy_file to sendfile.
-    std::vector<std::pair<const char*, int>> steer{};
+    // onto a fallback path: copy_file_range "not supported" leads copy_file to sendfile. They fail
+    // every call of `symbol` from its `nth` on.
+    struct steering {
+        const char* symbol;
+        int err;
+        long nth = 1;
+    };
+    std::vector<steering> steer{};
 };
 
 // Keeps only success or failure of a result: result<T> -> result<void>.
@@ -77,18 +84,36 @@ void reap_children() {
     while (::waitpid(-1, nullptr, 0) > 0) {}
 }
 
-// Cases whose wrapper must run in a child (login_tty, setsid, the controlling terminal's process
-// group): the child runs the body under the inherited fault, and sends back the errno, the call
-// name and how many failures it saw; the parent turns that into the result and the hit count.
-const char* g_symbol = nullptr;  // the symbol run_cases is failing, for the child to count
-long g_child_hits = -1;          // what the last child counted (-1: the case ran in this process)
-
+// What a forked process sends back about a result: who it is, the errno and the call name.
+// (The interposer counts the failures it injected in forked processes itself.)
 struct child_report {
+    pid_t pid = 0;
     int code = 0;
-    long hits = 0;
     char call[32] = {};
+
+    static child_report of(const ospp::result<void>& r) {
+        child_report rep;
+        rep.pid = ::getpid();
+        if (!r) {
+            rep.code = r.error().code();
+            std::snprintf(rep.call, sizeof rep.call, "%s", r.error().call());
+        }
+        return rep;
+    }
+    // Sends the report on `pipe` after removing every fault, so that the write gets through.
+    void send(int pipe) const {
+        load_api().disarm();
+        (void)!::write(pipe, this, sizeof *this);
+    }
+    [[nodiscard]] ospp::result<void> result() const {
+        if (code == 0) return {};
+        static std::set<std::string> names;  // errno_error keeps the call name as a static string
+        return tl::unexpected(ospp::errno_error(code, names.insert(call).first->c_str()));
+    }
 };
 
+// Cases whose wrapper must run in a child (login_tty, setsid, the controlling terminal's process
+// group): the child runs the body under the inherited fault, and sends back the result.
 std::function<ospp::result<void>()> in_child(std::function<ospp::result<void>()> body) {
     return [body]() -> ospp::result<void> {
         int fds[2];
@@ -96,13 +121,7 @@ std::function<ospp::result<void>()> in_child(std::function<ospp::result<void>()>
         const pid_t pid = ::fork();
         REQUIRE(pid >= 0);
         if (pid == 0) {
-            child_report rep;
-            if (auto r = body(); !r) {
-                rep.code = r.error().code();
-                std::snprintf(rep.call, sizeof rep.call, "%s", r.error().call());
-            }
-            if (g_symbol != nullptr) rep.hits = load_api().injected(g_symbol);
-            (void)!::write(fds[1], &rep, sizeof rep);
+            child_report::of(body()).send(fds[1]);
             ::_exit(0);
         }
         ::close(fds[1]);
@@ -111,11 +130,7 @@ std::function<ospp::result<void>()> in_child(std::function<ospp::result<void>()>
         ::close(fds[0]);
         reap_children();
         REQUIRE(n == static_cast<ssize_t>(sizeof rep));
-        g_child_hits = rep.hits;
-        if (rep.code == 0) return {};
-        static std::string call;  // errno_error keeps the call name as a static string
-        call = rep.call;
-        return tl::unexpected(ospp::errno_error(rep.code, call.c_str()));
+        return rep.result();
     };
 }
 
@@ -749,13 +764,10 @@ void run_cases(const std::vector<fault_case>& cases) {
     // One run of a case with its steering faults (and `symbol` failing `times` times from its
     // `nth` call, if given); returns the result and how many failures `symbol` saw.
     auto run = [&](const fault_case& c, const char* symbol, int err, long times) {
-        for (const auto& [steered, e] : c.steer) api.arm(steered, e, 1, 0);
+        for (const auto& st : c.steer) api.arm(st.symbol, st.err, st.nth, 0);
         if (symbol != nullptr) api.arm(symbol, err, c.nth, times);
-        g_symbol = symbol;
-        g_child_hits = -1;
         auto r = c.run();
-        long hits = symbol != nullptr ? api.injected(symbol) : 0;
-        if (g_child_hits >= 0) hits = g_child_hits;
+        const long hits = symbol != nullptr ? api.injected(symbol) : 0;  // in forked processes too
         api.disarm();
         if (c.cleanup) c.cleanup();
         return std::pair(std::move(r), hits);
