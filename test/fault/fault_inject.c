@@ -55,6 +55,7 @@ static struct fault g_faults[max_faults];
 static atomic_long* g_tree_failed = NULL;
 static int g_count = 0;
 static atomic_bool g_armed = false;
+static atomic_bool g_suspended = false;  // this process's calls pass (see ospp_fault_suspend)
 static atomic_long g_total_injected = 0;
 static uint64_t g_rng = 0x9e3779b97f4a7c15ULL;
 
@@ -121,7 +122,7 @@ __attribute__((constructor)) static void arm_from_environment(void) {
 
 // The errno to fail this call of `symbol` with, or 0 to let it through.
 static int should_fail(const char* symbol) {
-    if (!atomic_load_explicit(&g_armed, memory_order_relaxed)) return 0;
+    if (!atomic_load_explicit(&g_armed, memory_order_relaxed) || atomic_load(&g_suspended)) return 0;
     int err = 0;
     lock();
     for (int i = 0; i < g_count && err == 0; ++i) {
@@ -149,6 +150,10 @@ void ospp_fault_arm(const char* symbol, int err, long nth, long times) {
     arm_locked(symbol, err, nth, times, -1);
     unlock();
 }
+
+// While `on`, this process's calls go through, neither failed nor counted, and the faults stay
+// armed for its children: for a test's own calls while a forked child runs under a fault.
+void ospp_fault_suspend(int on) { atomic_store(&g_suspended, on != 0); }
 
 // Removes every fault.
 void ospp_fault_disarm(void) {
