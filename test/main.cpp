@@ -1,8 +1,10 @@
 // test/main.cpp — the main of every ospp test suite.
 //
 // A doctest listener checks each test case for leaks: the set of open file descriptors
-// (/proc/self/fd) and the set of child processes must be the same after the test case as before.
-// A leaking test case counts as failed. The run ends with one line, read by .ci/run:
+// (/proc/self/fd) and the set of child processes must be the same after the test case as before,
+// and every temp_dir the test case made must be gone. A leaking test case counts as failed, and
+// a temp_dir made outside any test case and still there at the end fails the run. The run ends
+// with one line, read by .ci/run:
 //   [ospp] test cases: N passed, N failed, N skipped
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <dirent.h>
@@ -60,6 +62,20 @@ std::set<int> children() {
     return pids;
 }
 
+// Every temp_dir this process made, in order. mkdtemp made each name unique, so one that still
+// exists was left behind by this process (suites running at the same time have their own names).
+std::vector<std::string> g_temp_dirs;
+
+// The temp_dirs made since index `from` that still exist.
+std::vector<std::string> temp_dirs_left(std::size_t from) {
+    std::vector<std::string> left;
+    for (std::size_t i = from; i < g_temp_dirs.size(); ++i) {
+        struct ::stat st {};
+        if (::lstat(g_temp_dirs[i].c_str(), &st) == 0) left.push_back(g_temp_dirs[i]);
+    }
+    return left;
+}
+
 struct counts {
     int passed = 0, failed = 0, skipped = 0;
 };
@@ -73,11 +89,14 @@ struct leak_listener : doctest::IReporter {
 
     void report_query(const doctest::QueryData&) override {}
     void test_run_start() override {}
-    void test_run_end(const doctest::TestRunStats&) override {}
+    void test_run_end(const doctest::TestRunStats&) override {
+        for (const auto& d : temp_dirs_left(0)) g_leaks.push_back("test run: left temporary directory " + d);
+    }
     void test_case_start(const doctest::TestCaseData& tc) override {
         name_ = tc.m_name;
         fds_ = open_fds();
         children_ = children();
+        temp_dirs_ = g_temp_dirs.size();
         g_skip_reason.clear();
     }
     void test_case_reenter(const doctest::TestCaseData&) override {}
@@ -99,6 +118,11 @@ struct leak_listener : doctest::IReporter {
                 ::waitpid(pid, nullptr, 0);
             }
         }
+        for (const auto& d : temp_dirs_left(temp_dirs_)) {
+            g_leaks.push_back(name_ + ": left temporary directory " + d);
+            ok = false;
+        }
+        g_temp_dirs.resize(temp_dirs_);  // checked: the end of the run checks the others
         if (!ok) {
             ++g_counts.failed;
         } else if (!g_skip_reason.empty()) {
@@ -119,6 +143,7 @@ private:
     std::string name_;
     std::set<int> fds_;
     std::set<int> children_;
+    std::size_t temp_dirs_ = 0;  // g_temp_dirs' size when the test case started
 };
 
 }  // namespace
@@ -132,6 +157,7 @@ temp_dir::temp_dir() {
     std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/ospp-test-XXXXXX";
     REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
     path_ = tmpl;
+    g_temp_dirs.push_back(path_);
 }
 
 temp_dir::~temp_dir() {
@@ -187,5 +213,5 @@ int main(int argc, char** argv) {
     for (const auto& l : g_leaks) std::printf("[ospp] LEAK %s\n", l.c_str());
     std::printf("[ospp] test cases: %d passed, %d failed, %d skipped\n", g_counts.passed, g_counts.failed,
                 g_counts.skipped);
-    return (rc != 0 || g_counts.failed != 0) ? 1 : 0;
+    return (rc != 0 || g_counts.failed != 0 || !g_leaks.empty()) ? 1 : 0;
 }

@@ -1,6 +1,6 @@
 // test/support.hpp — what every ospp test suite shares: a temporary directory, skipping with a
 // reason, and checks on errno_error. The suite's main (test/main.cpp) also fails any test case
-// that leaves a file descriptor open or a child process behind.
+// that leaves a file descriptor open, a child process or a temp_dir behind.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -14,7 +14,8 @@
 
 namespace ospp_test {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+// A fresh directory under $TMPDIR (or /tmp), "ospp-test-XXXXXX", removed with everything in it on
+// destruction. The test main fails a test case after which one it made still exists.
 class temp_dir {
 public:
     temp_dir();

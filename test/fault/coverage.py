@@ -4,8 +4,14 @@
 Runs the fault suite (test_fault, with the interposer preloaded) with OSPP_FAULT_REPORT set, reads
 back which (call name, libc symbol) pairs it failed, and matches them against the call sites in
 src/*.cpp: a site `::symbol(` counts as covered when a case failed that symbol under a call name
-the enclosing function reports errors with (a string literal in it, or in a caller in the same
-file for a helper that is handed its call name).
+the enclosing function reports errors with. A function's call names are
+  - the string literals in it (sys::fail("x"), check("x", ...)), and the names of string constants
+    the file defines (pidfile.cpp: `constexpr const char* step = "pidfile"`);
+  - for a name table, an `enum class E { a, b, ... }` followed by `constexpr const char* E_names[] =
+    {"a-name", ...}` (daemon.cpp's steps, whose failures open() reports as step_names[failed]): the
+    name of every `E::x` the function mentions;
+  - those of every function in the same file that calls it, directly or through other helpers
+    (close_listed_fds reports through close_fds and detach_steps as "close_fds").
 Prints the injection points exercised, the interposable call sites, how many are covered, and
 the ones that are not.
 
@@ -37,18 +43,41 @@ if run.returncode != 0:
 
 site_re = re.compile(r"(?<![\w>])::(\w+)\s*\(")  # ::call(, not a member definition x::open(
 literal_re = re.compile(r'"([\w()]+)"')
+constant_re = re.compile(r'constexpr const char\* (\w+) = "([\w()]+)";')
+table_re = re.compile(r"enum class (\w+)[^{]*\{([^}]*)\};\s*constexpr const char\* \1_names\[\] = \{([^}]*)\};")
 exercised_names = {call for call, _ in pairs}
+
+
+def calls(body, function):
+    """Whether body calls `function` unqualified or through a namespace: not ::f( (libc), not
+    x.f( or x->f( (a member)."""
+    for m in re.finditer(r"\b" + re.escape(function) + r"\s*\(", body):
+        before = body[:m.start()]
+        if before.endswith((".", "->")) or (before.endswith("::") and not re.search(r"\w::$", before)):
+            continue
+        return True
+    return False
+
+
 sites, covered, missing = 0, 0, []
 for name in sorted(os.listdir(os.path.join(root, "src"))):
     if not name.endswith(".cpp"):
         continue
-    lines = open(os.path.join(root, "src", name)).read().split("\n")
-    # Split into top-level functions by brace depth.
+    text = open(os.path.join(root, "src", name)).read()
+    lines = text.split("\n")
+    # Names that stand for call names in this file: string constants, and name tables' entries.
+    constants = dict(constant_re.findall(text))
+    for enum, members, strings in table_re.findall(text):
+        members = [m.strip() for m in members.replace("\n", " ").split(",") if m.strip()]
+        for member, string in zip(members, re.findall(r'"([^"]*)"', strings)):
+            constants[f"{enum}::{member}"] = string
+    # Split into top-level definitions (functions, and structs whose methods hold sites) by brace
+    # depth; namespace braces do not nest them.
     depth, start, funcs = 0, 0, []
     for i, line in enumerate(lines):
         if line.startswith("namespace") or line.startswith("}  // namespace"):
-            continue  # namespace braces do not nest functions
-        if depth == 0 and "{" in line and not line.startswith(("namespace", "}", "struct", "class", "enum")):
+            continue
+        if depth == 0 and "{" in line and not line.startswith("}"):
             start = i
             # A signature split over lines: the function starts at its unindented first line.
             while start > 0 and lines[start][:1] in (" ", ")") and lines[start - 1].strip():
@@ -57,29 +86,36 @@ for name in sorted(os.listdir(os.path.join(root, "src"))):
         depth += line.count("{") - line.count("}")
         if before > 0 and depth == 0:
             funcs.append((start, i))
-    # A function's call names: the string literals in it that the suite reported as call names
-    # (sys::fail("x"), check("x", ...), command(..., "fcntl(F_GETPIPE_SZ)")), plus, for a helper
-    # that is handed its name, the call names of the functions in the same file that call it.
     bodies = ["\n".join(lines[a:b + 1]) for a, b in funcs]
-    own = [set(literal_re.findall(body)) & exercised_names for body in bodies]
+    own = []
+    for body in bodies:
+        found = set(literal_re.findall(body))
+        found |= {string for key, string in constants.items() if re.search(r"\b" + re.escape(key) + r"\b", body)}
+        own.append(found & exercised_names)
     fname = []
     for a, _ in funcs:
         m = re.search(r"(\w+)\s*\(", lines[a].split("(")[0] + "(") if "(" in lines[a] else None
         fname.append(m.group(1) if m else None)
-    for k, (a, b) in enumerate(funcs):
-        names = set(own[k])
-        if fname[k]:
-            call = re.compile(r"\b" + re.escape(fname[k]) + r"\s*\(")
+    # A helper reports under the names of the functions that call it, through any chain of calls.
+    names = [set(n) for n in own]
+    changed = True
+    while changed:
+        changed = False
+        for k in range(len(funcs)):
+            if not fname[k]:
+                continue
             for j, body in enumerate(bodies):
-                if j != k and call.search(body):
-                    names |= own[j]
+                if j != k and not names[j] <= names[k] and calls(body, fname[k]):
+                    names[k] |= names[j]
+                    changed = True
+    for k, (a, b) in enumerate(funcs):
         for i in range(a, b + 1):
             for sym in site_re.findall(lines[i]):
                 norm = sym[:-2] if sym.endswith("64") and sym[:-2] in symbols else sym
                 if norm not in symbols:
                     continue
                 sites += 1
-                if any((n, norm) in pairs for n in names):
+                if any((n, norm) in pairs for n in names[k]):
                     covered += 1
                 else:
                     missing.append(f"src/{name}:{i + 1}: {sym}")

@@ -9,6 +9,10 @@
 //       OSPP_FAULT=read:EINTR:p0.25          (each call fails with probability 0.25)
 //       several faults separated by commas;
 //   - from the program, through the C functions below (found with dlsym by test/fault_test.cpp).
+// The faults are plain memory, so a forked child inherits them with their counts: a child's "nth
+// call" and "times" go on from its parent's counts at the fork, then each process counts alone.
+// The failures injected are also added up over the whole tree of processes forked after arming
+// (a shared page), so that a test sees a failure injected in a daemon's grandchild.
 // Functions that report errors through their return value (posix_fallocate, posix_fadvise,
 // posix_spawn, pthread_sigmask) return the errno instead of setting it.
 //
@@ -46,8 +50,12 @@ static void lock(void) { while (atomic_flag_test_and_set_explicit(&g_lock, memor
 static void unlock(void) { atomic_flag_clear_explicit(&g_lock, memory_order_release); }
 
 static struct fault g_faults[max_faults];
+// Failures injected per fault slot by this process and every process forked from it after the
+// slot was armed: a MAP_SHARED page survives fork (not exec). Arm only in the forking process.
+static atomic_long* g_tree_failed = NULL;
 static int g_count = 0;
 static atomic_bool g_armed = false;
+static atomic_bool g_suspended = false;  // this process's calls pass (see ospp_fault_suspend)
 static atomic_long g_total_injected = 0;
 static uint64_t g_rng = 0x9e3779b97f4a7c15ULL;
 
@@ -67,8 +75,18 @@ static int errno_from_text(const char* text) {
     return EIO;
 }
 
+// <sys/mman.h> would declare memfd_create, which this file defines: declared here, as on Linux.
+void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset);
+enum { prot_read_write = 0x1 | 0x2, map_shared_anonymous = 0x01 | 0x20 };
+
 static void arm_locked(const char* symbol, int err, long nth, long times, double probability) {
     if (g_count == max_faults) return;
+    if (g_tree_failed == NULL) {
+        void* page = mmap(NULL, sizeof(atomic_long) * max_faults, prot_read_write, map_shared_anonymous, -1, 0);
+        if (page == (void*)-1) abort();
+        g_tree_failed = page;
+    }
+    atomic_store(&g_tree_failed[g_count], 0);
     struct fault* f = &g_faults[g_count++];
     memset(f, 0, sizeof *f);
     strncpy(f->symbol, symbol, sizeof f->symbol - 1);
@@ -104,7 +122,7 @@ __attribute__((constructor)) static void arm_from_environment(void) {
 
 // The errno to fail this call of `symbol` with, or 0 to let it through.
 static int should_fail(const char* symbol) {
-    if (!atomic_load_explicit(&g_armed, memory_order_relaxed)) return 0;
+    if (!atomic_load_explicit(&g_armed, memory_order_relaxed) || atomic_load(&g_suspended)) return 0;
     int err = 0;
     lock();
     for (int i = 0; i < g_count && err == 0; ++i) {
@@ -115,6 +133,7 @@ static int should_fail(const char* symbol) {
                                              : f->calls >= f->nth && (f->times == 0 || f->failed < f->times);
         if (fail) {
             ++f->failed;
+            atomic_fetch_add(&g_tree_failed[i], 1);
             ++g_total_injected;
             err = f->err;
         }
@@ -132,6 +151,10 @@ void ospp_fault_arm(const char* symbol, int err, long nth, long times) {
     unlock();
 }
 
+// While `on`, this process's calls go through, neither failed nor counted, and the faults stay
+// armed for its children: for a test's own calls while a forked child runs under a fault.
+void ospp_fault_suspend(int on) { atomic_store(&g_suspended, on != 0); }
+
 // Removes every fault.
 void ospp_fault_disarm(void) {
     lock();
@@ -140,12 +163,13 @@ void ospp_fault_disarm(void) {
     unlock();
 }
 
-// How many failures were injected into `symbol` since it was armed (-1 if it is not armed).
+// How many failures were injected into `symbol` since it was armed, by this process and the
+// processes forked from it since (-1 if it is not armed).
 long ospp_fault_injected(const char* symbol) {
     long n = -1;
     lock();
     for (int i = 0; i < g_count; ++i)
-        if (strcmp(g_faults[i].symbol, symbol) == 0) n = g_faults[i].failed;
+        if (strcmp(g_faults[i].symbol, symbol) == 0) n = atomic_load(&g_tree_failed[i]);
     unlock();
     return n;
 }
@@ -318,6 +342,13 @@ OSPP_FAULT_ERRNO(int, sched_getparam, (pid_t p, P prm), (p, prm))
 OSPP_FAULT_ERRNO(int, sched_rr_get_interval, (pid_t p, P ts), (p, ts))
 OSPP_FAULT_ERRNO(int, uname, (P u), (u))
 OSPP_FAULT_ERRNO(ssize_t, getrandom, (P b, size_t n, unsigned fl), (b, n, fl))
+// sockets (the daemon's sd_notify), signals, sleeping, unlinking (the pidfile)
+OSPP_FAULT_ERRNO(int, socket, (int d, int t, int p), (d, t, p))
+OSPP_FAULT_ERRNO(int, connect, (int fd, CP a, unsigned len), (fd, a, len))
+OSPP_FAULT_ERRNO(ssize_t, send, (int fd, CP b, size_t n, int fl), (fd, b, n, fl))
+OSPP_FAULT_ERRNO(int, sigtimedwait, (CP s, P i, CP t), (s, i, t))
+OSPP_FAULT_ERRNO(int, nanosleep, (CP t, P r), (t, r))
+OSPP_FAULT_ERRNO(int, unlink, (const char* p), (p))
 OSPP_FAULT_ERRNO(int, prctl, (int o, unsigned long a, unsigned long b, unsigned long c, unsigned long d), (o, a, b, c, d))
 // resource
 OSPP_FAULT_ERRNO64(int, getrlimit, (int r, P l), (r, l))
