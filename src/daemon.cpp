@@ -412,10 +412,12 @@ errno_error step_error(const daemon_options& o, step s, int error) {
 result<void> wait_for_daemon(const daemon_options& o, pid_t child, fd ready_read) {
     report r{};
     std::size_t got = 0;
+    int read_error = 0;
     while (got < sizeof r) {
         const ssize_t n = sys::retry([&] {
             return ::read(ready_read.get(), reinterpret_cast<char*>(&r) + got, sizeof r - got);
         });
+        if (n < 0) read_error = errno;
         if (n <= 0) break;
         got += static_cast<std::size_t>(n);
     }
@@ -424,6 +426,7 @@ result<void> wait_for_daemon(const daemon_options& o, pid_t child, fd ready_read
     if (got == sizeof r && r.step >= 0 && r.step < static_cast<int>(step::count)) {
         return tl::unexpected(step_error(o, static_cast<step>(r.step), r.error));
     }
+    if (read_error != 0) return sys::fail_with(read_error, "ready");
     return sys::fail_with(EPIPE, "ready");  // the daemon died before saying anything
 }
 
@@ -557,7 +560,14 @@ result<void> daemon_context::open() {
         return tl::unexpected(step_error(o, step::sigaction, error));
     }
     open_ = true;
-    if (!notify_ready_manually) (void)notify_ready();
+    if (!notify_ready_manually) {
+        // If the launcher cannot be told, it has reported a failure (EOF): a daemon must not run on
+        // behind a failed start, so give back the pidfile and say why.
+        if (auto ready = notify_ready(); !ready) {
+            close();
+            return ready;
+        }
+    }
     return {};
 }
 

@@ -140,7 +140,7 @@ pidfile::~pidfile() { (void)release(); }
 result<void> pidfile::write(pid_t pid) noexcept {
     char buf[24];
     const std::size_t n = format_pid(pid, buf);
-    if (::ftruncate(file_.get(), 0) < 0) return sys::fail(step);
+    if (sys::retry([&] { return ::ftruncate(file_.get(), 0); }) < 0) return sys::fail(step);
     const ssize_t w = sys::retry([&] { return ::pwrite(file_.get(), buf, n, 0); });
     if (w < 0) return sys::fail(step);
     if (static_cast<std::size_t>(w) != n) return sys::fail_with(EIO, step);

@@ -31,6 +31,9 @@
 // returns success only in the daemon; when a step fails in the daemon, the daemon sends
 // {step, errno}, exits, and open() returns that error *in the launcher*, which should print it and
 // exit non-zero. End of file without a message means the daemon died: errno_error(EPIPE, "ready").
+// If the daemon cannot deliver "ready" (the launcher is gone, or the write fails), the launcher has
+// reported a failure, so open() in the daemon releases the pidfile and returns that "ready" error
+// too: the daemon should exit rather than run on behind a start that was reported as failed.
 // With NOTIFY_SOCKET set, the daemon also sends sd_notify "MAINPID=<pid>\nREADY=1" (or "ERRNO=<n>");
 // sd_notify is advisory, so an unusable NOTIFY_SOCKET is ignored, as libsystemd's callers do.
 // Without detaching, the same steps (minus setsid and the forks) run in the calling process and a
@@ -158,6 +161,7 @@ public:
     // Becomes the daemon (Python's open()); a no-op when already open. Returns success in the
     // daemon only. In the launching process it either _exit(0)s once the daemon is ready, or
     // returns the failed step: any call named in the header comment, with its errno and path.
+    // In the daemon it fails only with "ready" (readiness could not be reported; see above).
     result<void> open();
     // Releases the pidfile and marks the context closed (Python's close()); a no-op when closed.
     // The process stays a daemon: closing does not undo the steps.
