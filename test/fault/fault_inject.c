@@ -399,30 +399,10 @@ int close(int fd) {
 enum { o_creat = 0100,  // O_CREAT and O_TMPFILE on Linux (fcntl.h is not included here)
 o_tmpfile = 020200000 };
 
-#define OSPP_FAULT_OPEN(symbol, name)                                              \
-    int symbol(int dir, const char* path, int flags, ...) {                      \
-        static int (*next)(int, const char*, int, ...);                          \
-        if (!next) *(void**)&next = dlsym(RTLD_NEXT, #symbol); \
-        mode_t mode = 0;                                                           \
-        if ((flags & o_creat) != 0 || (flags & o_tmpfile) == o_tmpfile) {          \
-            va_list ap;                                                            \
-            va_start(ap, flags);                                                   \
-            mode = va_arg(ap, mode_t);                                             \
-            va_end(ap);                                                            \
-        }                                                                          \
-        const int e = should_fail(name);                                     \
-        if (e) {                                     \
-            errno = e;                                                             \
-            return -1;                                                             \
-        }                                                                          \
-        return next(dir, path, flags, mode);                                       \
-    }
-OSPP_FAULT_OPEN(openat, "openat")
-OSPP_FAULT_OPEN(openat64, "openat")
-
-#define OSPP_FAULT_OPEN_CWD(symbol, name)                                          \
-    int symbol(const char* path, int flags, ...) {                               \
-        static int (*next)(const char*, int, ...);                               \
+// open and openat: the mode is read only when the flags say it was passed.
+#define OSPP_FAULT_OPEN_LIKE(symbol, name, params, args)                          \
+    int symbol params {                                                          \
+        static int(*next) params;                                                \
         if (!next) *(void**)&next = dlsym(RTLD_NEXT, #symbol);                   \
         mode_t mode = 0;                                                           \
         if ((flags & o_creat) != 0 || (flags & o_tmpfile) == o_tmpfile) {          \
@@ -436,8 +416,15 @@ OSPP_FAULT_OPEN(openat64, "openat")
             errno = e;                                                             \
             return -1;                                                             \
         }                                                                          \
-        return next(path, flags, mode);                                            \
+        return next args;                                                          \
     }
+#define OSPP_FAULT_OPEN(symbol, name) \
+    OSPP_FAULT_OPEN_LIKE(symbol, name, (int dir, const char* path, int flags, ...), (dir, path, flags, mode))
+#define OSPP_FAULT_OPEN_CWD(symbol, name) \
+    OSPP_FAULT_OPEN_LIKE(symbol, name, (const char* path, int flags, ...), (path, flags, mode))
+OSPP_FAULT_OPEN(openat, "openat")
+OSPP_FAULT_OPEN(openat64, "openat")
+
 OSPP_FAULT_OPEN_CWD(open, "open")
 OSPP_FAULT_OPEN_CWD(open64, "open")
 
