@@ -14,6 +14,7 @@
 // stat of each symlink (is_dir() follows it) — and descend into real directories only.
 // "lstat": the same plus an lstat of every entry, summing st_size (what du does).
 // Python is timed inside its own process (startup excluded) and reports nanoseconds on stdout.
+// First it prints what single system calls cost on this machine, the floor every walker shares.
 #include <benchmark/benchmark.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -301,6 +302,44 @@ void table(const char* title, const std::string& top, bool with_lstat, int round
     std::fflush(stdout);
 }
 
+// What single system calls cost here, hot in cache: the walkers' shared, kernel-side floor. Printed
+// before the tables so that every run records the machine the ratios came from.
+void syscall_costs(const std::string& top) {
+    const std::string leaf = top + "/d0/d0/leaf0";
+    const int dir = ::open(leaf.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return;  // --tree names a tree of another shape
+    auto ns_per_call = [](int calls, auto&& f) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < calls; ++i) f();
+        const auto t1 = std::chrono::steady_clock::now();
+        return std::chrono::duration<double, std::nano>(t1 - t0).count() / calls;
+    };
+    struct ::stat st {};
+    char buf[64 * 1024];
+    long entries = 0;
+    for (ssize_t n; (n = ::getdents64(dir, buf, sizeof buf)) > 0;) {
+        for (ssize_t pos = 0; pos < n; ++entries) pos += reinterpret_cast<const struct ::dirent64*>(buf + pos)->d_reclen;
+    }
+    std::printf("\nsystem call costs (hot cache, ns per call)\n");
+    std::printf("  null system call (getppid)          %6.0f\n", ns_per_call(200000, [] { benchmark::DoNotOptimize(::getppid()); }));
+    std::printf("  fstat of a directory fd             %6.0f\n", ns_per_call(200000, [&] { benchmark::DoNotOptimize(::fstat(dir, &st)); }));
+    std::printf("  stat of a symlink, followed         %6.0f\n", ns_per_call(200000, [&] {
+        benchmark::DoNotOptimize(::fstatat(dir, "link_to_file", &st, 0));
+    }));
+    std::printf("  openat + close of a directory       %6.0f\n", ns_per_call(100000, [&] {
+        ::close(::openat(dir, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    }));
+    std::printf("  getdents64 at end of directory      %6.0f\n", ns_per_call(200000, [&] {
+        benchmark::DoNotOptimize(::getdents64(dir, buf, sizeof buf));
+    }));
+    const double listing = ns_per_call(50000, [&] {
+        ::lseek(dir, 0, SEEK_SET);
+        benchmark::DoNotOptimize(::getdents64(dir, buf, sizeof buf));
+    });
+    std::printf("  getdents64 of a leaf, per entry     %6.0f  (%ld entries)\n", listing / static_cast<double>(entries), entries);
+    ::close(dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -330,6 +369,7 @@ int main(int argc, char** argv) {
         std::fputs(text, f);
         std::fclose(f);
     }
+    syscall_costs(top);
     const std::string label = tree.empty() ? "generated tree" : tree;
     table((label + ", names").c_str(), top, false, rounds, names_py);
     table((label + ", names + lstat").c_str(), top, true, rounds, lstat_py);
