@@ -725,6 +725,43 @@ std::vector<fault_case> spawn_cases(fixture&) {
     };
 }
 
+// The exec family runs in a forked child, as a program uses it: the child reports a failed exec
+// on an exec_error_pipe and exits 127, and the parent's wait_exec() returns the child's errno
+// under the child's call name ("execv"), or success once /bin/true was exec'd.
+std::function<ospp::result<void>()> exec_in_child(std::function<ospp::errno_error()> exec) {
+    return [exec]() -> ospp::result<void> {
+        auto report = ospp::exec_error_pipe::create();
+        if (!report) return drop_value(report);
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) report->fail(exec());
+        auto started = report->wait_exec();
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == (started ? 0 : 127));
+        return started;
+    };
+}
+
+std::vector<fault_case> exec_cases(fixture&) {
+    // Built before the fork, so that the child does not allocate (shared: not copyable).
+    auto argv = std::make_shared<const ospp::cstring_array>(ospp::cstring_array{"true"});
+    // One directory to search: its error is the answer.
+    auto env = std::make_shared<const ospp::cstring_array>(ospp::cstring_array{"PATH=/bin"});
+    return {
+        {"execv", {"execve"}, exec_in_child([argv] { return ospp::execv("/bin/true", *argv); }), cannot},
+        {"execve", {"execve"}, exec_in_child([argv, env] { return ospp::execve("/bin/true", *argv, *env); }), cannot},
+        // A name with a slash is not searched for.
+        {"execvp", {"execve"}, exec_in_child([argv] { return ospp::execvp("/bin/true", *argv); }), cannot},
+        {"execvpe", {"execve"}, exec_in_child([argv, env] { return ospp::execvpe("true", *argv, *env); }), cannot},
+        {"execl", {"execve"}, exec_in_child([] { return ospp::execl("/bin/true", "true"); }), cannot},
+        {"execlp", {"execve"}, exec_in_child([] { return ospp::execlp("/bin/true", "true"); }), cannot},
+        {"execle", {"execve"}, exec_in_child([env] { return ospp::execle("/bin/true", "true", *env); }), cannot},
+        {"execlpe", {"execve"}, exec_in_child([env] { return ospp::execlpe("true", "true", *env); }), cannot},
+    };
+}
+
 std::vector<fault_case> sched_sysinfo_random_cases(fixture&) {
     using ospp::sched_policy;
     return {
@@ -747,6 +784,8 @@ std::vector<fault_case> sched_sysinfo_random_cases(fixture&) {
         {"uname", {"uname"}, [] { return drop_value(ospp::uname()); }, cannot},
         {"getrandom", {"getrandom"}, [] { return drop_value(ospp::getrandom(16)); }},
         {"urandom", {"getrandom"}, [] { return drop_value(ospp::urandom(16)); }},
+        // The first confstr asks for the size.
+        {"confstr", {"confstr"}, [] { return drop_value(ospp::confstr(ospp::confstr_name::path)); }, cannot},
     };
 }
 
@@ -1067,6 +1106,7 @@ OSPP_FAULT_AREA("ids: every wrapper returns the injected errno under its own nam
 OSPP_FAULT_AREA("process: every wrapper returns the injected errno under its own name", process_cases)
 OSPP_FAULT_AREA("wait: every wrapper returns the injected errno under its own name", wait_cases)
 OSPP_FAULT_AREA("spawn: every wrapper returns the injected errno under its own name", spawn_cases)
+OSPP_FAULT_AREA("exec: a child's failed exec reaches the parent with its errno and name", exec_cases)
 OSPP_FAULT_AREA("sched, sysinfo, random: every wrapper returns the injected errno", sched_sysinfo_random_cases)
 OSPP_FAULT_AREA("signal_state: every wrapper returns the injected errno under its own name", signal_state_cases)
 
@@ -1157,4 +1197,33 @@ TEST_CASE("walk passes a failed directory to onerror, skips it and goes on") {
     CHECK(errors[0].code() == EACCES);
     CHECK(std::string(errors[0].call()) == "scandir");
     CHECK(seen.size() == 2);  // the top and the other subdirectory
+}
+
+TEST_CASE("a failed exec in a forked child reaches the parent through exec_error_pipe") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    const ospp::cstring_array argv{"true"};
+    // ENOMEM: an errno that a real exec of /bin/true does not produce, so it can only be the one
+    // the child's execve was given. The child exits 127, the parent reads the report.
+    api.arm("execve", ENOMEM, 1, 1);
+    auto started = exec_in_child([&argv] { return ospp::execv("/bin/true", argv); })();
+    CHECK(api.injected("execve") == 1);
+    api.disarm();
+    CHECK_ERRNO(started, ENOMEM, "execv: [Errno 12] Cannot allocate memory");
+
+    // Python's os._execvpe: every PATH directory is tried, and the first error that is not "not
+    // here" is the one reported.
+    const ospp::cstring_array two_dirs{"PATH=/nonexistent-ospp:/bin"};
+    api.arm("execve", E2BIG, 1, 0);
+    started = exec_in_child([&argv, &two_dirs] { return ospp::execvpe("true", argv, two_dirs); })();
+    CHECK(api.injected("execve") == 2);
+    api.disarm();
+    CHECK_ERRNO(started, E2BIG, "execvpe: [Errno 7] Argument list too long");
+
+    // An error in one directory does not stop the search: the next directory's true runs.
+    api.arm("execve", EACCES, 1, 1);
+    started = exec_in_child([&argv, &two_dirs] { return ospp::execvpe("true", argv, two_dirs); })();
+    CHECK(api.injected("execve") == 1);
+    api.disarm();
+    CHECK(started.has_value());
 }
