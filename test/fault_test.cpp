@@ -784,8 +784,9 @@ std::vector<fault_case> sched_sysinfo_random_cases(fixture&) {
         {"uname", {"uname"}, [] { return drop_value(ospp::uname()); }, cannot},
         {"getrandom", {"getrandom"}, [] { return drop_value(ospp::getrandom(16)); }},
         {"urandom", {"getrandom"}, [] { return drop_value(ospp::urandom(16)); }},
-        // The first confstr asks for the size.
+        // The first confstr asks for the size, the second fills the buffer.
         {"confstr", {"confstr"}, [] { return drop_value(ospp::confstr(ospp::confstr_name::path)); }, cannot},
+        {"confstr", {"confstr"}, [] { return drop_value(ospp::confstr(ospp::confstr_name::path)); }, cannot, 2},
     };
 }
 
@@ -1226,4 +1227,16 @@ TEST_CASE("a failed exec in a forked child reaches the parent through exec_error
     CHECK(api.injected("execve") == 1);
     api.disarm();
     CHECK(started.has_value());
+}
+
+TEST_CASE("confstr reports a failure of either call, with confstr's own errno") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    for (const long nth : {1, 2}) {
+        CAPTURE(nth);
+        api.arm("confstr", EINVAL, nth, 1);
+        auto r = ospp::confstr(ospp::confstr_name::path);
+        api.disarm();
+        CHECK_ERRNO(r, EINVAL, "confstr: [Errno 22] Invalid argument");
+    }
 }
