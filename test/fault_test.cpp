@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -1239,4 +1240,67 @@ TEST_CASE("confstr reports a failure of either call, with confstr's own errno") 
         api.disarm();
         CHECK_ERRNO(r, EINVAL, "confstr: [Errno 22] Invalid argument");
     }
+}
+
+// The reflink ioctls fail on this file system for real (ext4: EOPNOTSUPP), so the table, which
+// needs a run that succeeds, cannot hold them; the injected failure replaces the call whatever
+// the file system, and EINTR must still be retried into the file system's own answer.
+TEST_CASE("clone_file and clone_file_range report the injected errno under their ioctl's name") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    ospp_test::temp_dir dir;
+    ospp_test::write_file(dir / "src", "content");
+    auto src = ospp::open(dir / "src", open_flags::rdonly).value();
+    auto dst = ospp::open(dir / "dst", open_flags::wronly | open_flags::creat, 0600).value();
+    struct row {
+        const char* name;
+        std::function<ospp::result<void>()> run;
+    };
+    const row rows[] = {
+        {"ioctl(FICLONE)", [&] { return ospp::fcntl::clone_file(dst, src); }},
+        {"ioctl(FICLONERANGE)", [&] { return ospp::fcntl::clone_file_range(dst, src, 0, 0, 0); }},
+    };
+    for (const row& c : rows) {
+        CAPTURE(c.name);
+        const auto unfaulted = c.run();
+        report(c.name, "ioctl");
+        for (const int e : errno_classes) {
+            CAPTURE(e);
+            api.arm("ioctl", e, 1, 1);
+            auto r = c.run();
+            CHECK(api.injected("ioctl") == 1);
+            api.disarm();
+            CHECK_ERRNO(r, e, std::string(c.name) + ": [Errno " + std::to_string(e) + "] " + std::strerror(e));
+        }
+        api.arm("ioctl", EINTR, 1, 3);
+        auto r = c.run();
+        CHECK(api.injected("ioctl") == 3);
+        api.disarm();
+        REQUIRE(r.has_value() == unfaulted.has_value());
+        if (!r) CHECK(r.error().code() == unfaulted.error().code());
+    }
+}
+
+// getlogin_r succeeds only where the process has a login name in utmp, so the table holds getlogin
+// only there; an injected failure replaces the call anywhere.
+TEST_CASE("getlogin reports the injected errno, and grows its buffer on ERANGE") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    report("getlogin", "getlogin_r");
+    for (const int e : errno_classes) {
+        CAPTURE(e);
+        api.arm("getlogin_r", e, 1, 1);
+        auto r = ospp::getlogin();
+        api.disarm();
+        CHECK_ERRNO(r, e, "getlogin: [Errno " + std::to_string(e) + "] " + std::strerror(e));
+    }
+    // ERANGE: a bigger buffer and a second call, whose answer is the unfaulted one.
+    const auto unfaulted = ospp::getlogin();
+    api.arm("getlogin_r", ERANGE, 1, 1);
+    auto r = ospp::getlogin();
+    CHECK(api.injected("getlogin_r") == 1);
+    api.disarm();
+    REQUIRE(r.has_value() == unfaulted.has_value());
+    if (r) CHECK(*r == *unfaulted);
+    else CHECK(r.error().code() == unfaulted.error().code());
 }
