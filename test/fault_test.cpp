@@ -1228,6 +1228,14 @@ TEST_CASE("a failed exec in a forked child reaches the parent through exec_error
     CHECK(api.injected("execve") == 1);
     api.disarm();
     CHECK(started.has_value());
+
+    // The child's report is retried through EINTR (it has no one to tell of any other failure).
+    api.arm("execve", ENOMEM, 1, 1);
+    api.arm("write", EINTR, 1, 3);
+    started = exec_in_child([&argv] { return ospp::execv("/bin/true", argv); })();
+    CHECK(api.injected("write") == 3);
+    api.disarm();
+    CHECK_ERRNO(started, ENOMEM, "execv: [Errno 12] Cannot allocate memory");
 }
 
 TEST_CASE("confstr reports a failure of either call, with confstr's own errno") {
@@ -1283,7 +1291,7 @@ TEST_CASE("clone_file and clone_file_range report the injected errno under their
 
 // getlogin_r succeeds only where the process has a login name in utmp, so the table holds getlogin
 // only there; an injected failure replaces the call anywhere.
-TEST_CASE("getlogin reports the injected errno, and grows its buffer on ERANGE") {
+TEST_CASE("getlogin reports the injected errno, and asks again with a bigger buffer on ERANGE") {
     if (!interposed()) return;
     const fault_api api = load_api();
     report("getlogin", "getlogin_r");
@@ -1294,7 +1302,7 @@ TEST_CASE("getlogin reports the injected errno, and grows its buffer on ERANGE")
         api.disarm();
         CHECK_ERRNO(r, e, "getlogin: [Errno " + std::to_string(e) + "] " + std::strerror(e));
     }
-    // ERANGE: a bigger buffer and a second call, whose answer is the unfaulted one.
+    // ERANGE is not an answer: a second call (into a bigger buffer) gives the unfaulted one.
     const auto unfaulted = ospp::getlogin();
     api.arm("getlogin_r", ERANGE, 1, 1);
     auto r = ospp::getlogin();
@@ -1303,4 +1311,38 @@ TEST_CASE("getlogin reports the injected errno, and grows its buffer on ERANGE")
     REQUIRE(r.has_value() == unfaulted.has_value());
     if (r) CHECK(*r == *unfaulted);
     else CHECK(r.error().code() == unfaulted.error().code());
+}
+
+// Sites whose failure is absorbed by design report nothing; what they fall back on must still do
+// the job. read_all's size hint (fstat) falls back to 8 KiB and doubling; the existence probes of
+// makedirs and renames (access) fall back to "absent", and making an existing parent is tolerated.
+TEST_CASE("a failed size hint or existence probe is absorbed: read_all, makedirs and renames still work") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    ospp_test::temp_dir dir;
+    const std::string big(100000, 'z');  // more than the 8 KiB start, so the buffer must grow
+    ospp_test::write_file(dir / "big", big);
+    auto f = ospp::open(dir / "big", open_flags::rdonly).value();
+    api.arm("fstat", EIO, 1, 1);
+    auto all = ospp::read_all(f);
+    CHECK(api.injected("fstat") == 1);
+    api.disarm();
+    REQUIRE(all.has_value());
+    CHECK(*all == big);
+
+    REQUIRE(::mkdir((dir / "a").c_str(), 0700) == 0);
+    api.arm("access", EIO, 1, 1);  // "a" looks absent
+    const auto made = ospp::makedirs(dir / "a/b");
+    CHECK(api.injected("access") == 1);
+    api.disarm();
+    CHECK(made.has_value());
+    CHECK(::access((dir / "a/b").c_str(), F_OK) == 0);
+
+    ospp_test::write_file(dir / "old", "x");
+    api.arm("access", EIO, 1, 1);  // "a/b" looks absent
+    const auto renamed = ospp::renames(dir / "old", dir / "a/b/new");
+    CHECK(api.injected("access") == 1);
+    api.disarm();
+    CHECK(renamed.has_value());
+    CHECK(ospp_test::read_file(dir / "a/b/new") == "x");
 }
