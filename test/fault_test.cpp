@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -1347,4 +1348,64 @@ TEST_CASE("a failed size hint or existence probe is absorbed: read_all, makedirs
     api.disarm();
     CHECK(renamed.has_value());
     CHECK(ospp_test::read_file(dir / "a/b/new") == "x");
+}
+
+// walk's type checks absorb a failure as Python's os.walk does (is_dir() and islink() swallow
+// it), but never so that walk follows a symlink: "link" points at the directory "x".
+TEST_CASE("walk: a failed type check never makes walk follow a symlink") {
+    if (!interposed()) return;
+    const fault_api api = load_api();
+    ospp_test::temp_dir dir;
+    REQUIRE(::mkdir((dir / "x").c_str(), 0700) == 0);
+    REQUIRE(::symlink("x", (dir / "link").c_str()) == 0);
+    struct seen {
+        std::vector<std::string> dirpaths, top_dirs, top_files;
+        std::vector<ospp::errno_error> errors;
+    };
+    // `own_names`: the caller replaces the top's dirnames with names of its own, which walk knows
+    // nothing about, so it opens them (O_NOFOLLOW) and then asks whether a refused one is a link.
+    static const std::string own[] = {"link", "x"};
+    auto walk_it = [&dir](bool own_names) {
+        seen s;
+        for (const auto& step : ospp::walk(dir.path(), {.onerror = [&s](const ospp::errno_error& e) {
+                                                           s.errors.push_back(e);
+                                                       }})) {
+            s.dirpaths.emplace_back(step.dirpath);
+            if (step.dirpath != dir.path()) continue;
+            for (auto n : step.dirnames) s.top_dirs.emplace_back(n);
+            for (auto n : step.filenames) s.top_files.emplace_back(n);
+            if (own_names) step.dirnames.assign(std::begin(own), std::end(own));
+        }
+        std::sort(s.top_dirs.begin(), s.top_dirs.end());
+        return s;
+    };
+    for (const bool own_names : {false, true}) {
+        const seen plain = walk_it(own_names);  // link is in dirnames (is_dir() follows), not walked
+        REQUIRE(plain.top_dirs == std::vector<std::string>{"link", "x"});
+        REQUIRE(plain.dirpaths.size() == 2);
+        REQUIRE(plain.errors.empty());
+    }
+
+    // The first fstatat is is_dir() on the link: failed, the link is a file name, as in Python.
+    api.arm("fstatat", EIO, 1, 1);
+    const seen as_file = walk_it(false);
+    CHECK(api.injected("fstatat") == 1);
+    api.disarm();
+    CHECK(as_file.top_dirs == std::vector<std::string>{"x"});
+    CHECK(as_file.top_files == std::vector<std::string>{"link"});
+    CHECK(as_file.dirpaths.size() == 2);
+    CHECK(as_file.errors.empty());
+
+    // The second is islink() on the caller's "link", which O_NOFOLLOW refused: failed, the open's
+    // own error goes to onerror (where Python's islink() would say False and walk into the link).
+    api.arm("fstatat", EIO, 2, 1);
+    const seen refused = walk_it(true);
+    CHECK(api.injected("fstatat") == 1);
+    api.disarm();
+    CHECK(refused.dirpaths.size() == 2);  // the top and x: never the link
+    REQUIRE(refused.errors.size() == 1);
+    const int e = refused.errors[0].code();  // O_DIRECTORY | O_NOFOLLOW on a symlink: ENOTDIR, or ELOOP
+    CHECK((e == ENOTDIR || e == ELOOP));
+    CHECK(refused.errors[0].message() ==
+          "scandir: [Errno " + std::to_string(e) + "] " + std::strerror(e) + ": '" + (dir / "link") + "'");
 }
