@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <type_traits>
 
 #include "ospp/ospp.hpp"
 #include "support.hpp"
@@ -1204,52 +1205,72 @@ TEST_CASE("walk passes a failed directory to onerror, skips it and goes on") {
     CHECK(seen.size() == 2);  // the top and the other subdirectory
 }
 
+namespace {
+
+// Runs `body` with one fault armed: `symbol` fails with `err` from its `nth` call, `times` times
+// (0: every call). Checks that `hits` failures (`times` unless given) were injected, in this
+// process and the ones it forked, and returns what `body` returned.
+template <class F>
+auto with_fault(const char* symbol, int err, long nth, long times, F body, long hits = -1) {
+    const fault_api api = load_api();
+    api.arm(symbol, err, nth, times);
+    auto r = body();
+    CHECK(api.injected(symbol) == (hits < 0 ? times : hits));
+    api.disarm();
+    return r;
+}
+
+// `symbol` fails once with each errno class: `body` must report it as `call: [Errno N] ...`.
+template <class F>
+void check_each_errno(const char* symbol, const std::string& call, F body) {
+    for (const int e : errno_classes) {
+        CAPTURE(e);
+        CHECK_ERRNO(with_fault(symbol, e, 1, 1, body), e, call + ": [Errno " + std::to_string(e) + "] " + std::strerror(e));
+    }
+}
+
+// A retried failure (EINTR, ERANGE) must end in the answer an unfaulted call gives.
+template <class T>
+void check_same_answer(const ospp::result<T>& r, const ospp::result<T>& unfaulted) {
+    REQUIRE(r.has_value() == unfaulted.has_value());
+    if (!r) {
+        CHECK(r.error().code() == unfaulted.error().code());
+    } else if constexpr (!std::is_void_v<T>) {
+        CHECK(*r == *unfaulted);
+    }
+}
+
+}  // namespace
+
 TEST_CASE("a failed exec in a forked child reaches the parent through exec_error_pipe") {
     if (!interposed()) return;
-    const fault_api api = load_api();
     const ospp::cstring_array argv{"true"};
+    auto execv_true = exec_in_child([&argv] { return ospp::execv("/bin/true", argv); });
     // ENOMEM: an errno that a real exec of /bin/true does not produce, so it can only be the one
     // the child's execve was given. The child exits 127, the parent reads the report.
-    api.arm("execve", ENOMEM, 1, 1);
-    auto started = exec_in_child([&argv] { return ospp::execv("/bin/true", argv); })();
-    CHECK(api.injected("execve") == 1);
-    api.disarm();
-    CHECK_ERRNO(started, ENOMEM, "execv: [Errno 12] Cannot allocate memory");
+    CHECK_ERRNO(with_fault("execve", ENOMEM, 1, 1, execv_true), ENOMEM, "execv: [Errno 12] Cannot allocate memory");
 
     // Python's os._execvpe: every PATH directory is tried, and the first error that is not "not
     // here" is the one reported.
     const ospp::cstring_array two_dirs{"PATH=/nonexistent-ospp:/bin"};
-    api.arm("execve", E2BIG, 1, 0);
-    started = exec_in_child([&argv, &two_dirs] { return ospp::execvpe("true", argv, two_dirs); })();
-    CHECK(api.injected("execve") == 2);
-    api.disarm();
-    CHECK_ERRNO(started, E2BIG, "execvpe: [Errno 7] Argument list too long");
+    auto execvpe_true = exec_in_child([&argv, &two_dirs] { return ospp::execvpe("true", argv, two_dirs); });
+    CHECK_ERRNO(with_fault("execve", E2BIG, 1, 0, execvpe_true, 2), E2BIG, "execvpe: [Errno 7] Argument list too long");
 
     // An error in one directory does not stop the search: the next directory's true runs.
-    api.arm("execve", EACCES, 1, 1);
-    started = exec_in_child([&argv, &two_dirs] { return ospp::execvpe("true", argv, two_dirs); })();
-    CHECK(api.injected("execve") == 1);
-    api.disarm();
-    CHECK(started.has_value());
+    CHECK(with_fault("execve", EACCES, 1, 1, execvpe_true).has_value());
 
     // The child's report is retried through EINTR (it has no one to tell of any other failure).
+    const fault_api api = load_api();
     api.arm("execve", ENOMEM, 1, 1);
-    api.arm("write", EINTR, 1, 3);
-    started = exec_in_child([&argv] { return ospp::execv("/bin/true", argv); })();
-    CHECK(api.injected("write") == 3);
-    api.disarm();
-    CHECK_ERRNO(started, ENOMEM, "execv: [Errno 12] Cannot allocate memory");
+    CHECK_ERRNO(with_fault("write", EINTR, 1, 3, execv_true), ENOMEM, "execv: [Errno 12] Cannot allocate memory");
 }
 
 TEST_CASE("confstr reports a failure of either call, with confstr's own errno") {
     if (!interposed()) return;
-    const fault_api api = load_api();
     for (const long nth : {1, 2}) {
         CAPTURE(nth);
-        api.arm("confstr", EINVAL, nth, 1);
-        auto r = ospp::confstr(ospp::confstr_name::path);
-        api.disarm();
-        CHECK_ERRNO(r, EINVAL, "confstr: [Errno 22] Invalid argument");
+        CHECK_ERRNO(with_fault("confstr", EINVAL, nth, 1, [] { return ospp::confstr(ospp::confstr_name::path); }), EINVAL,
+                    "confstr: [Errno 22] Invalid argument");
     }
 }
 
@@ -1258,7 +1279,6 @@ TEST_CASE("confstr reports a failure of either call, with confstr's own errno") 
 // the file system, and EINTR must still be retried into the file system's own answer.
 TEST_CASE("clone_file and clone_file_range report the injected errno under their ioctl's name") {
     if (!interposed()) return;
-    const fault_api api = load_api();
     ospp_test::temp_dir dir;
     ospp_test::write_file(dir / "src", "content");
     auto src = ospp::open(dir / "src", open_flags::rdonly).value();
@@ -1273,22 +1293,9 @@ TEST_CASE("clone_file and clone_file_range report the injected errno under their
     };
     for (const row& c : rows) {
         CAPTURE(c.name);
-        const auto unfaulted = c.run();
         report(c.name, "ioctl");
-        for (const int e : errno_classes) {
-            CAPTURE(e);
-            api.arm("ioctl", e, 1, 1);
-            auto r = c.run();
-            CHECK(api.injected("ioctl") == 1);
-            api.disarm();
-            CHECK_ERRNO(r, e, std::string(c.name) + ": [Errno " + std::to_string(e) + "] " + std::strerror(e));
-        }
-        api.arm("ioctl", EINTR, 1, 3);
-        auto r = c.run();
-        CHECK(api.injected("ioctl") == 3);
-        api.disarm();
-        REQUIRE(r.has_value() == unfaulted.has_value());
-        if (!r) CHECK(r.error().code() == unfaulted.error().code());
+        check_each_errno("ioctl", c.name, c.run);
+        check_same_answer(with_fault("ioctl", EINTR, 1, 3, c.run), c.run());
     }
 }
 
@@ -1296,24 +1303,10 @@ TEST_CASE("clone_file and clone_file_range report the injected errno under their
 // only there; an injected failure replaces the call anywhere.
 TEST_CASE("getlogin reports the injected errno, and asks again with a bigger buffer on ERANGE") {
     if (!interposed()) return;
-    const fault_api api = load_api();
     report("getlogin", "getlogin_r");
-    for (const int e : errno_classes) {
-        CAPTURE(e);
-        api.arm("getlogin_r", e, 1, 1);
-        auto r = ospp::getlogin();
-        api.disarm();
-        CHECK_ERRNO(r, e, "getlogin: [Errno " + std::to_string(e) + "] " + std::strerror(e));
-    }
+    check_each_errno("getlogin_r", "getlogin", [] { return ospp::getlogin(); });
     // ERANGE is not an answer: a second call (into a bigger buffer) gives the unfaulted one.
-    const auto unfaulted = ospp::getlogin();
-    api.arm("getlogin_r", ERANGE, 1, 1);
-    auto r = ospp::getlogin();
-    CHECK(api.injected("getlogin_r") == 1);
-    api.disarm();
-    REQUIRE(r.has_value() == unfaulted.has_value());
-    if (r) CHECK(*r == *unfaulted);
-    else CHECK(r.error().code() == unfaulted.error().code());
+    check_same_answer(with_fault("getlogin_r", ERANGE, 1, 1, [] { return ospp::getlogin(); }), ospp::getlogin());
 }
 
 // Sites whose failure is absorbed by design report nothing; what they fall back on must still do
@@ -1321,32 +1314,22 @@ TEST_CASE("getlogin reports the injected errno, and asks again with a bigger buf
 // makedirs and renames (access) fall back to "absent", and making an existing parent is tolerated.
 TEST_CASE("a failed size hint or existence probe is absorbed: read_all, makedirs and renames still work") {
     if (!interposed()) return;
-    const fault_api api = load_api();
     ospp_test::temp_dir dir;
     const std::string big(100000, 'z');  // more than the 8 KiB start, so the buffer must grow
     ospp_test::write_file(dir / "big", big);
     auto f = ospp::open(dir / "big", open_flags::rdonly).value();
-    api.arm("fstat", EIO, 1, 1);
-    auto all = ospp::read_all(f);
-    CHECK(api.injected("fstat") == 1);
-    api.disarm();
+    const auto all = with_fault("fstat", EIO, 1, 1, [&f] { return ospp::read_all(f); });
     REQUIRE(all.has_value());
     CHECK(*all == big);
 
     REQUIRE(::mkdir((dir / "a").c_str(), 0700) == 0);
-    api.arm("access", EIO, 1, 1);  // "a" looks absent
-    const auto made = ospp::makedirs(dir / "a/b");
-    CHECK(api.injected("access") == 1);
-    api.disarm();
-    CHECK(made.has_value());
+    // "a" looks absent.
+    CHECK(with_fault("access", EIO, 1, 1, [&dir] { return ospp::makedirs(dir / "a/b"); }).has_value());
     CHECK(::access((dir / "a/b").c_str(), F_OK) == 0);
 
     ospp_test::write_file(dir / "old", "x");
-    api.arm("access", EIO, 1, 1);  // "a/b" looks absent
-    const auto renamed = ospp::renames(dir / "old", dir / "a/b/new");
-    CHECK(api.injected("access") == 1);
-    api.disarm();
-    CHECK(renamed.has_value());
+    // "a/b" looks absent.
+    CHECK(with_fault("access", EIO, 1, 1, [&dir] { return ospp::renames(dir / "old", dir / "a/b/new"); }).has_value());
     CHECK(ospp_test::read_file(dir / "a/b/new") == "x");
 }
 
@@ -1354,7 +1337,6 @@ TEST_CASE("a failed size hint or existence probe is absorbed: read_all, makedirs
 // it), but never so that walk follows a symlink: "link" points at the directory "x".
 TEST_CASE("walk: a failed type check never makes walk follow a symlink") {
     if (!interposed()) return;
-    const fault_api api = load_api();
     ospp_test::temp_dir dir;
     REQUIRE(::mkdir((dir / "x").c_str(), 0700) == 0);
     REQUIRE(::symlink("x", (dir / "link").c_str()) == 0);
@@ -1387,10 +1369,7 @@ TEST_CASE("walk: a failed type check never makes walk follow a symlink") {
     }
 
     // The first fstatat is is_dir() on the link: failed, the link is a file name, as in Python.
-    api.arm("fstatat", EIO, 1, 1);
-    const seen as_file = walk_it(false);
-    CHECK(api.injected("fstatat") == 1);
-    api.disarm();
+    const seen as_file = with_fault("fstatat", EIO, 1, 1, [&walk_it] { return walk_it(false); });
     CHECK(as_file.top_dirs == std::vector<std::string>{"x"});
     CHECK(as_file.top_files == std::vector<std::string>{"link"});
     CHECK(as_file.dirpaths.size() == 2);
@@ -1398,10 +1377,7 @@ TEST_CASE("walk: a failed type check never makes walk follow a symlink") {
 
     // The second is islink() on the caller's "link", which O_NOFOLLOW refused: failed, the open's
     // own error goes to onerror (where Python's islink() would say False and walk into the link).
-    api.arm("fstatat", EIO, 2, 1);
-    const seen refused = walk_it(true);
-    CHECK(api.injected("fstatat") == 1);
-    api.disarm();
+    const seen refused = with_fault("fstatat", EIO, 2, 1, [&walk_it] { return walk_it(true); });
     CHECK(refused.dirpaths.size() == 2);  // the top and x: never the link
     REQUIRE(refused.errors.size() == 1);
     const int e = refused.errors[0].code();  // O_DIRECTORY | O_NOFOLLOW on a symlink: ENOTDIR, or ELOOP
