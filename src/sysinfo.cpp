@@ -208,17 +208,23 @@ result<std::optional<long>> sysconf(std::string_view name) noexcept {
     return sysconf(e->value);
 }
 
+// The first call (into an empty buffer) asks for the size; the value is read once the buffer
+// holds it. Every call is checked: 0 with errno set is a failure, 0 without is "no value".
 result<std::optional<std::string>> confstr(confstr_name name) {
-    errno = 0;
-    const std::size_t size = ::confstr(static_cast<int>(name), nullptr, 0);
-    if (size == 0) {
-        if (errno != 0) return sys::fail("confstr");
-        return std::optional<std::string>();
+    std::string value;
+    for (;;) {
+        errno = 0;
+        const std::size_t size = ::confstr(static_cast<int>(name), value.data(), value.size());
+        if (size == 0) {
+            if (errno != 0) return sys::fail("confstr");
+            return std::optional<std::string>();
+        }
+        if (size <= value.size()) {
+            value.resize(size - 1);  // drop the terminating NUL the size counted
+            return std::optional<std::string>(std::move(value));
+        }
+        value.assign(size, '\0');
     }
-    std::string value(size, '\0');
-    ::confstr(static_cast<int>(name), value.data(), value.size());
-    value.resize(size - 1);  // drop the terminating NUL the size counted
-    return std::optional<std::string>(std::move(value));
 }
 
 result<std::optional<std::string>> confstr(std::string_view name) {

@@ -25,7 +25,7 @@ import tempfile
 
 root, binary, module = sys.argv[1:4]
 interposer = open(os.path.join(root, "test", "fault", "fault_inject.c")).read()
-symbols = set(re.findall(r"OSPP_FAULT_\w+\((?:[\w ]+, )?(\w+),", interposer))
+symbols = set(re.findall(r"OSPP_FAULT_\w+\((?:[\w *]+, )?(\w+),", interposer))
 symbols |= set(re.findall(r'should_fail\("(\w+)"\)', interposer))
 symbols -= {"name", "symbol", "params", "ret"}  # macro parameters, not functions
 

@@ -181,17 +181,20 @@ long ospp_fault_total_injected(void) { return atomic_load(&g_total_injected); }
 // Functions that return -1 and set errno. The prototypes use void* for struct pointers and no
 // libc header declares these names here, so one definition can serve both the plain and the
 // *64 symbol (identical on x86_64; _FILE_OFFSET_BITS=64 builds call the *64 ones).
-#define OSPP_FAULT_DEFINE(ret, symbol, name, params, args)                \
+// OSPP_FAULT_FAILS_WITH names the value a function reports failure with (getcwd: NULL, confstr: 0).
+#define OSPP_FAULT_FAILS_WITH(ret, symbol, name, failure, params, args)   \
     ret symbol params {                                                   \
         static ret(*next) params;                                         \
-        if (!next) *(void**)&next = dlsym(RTLD_NEXT, #symbol);       \
-        const int e = should_fail(name);                            \
-        if (e) {                            \
+        if (!next) *(void**)&next = dlsym(RTLD_NEXT, #symbol);            \
+        const int e = should_fail(name);                                  \
+        if (e) {                                                          \
             errno = e;                                                    \
-            return (ret)-1;                                               \
+            return failure;                                               \
         }                                                                 \
         return next args;                                                 \
     }
+#define OSPP_FAULT_DEFINE(ret, symbol, name, params, args) \
+    OSPP_FAULT_FAILS_WITH(ret, symbol, name, (ret)-1, params, args)
 #define OSPP_FAULT_ERRNO(ret, name, params, args) OSPP_FAULT_DEFINE(ret, name, #name, params, args)
 #define OSPP_FAULT_ERRNO64(ret, name, params, args)  \
     OSPP_FAULT_DEFINE(ret, name, #name, params, args) \
@@ -370,16 +373,7 @@ OSPP_FAULT_RETURN_DEFINE(getgrnam_r, "getgrnam_r", (const char* k, P ent, char* 
 OSPP_FAULT_RETURN_DEFINE(getgrgid_r, "getgrgid_r", (gid_t k, P ent, char* b, size_t n, P r), (k, ent, b, n, r))
 
 // getcwd reports failure with a null pointer.
-char* getcwd(char* buf, size_t size) {
-    static char* (*next)(char*, size_t);
-    if (!next) *(void**)&next = dlsym(RTLD_NEXT, "getcwd");
-    const int e = should_fail("getcwd");
-    if (e) {
-        errno = e;
-        return NULL;
-    }
-    return next(buf, size);
-}
+OSPP_FAULT_FAILS_WITH(char*, getcwd, "getcwd", NULL, (char* buf, size_t size), (buf, size))
 
 // close: on Linux the descriptor is released even when close reports an error (EINTR, EIO), so
 // the injected failure closes it for real first.
@@ -447,3 +441,13 @@ OSPP_FAULT_OPEN_CWD(open64, "open")
 OSPP_FAULT_VARIADIC(fcntl, "fcntl", int)
 OSPP_FAULT_VARIADIC(fcntl64, "fcntl", int)
 OSPP_FAULT_VARIADIC(ioctl, "ioctl", unsigned long)
+
+// added 2026-11-22: exec family, confstr, ctermid
+// exec: ospp calls execve only, for the whole family (execv...execlpe): its PATH search builds
+// each candidate itself, as Python's os._execvpe does. glibc's own execv/execvp/fexecve would
+// reach the kernel through an internal alias, not through this symbol.
+OSPP_FAULT_ERRNO(int, execve, (const char* p, char* const* argv, char* const* envp), (p, argv, envp))
+// confstr reports failure with 0 and errno (EINVAL); 0 with errno untouched means "no value".
+OSPP_FAULT_FAILS_WITH(size_t, confstr, "confstr", 0, (int name, char* buf, size_t len), (name, buf, len))
+// ctermid is not interposed: it cannot fail. glibc (and musl) copy "/dev/tty" and return it; there
+// is no errno to inject that a real call could produce (docs/reliability.md).
