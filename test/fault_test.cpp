@@ -659,6 +659,11 @@ std::vector<fault_case> process_cases(fixture&) {
         {"forkpty", {"open"}, forkpty_and_reap},
         {"kill", {"kill"}, [] { return ospp::kill(::getpid(), ospp::signum{0}); }, cannot},
         {"killpg", {"killpg"}, [] { return ospp::killpg(::getpgrp(), ospp::signum{0}); }, cannot},
+        {"pidfd_open", {"pidfd_open"}, [] { return drop_value(ospp::pidfd_open(::getpid())); }, cannot},
+        {"pidfd_send_signal", {"pidfd_send_signal"}, []() -> ospp::result<void> {
+             auto self = ospp::pidfd_open(::getpid());  // not armed in this case
+             return self ? ospp::pidfd_send_signal(*self, ospp::signum{0}) : drop_value(self);
+         }, cannot},
         {"nice", {"nice"}, [] { return drop_value(ospp::nice(0)); }, cannot},
         {"getpriority", {"getpriority"}, [] { return drop_value(ospp::getpriority(ospp::prio_which::process, 0)); }, cannot},
         {"setpriority", {"setpriority"}, [] {

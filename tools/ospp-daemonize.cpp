@@ -28,7 +28,6 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -65,12 +64,6 @@ constexpr const char* program = "ospp-daemonize";
 // --respawn gives up when COMMAND ended this many times within burst_window.
 constexpr int burst_limit = 5;
 constexpr std::chrono::seconds burst_window{10};
-
-// Python's signal.pidfd_send_signal, which ospp does not wrap yet (glibc 2.36's <sys/pidfd.h>
-// lacks extern "C", hence the system call).
-int pidfd_send_signal(int pidfd, int sig) noexcept {
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
-}
 
 // A one-shot SIGALRM after `after` (at least a microsecond); a negative value disarms it.
 void arm_timer(seconds after) {
@@ -612,15 +605,15 @@ int stop(const options& o) {
         say(2, "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
         return exit_code::failure;
     }
-    if (pidfd_send_signal(daemon.get(), SIGTERM) != 0 && errno != ESRCH) {
-        say(2, "cannot signal pid " + std::to_string(*s.pid) + ": " + std::strerror(errno));
+    if (auto sent = ospp::pidfd_send_signal(daemon, ospp::signum::term); !sent && sent.error().code() != ESRCH) {
+        say(2, "cannot signal pid " + std::to_string(*s.pid) + ": " + std::strerror(sent.error().code()));
         return exit_code::failure;
     }
     if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
     char waited[32];
     (void)std::snprintf(waited, sizeof waited, "%g", o.stop_timeout.count());
     say(2, "pid " + std::to_string(*s.pid) + " still running after " + waited + " s; sending SIGKILL");
-    pidfd_send_signal(daemon.get(), SIGKILL);
+    (void)ospp::pidfd_send_signal(daemon, ospp::signum::kill);
     // SIGKILL cannot be refused, but exiting takes a moment on a busy machine: a short --timeout
     // must not turn a kill into a failure report.
     if (await_unlock(o.pidfile, std::max(o.stop_timeout, seconds(5)))) return exit_code::ok;
@@ -637,8 +630,9 @@ int send_signal(const options& o) {
         return exit_code::not_running;
     }
     const ospp::fd daemon = open_daemon(o, s);
-    if (!daemon.valid() || pidfd_send_signal(daemon.get(), ospp::to_raw(o.signal)) != 0) {
-        say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(daemon.valid() ? errno : ESRCH));
+    const auto sent = daemon.valid() ? ospp::pidfd_send_signal(daemon, o.signal) : ospp::result<void>();
+    if (!daemon.valid() || !sent) {
+        say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(sent ? ESRCH : sent.error().code()));
         return exit_code::failure;
     }
     return exit_code::ok;
