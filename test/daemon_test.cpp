@@ -627,6 +627,28 @@ TEST_CASE("daemon: a daemon that dies before it is ready fails the launcher with
     run.pid = -1;  // already dead; the destructor reaps it
 }
 
+TEST_CASE("daemon: locked_pidfile() is the pidfile the daemon holds, until close()") {
+    CHECK(daemon_context().locked_pidfile() == nullptr);
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    auto body = [pidfile](daemon_context& ctx, int report, int) {
+        const ospp::daemon::pidfile* held = ctx.locked_pidfile();
+        write_text(report, std::string("held ") + (held != nullptr ? "1" : "0") + "\n");
+        if (held == nullptr) return;
+        write_text(report, "path " + held->path() + "\nfd " + fd_link(::getpid(), held->get().get()) + "\n");
+        ctx.close();
+        write_text(report, std::string("after close ") + (ctx.locked_pidfile() == nullptr ? "none" : "held") + "\n");
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, body);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(reported(run, "held") == "1");
+    CHECK(reported(run, "path") == pidfile);
+    CHECK(reported(run, "fd") == pidfile);  // the descriptor open on the file
+    CHECK(reported(run, "after close") == "none");
+    CHECK_FALSE(exists(pidfile));  // close() released it
+    run.stop(SIGTERM);
+}
+
 namespace {
 volatile sig_atomic_t g_usr2 = 0;
 void count_usr2(int) { g_usr2 = g_usr2 + 1; }

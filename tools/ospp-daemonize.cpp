@@ -465,7 +465,10 @@ int start(const options& o) {
             return exit_code::setup_failed;
         }
     }
-    // Taken here, not by daemon_context, so that the command can inherit the lock.
+    // Taken here, not by daemon_context, so that the command can inherit the lock. (Its
+    // locked_pidfile() would give the fd to make inheritable, but in exec mode the start ends with
+    // the readiness pipe closing unreported, at the exec, and open() in the launcher then releases
+    // — unlinks — a pidfile it took: for a library caller that closure means the daemon died.)
     ospp::daemon::pidfile pidfile;
     if (!o.pidfile.empty()) {
         auto acquired = ospp::daemon::pidfile::acquire(o.pidfile);

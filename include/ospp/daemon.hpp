@@ -10,6 +10,7 @@
 //   ctx.open()                                     if (auto r = ctx.open(); !r) { report(r.error()); return 1; }
 //   with daemon.DaemonContext(): main()            if (auto s = ctx.enter()) main();
 //   ctx.is_open / ctx.close()                      ctx.is_open() / ctx.close()
+//   ctx.pidfile (the lock object)                  ctx.locked_pidfile()   // nullptr: None
 //
 // open() runs these steps, in this order (each failure is an errno_error whose call() is the step):
 //   in the calling process ("the launcher"), before any fork — everything that allocates:
@@ -167,6 +168,11 @@ public:
     // The process stays a daemon: closing does not undo the steps.
     void close() noexcept;
     [[nodiscard]] bool is_open() const noexcept { return open_; }
+    // The pidfile open() locked, held from a successful open() (in the daemon) until close();
+    // nullptr before, after, and without the `pidfile` option. PEP 3143's `pidfile` attribute is
+    // this lock object; here the option of that name is its path. A daemon that execs another
+    // program hands the lock on by making get() inheritable (ospp::set_inheritable) first.
+    [[nodiscard]] const class pidfile* locked_pidfile() const noexcept { return lock_.held() ? &lock_ : nullptr; }
     // What a launcher prints when open() failed: e.message(), and when the pidfile is held by a
     // running daemon, its pid: "pidfile: [Errno 17] File exists: '/run/x.pid' (already running,
     // pid 1234)".
