@@ -13,7 +13,8 @@
 //   launcher: open() comes back with a step's errno_error (a setup step failed), or with EPIPE
 //             "ready" once the daemon's readiness pipe is closed — by the exec (close-on-exec) or by
 //             its death. The report pipe then tells which: the pid report followed by end of file
-//             means the exec succeeded; an exec report carries the errno.
+//             means the exec succeeded; an exec report carries the errno. Or with ETIMEDOUT "ready":
+//             --ready-timeout (daemon_context's ready_timeout) passed, and open() killed the daemon.
 // The pidfile's fd stays open across the exec on purpose: the command inherits the lock, so the lock
 // lives exactly as long as the daemon and a leftover file is recognisably stale.
 //
@@ -436,26 +437,6 @@ std::vector<std::string> command_environment(const options& o) {
     return env;
 }
 
-// --ready-timeout: open() waits for the daemon without a limit, so the launcher arms a timer whose
-// handler says why and exits (write and _exit are async-signal-safe).
-char g_timeout_message[512];
-std::size_t g_timeout_length = 0;
-
-void arm_ready_timeout(const options& o) {
-    const std::string text = std::string(program) + ": the daemon did not start " + command_line(o) +
-                             " within --ready-timeout\n";
-    g_timeout_length = std::min(text.size(), sizeof g_timeout_message);
-    std::memcpy(g_timeout_message, text.data(), g_timeout_length);
-    struct ::sigaction sa {};
-    sa.sa_handler = [](int) {
-        (void)!::write(2, g_timeout_message, g_timeout_length);
-        ::_exit(exit_code::failure);
-    };
-    ::sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGALRM, &sa, nullptr);
-    arm_timer(o.ready_timeout);  // timers are not inherited by fork: the launcher's only
-}
-
 int start(const options& o) {
     const auto who = resolve_ids(o);
     if (!who) return usage_failure(who.error().message);
@@ -509,12 +490,13 @@ int start(const options& o) {
                                              : !o.stdout_path.empty() ? o.stdout_path : "/dev/null"),
         .environment = command_environment(o),
         .notify_ready_manually = true,
+        // open() kills a daemon that is not ready in time (it has not executed the command).
+        .ready_timeout = std::chrono::ceil<std::chrono::milliseconds>(o.ready_timeout),
     });
     for (int k : o.keep_fds) ctx.files_preserve.emplace_back(k);
     if (pidfile.held()) ctx.files_preserve.push_back(pidfile.get());
     if (reports->write_end.valid()) ctx.files_preserve.push_back(reports->write_end);
     if (direct.valid()) ctx.files_preserve.push_back(direct);
-    if (!o.foreground) arm_ready_timeout(o);
 
     const auto opened = ctx.open();
     if (opened) {  // the daemon
@@ -525,9 +507,13 @@ int start(const options& o) {
     // The launcher (or, with --foreground, the process that failed to become the daemon).
     const ospp::errno_error& e = opened.error();
     int code = exit_code::setup_failed;
-    if (!o.foreground && e.code() == EPIPE && std::string_view(e.call()) == "ready") {
+    const bool readiness = std::string_view(e.call()) == "ready";
+    if (!o.foreground && readiness && e.code() == EPIPE) {
         reports->write_end.reset();
         code = read_reports(o, std::move(reports->read_end));
+    } else if (readiness && e.code() == ETIMEDOUT) {
+        say(2, "the daemon did not start " + command_line(o) + " within --ready-timeout");
+        code = exit_code::failure;
     } else {
         say(direct.valid() ? direct.get() : 2, e.message());
     }
