@@ -619,12 +619,14 @@ int send_signal(const options& o) {
         return exit_code::not_running;
     }
     const ospp::fd daemon = open_daemon(o, s);
-    const auto sent = daemon.valid() ? ospp::pidfd_send_signal(daemon, o.signal) : ospp::result<void>();
-    if (!daemon.valid() || !sent) {
-        say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(sent ? ESRCH : sent.error().code()));
-        return exit_code::failure;
+    int err = ESRCH;  // no live process behind the pidfile
+    if (daemon.valid()) {
+        const auto sent = ospp::pidfd_send_signal(daemon, o.signal);
+        if (sent) return exit_code::ok;
+        err = sent.error().code();
     }
-    return exit_code::ok;
+    say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(err));
+    return exit_code::failure;
 }
 
 }  // namespace

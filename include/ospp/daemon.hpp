@@ -11,6 +11,7 @@
 //   with daemon.DaemonContext(): main()            if (auto s = ctx.enter()) main();
 //   ctx.is_open / ctx.close()                      ctx.is_open() / ctx.close()
 //   ctx.pidfile (the lock object)                  ctx.locked_pidfile()   // nullptr: None
+//   (none: waits for the daemon forever)           ctx.ready_timeout = std::chrono::seconds(10);
 //
 // open() runs these steps, in this order (each failure is an errno_error whose call() is the step):
 //   in the calling process ("the launcher"), before any fork — everything that allocates:
