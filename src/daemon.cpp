@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -19,6 +20,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,14 +39,14 @@ namespace {
 
 // The steps that can fail, in the order open() runs them; their names are errno_error::call().
 enum class step : int {
-    stdio, pidfile, stdin_file, stdout_file, stderr_file, pipe, fork, sigaction,
-    sigprocmask, close_fds, setsid, dup2, chroot, prevent_core, chdir, pidfile_write, setgroups,
-    setgid, setuid, count,
+    stdio, pidfile, pipe, fork, sigaction, sigprocmask, close_fds, stdin_file, stdout_file,
+    stderr_file, setsid, dup2, chroot, prevent_core, chdir, pidfile_write, setgroups, setgid,
+    setuid, count,
 };
 constexpr const char* step_names[] = {
-    "stdio",   "pidfile",     "stdin", "stdout", "stderr", "pipe",
-    "fork",    "sigaction",   "sigprocmask",   "close_fds", "setsid",    "dup2",
-    "chroot",  "prevent_core", "chdir", "pidfile", "setgroups", "setgid", "setuid",
+    "stdio",  "pidfile", "pipe",   "fork",         "sigaction", "sigprocmask", "close_fds",
+    "stdin",  "stdout",  "stderr", "setsid",       "dup2",      "chroot",      "prevent_core",
+    "chdir",  "pidfile", "setgroups", "setgid",    "setuid",
 };
 static_assert(sizeof step_names / sizeof step_names[0] == static_cast<std::size_t>(step::count));
 
@@ -124,7 +127,9 @@ void on_deliver(int sig) {
 struct plan {
     bool detach = false;
     std::vector<int> keep;  // sorted, all >= 3
-    int stdio[3] = {-1, -1, -1};
+    int stdio[3] = {-1, -1, -1};  // a copy of a given fd, or what open_stdio opened from stdio_path
+    const char* stdio_path[3] = {nullptr, nullptr, nullptr};  // opened after the first fork
+    int stdio_flags[3] = {0, 0, 0};
     int ready = -1;   // readiness pipe, write end
     int notify = -1;  // connected NOTIFY_SOCKET
     ::mode_t umask = 0;
@@ -229,12 +234,41 @@ bool apply_signal_map(const plan& p) noexcept {
     return true;
 }
 
+// Opens the stdio files given as paths, in the first child (or, without detaching, the caller):
+// opening a FIFO or a terminal can block, and there the launcher's ready_timeout covers it.
+bool open_stdio(plan& p, step& failed) noexcept {
+    static constexpr step steps[] = {step::stdin_file, step::stdout_file, step::stderr_file};
+    for (int i = 0; i < 3; ++i) {
+        if (p.stdio_path[i] == nullptr) continue;
+        p.stdio[i] = sys::retry([&] { return ::open(p.stdio_path[i], p.stdio_flags[i], 0666); });
+        if (p.stdio[i] < 0) {
+            failed = steps[i];
+            return false;
+        }
+    }
+    return true;
+}
+
+// Closes what open_stdio opened (once on 0-2, or when a later step failed), keeping errno.
+void close_opened_stdio(plan& p) noexcept {
+    const int saved = errno;
+    for (int i = 0; i < 3; ++i) {
+        if (p.stdio_path[i] != nullptr && p.stdio[i] >= 0) ::close(p.stdio[i]);
+        if (p.stdio_path[i] != nullptr) p.stdio[i] = -1;
+    }
+    errno = saved;
+}
+
 // The first child: reset, close, new session, fork again. Returns only in the grandchild (or,
 // without detaching, in the calling process); false with `failed` set on error.
-bool detach_steps(const plan& p, step& failed) noexcept {
+bool detach_steps(plan& p, step& failed) noexcept {
     if (!reset_signals(failed)) return false;
     if (close_fds(p) != 0) {
         failed = step::close_fds;
+        return false;
+    }
+    if (!open_stdio(p, failed)) {
+        close_opened_stdio(p);
         return false;
     }
     if (p.environment != nullptr) environ = p.environment;
@@ -264,14 +298,15 @@ bool detach_steps(const plan& p, step& failed) noexcept {
 }
 
 // The grandchild's steps, daemon(7) 9 to 13 plus PEP 3143's chroot, core limit and ids.
-bool daemon_steps(const plan& p, step& failed) noexcept {
+bool daemon_steps(plan& p, step& failed) noexcept {
     auto fail = [&](step s) {
         failed = s;
         return false;
     };
-    for (int i = 0; i < 3; ++i) {
-        if (sys::retry([&] { return ::dup2(p.stdio[i], i); }) < 0) return fail(step::dup2);
-    }
+    bool wired = true;
+    for (int i = 0; i < 3 && wired; ++i) wired = sys::retry([&] { return ::dup2(p.stdio[i], i); }) >= 0;
+    close_opened_stdio(p);
+    if (!wired) return fail(step::dup2);
     ::umask(p.umask);
     if (p.chroot != nullptr && ::chroot(p.chroot) < 0) return fail(step::chroot);
     if (p.prevent_core) {
@@ -357,21 +392,21 @@ bool same_groups(std::vector<::gid_t> groups) {
     return groups == now;
 }
 
-result<fd> open_stream(const stream_target& target, int which) {
+// One of 0-2's sources: a given fd is copied now; a path (unset: /dev/null) is only recorded in
+// the plan, for open_stdio after the fork. Returns the copy, or an invalid fd for a path.
+result<fd> prepare_stream(const stream_target& target, int which, plan& p) {
     static constexpr step steps[] = {step::stdin_file, step::stdout_file, step::stderr_file};
-    const char* name = step_names[static_cast<int>(steps[which])];
     if (const auto* given = std::get_if<fd_ref>(&target)) {
         // A copy above 2, so that wiring 0-2 in order never overwrites a source still needed.
         fd copy(::fcntl(given->get(), F_DUPFD_CLOEXEC, 3));
-        if (!copy.valid()) return sys::fail(name);
+        if (!copy.valid()) return sys::fail(step_names[static_cast<int>(steps[which])]);
         return copy;
     }
     const auto* path = std::get_if<std::filesystem::path>(&target);
-    const char* file = path != nullptr ? path->c_str() : "/dev/null";
     const int flags = path == nullptr ? O_RDWR : which == 0 ? O_RDONLY : O_WRONLY | O_CREAT | O_APPEND;
-    fd f(sys::retry([&] { return ::open(file, flags | O_CLOEXEC | O_NOCTTY, 0666); }));
-    if (!f.valid()) return sys::fail(name, file);
-    return f;
+    p.stdio_path[which] = path != nullptr ? path->c_str() : "/dev/null";
+    p.stdio_flags[which] = flags | O_CLOEXEC | O_NOCTTY;
+    return fd();
 }
 
 }  // namespace
@@ -393,8 +428,9 @@ namespace {
 errno_error step_error(const daemon_options& o, step s, int error) {
     const char* name = step_names[static_cast<int>(s)];
     auto with_stream = [&](const stream_target& t) {
+        if (std::holds_alternative<fd_ref>(t)) return errno_error(error, name);
         const auto* p = std::get_if<std::filesystem::path>(&t);
-        return p != nullptr ? errno_error(error, name, p->native()) : errno_error(error, name);
+        return errno_error(error, name, p != nullptr ? p->native() : "/dev/null");
     };
     switch (s) {
     case step::chdir: return errno_error(error, name, o.working_directory.native());
@@ -408,12 +444,51 @@ errno_error step_error(const daemon_options& o, step s, int error) {
     }
 }
 
+using steady = std::chrono::steady_clock;
+
+// Waits until `f` is readable (a report, or end of file): false when `budget` (a time since
+// `start`, clamped to >= 0) ran out first. Without a budget it returns at once, and the read
+// that follows blocks. (No deadline time_point: start + milliseconds::max() would overflow.)
+bool readable_within(int f, steady::time_point start, std::optional<std::chrono::milliseconds> budget) noexcept {
+    if (!budget) return true;
+    for (;;) {
+        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - start);
+        const long long left = budget->count() - elapsed.count();
+        pollfd pfd{f, POLLIN, 0};
+        const int n = ::poll(&pfd, 1, static_cast<int>(std::clamp<long long>(left, 0, INT_MAX)));
+        if (n > 0 || (n < 0 && errno != EINTR)) return true;  // poll failed (ENOMEM): read blocks
+        if (n == 0 && left <= 0) return false;
+    }
+}
+
+// A daemon that did not report in time must not run on unsupervised: SIGKILL to the first child
+// (ours and unreaped, so its pid is not reused) keeps it from forking the daemon, and waiting for
+// it without reaping (WNOWAIT) pins its pid — the id of the session and process group setsid()
+// gave it, which the daemon inherits — while that group is killed too.
+void kill_unready(pid_t child) noexcept {
+    (void)::kill(child, SIGKILL);
+    siginfo_t info{};
+    // (ECHILD: SIGCHLD is ignored, the child was reaped already and its pid may be anyone's.)
+    if (sys::retry([&] { return ::waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT); }) == 0) {
+        (void)::kill(-child, SIGKILL);
+    }
+}
+
 // The launcher's side: wait for the daemon's report, reap the first child, exit on success.
 result<void> wait_for_daemon(const daemon_options& o, pid_t child, fd ready_read) {
+    const steady::time_point start = steady::now();
+    std::optional<std::chrono::milliseconds> budget;
+    if (o.ready_timeout) budget = std::max(*o.ready_timeout, std::chrono::milliseconds(0));
     report r{};
     std::size_t got = 0;
     int read_error = 0;
     while (got < sizeof r) {
+        if (!readable_within(ready_read.get(), start, budget)) {
+            kill_unready(child);
+            (void)sys::retry([&] { return ::waitpid(child, nullptr, 0); });
+            const std::string waited = "no report within " + std::to_string(budget->count()) + " ms";
+            return tl::unexpected(errno_error(ETIMEDOUT, "ready", waited));
+        }
         const ssize_t n = sys::retry([&] {
             return ::read(ready_read.get(), reinterpret_cast<char*>(&r) + got, sizeof r - got);
         });
@@ -446,7 +521,7 @@ struct prepared {
     std::vector<char*> env;
 };
 
-// Everything that may allocate, in the launcher: steps 1-6 of docs/daemon.md.
+// Everything that may allocate, in the launcher: steps 1-5 of docs/daemon.md.
 result<void> prepare(const daemon_options& o, prepared& r) {
     plan& p = r.p;
     p.detach = o.detach_process.value_or(detach_by_default());
@@ -460,8 +535,9 @@ result<void> prepare(const daemon_options& o, prepared& r) {
     }
     const stream_target* targets[] = {&o.stdin_file, &o.stdout_file, &o.stderr_file};
     for (int i = 0; i < 3; ++i) {
-        auto f = open_stream(*targets[i], i);
+        auto f = prepare_stream(*targets[i], i, p);
         if (!f) return tl::unexpected(std::move(f.error()));
+        if (!f->valid()) continue;
         r.stdio[i] = std::move(*f);
         p.stdio[i] = r.stdio[i].get();
         p.keep.push_back(p.stdio[i]);

@@ -5,9 +5,13 @@
 #include <limits.h>
 #include <pty.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <sys/times.h>
 #include <utmp.h>
+
+// glibc 2.36's <sys/pidfd.h> has no extern "C" of its own; the block is harmless where it has one.
+extern "C" {
+#include <sys/pidfd.h>
+}
 
 #include <atomic>
 #include <cstring>
@@ -123,9 +127,14 @@ result<void> setpriority(prio_which which, ::id_t who, int priority) noexcept {
 // ---- pidfd, times, namespaces -----------------------------------------------------------------
 
 result<fd> pidfd_open(::pid_t pid, unsigned int flags) noexcept {
-    const long r = ::syscall(SYS_pidfd_open, pid, flags);
+    const int r = ::pidfd_open(pid, flags);
     if (r < 0) return sys::fail("pidfd_open");
-    return fd(static_cast<int>(r));
+    return fd(r);
+}
+
+result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept {
+    if (::pidfd_send_signal(pidfd.get(), to_raw(sig), nullptr, 0) < 0) return sys::fail("pidfd_send_signal");
+    return {};
 }
 
 namespace {

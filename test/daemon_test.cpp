@@ -627,6 +627,65 @@ TEST_CASE("daemon: a daemon that dies before it is ready fails the launcher with
     run.pid = -1;  // already dead; the destructor reaps it
 }
 
+TEST_CASE("daemon: locked_pidfile() is the pidfile the daemon holds, until close()") {
+    CHECK(daemon_context().locked_pidfile() == nullptr);
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    auto body = [pidfile](daemon_context& ctx, int report, int) {
+        const ospp::daemon::pidfile* held = ctx.locked_pidfile();
+        write_text(report, std::string("held ") + (held != nullptr ? "1" : "0") + "\n");
+        if (held == nullptr) return;
+        write_text(report, "path " + held->path() + "\nfd " + fd_link(::getpid(), held->get().get()) + "\n");
+        ctx.close();
+        write_text(report, std::string("after close ") + (ctx.locked_pidfile() == nullptr ? "none" : "held") + "\n");
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, body);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(reported(run, "held") == "1");
+    CHECK(reported(run, "path") == pidfile);
+    CHECK(reported(run, "fd") == pidfile);  // the descriptor open on the file
+    CHECK(reported(run, "after close") == "none");
+    CHECK_FALSE(exists(pidfile));  // close() released it
+    run.stop(SIGTERM);
+}
+
+TEST_CASE("daemon: ready_timeout fails the launcher with ETIMEDOUT and kills the daemon that did not report") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    const std::string timed_out = "ready: [Errno 110] Connection timed out: 'no report within 200 ms'\n";
+    auto never_ready = [](daemon_context&, int, int hold) {
+        char c;
+        while (::read(hold, &c, 1) != 0 && errno == EINTR) {
+        }
+    };
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.pidfile = pidfile;
+        ctx.notify_ready_manually = true;
+        ctx.ready_timeout = std::chrono::milliseconds(200);
+    }, never_ready);
+    CHECK(run.launcher_exit() == 1);
+    CHECK(run.err == timed_out);
+    REQUIRE(run.pid > 0);  // it ran, and was killed: the report pipe reached end of file
+    int status = 0;
+    REQUIRE(::waitpid(run.pid, &status, 0) == run.pid);
+    run.pid = -1;
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+    CHECK_FALSE(exists(pidfile));  // released by the launcher
+
+    // Opening a FIFO nobody reads blocks the first child (the stdio files are opened after the
+    // fork): the timeout covers that too, and no daemon is ever made.
+    const std::string fifo = dir / "fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    daemon_run blocked = start([&](daemon_context& ctx) {
+        ctx.stdout_file = std::filesystem::path(fifo);
+        ctx.ready_timeout = std::chrono::milliseconds(200);
+    });
+    CHECK(blocked.launcher_exit() == 1);
+    CHECK(blocked.err == timed_out);
+    CHECK(blocked.pid == -1);
+}
+
 namespace {
 volatile sig_atomic_t g_usr2 = 0;
 void count_usr2(int) { g_usr2 = g_usr2 + 1; }

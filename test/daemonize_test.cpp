@@ -460,7 +460,7 @@ TEST_CASE("a failed setup step is reported with its errno, exit 6") {
     r = run({"-o", dir / "missing/out.log", sleeper, "1"});
     CHECK(r.code == 6);
     CHECK(r.err == "ospp-daemonize: stdout: [Errno 2] No such file or directory: '" + dir.path() + "/missing/out.log'\n");
-    CHECK(reap_all().empty());  // opened before the fork, by the launcher
+    CHECK(reap_all().empty());  // opened by the first child, which the launcher reaps: no daemon
 
     r = run({"-k", "42", sleeper, "1"});
     CHECK(r.code == 6);
@@ -478,11 +478,14 @@ TEST_CASE("more failed steps: chroot, --ready-timeout") {
     CHECK(r.err.rfind("ospp-daemonize: chroot: [Errno ", 0) == 0);  // ENOENT as root, EPERM otherwise
     CHECK(reap_all().size() == 1);
 
-    // Nothing reads this FIFO, so opening it as --stdout blocks: the launcher gives up in time.
+    // Nothing reads this FIFO, so opening it as --stdout blocks the launcher's first child: the
+    // launcher gives up in time, kills and reaps it, and removes the pidfile.
     REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
     r = run({"--ready-timeout=0.1", "-p", dir / "d.pid", "-o", dir / "fifo", sleeper, "1"});
     CHECK(r.code == 1);
     CHECK(r.err == "ospp-daemonize: the daemon did not start /bin/sleep 1 within --ready-timeout\n");
+    CHECK(reap_all().empty());
+    CHECK_FALSE(exists(dir / "d.pid"));
 }
 
 TEST_CASE("a failed privilege drop is reported (as an ordinary user)") {

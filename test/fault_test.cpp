@@ -82,11 +82,12 @@ struct fault_case {
     std::function<void()> cleanup{};    // run unarmed after each run: undo what it made
     // Faults kept armed during every run of the case (the plain one too) to steer the wrapper
     // onto a fallback path: copy_file_range "not supported" leads copy_file to sendfile. They fail
-    // every call of `symbol` from its `nth` on.
+    // `times` calls of `symbol` from its `nth` on (0: every one).
     struct steering {
         const char* symbol;
         int err;
         long nth = 1;
+        long times = 0;
     };
     std::vector<steering> steer{};
     // Errnos the wrapper reports as another by design, or as success (0): a lock that would block
@@ -662,6 +663,11 @@ std::vector<fault_case> process_cases(fixture&) {
         {"forkpty", {"open"}, forkpty_and_reap},
         {"kill", {"kill"}, [] { return ospp::kill(::getpid(), ospp::signum{0}); }, cannot},
         {"killpg", {"killpg"}, [] { return ospp::killpg(::getpgrp(), ospp::signum{0}); }, cannot},
+        {"pidfd_open", {"pidfd_open"}, [] { return drop_value(ospp::pidfd_open(::getpid())); }, cannot},
+        {"pidfd_send_signal", {"pidfd_send_signal"}, []() -> ospp::result<void> {
+             auto self = ospp::pidfd_open(::getpid());  // not armed in this case
+             return self ? ospp::pidfd_send_signal(*self, ospp::signum{0}) : drop_value(self);
+         }, cannot},
         {"nice", {"nice"}, [] { return drop_value(ospp::nice(0)); }, cannot},
         {"getpriority", {"getpriority"}, [] { return drop_value(ospp::getpriority(ospp::prio_which::process, 0)); }, cannot},
         {"setpriority", {"setpriority"}, [] {
@@ -937,8 +943,9 @@ std::vector<fault_case> daemon_cases(fixture& fx) {
         // detach_steps(), in the first child.
         {"sigaction", {"sigaction"}, started(), cannot},
         {"sigprocmask", {"pthread_sigmask"}, started(), cannot},
-        // close_fds' fallback without close_range: /proc/self/fd (the 5th open) unreadable too.
-        {"close_fds", {"getrlimit"}, started({.setup = without_close_range}), cannot, 1, {}, {{"open", EACCES, 5}}},
+        // close_fds' fallback without close_range: /proc/self/fd (the 2nd open, after the
+        // pidfile's; the stdio files are opened after it) unreadable too.
+        {"close_fds", {"getrlimit"}, started({.setup = without_close_range}), cannot, 1, {}, {{"open", EACCES, 2, 1}}},
         {"sigaction", {"sigaction"}, started(), cannot, resets + 1},
         {"setsid", {"setsid"}, started(), cannot},
         {"fork", {"fork"}, started(), cannot, first_child_fork},
@@ -1032,7 +1039,7 @@ void run_cases(const std::vector<fault_case>& cases) {
     // One run of a case with its steering faults (and `symbol` failing `times` times from its
     // `nth` call, if given); returns the result and how many failures `symbol` saw.
     auto run = [&](const fault_case& c, const char* symbol, int err, long times) {
-        for (const auto& st : c.steer) api.arm(st.symbol, st.err, st.nth, 0);
+        for (const auto& st : c.steer) api.arm(st.symbol, st.err, st.nth, st.times);
         if (symbol != nullptr) api.arm(symbol, err, c.nth, times);
         auto r = c.run();
         const long hits = symbol != nullptr ? api.injected(symbol) : 0;  // in forked processes too

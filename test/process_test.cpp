@@ -219,7 +219,17 @@ TEST_CASE("umask returns the old mask and new files get the new one") {
     CHECK((st.st_mode & 0777) == 0750);
 }
 
-TEST_CASE("pidfd_open: readable when the child ends, and waitid through it") {
+namespace {
+
+// A forked child that exits 12 once `release` is closed, with a pidfd for it; no pidfd when the
+// kernel has none (the child is then released and reaped).
+struct waiting_child {
+    pid_t pid = 0;
+    ospp::fd release;
+    ospp::result<ospp::fd> pidfd;
+};
+
+waiting_child fork_waiting_child() {
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     auto f = ospp::fork();
@@ -231,24 +241,51 @@ TEST_CASE("pidfd_open: readable when the child ends, and waitid through it") {
         ospp::_exit(12);
     }
     ::close(p[0]);
-    auto pfd = ospp::pidfd_open(f->pid());
-    if (!pfd && pfd.error().code() == ENOSYS) {
-        ::close(p[1]);
-        ospp::waitpid(f->pid()).value();
-        OSPP_SKIP("kernel has no pidfd_open");
+    waiting_child child{f->pid(), ospp::fd(p[1]), ospp::pidfd_open(f->pid())};
+    if (!child.pidfd && child.pidfd.error().code() == ENOSYS) {
+        child.release.reset();
+        ospp::waitpid(child.pid).value();
     }
-    REQUIRE(pfd.has_value());
-    CHECK(ospp_test::cloexec(pfd->get()));
-    struct ::pollfd pl {pfd->get(), POLLIN, 0};
+    return child;
+}
+
+}  // namespace
+
+TEST_CASE("pidfd_open: readable when the child ends, and waitid through it") {
+    waiting_child child = fork_waiting_child();
+    if (!child.pidfd && child.pidfd.error().code() == ENOSYS) OSPP_SKIP("kernel has no pidfd_open");
+    REQUIRE(child.pidfd.has_value());
+    const ospp::fd& pfd = *child.pidfd;
+    CHECK(ospp_test::cloexec(pfd.get()));
+    struct ::pollfd pl {pfd.get(), POLLIN, 0};
     CHECK(::poll(&pl, 1, 0) == 0);  // still running
-    ::close(p[1]);
+    child.release.reset();
     CHECK(::poll(&pl, 1, -1) == 1);  // readable once it has ended
-    auto w = ospp::waitid(*pfd, ospp::wait_flags::exited);
+    auto w = ospp::waitid(pfd, ospp::wait_flags::exited);
     REQUIRE(w.has_value());
     REQUIRE(w->has_value());
-    CHECK((*w)->pid == f->pid());
+    CHECK((*w)->pid == child.pid);
     CHECK((*w)->status == 12);
     CHECK_ERRNO(ospp::pidfd_open(999999999), ESRCH, "pidfd_open: [Errno 3] No such process");
+}
+
+TEST_CASE("pidfd_send_signal: the child dies of the signal; ESRCH once reaped, EBADF on another fd") {
+    waiting_child child = fork_waiting_child();
+    if (!child.pidfd && child.pidfd.error().code() == ENOSYS) OSPP_SKIP("kernel has no pidfd_open");
+    REQUIRE(child.pidfd.has_value());
+    const ospp::fd& pfd = *child.pidfd;
+    CHECK(ospp::pidfd_send_signal(pfd, ospp::signum{0}).has_value());  // alive
+    CHECK_ERRNO(ospp::pidfd_send_signal(pfd, ospp::signum{-1}), EINVAL,
+                "pidfd_send_signal: [Errno 22] Invalid argument");
+    REQUIRE(ospp::pidfd_send_signal(pfd, ospp::signum::usr1).has_value());
+    const auto w = ospp::waitpid(child.pid);  // `release` still open: only the signal ends it
+    REQUIRE(w.has_value());
+    CHECK(w->status.signaled());
+    CHECK(w->status.term_signal() == ospp::signum::usr1);
+    CHECK_ERRNO(ospp::pidfd_send_signal(pfd, ospp::signum::term), ESRCH,
+                "pidfd_send_signal: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::pidfd_send_signal(child.release, ospp::signum::term), EBADF,
+                "pidfd_send_signal: [Errno 9] Bad file descriptor");
 }
 
 namespace {

@@ -13,7 +13,8 @@
 //   launcher: open() comes back with a step's errno_error (a setup step failed), or with EPIPE
 //             "ready" once the daemon's readiness pipe is closed — by the exec (close-on-exec) or by
 //             its death. The report pipe then tells which: the pid report followed by end of file
-//             means the exec succeeded; an exec report carries the errno.
+//             means the exec succeeded; an exec report carries the errno. Or with ETIMEDOUT "ready":
+//             --ready-timeout (daemon_context's ready_timeout) passed, and open() killed the daemon.
 // The pidfile's fd stays open across the exec on purpose: the command inherits the lock, so the lock
 // lives exactly as long as the daemon and a leftover file is recognisably stale.
 //
@@ -28,7 +29,6 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -65,12 +65,6 @@ constexpr const char* program = "ospp-daemonize";
 // --respawn gives up when COMMAND ended this many times within burst_window.
 constexpr int burst_limit = 5;
 constexpr std::chrono::seconds burst_window{10};
-
-// Python's signal.pidfd_send_signal, which ospp does not wrap yet (glibc 2.36's <sys/pidfd.h>
-// lacks extern "C", hence the system call).
-int pidfd_send_signal(int pidfd, int sig) noexcept {
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0U));
-}
 
 // A one-shot SIGALRM after `after` (at least a microsecond); a negative value disarms it.
 void arm_timer(seconds after) {
@@ -443,26 +437,6 @@ std::vector<std::string> command_environment(const options& o) {
     return env;
 }
 
-// --ready-timeout: open() waits for the daemon without a limit, so the launcher arms a timer whose
-// handler says why and exits (write and _exit are async-signal-safe).
-char g_timeout_message[512];
-std::size_t g_timeout_length = 0;
-
-void arm_ready_timeout(const options& o) {
-    const std::string text = std::string(program) + ": the daemon did not start " + command_line(o) +
-                             " within --ready-timeout\n";
-    g_timeout_length = std::min(text.size(), sizeof g_timeout_message);
-    std::memcpy(g_timeout_message, text.data(), g_timeout_length);
-    struct ::sigaction sa {};
-    sa.sa_handler = [](int) {
-        (void)!::write(2, g_timeout_message, g_timeout_length);
-        ::_exit(exit_code::failure);
-    };
-    ::sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGALRM, &sa, nullptr);
-    arm_timer(o.ready_timeout);  // timers are not inherited by fork: the launcher's only
-}
-
 int start(const options& o) {
     const auto who = resolve_ids(o);
     if (!who) return usage_failure(who.error().message);
@@ -472,7 +446,10 @@ int start(const options& o) {
             return exit_code::setup_failed;
         }
     }
-    // Taken here, not by daemon_context, so that the command can inherit the lock.
+    // Taken here, not by daemon_context, so that the command can inherit the lock. (Its
+    // locked_pidfile() would give the fd to make inheritable, but in exec mode the start ends with
+    // the readiness pipe closing unreported, at the exec, and open() in the launcher then releases
+    // — unlinks — a pidfile it took: for a library caller that closure means the daemon died.)
     ospp::daemon::pidfile pidfile;
     if (!o.pidfile.empty()) {
         auto acquired = ospp::daemon::pidfile::acquire(o.pidfile);
@@ -513,12 +490,13 @@ int start(const options& o) {
                                              : !o.stdout_path.empty() ? o.stdout_path : "/dev/null"),
         .environment = command_environment(o),
         .notify_ready_manually = true,
+        // open() kills a daemon that is not ready in time (it has not executed the command).
+        .ready_timeout = std::chrono::ceil<std::chrono::milliseconds>(o.ready_timeout),
     });
     for (int k : o.keep_fds) ctx.files_preserve.emplace_back(k);
     if (pidfile.held()) ctx.files_preserve.push_back(pidfile.get());
     if (reports->write_end.valid()) ctx.files_preserve.push_back(reports->write_end);
     if (direct.valid()) ctx.files_preserve.push_back(direct);
-    if (!o.foreground) arm_ready_timeout(o);
 
     const auto opened = ctx.open();
     if (opened) {  // the daemon
@@ -529,9 +507,13 @@ int start(const options& o) {
     // The launcher (or, with --foreground, the process that failed to become the daemon).
     const ospp::errno_error& e = opened.error();
     int code = exit_code::setup_failed;
-    if (!o.foreground && e.code() == EPIPE && std::string_view(e.call()) == "ready") {
+    const bool readiness = std::string_view(e.call()) == "ready";
+    if (!o.foreground && readiness && e.code() == EPIPE) {
         reports->write_end.reset();
         code = read_reports(o, std::move(reports->read_end));
+    } else if (readiness && e.code() == ETIMEDOUT) {
+        say(2, "the daemon did not start " + command_line(o) + " within --ready-timeout");
+        code = exit_code::failure;
     } else {
         say(direct.valid() ? direct.get() : 2, e.message());
     }
@@ -612,15 +594,15 @@ int stop(const options& o) {
         say(2, "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
         return exit_code::failure;
     }
-    if (pidfd_send_signal(daemon.get(), SIGTERM) != 0 && errno != ESRCH) {
-        say(2, "cannot signal pid " + std::to_string(*s.pid) + ": " + std::strerror(errno));
+    if (auto sent = ospp::pidfd_send_signal(daemon, ospp::signum::term); !sent && sent.error().code() != ESRCH) {
+        say(2, "cannot signal pid " + std::to_string(*s.pid) + ": " + std::strerror(sent.error().code()));
         return exit_code::failure;
     }
     if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
     char waited[32];
     (void)std::snprintf(waited, sizeof waited, "%g", o.stop_timeout.count());
     say(2, "pid " + std::to_string(*s.pid) + " still running after " + waited + " s; sending SIGKILL");
-    pidfd_send_signal(daemon.get(), SIGKILL);
+    (void)ospp::pidfd_send_signal(daemon, ospp::signum::kill);
     // SIGKILL cannot be refused, but exiting takes a moment on a busy machine: a short --timeout
     // must not turn a kill into a failure report.
     if (await_unlock(o.pidfile, std::max(o.stop_timeout, seconds(5)))) return exit_code::ok;
@@ -637,11 +619,14 @@ int send_signal(const options& o) {
         return exit_code::not_running;
     }
     const ospp::fd daemon = open_daemon(o, s);
-    if (!daemon.valid() || pidfd_send_signal(daemon.get(), ospp::to_raw(o.signal)) != 0) {
-        say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(daemon.valid() ? errno : ESRCH));
-        return exit_code::failure;
+    int err = ESRCH;  // no live process behind the pidfile
+    if (daemon.valid()) {
+        const auto sent = ospp::pidfd_send_signal(daemon, o.signal);
+        if (sent) return exit_code::ok;
+        err = sent.error().code();
     }
-    return exit_code::ok;
+    say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(err));
+    return exit_code::failure;
 }
 
 }  // namespace

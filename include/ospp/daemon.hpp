@@ -10,19 +10,24 @@
 //   ctx.open()                                     if (auto r = ctx.open(); !r) { report(r.error()); return 1; }
 //   with daemon.DaemonContext(): main()            if (auto s = ctx.enter()) main();
 //   ctx.is_open / ctx.close()                      ctx.is_open() / ctx.close()
+//   ctx.pidfile (the lock object)                  ctx.locked_pidfile()   // nullptr: None
+//   (none: waits for the daemon forever)           ctx.ready_timeout = std::chrono::seconds(10);
 //
 // open() runs these steps, in this order (each failure is an errno_error whose call() is the step):
 //   in the calling process ("the launcher"), before any fork — everything that allocates:
 //     fds 0-2 opened on /dev/null if closed ("stdio") so nothing below lands on them by accident;
-//     "pidfile" opened and locked (EEXIST: already running, see pidfile::read_pid); the "stdin",
-//     "stdout", "stderr" files opened; the fds to keep sorted; supplementary groups looked up
-//     (an unknown user has none); NOTIFY_SOCKET connected; the readiness pipe ("pipe") made; stdio flushed.
+//     "pidfile" opened and locked (EEXIST: already running, see pidfile::read_pid); stdin, stdout
+//     and stderr given as fds copied ("stdin", "stdout", "stderr"); the fds to keep sorted;
+//     supplementary groups looked up (an unknown user has none); NOTIFY_SOCKET connected; the
+//     readiness pipe ("pipe") made; stdio flushed.
 //   after fork() — async-signal-safe and allocation-free, as POSIX requires of a forked child:
 //     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
 //     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
 //     /proc/self/fd when close_range is missing ("close_fds"); the environment replaced when
-//     `environment` is set; SIGHUP ignored; "setsid"; "fork" again, the intermediate _exit()s so
-//     the daemon can never reacquire a terminal; in the daemon: SIGHUP back to default, 0-2 dup2'ed
+//     `environment` is set; stdin, stdout and stderr given as paths opened ("stdin", "stdout",
+//     "stderr": here, not in the launcher, because opening a FIFO or terminal can block); SIGHUP
+//     ignored; "setsid"; "fork" again, the intermediate _exit()s so the daemon can never
+//     reacquire a terminal; in the daemon: SIGHUP back to default, 0-2 dup2'ed
 //     from the stdio files and inheritable ("dup2"), "umask", "chroot", "prevent_core"
 //     (setrlimit RLIMIT_CORE 0), "chdir", the final pid written to the pidfile, "setgroups",
 //     "setgid", "setuid" (all three ids, so a set-id program cannot regain privilege), the
@@ -31,6 +36,8 @@
 // returns success only in the daemon; when a step fails in the daemon, the daemon sends
 // {step, errno}, exits, and open() returns that error *in the launcher*, which should print it and
 // exit non-zero. End of file without a message means the daemon died: errno_error(EPIPE, "ready").
+// With ready_timeout set, no report in time is errno_error(ETIMEDOUT, "ready") and the daemon is
+// killed (see ready_timeout).
 // If the daemon cannot deliver "ready" (the launcher is gone, or the write fails), the launcher has
 // reported a failure, so open() in the daemon releases the pidfile and returns that "ready" error
 // too: the daemon should exit rather than run on behind a start that was reported as failed.
@@ -59,6 +66,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -104,7 +112,8 @@ std::map<signum, signal_action> default_signal_map();
 
 // Where one of fds 0-2 goes: unset = /dev/null, an fd to dup2 from, or a path to open
 // (stdin read-only; stdout/stderr O_WRONLY|O_CREAT|O_APPEND, mode 0666 less the launcher's umask:
-// they are opened before the daemon's umask is set). Opened by the launcher, before chroot.
+// they are opened before the daemon's umask is set). Opened after the first fork (so that
+// ready_timeout covers a FIFO that blocks), before chroot and chdir.
 using stream_target = std::variant<std::monostate, fd_ref, std::filesystem::path>;
 
 // PEP 3143's keyword arguments, with its defaults. daemon_context inherits them as public members.
@@ -143,6 +152,12 @@ struct daemon_options {
     // When true, open() does not report readiness: the program calls notify_ready() once it
     // really serves (after binding its sockets, say); until then the launcher waits.
     bool notify_ready_manually = false;
+    // How long the launcher waits for the readiness report, from the first fork; unset waits
+    // forever. When it passes, the not-ready daemon is killed (SIGKILL to the first child and to
+    // the process group of the session it made, which the daemon is in unless it left it), the
+    // launcher releases the pidfile and open() returns errno_error ETIMEDOUT "ready" there:
+    // "ready: [Errno 110] Connection timed out: 'no report within 200 ms'". Only when detaching.
+    std::optional<std::chrono::milliseconds> ready_timeout{};
 };
 
 // PEP 3143's DaemonContext. Set the options (designated initializers, or later as members), then
@@ -167,6 +182,11 @@ public:
     // The process stays a daemon: closing does not undo the steps.
     void close() noexcept;
     [[nodiscard]] bool is_open() const noexcept { return open_; }
+    // The pidfile open() locked, held from a successful open() (in the daemon) until close();
+    // nullptr before, after, and without the `pidfile` option. PEP 3143's `pidfile` attribute is
+    // this lock object; here the option of that name is its path. A daemon that execs another
+    // program hands the lock on by making get() inheritable (ospp::set_inheritable) first.
+    [[nodiscard]] const class pidfile* locked_pidfile() const noexcept { return lock_.held() ? &lock_ : nullptr; }
     // What a launcher prints when open() failed: e.message(), and when the pidfile is held by a
     // running daemon, its pid: "pidfile: [Errno 17] File exists: '/run/x.pid' (already running,
     // pid 1234)".

@@ -12,6 +12,7 @@
 //   os.setpriority(os.PRIO_PROCESS, 0, 10)   ospp::setpriority(ospp::prio_which::process, 0, 10)
 //   old = os.umask(0o022)                    ::mode_t old = ospp::umask(022);
 //   fd = os.pidfd_open(pid)                  ospp::fd pfd = ospp::pidfd_open(pid).value();
+//   signal.pidfd_send_signal(fd, SIGTERM)    ospp::pidfd_send_signal(pfd, ospp::signum::term)
 //   os.register_at_fork(before=f)            ospp::register_at_fork({.before = f})
 //   os.times().user                          ospp::times()->user
 //   os.unshare(os.CLONE_NEWUTS)              ospp::unshare(ospp::clone_flags::newuts)
@@ -128,6 +129,12 @@ using ::umask;
 // readable when the process ends; waitid(pidfd, ...)). Always close-on-exec.
 // Errors: ESRCH, EINVAL, EMFILE, ENOSYS (kernel older than 5.3).
 result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
+// Python's signal.pidfd_send_signal(pidfd, sig) (siginfo=None, flags=0, the only values Linux
+// accepts from most callers): kill() through a pidfd, so a pid reused after the process ended is
+// never hit. signum{0} only checks that the process is alive. Errors: ESRCH (the process has
+// ended, even if not yet reaped), EBADF (not a pidfd), EPERM, EINVAL (not a signal), ENOSYS
+// (kernel older than 5.1).
+result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept;
 
 // Python's os.times_result. Durations rather than float seconds; tick resolution (usually 10 ms).
 struct times_result {
