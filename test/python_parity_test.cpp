@@ -14,6 +14,7 @@
 //     chmod(follow_symlinks=False)), ospp returns the errno;
 //   - where CPython leaves the path out (utime before 3.13, mkfifo, mknod), ospp names it; where it
 //     shows a descriptor number as the file name (getxattr(fd), listdir(fd)), ospp names none.
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,11 @@
 #include "ospp/resource.hpp"
 #include "ospp/scandir.hpp"
 #include "ospp/sched.hpp"
+#include "ospp/spawn.hpp"
+#include "ospp/special_fds.hpp"
+#include "ospp/random.hpp"
+#include "ospp/sysinfo.hpp"
+#include "ospp/walk.hpp"
 #include "ospp/stat.hpp"
 #include "ospp/terminal.hpp"
 #include "ospp/wait.hpp"
@@ -51,7 +57,7 @@ constexpr int no_fd = 987654;
 // for an unprivileged user). Paths are built from bytes, so that "bad\xff" is the same name here
 // and there; a case ending in _bytes passes bytes paths (Python's str(e) then shows b'...').
 constexpr std::string_view python_script = R"py(
-import fcntl, os, resource, sys
+import fcntl, os, resource, sys, termios
 
 base = os.fsencode(sys.argv[1])
 group = sys.argv[2]
@@ -92,6 +98,16 @@ def nonblocking_pipe(action):
 def raise_hard_nofile():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard + 1))
+
+def entry_stat(name):
+    with os.scandir(base.decode(errors="surrogateescape")) as it:
+        next(e for e in it if e.name == name).stat()
+
+def walk_error(top):
+    errors = []
+    for _ in os.walk(top, onerror=errors.append):
+        pass
+    raise errors[0]
 
 def flock_held():
     def second(held):
@@ -264,6 +280,23 @@ cases = [
     ("access_dir_fd", lambda: os.access("missing", os.F_OK, dir_fd=d)),
     ("read_eagain", lambda: nonblocking_pipe(lambda r, w: os.read(r, 1))),
     ("write_eagain", lambda: nonblocking_pipe(lambda r, w: [os.write(w, b"x" * 65536) for _ in range(64)])),
+    ("direntry_stat_dangling", lambda: entry_stat("dangling")),
+    ("walk_onerror_enoent", lambda: walk_error(P("missing"))),
+    ("walk_onerror_enotdir", lambda: walk_error(P("file"))),
+    ("execv_enoent", lambda: os.execv(P("missing"), ["x"])),
+    ("execv_eacces", lambda: os.execv(P("file"), ["x"])),
+    ("execvp_enoent", lambda: os.execvp("ospp-parity-no-such-command", ["x"])),
+    ("posix_spawn_enoent", lambda: os.posix_spawn(P("missing"), ["x"], {})),
+    ("posix_spawnp_enoent", lambda: os.posix_spawnp("ospp-parity-no-such-command", ["x"], {})),
+    ("spawnv_enoent", lambda: os.spawnv(os.P_WAIT, P("missing"), ["x"])),
+    ("get_terminal_size_enotty", lambda: with_fd(P("file"), os.O_RDONLY, os.get_terminal_size)),
+    ("tcgetpgrp_enotty", lambda: with_fd(P("file"), os.O_RDONLY, os.tcgetpgrp)),
+    ("ioctl_enotty",
+     lambda: with_fd(P("file"), os.O_RDONLY, lambda fd: fcntl.ioctl(fd, termios.TIOCGWINSZ, bytes(8)))),
+    ("memfd_create_einval", lambda: os.memfd_create("x", 0xffff)),
+    ("eventfd_einval", lambda: os.eventfd(0, 0xffff)),
+    ("getrandom_einval", lambda: os.getrandom(1, 0xffff)),
+    ("sysconf_unknown_name", lambda: os.sysconf("SC_NOPE")),
 ]
 
 nonroot_cases = [
@@ -467,6 +500,16 @@ void check_cases(const std::vector<parity_case>& cases, const std::map<std::stri
         CHECK_MESSAGE(err->message() == want.message,
                       c.id << ":\n  ospp:     " << err->message() << "\n  expected: " << want.message);
     }
+}
+
+// The error os.walk passes to onerror for `top`; none if the walk reports nothing.
+std::optional<ospp::errno_error> walk_error(const std::string& top) {
+    std::optional<ospp::errno_error> first;
+    for (auto step :
+         ospp::walk(top, {.onerror = [&](const ospp::errno_error& e) { first = first.value_or(e); }})) {
+        (void)step;
+    }
+    return first;
 }
 
 // The error of an ospp call on a descriptor opened (by ospp) read-only for the case alone.
@@ -765,6 +808,45 @@ TEST_CASE("ospp's errors read like Python's OSError, errno and text, case by cas
              }
              return std::optional<ospp::errno_error>();
          }},
+        {"direntry_stat_dangling", "stat",
+         [&] {
+             auto entries = ospp::scandir(t.path());
+             REQUIRE(entries.has_value());
+             for (const auto& e : *entries) {
+                 if (e.name() == "dangling") return error_of(e.stat());
+             }
+             FAIL("no dangling entry");
+             return std::optional<ospp::errno_error>();
+         }},
+        {"walk_onerror_enoent", "scandir", [&] { return walk_error(P("missing")); }},
+        {"walk_onerror_enotdir", "scandir", [&] { return walk_error(P("file")); }},
+        // No path, as in Python: ospp's exec* do not allocate, so that they are async-signal-safe
+        // after fork (process.hpp).
+        {"execv_enoent", "execv", [&] { return std::optional(ospp::execv(P("missing"), {"x"})); }},
+        {"execv_eacces", "execv", [&] { return std::optional(ospp::execv(P("file"), {"x"})); }},
+        {"execvp_enoent", "execvp",
+         [] { return std::optional(ospp::execvp("ospp-parity-no-such-command", {"x"})); }},
+        {"posix_spawn_enoent", "posix_spawn", OSPP_ERROR_OF(ospp::posix_spawn(P("missing"), {"x"}, std::nullopt))},
+        {"posix_spawnp_enoent", "posix_spawnp",
+         OSPP_ERROR_OF(ospp::posix_spawnp("ospp-parity-no-such-command", {"x"}, std::nullopt))},
+        // Deliberate (spawn.hpp): Python's os.spawnv forks, the child's exec fails and it exits 127;
+        // ospp spawns through posix_spawn and returns exec's errno.
+        {"spawnv_enoent", "spawnv", OSPP_ERROR_OF(ospp::spawnv(ospp::spawn_mode::wait, P("missing"), {"x"})),
+         instead_of("OK: 127", ENOENT,
+                    "spawnv: [Errno 2] No such file or directory: " + ospp::quote_path(P("missing")))},
+        {"get_terminal_size_enotty", "get_terminal_size",
+         on_fd("file", [](ospp::fd_ref f) { return ospp::get_terminal_size(f); })},
+        {"tcgetpgrp_enotty", "tcgetpgrp", on_fd("file", [](ospp::fd_ref f) { return ospp::tcgetpgrp(f); })},
+        {"ioctl_enotty", "ioctl", on_fd("file", [](ospp::fd_ref f) {
+             return ospp::fcntl::ioctl(f, TIOCGWINSZ, std::string_view("\0\0\0\0\0\0\0\0", 8));
+         })},
+        {"memfd_create_einval", "memfd_create", OSPP_ERROR_OF(ospp::memfd_create("x", ospp::memfd_flags{0xffff}))},
+        {"eventfd_einval", "eventfd", OSPP_ERROR_OF(ospp::eventfd(0, ospp::eventfd_flags{0xffff}))},
+        {"getrandom_einval", "getrandom", OSPP_ERROR_OF(ospp::getrandom(1, ospp::random_flags{0xffff}))},
+        // Deliberate, as for pathconf: an unknown name is Python's ValueError, ospp's EINVAL.
+        {"sysconf_unknown_name", "sysconf", OSPP_ERROR_OF(ospp::sysconf("SC_NOPE")),
+         instead_of("ValueError: unrecognized configuration name", EINVAL,
+                    "sysconf: [Errno 22] Invalid argument")},
     };
     check_cases(cases, *python);
 }
