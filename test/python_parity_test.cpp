@@ -6,8 +6,8 @@
 // "<call>: " + str(e), where <call> is the Python function's name.
 //
 // Where ospp differs on purpose, the case says so and spells the difference out:
-//   - paths are bytes in ospp, quoted as Python quotes a bytes path (without the b prefix):
-//     '\xff' and 'caf\xc3\xa9' where Python's str API shows '\udcff' and 'café' (docs/design.md);
+//   - messages are printable ASCII: a path shows as its bytes, as Python's bytes API shows it
+//     ('caf\xc3\xa9', 'bad\xff'), where Python's str API shows 'café' and '\udcff' (docs/design.md);
 //   - typed fcntl commands name their command: `fcntl(F_GETFL): ...` (docs/design.md);
 //   - where Python answers without an OSError (os.access returns False; ValueError for an embedded
 //     NUL, an unknown resource or pathconf name, setrlimit's EINVAL/EPERM; NotImplementedError for
@@ -169,7 +169,10 @@ cases = [
     ("stat_nonutf8", lambda: os.stat(P(b"bad\xff", "x"))),
     ("stat_nonutf8_bytes", lambda: os.stat(B(b"bad\xff", "x"))),
     ("stat_utf8", lambda: os.stat(P("café", "x"))),
-    ("stat_utf8_bytes", lambda: os.stat(B("café", "x"))),
+    ("stat_utf8_mixed", lambda: os.stat(P(b"caf\xc3\xa9\xff", "x"))),
+    ("stat_hangul_emoji", lambda: os.stat(P("한글 😀"))),
+    ("stat_hangul_emoji_bytes", lambda: os.stat(B("한글 😀"))),
+    ("stat_nonprintable", lambda: os.stat(P("nbsp\xa0 ls\u2028 rlo\u202e c1\x85 not\\xff"))),
     ("statvfs_enoent", lambda: os.statvfs(P("missing"))),
     ("mkdir_eexist", lambda: os.mkdir(P("dir"))),
     ("mkdir_enoent", lambda: os.mkdir(P("missing", "sub"))),
@@ -459,24 +462,55 @@ std::string without_bytes_prefix(std::string text) {
     return text;
 }
 
-// Python's str API decodes a path (surrogateescape) and repr() shows the text: '\udcff' for an
-// undecodable byte, 'é' for a printable character. ospp shows the bytes: '\xff', '\xc3\xa9'.
-std::string as_bytes_repr(std::string_view text) {
+// ospp's messages are printable ASCII (docs/design.md "Errors"; fuzzed by fuzz_error_message): a path
+// shows as its bytes, each byte beyond ASCII as \xNN, as Python's bytes API shows it. Python's str API
+// shows the decoded text instead: 'café', '\u2028' and '\xa0' for what it would not print, '\udcff'
+// for a byte that is not UTF-8. This turns the second into the first.
+std::string as_ascii_bytes(std::string_view text) {
     constexpr const char* digits = "0123456789abcdef";
     std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (text.substr(i, 4) == "\\udc" && i + 6 <= text.size()) {
-            out += "\\x";
-            out += text.substr(i + 4, 2);
-            i += 5;
-        } else if (c >= 0x80) {
-            out += "\\x";
-            out += digits[c >> 4];
-            out += digits[c & 0xf];
+    const auto put_byte = [&](unsigned byte) {
+        out += "\\x";
+        out += digits[(byte >> 4) & 0xfU];
+        out += digits[byte & 0xfU];
+    };
+    const auto put_utf8 = [&](char32_t cp) {
+        if (cp < 0x800) {
+            put_byte(0xc0U | (cp >> 6));
+        } else if (cp < 0x10000) {
+            put_byte(0xe0U | (cp >> 12));
+            put_byte(0x80U | ((cp >> 6) & 0x3fU));
         } else {
-            out += static_cast<char>(c);
+            put_byte(0xf0U | (cp >> 18));
+            put_byte(0x80U | ((cp >> 12) & 0x3fU));
+            put_byte(0x80U | ((cp >> 6) & 0x3fU));
         }
+        put_byte(0x80U | (cp & 0x3fU));
+    };
+    for (std::size_t i = 0; i < text.size();) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x80) {  // a byte of a character Python printed as it is
+            put_byte(c);
+            ++i;
+            continue;
+        }
+        const std::string_view two = text.substr(i, 2);
+        const std::size_t width = two == "\\x" ? 2 : two == "\\u" ? 4 : two == "\\U" ? 8 : 0;
+        if (width == 0 || i + 2 + width > text.size()) {
+            const std::size_t n = two == "\\\\" ? 2 : 1;  // an escaped backslash is no escape's start
+            out.append(text.substr(i, n));
+            i += n;
+            continue;
+        }
+        const auto cp = static_cast<char32_t>(std::stoul(std::string(text.substr(i + 2, width)), nullptr, 16));
+        if (cp >= 0xdc80 && cp <= 0xdcff) {
+            put_byte(cp - 0xdc00);  // surrogateescape: the byte itself
+        } else if (cp >= 0x80) {
+            put_utf8(cp);
+        } else {
+            out.append(text.substr(i, 2 + width));  // \x01, \x7f: the same in both
+        }
+        i += 2 + width;
     }
     return out;
 }
@@ -608,6 +642,8 @@ TEST_CASE("ospp's errors read like Python's OSError, errno and text, case by cas
         return [&P, name, call] { return with_fd(P(name), call); };
     };
 
+    const char* hangul_emoji = "\xed\x95\x9c\xea\xb8\x80 \xf0\x9f\x98\x80";  // "한글 😀"
+
     const std::vector<parity_case> cases = {
         {"open_enoent", "open", OSPP_ERROR_OF(ospp::open(P("missing"), open_flags::rdonly))},
         {"open_eexist", "open",
@@ -632,17 +668,23 @@ TEST_CASE("ospp's errors read like Python's OSError, errno and text, case by cas
         {"stat_space", "stat", OSPP_ERROR_OF(ospp::stat(P("with space/x")))},
         {"stat_quote", "stat", OSPP_ERROR_OF(ospp::stat(P("it's/x")))},
         {"stat_newline", "stat", OSPP_ERROR_OF(ospp::stat(P("line\nbreak")))},
-        // Deliberate: ospp quotes the bytes of a path (design.md, "Errors"); Python's str API shows
-        // the decoded text, '\udcff' for the undecodable byte.
+        // Deliberate (design.md "Errors", fuzz_error_message): messages are printable ASCII. A byte that
+        // is not UTF-8 shows as '\xff', where Python's str API shows '\udcff' and its bytes API b'\xff'.
         {"stat_nonutf8", "stat", OSPP_ERROR_OF(ospp::stat(P("bad\xff/x"))),
-         {.rewrite = as_bytes_repr}},
+         {.rewrite = as_ascii_bytes}},
         {"stat_nonutf8_bytes", "stat", OSPP_ERROR_OF(ospp::stat(P("bad\xff/x"))),
          {.rewrite = without_bytes_prefix}},
-        // Deliberate, as above: a printable non-ASCII name is shown as its UTF-8 bytes.
-        {"stat_utf8", "stat", OSPP_ERROR_OF(ospp::stat(P("caf\xc3\xa9/x"))),
-         {.rewrite = as_bytes_repr}},
-        {"stat_utf8_bytes", "stat", OSPP_ERROR_OF(ospp::stat(P("caf\xc3\xa9/x"))),
+        // A UTF-8 name shows as its bytes too: 'caf\xc3\xa9' for Python's 'café', '\xe2\x80\xa8' for
+        // '\u2028', '\xc2\xa0' for '\xa0'; exactly as Python's bytes API shows it.
+        {"stat_utf8", "stat", OSPP_ERROR_OF(ospp::stat(P("caf\xc3\xa9/x"))), {.rewrite = as_ascii_bytes}},
+        {"stat_utf8_mixed", "stat", OSPP_ERROR_OF(ospp::stat(P("caf\xc3\xa9\xff/x"))),
+         {.rewrite = as_ascii_bytes}},
+        {"stat_hangul_emoji", "stat", OSPP_ERROR_OF(ospp::stat(P(hangul_emoji))), {.rewrite = as_ascii_bytes}},
+        {"stat_hangul_emoji_bytes", "stat", OSPP_ERROR_OF(ospp::stat(P(hangul_emoji))),
          {.rewrite = without_bytes_prefix}},
+        {"stat_nonprintable", "stat",
+         OSPP_ERROR_OF(ospp::stat(P("nbsp\xc2\xa0 ls\xe2\x80\xa8 rlo\xe2\x80\xae c1\xc2\x85 not\\xff"))),
+         {.rewrite = as_ascii_bytes}},
         {"statvfs_enoent", "statvfs", OSPP_ERROR_OF(ospp::statvfs(P("missing")))},
         {"mkdir_eexist", "mkdir", OSPP_ERROR_OF(ospp::mkdir(P("dir")))},
         {"mkdir_enoent", "mkdir", OSPP_ERROR_OF(ospp::mkdir(P("missing/sub")))},
