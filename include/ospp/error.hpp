@@ -47,8 +47,8 @@ public:
     [[nodiscard]] bool has_path2() const noexcept;
     // The errno's symbolic name, e.g. "ENOENT" ("E123" for one the C library does not know).
     [[nodiscard]] std::string name() const;
-    // Python's str(OSError) behind the call name:
-    // "open: [Errno 2] No such file or directory: 'nope'", "rename: [Errno 2] ...: 'a' -> 'b'".
+    // Python's str(OSError) behind the call name, paths quoted by quote_path() (as Python's str API):
+    // "open: [Errno 2] No such file or directory: 'nope'", "rename: [Errno 2] ...: 'a' -> 'café'".
     [[nodiscard]] std::string message() const;
     // As a std::error_code in std::generic_category().
     [[nodiscard]] std::error_code error_code() const noexcept {
@@ -75,7 +75,11 @@ using result = tl::expected<T, errno_error>;
 // The errno text, like Python's os.strerror(code): "No such file or directory".
 std::string strerror(int code);
 
-// Python's repr() of a path, used in messages: 'a b', "it's", 'bad\xff'.
+// Python's repr(os.fsdecode(path)), used in messages: 'a b', "it's", 'café', '안녕', 'new\nline',
+// 'ls\u2028', 'bad\udcff'. Printable UTF-8 is kept; what Python's str.isprintable() rejects is
+// escaped (\t \n \r, else \xNN, \uNNNN, \UNNNNNNNN), and each byte that is not valid UTF-8 shows as
+// \udcNN, the surrogate os.fsdecode maps it to. So no file name can put a line break or other
+// invisible control into a log line.
 std::string quote_path(std::string_view path);
 
 }  // namespace ospp
