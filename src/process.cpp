@@ -146,7 +146,8 @@ namespace {
 class tick_converter {
 public:
     tick_converter() noexcept : hz_(::sysconf(_SC_CLK_TCK)) {
-        if (hz_ > 0 && 1'000'000'000LL % hz_ == 0) ns_per_tick_ = 1'000'000'000LL / hz_;
+        if (hz_ <= 0) hz_ = 100;  // cannot fail on Linux; USER_HZ is 100 there, and no division by 0
+        if (1'000'000'000LL % hz_ == 0) ns_per_tick_ = 1'000'000'000LL / hz_;
     }
     std::chrono::nanoseconds operator()(::clock_t n) const noexcept {
         const auto ticks = static_cast<long long>(n);
