@@ -19,8 +19,9 @@ namespace ospp::detail {
 // One directory being walked, kept per depth and reused, so its buffers keep their capacity.
 struct walk_level {
     fd dir;
-    ::dev_t dev = 0;
+    ::dev_t dev = 0;  // known at the top, and with followlinks (cycle checks); 0 otherwise
     ::ino_t ino = 0;
+    std::optional<::ino_t> dot_ino;  // d_ino of the directory's own "." entry, if it listed one
     std::string path;   // dirpath: top joined with the names down to here
     std::string arena;  // the names of this directory, as records (see walker::append)
     std::vector<std::pair<std::size_t, std::size_t>> dir_spans, file_spans;  // (offset, length) in arena
@@ -69,6 +70,7 @@ private:
     }
     bool open_top();
     bool descend(walk_level& parent, std::string_view name);
+    bool is_listed_directory(const walk_level& parent, const walk_level& child, ::ino_t entry_ino);
     int fill(walk_level& level);
     void append(walk_level& level, const struct ::dirent64& d);
 
@@ -169,19 +171,13 @@ bool walker::descend(walk_level& parent, std::string_view name) {
         return false;
     }
     child.dir.reset(raw);
-    struct ::stat st {};
-    if (::fstat(raw, &st) < 0) {
-        report("scandir", errno, child.path);
-        child.dir.reset();
-        return false;
-    }
-    // The entry was replaced between reading and opening it: not the directory we listed. (On a
-    // mount point d_ino is the covered directory's, so only same-device inodes are compared.)
-    if (!follow_ && rec != nullptr && st.st_dev == parent.dev && st.st_ino != entry_ino) {
-        child.dir.reset();
-        return false;
-    }
     if (follow_) {
+        struct ::stat st {};
+        if (::fstat(raw, &st) < 0) {
+            report("scandir", errno, child.path);
+            child.dir.reset();
+            return false;
+        }
         for (std::size_t i = 0; i < depth_; ++i) {
             if (levels_[i].dev == st.st_dev && levels_[i].ino == st.st_ino) {
                 report(call_, ELOOP, child.path);  // a cycle: this directory is being walked already
@@ -189,16 +185,47 @@ bool walker::descend(walk_level& parent, std::string_view name) {
                 return false;
             }
         }
+        child.dev = st.st_dev;
+        child.ino = st.st_ino;
     }
-    child.dev = st.st_dev;
-    child.ino = st.st_ino;
     if (const int err = fill(child); err != 0) {
         report("scandir", err, child.path);
         child.dir.reset();
         return false;
     }
+    if (!follow_ && rec != nullptr && !is_listed_directory(parent, child, entry_ino)) {
+        child.dir.reset();
+        return false;
+    }
     ++depth_;
     return true;
+}
+
+// Whether `child`, just opened by the name of the entry of `parent` whose d_ino was `entry_ino`, is
+// the directory that was listed, and not another one renamed into its place in between.
+//  - The child's own "." entry usually answers, with no system call: readdir numbers "." and the
+//    parent's entries alike, even where stat numbers differently (FUSE without use_ino).
+//  - Otherwise statx: the same inode, or the root of a mount. A mount point's entry carries the
+//    covered directory's inode, and the mount (a bind mount of the same file system too) is what
+//    the name leads to now, so it is walked, as os.walk walks it.
+bool walker::is_listed_directory(const walk_level& parent, const walk_level& child, ::ino_t entry_ino) {
+    if (child.dot_ino == entry_ino) return true;
+    struct ::statx x;
+    if (sys::retry([&] { return ::statx(child.dir.get(), "", AT_EMPTY_PATH, STATX_INO, &x); }) == 0) {
+        if (x.stx_ino == entry_ino) return true;
+        if ((x.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0) return (x.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    } else if (errno != ENOSYS) {
+        report("scandir", errno, child.path);
+        return false;
+    }
+    // Before Linux 5.8 (or without statx) the kernel does not say: a change of device is a mount
+    // point (a bind mount of the same file system is then taken for a swapped directory).
+    struct ::stat c {}, p {};
+    if (::fstat(child.dir.get(), &c) < 0 || ::fstat(parent.dir.get(), &p) < 0) {
+        report("scandir", errno, child.path);
+        return false;
+    }
+    return c.st_ino == entry_ino || c.st_dev != p.st_dev;
 }
 
 // Reads the whole directory into level's arena, split as Python splits it. 0 or an errno.
@@ -210,6 +237,7 @@ int walker::fill(walk_level& level) {
     level.files.clear();
     level.next = 0;
     level.yielded = false;
+    level.dot_ino.reset();
     for (;;) {
         const ssize_t n = sys::read_dirents(level.dir.get(), buffer_.get(), sys::dirent_buffer_size);
         if (n < 0) return errno;
@@ -217,7 +245,11 @@ int walker::fill(walk_level& level) {
         for (std::size_t pos = 0; pos < static_cast<std::size_t>(n);) {
             const struct ::dirent64* d = sys::dirent_at(buffer_.get(), pos);
             pos += d->d_reclen;
-            if (!sys::is_dot_or_dotdot(d->d_name)) append(level, *d);
+            if (!sys::is_dot_or_dotdot(d->d_name)) {
+                append(level, *d);
+            } else if (d->d_name[1] == '\0') {
+                level.dot_ino = d->d_ino;
+            }
         }
     }
     // Views are made once the arena stops growing (appending may have moved it).

@@ -2,6 +2,8 @@
 #include "ospp/walk.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "child.hpp"
 #include "counting_new.hpp"
 #include "support.hpp"
 
@@ -321,6 +324,38 @@ TEST_CASE("walk never enters a directory swapped (for another one or a symlink) 
         std::erase(dirnames, "spare");
     }
     CHECK(visited == std::vector<std::string>{dir.path()});
+}
+
+TEST_CASE("walk and fwalk enter mount points, a bind mount of the same file system too, as os.walk does") {
+    // A mount point's entry carries the covered directory's inode, not the mounted root's: the
+    // swapped-directory check must not take the mount for a swap.
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir, scratch;
+    const std::string top = dir / "t";
+    make_dir(top);
+    make_dir(top + "/bound");
+    make_dir(top + "/tmpfs");
+    touch(top + "/g");
+    make_dir(dir / "src");
+    make_dir(dir / "src/inner");
+    touch(dir / "src/inner/f");
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        // A private mount namespace: the mounts vanish with the child.
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount((dir / "src").c_str(), (top + "/bound").c_str(), nullptr, MS_BIND, nullptr) != 0 ||
+            ::mount("tmpfs", (top + "/tmpfs").c_str(), "tmpfs", 0, "size=1m") != 0) {
+            return "no mount namespace";
+        }
+        touch(top + "/tmpfs/on_tmpfs");
+        const std::string walked = ospp_walk(top, true, false);
+        if (walked.find(top + "/bound/inner\0\0f\n") == std::string::npos) return "bind mount not walked: " + walked;
+        if (walked.find(top + "/tmpfs\0\0on_tmpfs\n") == std::string::npos) return "tmpfs not walked: " + walked;
+        if (walked != python_walk(scratch, top, "walk", true, false)) return "walk differs from os.walk";
+        if (ospp_fwalk(top, true, false) != python_walk(scratch, top, "fwalk", true, false)) return "fwalk differs";
+        return "";
+    });
+    if (report == "no mount namespace") OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
+    CHECK(report == "");
 }
 
 // ---- walking allocates nothing per entry ----

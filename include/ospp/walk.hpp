@@ -12,9 +12,10 @@
 //   shutil.rmtree(path)                                ospp::rmtree(path)
 //
 // The engine opens each directory with openat(2) relative to its parent's fd — O_NOFOLLOW unless
-// links are followed — and checks the opened directory's inode against the entry it came from, so
-// a directory swapped for a symlink or another directory mid-walk is never entered, and no path is
-// resolved again from the root. Directories are read with getdents64 into one reusable buffer, and
+// links are followed — and checks the opened directory's inode against the entry it came from
+// (its own "." entry answers, so the check costs no system call), so a directory swapped for a
+// symlink or another directory mid-walk is never entered, and no path is resolved again from the
+// root. Mount points are walked into, bind mounts of the same file system too, as os.walk does. Directories are read with getdents64 into one reusable buffer, and
 // names are kept in a per-depth arena whose memory is reused: no heap allocation per entry.
 //
 // As in Python: dirnames holds the subdirectories, *including symlinks to directories* (is_dir()
