@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -23,9 +25,11 @@ struct walk_level {
     ::ino_t ino = 0;
     std::optional<::ino_t> dot_ino;  // d_ino of the directory's own "." entry, if it listed one
     std::string path;   // dirpath: top joined with the names down to here
-    std::string arena;  // the names of this directory, as records (see walker::append)
-    std::vector<std::pair<std::size_t, std::size_t>> dir_spans, file_spans;  // (offset, length) in arena
-    std::vector<std::string_view> dirs, files;
+    // The names of this directory, as records (see walker::append). A plain buffer, not a
+    // std::string: resizing one zero-fills the bytes the record overwrites next.
+    std::unique_ptr<char[]> arena;
+    std::size_t arena_size = 0, arena_capacity = 0;
+    std::vector<std::string_view> dirs, files;  // views into the arena
     std::size_t next = 0;  // the next index of `dirs` to descend into
     bool yielded = false;  // bottom-up: already handed to the caller
 };
@@ -57,8 +61,8 @@ private:
     static constexpr std::size_t header_size = sizeof(::ino_t) + 1;
 
     static const char* record_of(const walk_level& level, std::string_view name) noexcept {
-        const char* begin = level.arena.data();
-        if (name.data() < begin + header_size || name.data() >= begin + level.arena.size()) return nullptr;
+        const char* begin = level.arena.get();
+        if (name.data() < begin + header_size || name.data() >= begin + level.arena_size) return nullptr;
         return name.data() - header_size;
     }
     walk_level& level_at(std::size_t depth) {
@@ -73,6 +77,7 @@ private:
     bool is_listed_directory(const walk_level& parent, const walk_level& child, ::ino_t entry_ino);
     int fill(walk_level& level);
     void append(walk_level& level, const struct ::dirent64& d);
+    static void grow_arena(walk_level& level, std::size_t needed);
 
     const char* call_;
     std::string top_;
@@ -230,9 +235,7 @@ bool walker::is_listed_directory(const walk_level& parent, const walk_level& chi
 
 // Reads the whole directory into level's arena, split as Python splits it. 0 or an errno.
 int walker::fill(walk_level& level) {
-    level.arena.clear();
-    level.dir_spans.clear();
-    level.file_spans.clear();
+    level.arena_size = 0;
     level.dirs.clear();
     level.files.clear();
     level.next = 0;
@@ -252,10 +255,6 @@ int walker::fill(walk_level& level) {
             }
         }
     }
-    // Views are made once the arena stops growing (appending may have moved it).
-    const char* base = level.arena.data();
-    for (const auto& [off, len] : level.dir_spans) level.dirs.emplace_back(base + off, len);
-    for (const auto& [off, len] : level.file_spans) level.files.emplace_back(base + off, len);
     return 0;
 }
 
@@ -272,14 +271,29 @@ void walker::append(walk_level& level, const struct ::dirent64& d) {
     if (type == DT_LNK) is_dir = ::fstatat(level.dir.get(), d.d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
 
     const std::size_t len = std::strlen(d.d_name);
-    const std::size_t off = level.arena.size();
-    level.arena.resize(off + header_size + len + 1);
-    char* rec = level.arena.data() + off;
+    const std::size_t size = header_size + len + 1;
+    if (level.arena_capacity - level.arena_size < size) grow_arena(level, size);
+    char* rec = level.arena.get() + level.arena_size;
+    level.arena_size += size;
     const ::ino_t ino = d.d_ino;
     std::memcpy(rec, &ino, sizeof ino);
     rec[sizeof ino] = static_cast<char>(type);
     std::memcpy(rec + header_size, d.d_name, len + 1);
-    (is_dir ? level.dir_spans : level.file_spans).emplace_back(off + header_size, len);
+    (is_dir ? level.dirs : level.files).emplace_back(rec + header_size, len);
+}
+
+// Makes room for `needed` more bytes in level's arena, moving the views already made. The arena
+// keeps its capacity from one directory to the next at the same depth, so once a walk is under way
+// this is rare.
+void walker::grow_arena(walk_level& level, std::size_t needed) {
+    const std::size_t capacity = std::max({level.arena_capacity * 2, level.arena_size + needed, std::size_t{4096}});
+    std::unique_ptr<char[]> bigger(new char[capacity]);
+    if (level.arena_size != 0) std::memcpy(bigger.get(), level.arena.get(), level.arena_size);
+    for (auto* names : {&level.dirs, &level.files}) {
+        for (std::string_view& name : *names) name = {bigger.get() + (name.data() - level.arena.get()), name.size()};
+    }
+    level.arena = std::move(bigger);
+    level.arena_capacity = capacity;
 }
 
 }  // namespace ospp::detail
