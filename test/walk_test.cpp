@@ -326,7 +326,7 @@ TEST_CASE("walk never enters a directory swapped (for another one or a symlink) 
     CHECK(visited == std::vector<std::string>{dir.path()});
 }
 
-TEST_CASE("walk and fwalk enter mount points, a bind mount of the same file system too, as os.walk does") {
+TEST_CASE("walk, fwalk and rmtree enter mount points, a bind mount of the same file system too, as Python does") {
     // A mount point's entry carries the covered directory's inode, not the mounted root's: the
     // swapped-directory check must not take the mount for a swap.
     OSPP_REQUIRE_ROOT();
@@ -352,6 +352,12 @@ TEST_CASE("walk and fwalk enter mount points, a bind mount of the same file syst
         if (walked.find(top + "/tmpfs\0\0on_tmpfs\n") == std::string::npos) return "tmpfs not walked: " + walked;
         if (walked != python_walk(scratch, top, "walk", true, false)) return "walk differs from os.walk";
         if (ospp_fwalk(top, true, false) != python_walk(scratch, top, "fwalk", true, false)) return "fwalk differs";
+        // rmtree empties both mounts, as shutil.rmtree does, and cannot remove the mount points.
+        const auto removed = ospp::rmtree(top);
+        if (removed || removed.error().code() != EBUSY) return "rmtree did not stop with EBUSY at a mount point";
+        if (!ospp::rmtree(top, {.ignore_errors = true})) return "rmtree with ignore_errors failed";
+        if (exists(top + "/g") || exists(top + "/tmpfs/on_tmpfs") || exists(dir / "src/inner")) return "rmtree left entries";
+        if (!exists(top + "/bound") || !exists(top + "/tmpfs")) return "a mount point went away";
         return "";
     });
     if (report == "no mount namespace") OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");

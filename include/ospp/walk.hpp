@@ -140,6 +140,8 @@ struct rmtree_options {
 // checked, every entry removed with unlinkat relative to its directory, so a symlink swapped in
 // during the removal is unlinked, never followed. A symlink `path` is refused (ENOTDIR, from
 // O_NOFOLLOW | O_DIRECTORY), like Python's "Cannot call rmtree on a symbolic link". Stops at the first error unless ignore_errors.
+// Like shutil.rmtree and rm -r, it empties a file system mounted inside the tree, then stops with
+// EBUSY on the mount point.
 // Errors: ENOENT, ENOTDIR, EACCES, EPERM, EBUSY, ENOTEMPTY (a concurrent creator); the call name is
 // the failing step ("scandir", "unlink", "rmdir") and the path the entry concerned.
 result<void> rmtree(path_ref path, const rmtree_options& options = {});
