@@ -68,27 +68,36 @@ result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_opti
             [&] { return ::fstatat(options.src_dir_fd.get(), src.c_str(), &src_st, AT_SYMLINK_NOFOLLOW); });
         if (r < 0) return sys::fail("copy_file", src);
         if (S_ISLNK(src_st.st_mode)) {
-            // Python: os.symlink(os.readlink(src), dst).
-            std::string target(static_cast<std::size_t>(src_st.st_size) + 1, '\0');
-            const ssize_t n = sys::retry(
-                [&] { return ::readlinkat(options.src_dir_fd.get(), src.c_str(), target.data(), target.size()); });
-            if (n < 0) return sys::fail("copy_file", src);
-            target.resize(static_cast<std::size_t>(n));
-            if (sys::retry([&] { return ::symlinkat(target.c_str(), options.dst_dir_fd.get(), dst.c_str()); }) < 0) {
+            // Python: os.symlink(os.readlink(src), dst). readlink grows its buffer: /proc and
+            // /sys links report st_size 0.
+            auto target = readlink(src.c_str(), {.dir_fd = options.src_dir_fd});
+            if (!target) return sys::fail_with(target.error().code(), "copy_file", src);
+            if (sys::retry([&] { return ::symlinkat(target->c_str(), options.dst_dir_fd.get(), dst.c_str()); }) < 0) {
                 return sys::fail("copy_file", src, dst);
             }
             return 0;
         }
     }
-    const fd in(sys::retry([&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC); }));
+    // A named pipe at either end would block the open, or the copy, until a peer comes: refused,
+    // as shutil.copyfile refuses it. src is opened non-blocking and checked once open (no race);
+    // dst is looked at before its open, as Python does.
+    const fd in(sys::retry(
+        [&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); }));
     if (!in.valid()) return sys::fail("copy_file", src);
     if (sys::retry([&] { return ::fstat(in.get(), &src_st); }) < 0) return sys::fail("copy_file", src);
     if (S_ISDIR(src_st.st_mode)) return sys::fail_with(EISDIR, "copy_file", src);
+    if (S_ISFIFO(src_st.st_mode)) return sys::fail_with(EINVAL, "copy_file", src);
+    // O_NONBLOCK means nothing for a regular file; a device (a terminal) is read blocking, as opened.
+    if (!S_ISREG(src_st.st_mode) && ::fcntl(in.get(), F_SETFL, O_RDONLY) < 0) return sys::fail("copy_file", src);
+    struct ::stat dst_st {};
+    if (sys::retry([&] { return ::fstatat(options.dst_dir_fd.get(), dst.c_str(), &dst_st, 0); }) == 0 &&
+        S_ISFIFO(dst_st.st_mode)) {
+        return sys::fail_with(EINVAL, "copy_file", dst);
+    }
     // Not O_TRUNC: if dst is src (a hard link, a path through a symlink), truncating would destroy it.
     const fd out(sys::retry(
         [&] { return ::openat(options.dst_dir_fd.get(), dst.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666); }));
     if (!out.valid()) return sys::fail("copy_file", dst);
-    struct ::stat dst_st {};
     if (sys::retry([&] { return ::fstat(out.get(), &dst_st); }) < 0) return sys::fail("copy_file", dst);
     if (dst_st.st_dev == src_st.st_dev && dst_st.st_ino == src_st.st_ino) {
         errno = EINVAL;

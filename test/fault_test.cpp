@@ -445,6 +445,8 @@ std::vector<fault_case> copy_file_cases(fixture& fx) {
         {"copy_file", {"openat", "fstat", "ftruncate", "copy_file_range"}, copy_it, on_eintr::retry, 1, remove_copy},
         {"copy_file", {"openat", "fstat"}, copy_it, on_eintr::retry, 2, remove_copy},
         {"copy_file", {"fstatat", "readlinkat", "symlinkat"}, copy_link, on_eintr::retry, 1, remove_copy},
+        // A device is opened non-blocking (a named pipe would not be), then made blocking again.
+        {"copy_file", {"fcntl"}, [copy] { return drop_value(ospp::copy_file("/dev/null", copy)); }, cannot, 1, remove_copy},
         // Without copy_file_range: sendfile; without both: read and write.
         {"copy_file", {"sendfile"}, copy_it, on_eintr::retry, 1, remove_copy, {{"copy_file_range", ENOSYS}}},
         {"copy_file", {"read", "write"}, copy_it, on_eintr::retry, 1, remove_copy,

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "ospp/fd_ops.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp::access_mode;
@@ -386,6 +387,37 @@ TEST_CASE("copy_file copies contents (large, empty, from /proc) and refuses the 
     CHECK_ERRNO(ospp::copy_file(dir / "nope", dir / "x"), ENOENT, enoent("copy_file", dir / "nope"));
     CHECK_FAILS_WITH(ospp::copy_file(dir.path(), dir / "x"), EISDIR);
     CHECK_FAILS_WITH(ospp::copy_file(dir / "src", dir / "no/such"), ENOENT);
+}
+
+TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on it") {
+    temp_dir dir;
+    REQUIRE(::mkfifo((dir / "p").c_str(), 0600) == 0);
+    ospp_test::write_file(dir / "f", "data");
+    // In a child with an alarm: were a pipe opened, the copy would wait for a peer for good.
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        ::alarm(10);
+        const auto from = ospp::copy_file(dir / "p", dir / "out");
+        if (from || from.error().code() != EINVAL || from.error().message() != "copy_file: [Errno 22] Invalid argument: '" + (dir / "p") + "'") {
+            return "from a pipe: " + (from ? std::string("copied") : from.error().message());
+        }
+        const auto to = ospp::copy_file(dir / "f", dir / "p");
+        if (to || to.error().code() != EINVAL || to.error().path() != dir / "p") {
+            return "to a pipe: " + (to ? std::string("copied") : to.error().message());
+        }
+        return "";
+    });
+    CHECK(report == "");
+    struct ::stat st {};
+    CHECK(::lstat((dir / "out").c_str(), &st) != 0);  // refused before dst was created
+    // A character device is read as opened (blocking): /dev/null copies as empty.
+    CHECK(ospp::copy_file("/dev/null", dir / "empty").value() == 0);
+}
+
+TEST_CASE("copy_file without following copies the whole target of a symlink that reports size 0") {
+    // /proc's links have st_size 0: the target must still be read in full, as readlink does.
+    temp_dir dir;
+    REQUIRE(ospp::copy_file("/proc/self/cwd", dir / "cwd", {.follow_symlinks = false}));
+    CHECK(ospp::readlink(dir / "cwd").value() == ospp::getcwd().value());
 }
 
 TEST_CASE("pathconf reads a limit of the file at a path, by typed or Python name") {

@@ -171,7 +171,8 @@ struct copy_file_options {
 // copy_file_range(2) (in-kernel, reflinks where the filesystem can), falling back to sendfile(2)
 // and then read/write where the kernel or the filesystems refuse it. Only the data is copied, like
 // copyfile: not the mode, owner or times. Errors: ENOENT, EACCES, EISDIR (src is a directory),
-// EINVAL (src and dst are the same file: Python's SameFileError), ENOSPC, EIO.
+// EINVAL (src and dst are the same file: Python's SameFileError; or either is a named pipe, which
+// would block the copy for good: Python's SpecialFileError), ENOSPC, EIO.
 result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options = {});
 
 }  // namespace ospp
