@@ -360,28 +360,3 @@ TEST_CASE("read_all and write_all across a pipe move every byte through the stor
     }
 }
 
-TEST_CASE("copy_file from a FIFO blocks in open and read, and copies every byte through the storm") {
-    // A regular file never blocks on a signal; a FIFO does, in open (until a writer comes) and in
-    // each read (until the writer writes).
-    ospp_test::temp_dir dir;
-    const std::string fifo = dir / "fifo", copy = dir / "copy";
-    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-    const pid_t child = spawn_child([&] {
-        ::usleep(50000);  // let the parent block in open first
-        const int out = ::open(fifo.c_str(), O_WRONLY | O_CLOEXEC);
-        if (out < 0) return 5;
-        return write_pattern(out);
-    });
-    {
-        signal_storm storm;
-        auto r = ospp::copy_file(fifo, copy);
-        REQUIRE(r.has_value());
-        CHECK(*r == total);
-        MESSAGE("signals during copy_file: " << storm.signals());
-        CHECK(storm.signals() > 10);
-    }
-    CHECK(child_exit_code(child) == 0);
-    const std::string got = ospp_test::read_file(copy);
-    CHECK(got.size() == total);
-    CHECK(is_pattern(got));
-}
