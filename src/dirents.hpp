@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <string_view>
@@ -18,8 +19,11 @@ namespace ospp::sys {
 inline constexpr std::size_t dirent_buffer_size = 64 * 1024;
 
 // getdents64(2): bytes read into `buf`, 0 at the end of the directory, -1 with errno on error.
+// A directory removed while open fails with ENOENT: it was empty when removed, so that is its end,
+// as glibc's readdir (and so Python's scandir) takes it.
 inline ssize_t read_dirents(int dir_fd, std::byte* buf, std::size_t size) noexcept {
-    return retry([&] { return ::getdents64(dir_fd, buf, size); });
+    const ssize_t n = retry([&] { return ::getdents64(dir_fd, buf, size); });
+    return n < 0 && errno == ENOENT ? 0 : n;
 }
 
 // The record at byte offset `pos` of a buffer filled by read_dirents (records are 8-byte aligned,

@@ -3,6 +3,9 @@
 
 #include <fcntl.h>
 
+#include <array>
+#include <cstdio>
+
 #include "dirents.hpp"
 #include "stat_at.hpp"
 #include "sys.hpp"
@@ -118,7 +121,18 @@ result<scandir_range> scandir(path_ref path) {
 }
 
 result<scandir_range> scandir(fd_ref dir) {
-    const int raw = sys::retry([&] { return ::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+    // A new open file description, so that reading leaves dir's own position alone. openat(dir,
+    // ".") needs search permission on the directory, which listing it (Python's dup + fdopendir)
+    // does not: where it is refused, /proc/self/fd reopens the very directory with read permission
+    // alone.
+    constexpr int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
+    int raw = sys::retry([&] { return ::openat(dir.get(), ".", flags); });
+    if (raw < 0 && errno == EACCES) {
+        std::array<char, 32> proc_path{};
+        std::snprintf(proc_path.data(), proc_path.size(), "/proc/self/fd/%d", dir.get());
+        raw = sys::retry([&] { return ::open(proc_path.data(), flags); });
+        if (raw < 0 && errno == ENOENT) errno = EACCES;  // no /proc here: the refusal stands
+    }
     if (raw < 0) return sys::fail("scandir");
     return scandir_range(fd(raw), std::string());
 }

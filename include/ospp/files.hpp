@@ -103,8 +103,9 @@ result<std::string> readlink(path_ref path, const dir_fd_options& options = {});
 // Python's os.listdir(path): the names in a directory, without "." and "..", in directory order.
 // Errors: those of scandir (ENOENT, ENOTDIR, EACCES) and of reading the directory.
 result<std::vector<std::string>> listdir(path_ref path = ".");
-// Python's os.listdir(fd): lists the directory open as `dir` from its start, through a duplicate,
-// so `dir`'s own position is left alone. Errors: EBADF, ENOTDIR.
+// Python's os.listdir(fd): lists the directory open as `dir` from its start, through a new open
+// file description (see scandir(fd)), so `dir`'s own position is left alone.
+// Errors: EBADF, ENOTDIR, EACCES.
 result<std::vector<std::string>> listdir(fd_ref dir);
 
 // Python's os.mkdir(path, mode=0o777, *, dir_fd). Errors: EEXIST, ENOENT, EACCES, ENOSPC, EROFS.

@@ -122,8 +122,9 @@ public:
     iterator begin() noexcept;
     std::default_sentinel_t end() const noexcept { return {}; }
 
-    // The error that ended the iteration early (getdents64 failed: EIO, ENOENT for a directory
-    // removed while being read...), or nothing. Check it after the loop.
+    // The error that ended the iteration early (getdents64 failed: EIO, EUCLEAN...), or nothing.
+    // Check it after the loop. A directory removed while being read just ends: it was empty when
+    // removed (glibc's readdir, and so Python, read it the same way).
     [[nodiscard]] const std::optional<errno_error>& error() const noexcept { return error_; }
     // The directory being read (Python's scandir has no such accessor; fwalk-like code wants it).
     [[nodiscard]] fd_ref dir_fd() const noexcept { return dir_; }
@@ -149,8 +150,9 @@ private:
 // Python's os.scandir(path='.'). Errors (opening): ENOENT, ENOTDIR, EACCES, EMFILE; EINVAL (NUL).
 result<scandir_range> scandir(path_ref path = ".");
 // Python's os.scandir(fd): reads the directory `dir` refers to from its start, through a new open
-// file description (openat(dir, ".")), so `dir`'s own position is untouched; entry paths are the
-// bare names. Errors: EBADF, ENOTDIR, EACCES.
+// file description (openat(dir, "."), or /proc/self/fd/N where the directory may be read but not
+// searched), so `dir`'s own position is untouched; entry paths are the bare names.
+// Errors: EBADF, ENOTDIR, EACCES (not readable).
 result<scandir_range> scandir(fd_ref dir);
 
 }  // namespace ospp
