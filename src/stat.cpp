@@ -11,15 +11,17 @@ namespace ospp {
 
 namespace {
 
-std::int64_t ns_of(const ::statx_timestamp& t) noexcept {
-    return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+// A timestamp as int64 nanoseconds since the epoch (Python's *_ns), into `ns`. False when it does
+// not fit (before 1677 or after 2262, which ext4 and others can store): never a wrapped value.
+bool ns_of(std::int64_t sec, std::int64_t nsec, std::int64_t& ns) noexcept {
+    return !__builtin_mul_overflow(sec, std::int64_t{1'000'000'000}, &ns) && !__builtin_add_overflow(ns, nsec, &ns);
 }
-std::int64_t ns_of(const ::timespec& t) noexcept {
-    return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
-}
+bool ns_of(const ::statx_timestamp& t, std::int64_t& ns) noexcept { return ns_of(t.tv_sec, t.tv_nsec, ns); }
+bool ns_of(const ::timespec& t, std::int64_t& ns) noexcept { return ns_of(t.tv_sec, t.tv_nsec, ns); }
 
-// Fills every field of `r` (no temporary: stat is hot in walkers and `du`-like loops).
-void fill_from_statx(const struct ::statx& x, stat_result& r) noexcept {
+// Fills every field of `r` (no temporary: stat is hot in walkers and `du`-like loops). False when
+// a timestamp does not fit in int64 nanoseconds.
+bool fill_from_statx(const struct ::statx& x, stat_result& r) noexcept {
     r.st_mode = x.stx_mode;
     r.st_ino = x.stx_ino;
     r.st_dev = make_device(x.stx_dev_major, x.stx_dev_minor);
@@ -27,18 +29,17 @@ void fill_from_statx(const struct ::statx& x, stat_result& r) noexcept {
     r.st_uid = x.stx_uid;
     r.st_gid = x.stx_gid;
     r.st_size = static_cast<std::int64_t>(x.stx_size);
-    r.st_atime_ns = ns_of(x.stx_atime);
-    r.st_mtime_ns = ns_of(x.stx_mtime);
-    r.st_ctime_ns = ns_of(x.stx_ctime);
     r.has_birthtime = (x.stx_mask & STATX_BTIME) != 0;
-    r.st_birthtime_ns = r.has_birthtime ? ns_of(x.stx_btime) : 0;
+    r.st_birthtime_ns = 0;
     r.st_blocks = static_cast<std::int64_t>(x.stx_blocks);
     r.st_blksize = x.stx_blksize;
     r.st_rdev = make_device(x.stx_rdev_major, x.stx_rdev_minor);
+    return ns_of(x.stx_atime, r.st_atime_ns) && ns_of(x.stx_mtime, r.st_mtime_ns) && ns_of(x.stx_ctime, r.st_ctime_ns) &&
+           (!r.has_birthtime || ns_of(x.stx_btime, r.st_birthtime_ns));
 }
 
-stat_result from_stat(const struct ::stat& s) noexcept {
-    stat_result r;
+bool fill_from_stat(const struct ::stat& s, stat_result& r) noexcept {
+    r = stat_result{};
     r.st_mode = s.st_mode;
     r.st_ino = s.st_ino;
     r.st_dev = s.st_dev;
@@ -46,13 +47,10 @@ stat_result from_stat(const struct ::stat& s) noexcept {
     r.st_uid = s.st_uid;
     r.st_gid = s.st_gid;
     r.st_size = s.st_size;
-    r.st_atime_ns = ns_of(s.st_atim);
-    r.st_mtime_ns = ns_of(s.st_mtim);
-    r.st_ctime_ns = ns_of(s.st_ctim);
     r.st_blocks = s.st_blocks;
     r.st_blksize = s.st_blksize;
     r.st_rdev = s.st_rdev;
-    return r;
+    return ns_of(s.st_atim, r.st_atime_ns) && ns_of(s.st_mtim, r.st_mtime_ns) && ns_of(s.st_ctim, r.st_ctime_ns);
 }
 
 statvfs_result from_statvfs(const struct ::statvfs& s) noexcept {
@@ -64,19 +62,25 @@ statvfs_result from_statvfs(const struct ::statvfs& s) noexcept {
 
 namespace sys {
 
-// statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it.
+// statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it. A
+// timestamp beyond int64 nanoseconds is EOVERFLOW, as glibc's stat reports a value its struct
+// cannot hold.
 int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept {
     // Not zeroed: on success the kernel writes the whole struct (it clears it before filling).
     struct ::statx x;
     int r = retry([&] { return ::statx(dir_fd, path, flags, STATX_BASIC_STATS | STATX_BTIME, &x); });
+    bool fits = true;
     if (r == 0) {
-        fill_from_statx(x, out);
-        return 0;
+        fits = fill_from_statx(x, out);
+    } else if (errno == ENOSYS) {
+        struct ::stat s {};
+        r = retry([&] { return ::fstatat(dir_fd, path, &s, flags); });
+        if (r == 0) fits = fill_from_stat(s, out);
     }
-    if (errno != ENOSYS) return r;
-    struct ::stat s {};
-    r = retry([&] { return ::fstatat(dir_fd, path, &s, flags); });
-    if (r == 0) out = from_stat(s);
+    if (r == 0 && !fits) {
+        errno = EOVERFLOW;
+        return -1;
+    }
     return r;
 }
 

@@ -92,6 +92,29 @@ TEST_CASE("stat errors name the call and the path") {
     CHECK_ERRNO(ospp::stat(std::string("a\0b", 3)), EINVAL, "stat: [Errno 22] Invalid argument: 'a\\x00b'");
 }
 
+TEST_CASE("a timestamp beyond int64 nanoseconds is EOVERFLOW, never a wrapped value") {
+    ospp_test::temp_dir dir;
+    const std::string f = dir / "future";
+    ospp_test::write_file(f, "x");
+    // 2262-01-01 still fits in int64 nanoseconds; 2400-01-01 does not (ext4 stores up to 2446).
+    constexpr std::int64_t fits = 9'183'110'400, too_far = 13'569'465'600;
+    auto set_mtime = [&](std::int64_t sec) {
+        const struct ::timespec times[2] = {{0, UTIME_OMIT}, {static_cast<::time_t>(sec), 5}};
+        struct ::stat st {};
+        return ::utimensat(AT_FDCWD, f.c_str(), times, 0) == 0 && ::stat(f.c_str(), &st) == 0 && st.st_mtim.tv_sec == sec;
+    };
+    if (!set_mtime(too_far)) OSPP_SKIP("the file system under TMPDIR does not store dates after 2262");
+    const int fd = ::open(f.c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    CHECK_ERRNO(ospp::stat(f), EOVERFLOW, "stat: [Errno 75] Value too large for defined data type: '" + f + "'");
+    CHECK_ERRNO(ospp::fstat(ospp::fd_ref(fd)), EOVERFLOW, "fstat: [Errno 75] Value too large for defined data type");
+    REQUIRE(set_mtime(fits));
+    auto st = ospp::fstat(ospp::fd_ref(fd));
+    ::close(fd);
+    REQUIRE(st.has_value());
+    CHECK(st->st_mtime_ns == fits * 1'000'000'000 + 5);
+}
+
 TEST_CASE("mode predicates agree with the macros, for every file type") {
     const ::mode_t types[] = {S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK};
     for (::mode_t t : types) {

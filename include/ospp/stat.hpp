@@ -98,11 +98,13 @@ struct stat_result {
 };
 
 // Python's os.stat(path, *, dir_fd=None, follow_symlinks=True).
-// Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, EBADF (dir_fd), ENOMEM; EINVAL (NUL in path).
+// Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, EBADF (dir_fd), ENOMEM; EINVAL (NUL in path);
+// EOVERFLOW: a timestamp outside the int64 nanoseconds of *_ns (before 1677 or after 2262; ext4
+// stores dates up to 2446), where Python's unbounded integers have room.
 result<stat_result> stat(path_ref path, const lookup_options& options = {}) noexcept;
 // Python's os.lstat(path, *, dir_fd=None): stat without following a final symlink.
 result<stat_result> lstat(path_ref path, const dir_fd_options& options = {}) noexcept;
-// Python's os.fstat(fd) (also os.stat(fd)). Errors: EBADF.
+// Python's os.fstat(fd) (also os.stat(fd)). Errors: EBADF, EOVERFLOW (as stat).
 result<stat_result> fstat(fd_ref f) noexcept;
 
 // statvfs f_flag bits: Python's os.ST_*.
