@@ -384,6 +384,33 @@ TEST_CASE("splice moves bytes between a pipe and a file") {
     CHECK_ERRNO(ospp::splice(src, dst, 1), EINVAL, "splice: [Errno 22] Invalid argument");
 }
 
+TEST_CASE("read_all on a non-blocking descriptor returns what it read when the data runs out") {
+    // Python's FileIO.readall: EAGAIN after some bytes ends the read with those bytes; EAGAIN
+    // before any stays an error (Python's None). The bytes are gone from the pipe either way, so
+    // an error here would lose them.
+    auto p = ospp::pipe().value();
+    REQUIRE(ospp::set_blocking(p.read_end, false).has_value());
+    REQUIRE(ospp::write_all(p.write_end, "hello").has_value());
+    CHECK(ospp::read_all(p.read_end).value() == "hello");
+    CHECK_ERRNO(ospp::read_all(p.read_end), EAGAIN, "read: [Errno 11] Resource temporarily unavailable");
+
+    // More than the first 8 KiB buffer: the data read before a regrowth is kept too.
+    const std::string big(20'000, 'b');
+    REQUIRE(ospp::write_all(p.write_end, big).has_value());
+    CHECK(ospp::read_all(p.read_end).value() == big);
+
+    // The fill form: the count read so far, short of the buffer's size.
+    std::string buf(16, '\0');
+    REQUIRE(ospp::write_all(p.write_end, "world").has_value());
+    CHECK(ospp::read_all(p.read_end, bytes(buf)).value() == 5);
+    CHECK(buf.substr(0, 5) == "world");
+    auto e = ospp::read_all(p.read_end, bytes(buf));
+    REQUIRE_FALSE(e.has_value());
+    CHECK(e.error().code() == EAGAIN);
+    CHECK(e.error().transferred == 0);
+    CHECK(e.error().message() == "read: [Errno 11] Resource temporarily unavailable");
+}
+
 TEST_CASE("fchmod, fchown, ftruncate, fsync and fdatasync change the file") {
     temp_dir dir;
     auto f = open_rw(dir, "f", "0123456789");

@@ -131,12 +131,19 @@ inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept
     return write_all(f, std::as_bytes(std::span(data)));
 }
 
-// Reads until end of file (Python's f.read() on a raw file): the whole remaining content.
-// Starts from the file size for regular files and doubles the buffer otherwise.
-// Errors: those of read (EAGAIN on a non-blocking fd with nothing to read), ENOMEM.
+// Reads until end of file (Python's FileIO.readall, f.read() on a raw file): the whole remaining
+// content. Starts from the file size for regular files and doubles the buffer otherwise.
+// A non-blocking descriptor that has no more data for now (EAGAIN) ends the read like end of
+// file once some bytes came — they are returned, not lost — and is the EAGAIN error only when
+// nothing came (where Python returns None). Errors: those of read, with the call name "read"; an
+// error other than EAGAIN after some bytes loses them (use the buffer form to keep them).
+// There is no ENOMEM: a failed allocation of the string is std::bad_alloc, as for any C++
+// allocation (std::terminate under -fno-exceptions).
 result<std::string> read_all(fd_ref f);
-// Fills `buffer` unless end of file comes first: the number of bytes read (< size only at end of
-// file). On error, .transferred says how many bytes were read into the buffer before it.
+// Fills `buffer` unless end of file comes first: the number of bytes read, less than its size at
+// end of file or when a non-blocking descriptor has nothing more for now (EAGAIN after at least
+// one byte, as above; EAGAIN before any is the error). On error, .transferred says how many bytes
+// were read into the buffer before it.
 transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noexcept;
 
 // ---- closing ----------------------------------------------------------------------------------
