@@ -130,8 +130,11 @@ TEST_CASE("dup2 is inheritable by default, close-on-exec on request") {
     REQUIRE(ospp::write(target, "x").has_value());
     CHECK(ospp::read(p.read_end, 4).value() == "x");
 
-    // Same descriptor on both sides: no error, flags as asked.
+    // Same descriptor on both sides: no error (Python's os.dup2 says EINVAL for inheritable=False),
+    // close-on-exec as asked; inheritable=True leaves the flags alone, like Python's and dup2(2).
     REQUIRE(ospp::dup2(target, target, false).has_value());
+    CHECK(cloexec(target.get()));
+    REQUIRE(ospp::dup2(target, target).has_value());
     CHECK(cloexec(target.get()));
     CHECK_ERRNO(ospp::dup2(ospp::fd_ref(-1), target), EBADF, "dup2: [Errno 9] Bad file descriptor");
 }
@@ -382,6 +385,10 @@ TEST_CASE("splice moves bytes between a pipe and a file") {
     CHECK_ERRNO(ospp::splice(p.read_end, dst, 1, std::nullopt, std::nullopt, ospp::splice_flags::nonblock),
                 EAGAIN, "splice: [Errno 11] Resource temporarily unavailable");
     CHECK_ERRNO(ospp::splice(src, dst, 1), EINVAL, "splice: [Errno 22] Invalid argument");
+    // An offset for the pipe end: ESPIPE, on either side (as Python's os.splice reports it).
+    REQUIRE(ospp::write_all(p.write_end, "x").has_value());
+    CHECK_ERRNO(ospp::splice(p.read_end, dst, 1, 0), ESPIPE, "splice: [Errno 29] Illegal seek");
+    CHECK_ERRNO(ospp::splice(src, p.write_end, 1, 0, 0), ESPIPE, "splice: [Errno 29] Illegal seek");
 }
 
 TEST_CASE("read_all on a non-blocking descriptor returns what it read when the data runs out") {

@@ -106,6 +106,10 @@ result<pipe_fds> pipe2(open_flags flags) noexcept;
 result<fd> dup(fd_ref f) noexcept;
 // Python's os.dup2(fd, fd2, inheritable=True): makes fd2 refer to fd's file and returns fd2,
 // borrowed (the caller decides who owns it). Errors: EBADF, EBUSY, EMFILE.
+// Unlike Python, dup2(f, f, false) succeeds and sets FD_CLOEXEC on f, on purpose: "make f refer to
+// its own file, close-on-exec" is well defined, so ospp does it, where Python's os.dup2 fails with
+// EINVAL because dup3(2) refuses equal descriptors. dup2(f, f) leaves the flags alone, like
+// Python's and dup2(2).
 result<fd_ref> dup2(fd_ref f, fd_ref target, bool inheritable = true) noexcept;
 
 // ---- reading and writing everything ----------------------------------------------------------
@@ -238,7 +242,7 @@ struct enable_bitmask<splice_flags> : std::true_type {};
 // Python's os.splice(src, dst, count, offset_src=None, offset_dst=None, flags=0): moves up to
 // count bytes between two descriptors, one of which must be a pipe; an offset must be empty for
 // the pipe end. Returns the bytes moved (0: src at end of file or an empty pipe with no writer).
-// Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe, offset on a pipe), ESPIPE.
+// Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe), ESPIPE (an offset for a pipe end).
 result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src = {},
                            std::optional<::off_t> offset_dst = {}, splice_flags flags = {}) noexcept;
 
