@@ -4,6 +4,7 @@
 #include <linux/fs.h>  // FICLONE, FICLONERANGE, struct file_clone_range
 #include <sys/file.h>  // ::flock
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -76,17 +77,44 @@ result<void> place_lock(fd_ref f, int cmd, const record_lock& lock, const char* 
     return command_ptr(f, cmd, &c, name);
 }
 
-// The commands a record lock uses, by kind.
-struct lock_commands {
-    int set, set_wait;
-    const char *set_name, *set_wait_name;
+// The command that places a record lock of a kind, and its name in errors.
+struct lock_command {
+    int cmd;
+    const char* name;
 };
-constexpr lock_commands posix_commands{F_SETLK, F_SETLKW, "fcntl(F_SETLK)", "fcntl(F_SETLKW)"};
-constexpr lock_commands ofd_commands{F_OFD_SETLK, F_OFD_SETLKW, "fcntl(F_OFD_SETLK)", "fcntl(F_OFD_SETLKW)"};
+constexpr lock_command set_lock_command(bool ofd, bool wait) noexcept {
+    if (ofd && wait) return {F_OFD_SETLKW, "fcntl(F_OFD_SETLKW)"};
+    if (ofd) return {F_OFD_SETLK, "fcntl(F_OFD_SETLK)"};
+    if (wait) return {F_SETLKW, "fcntl(F_SETLKW)"};
+    return {F_SETLK, "fcntl(F_SETLK)"};
+}
 
 result<void> place_lock(fd_ref f, const record_lock& lock, bool ofd, bool wait) noexcept {
-    const lock_commands& c = ofd ? ofd_commands : posix_commands;
-    return wait ? place_lock(f, c.set_wait, lock, c.set_wait_name) : place_lock(f, c.set, lock, c.set_name);
+    const lock_command c = set_lock_command(ofd, wait);
+    return place_lock(f, c.cmd, lock, c.name);
+}
+
+// `lock` with a cur or end start made absolute (whence set) from the offset or the size now: the
+// kernel measures cur and end again at every call, so an unlock given the same relative range
+// after the offset moved or the file grew would release other bytes. Errors under `name`, the
+// lock call's, as if the kernel had measured.
+result<record_lock> fixed_range(fd_ref f, record_lock lock, const char* name) noexcept {
+    ::off_t base = 0;
+    if (lock.whence == whence::cur) {
+        base = ::lseek(f.get(), 0, SEEK_CUR);
+        if (base < 0) return sys::fail(name);
+    } else if (lock.whence == whence::end) {
+        struct ::stat st {};
+        if (::fstat(f.get(), &st) < 0) return sys::fail(name);
+        base = st.st_size;
+    } else {
+        return lock;
+    }
+    // The kernel's own check (flock_to_posix_lock): a start past the largest offset is EOVERFLOW.
+    // A negative sum is left to the kernel, which refuses it with EINVAL as it would have.
+    if (__builtin_add_overflow(base, lock.start, &lock.start)) return sys::fail_with(EOVERFLOW, name);
+    lock.whence = whence::set;
+    return lock;
 }
 
 result<rw_hint> get_hint(fd_ref f, int cmd, const char* name) noexcept {
@@ -234,9 +262,11 @@ result<void> flock_guard::unlock() noexcept {
 result<record_lock_guard> record_lock_guard::lock(fd_ref f, const record_lock& lock,
                                                   const record_lock_options& options) noexcept {
     if (lock.type == lock_type::unlock) return sys::fail_with(EINVAL, "fcntl(F_SETLK)");
-    auto r = place_lock(f, lock, options.ofd, options.wait);
+    auto range = fixed_range(f, lock, set_lock_command(options.ofd, options.wait).name);
+    if (!range) return tl::unexpected(std::move(range.error()));
+    auto r = place_lock(f, *range, options.ofd, options.wait);
     if (!r) return tl::unexpected(std::move(r.error()));
-    return record_lock_guard(f, lock, options.ofd);
+    return record_lock_guard(f, *range, options.ofd);
 }
 
 record_lock_guard& record_lock_guard::operator=(record_lock_guard&& other) noexcept {

@@ -85,6 +85,14 @@ transfer_result<void> write_all(fd_ref f, std::span<const std::byte> data) noexc
     return {};
 }
 
+namespace {
+// Python's FileIO.readall: a non-blocking descriptor that runs out of data after some bytes ends
+// the read with those bytes. They are consumed already; an error would lose them.
+bool ran_dry(const errno_error& e, std::size_t done) noexcept {
+    return done > 0 && (e.code() == EAGAIN || e.code() == EWOULDBLOCK);
+}
+}  // namespace
+
 result<std::string> read_all(fd_ref f) {
     // Like CPython's FileIO.readall: a regular file's size (+1 to see the end of file in the
     // same read) saves the regrowth; anything else starts at 8 KiB and doubles.
@@ -98,6 +106,7 @@ result<std::string> read_all(fd_ref f) {
     for (;;) {
         if (len == out.size()) out.resize(out.size() * 2);
         auto n = read(f, std::as_writable_bytes(std::span(out)).subspan(len));
+        if (!n && ran_dry(n.error(), len)) break;
         if (!n) return tl::unexpected(std::move(n.error()));
         if (*n == 0) break;
         len += *n;
@@ -110,6 +119,7 @@ transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noe
     std::size_t done = 0;
     while (done < buffer.size()) {
         auto n = read(f, buffer.subspan(done));
+        if (!n && ran_dry(n.error(), done)) break;
         if (!n) return tl::unexpected(transfer_error(std::move(n.error()), done));
         if (*n == 0) break;
         done += *n;

@@ -611,6 +611,16 @@ std::vector<fault_case> fcntl_cases(fixture& fx) {
         {"fcntl(F_SETLKW)", {"fcntl"}, [rw] { return fc::set_lock_wait(rw, {}); }, on_eintr::retry, 1, unlock},
         {"fcntl(F_OFD_SETLKW)", {"fcntl"}, [rw] { return fc::ofd_set_lock_wait(rw, {}); }, on_eintr::retry, 1, unlock},
         {"fcntl(F_OFD_GETLK)", {"fcntl"}, [rw] { return drop_value(fc::ofd_get_lock(rw, {})); }},
+        // record_lock_guard makes a cur or end start absolute first: lseek and fstat fail under the
+        // name of the lock call it would make.
+        {"fcntl(F_SETLK)", {"lseek"}, [rw] {
+             return drop_value(fc::record_lock_guard::lock(rw, {.whence = fc::whence::cur, .len = 1},
+                                                           {.ofd = false, .wait = false}));
+         }, cannot, 1, unlock},
+        {"fcntl(F_SETLK)", {"fstat"}, [rw] {
+             return drop_value(fc::record_lock_guard::lock(rw, {.whence = fc::whence::end, .start = -1},
+                                                           {.ofd = false, .wait = false}));
+         }, cannot, 1, unlock},
         {"fcntl(F_GETPIPE_SZ)", {"fcntl"}, [pr] { return drop_value(fc::get_pipe_size(pr)); }},
         {"fcntl(F_SETPIPE_SZ)", {"fcntl"}, [pr] { return drop_value(fc::set_pipe_size(pr, 65536)); }},
         {"fcntl(F_ADD_SEALS)", {"fcntl"}, [m, memfd] { return fc::add_seals(m, fc::seals::grow); }},

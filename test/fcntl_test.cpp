@@ -20,6 +20,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "ospp/fcntl.hpp"
@@ -453,6 +454,73 @@ TEST_CASE("record_lock_guard: OFD by default, POSIX on request, the range unlock
     CHECK(fx.from_other_process(probe) == "ok");
     CHECK_ERRNO(fc::record_lock_guard::lock(f, {.type = lock_type::unlock}), EINVAL,
                 "fcntl(F_SETLK): [Errno 22] Invalid argument");
+}
+
+TEST_CASE("record_lock_guard fixes a cur or end range when it locks, and unlocks that range") {
+    // With whence cur or end the kernel measures the range from the offset or the size at each
+    // call: an unlock with the same whence after the offset moved or the file grew would release
+    // other bytes and leave the lock held until close. The guard locks (and unlocks) the absolute
+    // range instead. Checked for both kinds of lock from a second open file description, whose
+    // F_OFD_GETLK sees POSIX locks of this process too.
+    constexpr auto set = fc::whence::set, cur = fc::whence::cur, end = fc::whence::end;
+    lock_fixture fx;  // 100 bytes
+    auto f = open_file(fx.path);
+    auto other = open_file(fx.path);
+    auto is_free = [&other](::off_t start, ::off_t len) {
+        auto r = fc::ofd_get_lock(other, {.type = lock_type::write, .start = start, .len = len});
+        REQUIRE(r.has_value());
+        return !r->has_value();
+    };
+    for (const bool ofd : {true, false}) {
+        CAPTURE(ofd);
+        REQUIRE(ospp::lseek(f, 0, ospp::whence::set).has_value());
+        {
+            auto g = fc::record_lock_guard::lock(f, {.whence = cur, .start = 0, .len = 10}, {.ofd = ofd});
+            REQUIRE(g.has_value());
+            CHECK(g->range() == record_lock{.type = lock_type::write, .whence = set, .start = 0, .len = 10});
+            CHECK_FALSE(is_free(0, 10));
+            REQUIRE(ospp::lseek(f, 100, ospp::whence::set).has_value());
+        }
+        CHECK(is_free(0, 10));
+
+        REQUIRE(ospp::ftruncate(f, 100).has_value());
+        {
+            auto g = fc::record_lock_guard::lock(f, {.whence = end, .start = -10, .len = 10}, {.ofd = ofd});
+            REQUIRE(g.has_value());
+            CHECK(g->range() == record_lock{.type = lock_type::write, .whence = set, .start = 90, .len = 10});
+            CHECK_FALSE(is_free(90, 10));
+            REQUIRE(ospp::ftruncate(f, 200).has_value());
+        }
+        CHECK(is_free(90, 10));
+        CHECK(is_free(0, 0));  // nothing left anywhere
+
+        // A negative start counts back from the offset.
+        REQUIRE(ospp::lseek(f, 20, ospp::whence::set).has_value());
+        {
+            auto g = fc::record_lock_guard::lock(f, {.whence = cur, .start = -5, .len = 10}, {.ofd = ofd});
+            REQUIRE(g.has_value());
+            CHECK(g->range().start == 15);
+            CHECK_FALSE(is_free(15, 1));
+            CHECK(is_free(25, 1));
+            REQUIRE(ospp::lseek(f, 0, ospp::whence::set).has_value());
+            REQUIRE(g->unlock().has_value());
+        }
+        CHECK(is_free(0, 0));
+    }
+
+    // Errors of the offset and size look-ups come under the lock call's name, as the kernel's would.
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(fc::record_lock_guard::lock(p.read_end, {.type = lock_type::read, .whence = cur}), ESPIPE,
+                "fcntl(F_OFD_SETLKW): [Errno 29] Illegal seek");
+    CHECK_ERRNO(fc::record_lock_guard::lock(ospp::fd_ref(-1), {.whence = end}, {.ofd = false, .wait = false}), EBADF,
+                "fcntl(F_SETLK): [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(fc::record_lock_guard::lock(ospp::fd_ref(-1), {.whence = cur}), EBADF,
+                "fcntl(F_OFD_SETLKW): [Errno 9] Bad file descriptor");
+    // A start beyond the largest offset once the size is added: EOVERFLOW, as the kernel says it.
+    const ::off_t off_max = std::numeric_limits<::off_t>::max();
+    CHECK_ERRNO(fc::record_lock_guard::lock(f, {.whence = end, .start = off_max, .len = 1}), EOVERFLOW,
+                "fcntl(F_OFD_SETLKW): [Errno 75] Value too large for defined data type");
+    CHECK_FAILS_WITH(fc::ofd_set_lock(f, {.whence = end, .start = off_max, .len = 1}), EOVERFLOW);
 }
 
 // ---- pipes, seals, owner, signal, lease, notify, hints ----

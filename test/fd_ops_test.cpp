@@ -130,8 +130,11 @@ TEST_CASE("dup2 is inheritable by default, close-on-exec on request") {
     REQUIRE(ospp::write(target, "x").has_value());
     CHECK(ospp::read(p.read_end, 4).value() == "x");
 
-    // Same descriptor on both sides: no error, flags as asked.
+    // Same descriptor on both sides: no error (Python's os.dup2 says EINVAL for inheritable=False),
+    // close-on-exec as asked; inheritable=True leaves the flags alone, like Python's and dup2(2).
     REQUIRE(ospp::dup2(target, target, false).has_value());
+    CHECK(cloexec(target.get()));
+    REQUIRE(ospp::dup2(target, target).has_value());
     CHECK(cloexec(target.get()));
     CHECK_ERRNO(ospp::dup2(ospp::fd_ref(-1), target), EBADF, "dup2: [Errno 9] Bad file descriptor");
 }
@@ -382,6 +385,37 @@ TEST_CASE("splice moves bytes between a pipe and a file") {
     CHECK_ERRNO(ospp::splice(p.read_end, dst, 1, std::nullopt, std::nullopt, ospp::splice_flags::nonblock),
                 EAGAIN, "splice: [Errno 11] Resource temporarily unavailable");
     CHECK_ERRNO(ospp::splice(src, dst, 1), EINVAL, "splice: [Errno 22] Invalid argument");
+    // An offset for the pipe end: ESPIPE, on either side (as Python's os.splice reports it).
+    REQUIRE(ospp::write_all(p.write_end, "x").has_value());
+    CHECK_ERRNO(ospp::splice(p.read_end, dst, 1, 0), ESPIPE, "splice: [Errno 29] Illegal seek");
+    CHECK_ERRNO(ospp::splice(src, p.write_end, 1, 0, 0), ESPIPE, "splice: [Errno 29] Illegal seek");
+}
+
+TEST_CASE("read_all on a non-blocking descriptor returns what it read when the data runs out") {
+    // Python's FileIO.readall: EAGAIN after some bytes ends the read with those bytes; EAGAIN
+    // before any stays an error (Python's None). The bytes are gone from the pipe either way, so
+    // an error here would lose them.
+    auto p = ospp::pipe().value();
+    REQUIRE(ospp::set_blocking(p.read_end, false).has_value());
+    REQUIRE(ospp::write_all(p.write_end, "hello").has_value());
+    CHECK(ospp::read_all(p.read_end).value() == "hello");
+    CHECK_ERRNO(ospp::read_all(p.read_end), EAGAIN, "read: [Errno 11] Resource temporarily unavailable");
+
+    // More than the first 8 KiB buffer: the data read before a regrowth is kept too.
+    const std::string big(20'000, 'b');
+    REQUIRE(ospp::write_all(p.write_end, big).has_value());
+    CHECK(ospp::read_all(p.read_end).value() == big);
+
+    // The fill form: the count read so far, short of the buffer's size.
+    std::string buf(16, '\0');
+    REQUIRE(ospp::write_all(p.write_end, "world").has_value());
+    CHECK(ospp::read_all(p.read_end, bytes(buf)).value() == 5);
+    CHECK(buf.substr(0, 5) == "world");
+    auto e = ospp::read_all(p.read_end, bytes(buf));
+    REQUIRE_FALSE(e.has_value());
+    CHECK(e.error().code() == EAGAIN);
+    CHECK(e.error().transferred == 0);
+    CHECK(e.error().message() == "read: [Errno 11] Resource temporarily unavailable");
 }
 
 TEST_CASE("fchmod, fchown, ftruncate, fsync and fdatasync change the file") {

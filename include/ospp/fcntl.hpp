@@ -222,12 +222,22 @@ struct record_lock_options {
     bool wait = true;   // wait for conflicting locks (F_*SETLKW); false: fail with EAGAIN/EACCES
 };
 
-// A record lock held until the guard goes out of scope; unlocking releases the same byte range
-// (F_UNLCK with the same whence/start/len). OFD by default, because a POSIX lock silently vanishes
-// when any descriptor of the file is closed. Borrows the descriptor, like flock_guard.
+// A record lock held until the guard goes out of scope; unlocking releases the same byte range.
+// OFD by default, because a POSIX lock silently vanishes when any descriptor of the file is closed.
+// Borrows the descriptor, like flock_guard.
+//
+// The range is fixed when the lock is taken. The kernel measures a whence::cur or whence::end
+// start from the descriptor's offset or the file's size at each call, so an unlock with the same
+// relative range after a read, a seek or a write that grows the file would release other bytes
+// and leave the lock held until close. The guard therefore reads the offset (lseek) or the size
+// (fstat) first, locks the absolute range (whence::set), and unlocks exactly that. For
+// whence::end that size is read just before the lock call: a file that another process grows in
+// between is locked from the size read, not the newer one.
 class [[nodiscard]] record_lock_guard {
 public:
-    // Errors: those of set_lock/set_lock_wait (or the ofd_ ones); EINVAL for lock_type::unlock.
+    // Errors: those of set_lock/set_lock_wait (or the ofd_ ones), also for the offset or size
+    // look-up, under the same call name (ESPIPE: whence::cur on a pipe or socket; EOVERFLOW: start
+    // past the largest offset once the offset or size is added); EINVAL for lock_type::unlock.
     static result<record_lock_guard> lock(fd_ref f, const record_lock& lock,
                                           const record_lock_options& options = {}) noexcept;
 
@@ -244,7 +254,7 @@ public:
     // Unlocks now and reports the error; the guard holds nothing afterwards either way.
     result<void> unlock() noexcept;
     [[nodiscard]] fd_ref file() const noexcept { return f_; }
-    // The locked range and type, as given.
+    // The locked range and type, with the start made absolute (whence::set; see above).
     [[nodiscard]] const record_lock& range() const noexcept { return range_; }
     [[nodiscard]] bool owns_lock() const noexcept { return f_.get() >= 0; }
 

@@ -106,6 +106,10 @@ result<pipe_fds> pipe2(open_flags flags) noexcept;
 result<fd> dup(fd_ref f) noexcept;
 // Python's os.dup2(fd, fd2, inheritable=True): makes fd2 refer to fd's file and returns fd2,
 // borrowed (the caller decides who owns it). Errors: EBADF, EBUSY, EMFILE.
+// Unlike Python, dup2(f, f, false) succeeds and sets FD_CLOEXEC on f, on purpose: "make f refer to
+// its own file, close-on-exec" is well defined, so ospp does it, where Python's os.dup2 fails with
+// EINVAL because dup3(2) refuses equal descriptors. dup2(f, f) leaves the flags alone, like
+// Python's and dup2(2).
 result<fd_ref> dup2(fd_ref f, fd_ref target, bool inheritable = true) noexcept;
 
 // ---- reading and writing everything ----------------------------------------------------------
@@ -131,12 +135,19 @@ inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept
     return write_all(f, std::as_bytes(std::span(data)));
 }
 
-// Reads until end of file (Python's f.read() on a raw file): the whole remaining content.
-// Starts from the file size for regular files and doubles the buffer otherwise.
-// Errors: those of read (EAGAIN on a non-blocking fd with nothing to read), ENOMEM.
+// Reads until end of file (Python's FileIO.readall, f.read() on a raw file): the whole remaining
+// content. Starts from the file size for regular files and doubles the buffer otherwise.
+// A non-blocking descriptor that has no more data for now (EAGAIN) ends the read like end of
+// file once some bytes came — they are returned, not lost — and is the EAGAIN error only when
+// nothing came (where Python returns None). Errors: those of read, with the call name "read"; an
+// error other than EAGAIN after some bytes loses them (use the buffer form to keep them).
+// There is no ENOMEM: a failed allocation of the string is std::bad_alloc, as for any C++
+// allocation (std::terminate under -fno-exceptions).
 result<std::string> read_all(fd_ref f);
-// Fills `buffer` unless end of file comes first: the number of bytes read (< size only at end of
-// file). On error, .transferred says how many bytes were read into the buffer before it.
+// Fills `buffer` unless end of file comes first: the number of bytes read, less than its size at
+// end of file or when a non-blocking descriptor has nothing more for now (EAGAIN after at least
+// one byte, as above; EAGAIN before any is the error). On error, .transferred says how many bytes
+// were read into the buffer before it.
 transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noexcept;
 
 // ---- closing ----------------------------------------------------------------------------------
@@ -231,7 +242,7 @@ struct enable_bitmask<splice_flags> : std::true_type {};
 // Python's os.splice(src, dst, count, offset_src=None, offset_dst=None, flags=0): moves up to
 // count bytes between two descriptors, one of which must be a pipe; an offset must be empty for
 // the pipe end. Returns the bytes moved (0: src at end of file or an empty pipe with no writer).
-// Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe, offset on a pipe), ESPIPE.
+// Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe), ESPIPE (an offset for a pipe end).
 result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src = {},
                            std::optional<::off_t> offset_dst = {}, splice_flags flags = {}) noexcept;
 
