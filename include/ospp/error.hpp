@@ -5,8 +5,10 @@
 //   except OSError as e: print(e)            if (!st) std::puts(st.error().message().c_str());
 //   e.errno == errno.ENOENT                  st.error() == std::errc::no_such_file_or_directory
 //
-// Nothing in ospp throws. A failed call returns an errno_error holding the errno value, the name
-// of the call (a static string) and the path(s) involved, which are copied only on failure.
+// No system error throws. A failed call returns an errno_error holding the errno value, the name
+// of the call (a static string) and the path(s) involved, which are copied only on failure. What
+// allocates (strings, vectors) fails as the standard library does when memory runs out:
+// std::bad_alloc, or std::terminate under -fno-exceptions.
 #pragma once
 
 #include <cerrno>
