@@ -55,8 +55,10 @@ struct rename_options {
     fd_ref src_dir_fd = cwd_fd;
     fd_ref dst_dir_fd = cwd_fd;
 };
-// Python's keywords of os.link. Python (and POSIX) follow a symlink `src` by default; linkat(2)
-// alone would not, so ospp passes AT_SYMLINK_FOLLOW when follow_symlinks is true.
+// Python's keywords of os.link. ospp does what follow_symlinks says, with linkat(2): true (the
+// default, as documented by Python and POSIX) passes AT_SYMLINK_FOLLOW and links the symlink's
+// target. CPython 3.11 on Linux, called without keywords, uses link(2), which links the symlink
+// itself: ospp::link(src, dst, {.follow_symlinks = false}) is that call.
 struct link_options {
     fd_ref src_dir_fd = cwd_fd;
     fd_ref dst_dir_fd = cwd_fd;
