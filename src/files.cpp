@@ -120,10 +120,11 @@ result<std::string> readlink(path_ref path, const dir_fd_options& options) {
 }
 
 namespace {
-// The names a scandir range yields; errors renamed to "listdir" (and the path listdir was given).
-result<std::vector<std::string>> names_of(result<scandir_range> range, std::string_view path) {
+// The names a scandir range yields; errors renamed to "listdir", with the path listdir was given
+// (none for listdir(fd); an empty path is still a path, as in Python's message: '').
+result<std::vector<std::string>> names_of(result<scandir_range> range, const std::string_view* path) {
     auto relabel = [&](const errno_error& e) {
-        return path.empty() ? sys::fail_with(e.code(), "listdir") : sys::failure(errno_error(e.code(), "listdir", path));
+        return path == nullptr ? sys::fail_with(e.code(), "listdir") : sys::failure(errno_error(e.code(), "listdir", *path));
     };
     if (!range) return relabel(range.error());
     std::vector<std::string> names;
@@ -135,10 +136,11 @@ result<std::vector<std::string>> names_of(result<scandir_range> range, std::stri
 
 result<std::vector<std::string>> listdir(path_ref path) {
     if (!path.valid()) return sys::bad_path("listdir", path);
-    return names_of(scandir(path.c_str()), path.view());
+    const std::string_view given = path.view();
+    return names_of(scandir(path.c_str()), &given);
 }
 
-result<std::vector<std::string>> listdir(fd_ref dir) { return names_of(scandir(dir), {}); }
+result<std::vector<std::string>> listdir(fd_ref dir) { return names_of(scandir(dir), nullptr); }
 
 result<void> mkdir(path_ref path, ::mode_t mode, const dir_fd_options& options) noexcept {
     return path_call("mkdir", path, [&] { return ::mkdirat(options.dir_fd.get(), path.c_str(), mode); });

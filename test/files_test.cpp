@@ -197,6 +197,7 @@ TEST_CASE("listdir lists names without . and .., by path and by fd") {
     CHECK(again->size() == 3);
     CHECK(ospp::listdir(d).value().size() == 3);  // from the start each time
     CHECK_ERRNO(ospp::listdir(dir / "nope"), ENOENT, enoent("listdir", dir / "nope"));
+    CHECK_ERRNO(ospp::listdir(""), ENOENT, "listdir: [Errno 2] No such file or directory: ''");  // as Python
     CHECK_FAILS_WITH(ospp::listdir(dir / "a"), ENOTDIR);
     CHECK_ERRNO(ospp::listdir(ospp::fd_ref(-1)), EBADF, "listdir: [Errno 9] Bad file descriptor");
 }
