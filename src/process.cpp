@@ -86,7 +86,11 @@ result<forkpty_result> forkpty() {
     if (!f) return tl::unexpected(std::move(f.error()));
     if (f->is_child()) {
         master.reset();  // the child has only the slave side, as with forkpty(3)
-        if (::login_tty(slave.release()) < 0) ::_exit(127);
+        // When the parent had 0, 1 or 2 closed, the slave is one of them, and login_tty's
+        // dup2(slave, slave) keeps its FD_CLOEXEC: that stdio fd would vanish at exec. The child's
+        // 0, 1 and 2 must survive exec, as Python's os.forkpty gives them; the parent's fds keep
+        // their flag (this runs in the child only).
+        if (::fcntl(slave.get(), F_SETFD, 0) < 0 || ::login_tty(slave.release()) < 0) ::_exit(127);
         return forkpty_result{*f, fd()};
     }
     return forkpty_result{*f, std::move(master)};

@@ -380,3 +380,35 @@ TEST_CASE("forkpty gives the child a terminal and the parent its master side") {
     REQUIRE(w.has_value());
     CHECK(w->status.exit_code() == 0);
 }
+
+TEST_CASE("forkpty: the child's stdio survives exec when the parent had 0 and 1 closed") {
+    // The slave then lands on fd 1 (the master on 0); login_tty's dup2(1, 1) kept its
+    // close-on-exec flag, so the exec'd shell had no stdout. Python's child gets clean 0, 1, 2.
+    const ospp::cstring_array argv{"sh", "-c", "echo out; echo err >&2; read line; echo \"got $line\""};
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        ::close(0);
+        ::close(1);
+        auto r = ospp::forkpty();
+        if (!r) return r.error().code() == ENOENT || r.error().code() == ENXIO ? "no pty" : r.error().message();
+        if (r->process.is_child()) {
+            (void)ospp::execv("/bin/sh", argv);
+            ospp::_exit(127);
+        }
+        if (!ospp_test::cloexec(r->master.get())) return "the master lost close-on-exec";
+        if (!ospp::write(r->master, std::string_view("line\n"))) return "cannot write to the master";
+        std::string seen;
+        for (;;) {
+            auto chunk = ospp::read(r->master, 256);
+            if (!chunk || chunk->empty()) break;  // EIO once the child has gone
+            seen += *chunk;
+        }
+        auto w = ospp::waitpid(r->process.pid());
+        if (!w || w->status.exit_code() != 0) return "the shell failed; the master saw: " + seen;
+        for (const char* want : {"out\r\n", "err\r\n", "got line\r\n"}) {
+            if (seen.find(want) == std::string::npos) return "the master saw: " + seen;
+        }
+        return "";
+    });
+    if (report == "no pty") OSPP_SKIP("no pseudo-terminals here");
+    CHECK(report == "");
+}
