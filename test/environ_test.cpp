@@ -63,4 +63,15 @@ TEST_CASE("cstring_array builds one NULL-terminated block from strings or a mapp
     CHECK(std::string(env[0]) == "K=v");
     const ospp::cstring_array nul{std::string_view("a\0b", 3)};
     CHECK(nul.has_embedded_nul());
+    CHECK_FALSE(nul.valid());
+    CHECK(env.valid());
+    // Python's "illegal environment variable name": empty, or '=' after the first character.
+    for (const char* key : {"A=B", "", "A="}) {
+        CAPTURE(key);
+        const auto bad = ospp::cstring_array::from_env(std::map<std::string, std::string>{{key, "1"}});
+        CHECK(bad.has_illegal_env_name());
+        CHECK_FALSE(bad.has_embedded_nul());
+        CHECK_FALSE(bad.valid());
+    }
+    CHECK(ospp::cstring_array::from_env(std::map<std::string, std::string>{{"=A", "1"}}).valid());
 }

@@ -154,6 +154,61 @@ TEST_CASE("exec refuses empty argv and embedded NUL bytes before calling the ker
     CHECK(ospp::execvpe("no-such-program-ospp", {"x"}, {"PATH=/no/such/dir:/no/other"}).code() == ENOENT);
 }
 
+TEST_CASE("execve refuses an env key that is empty or holds '=', as Python's ValueError") {
+    const ospp::cstring_array argv{"env"};
+    for (const char* key : {"A=B", ""}) {
+        CAPTURE(key);
+        const std::map<std::string, std::string> mapping{{key, "1"}};
+        const auto env = ospp::cstring_array::from_env(mapping);
+        // In a child: without the check, execve would run env with A="B=1".
+        auto r = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execve("/usr/bin/env", argv, env)); });
+        CHECK_ERRNO(r.started, EINVAL, "execve: [Errno 22] Invalid argument");
+        CHECK(r.out.empty());
+        CHECK(r.status.exit_code() == 127);
+        CHECK(ospp::execve("/usr/bin/env", argv, env).message() ==
+              "execve: [Errno 22] Invalid argument: '/usr/bin/env'");
+        CHECK(ospp::execvpe("env", argv, env).code() == EINVAL);
+        CHECK(ospp::execle("/usr/bin/env", "env", env).code() == EINVAL);
+    }
+    // Python looks for '=' from the second character on: a leading '=' passes, as there.
+    const std::map<std::string, std::string> leading{{"=A", "1"}};
+    const auto env = ospp::cstring_array::from_env(leading);
+    auto r = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execve("/usr/bin/env", argv, env)); });
+    CHECK(r.started.has_value());
+    CHECK(r.out == "=A=1\n");
+}
+
+TEST_CASE("execve, execle, execvpe and execlpe name the path in the error, as Python's; execv does not") {
+    // Python: os.execve -> "[Errno 2] No such file or directory: '/no/such/program'", os.execv ->
+    // no file name; os.execvpe names the PATH candidate whose error it raises. Each call below
+    // fails, so it returns here.
+    const ospp::cstring_array argv{"x"};
+    const ospp::cstring_array env{"K=v"};
+    CHECK(ospp::execve("/no/such/program", argv, env).message() ==
+          "execve: [Errno 2] No such file or directory: '/no/such/program'");
+    CHECK(ospp::execle("/no/such/program", "x", env).message() ==
+          "execle: [Errno 2] No such file or directory: '/no/such/program'");
+    CHECK(ospp::execv("/no/such/program", argv).message() == "execv: [Errno 2] No such file or directory");
+    CHECK(ospp::execl("/no/such/program", "x").message() == "execl: [Errno 2] No such file or directory");
+
+    ospp_test::temp_dir dir;
+    ospp_test::write_file(dir / "prog", "not a program");  // mode 0644: EACCES, even for root
+    const ospp::cstring_array only_bad{"PATH=/no/such/dir:" + dir.path() + ":/no/other"};
+    CHECK(ospp::execvpe("prog", argv, only_bad).message() ==
+          "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    CHECK(ospp::execlpe("prog", "x", only_bad).message() ==
+          "execlpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    const ospp::cstring_array nowhere{"PATH=/no/such/dir:/no/other"};
+    CHECK(ospp::execvpe("prog", argv, nowhere).message() ==
+          "execvpe: [Errno 2] No such file or directory: '/no/other/prog'");
+    const ospp::cstring_array cwd_last{"PATH=/no/such/dir:"};  // "" is the current directory
+    CHECK(ospp::execvpe("no-such-program-ospp", argv, cwd_last).message() ==
+          "execvpe: [Errno 2] No such file or directory: 'no-such-program-ospp'");
+    CHECK(ospp::execvpe(dir / "prog", argv, nowhere).message() ==
+          "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    CHECK(ospp::execvp("no-such-program-ospp", argv).message() == "execvp: [Errno 2] No such file or directory");
+}
+
 TEST_CASE("kill and killpg signal a child and its group") {
     CHECK(ospp::kill(::getpid(), signum{0}).has_value());
     CHECK_ERRNO(ospp::kill(999999999, signum::term), ESRCH, "kill: [Errno 3] No such process");
