@@ -206,7 +206,7 @@ TEST_CASE("execve, execle, execvpe and execlpe name the path in the error, as Py
           "execvpe: [Errno 2] No such file or directory: 'no-such-program-ospp'");
     CHECK(ospp::execvpe(dir / "prog", argv, nowhere).message() ==
           "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
-    CHECK(ospp::execvp("no-such-program-ospp", argv).message() == "execvp: [Errno 2] No such file or directory");
+    CHECK_FALSE(ospp::execvp("no-such-program-ospp", argv).has_path());  // ENOENT, or EACCES from a PATH dir
 }
 
 TEST_CASE("kill and killpg signal a child and its group") {
