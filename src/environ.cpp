@@ -10,8 +10,7 @@ namespace ospp {
 
 environ_entry environ_view::iterator::operator*() const noexcept {
     const std::string_view entry(*p_);
-    const std::size_t eq = entry.find('=');
-    if (eq == std::string_view::npos) return {entry, {}};
+    const std::size_t eq = entry.find('=');  // never npos: the iterator skips entries without '='
     return {entry.substr(0, eq), entry.substr(eq + 1)};
 }
 

@@ -16,6 +16,9 @@ extern "C" {
 #include <atomic>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "sys.hpp"
@@ -86,7 +89,11 @@ result<forkpty_result> forkpty() {
     if (!f) return tl::unexpected(std::move(f.error()));
     if (f->is_child()) {
         master.reset();  // the child has only the slave side, as with forkpty(3)
-        if (::login_tty(slave.release()) < 0) ::_exit(127);
+        // When the parent had 0, 1 or 2 closed, the slave is one of them, and login_tty's
+        // dup2(slave, slave) keeps its FD_CLOEXEC: that stdio fd would vanish at exec. The child's
+        // 0, 1 and 2 must survive exec, as Python's os.forkpty gives them; the parent's fds keep
+        // their flag (this runs in the child only).
+        if (::fcntl(slave.get(), F_SETFD, 0) < 0 || ::login_tty(slave.release()) < 0) ::_exit(127);
         return forkpty_result{*f, fd()};
     }
     return forkpty_result{*f, std::move(master)};
@@ -192,19 +199,26 @@ const char* path_of(char* const* envp) noexcept {
     return "/bin:/usr/bin";
 }
 
+// What a PATH search reports: the error and the directory whose candidate gave it ("" for the
+// current directory), so that the error can name "dir/file" as Python's does.
+struct search_failure {
+    int code;
+    std::string_view dir;
+};
+
 // Python's os._execvpe: try every PATH directory; report the first error that is not "not
 // here" (ENOENT, ENOTDIR), or else the last one. Builds each candidate in a stack buffer.
-int exec_search(const char* file, char* const* argv, char* const* envp) noexcept {
+search_failure exec_search(const char* file, char* const* argv, char* const* envp) noexcept {
     const std::size_t file_len = std::strlen(file);
-    int saved = 0;
-    int last = ENOENT;
+    std::optional<search_failure> saved;
+    search_failure last{ENOENT, {}};
     const char* dir = path_of(envp);
     for (;;) {
         const char* colon = std::strchr(dir, ':');
         const std::size_t dir_len = colon != nullptr ? static_cast<std::size_t>(colon - dir) : std::strlen(dir);
         char candidate[PATH_MAX];
         if (dir_len + 1 + file_len + 1 > sizeof candidate) {
-            last = ENAMETOOLONG;
+            last = {ENAMETOOLONG, {dir, dir_len}};
         } else {
             std::size_t n = 0;
             if (dir_len > 0) {  // "" is the current directory: the bare file name
@@ -215,31 +229,43 @@ int exec_search(const char* file, char* const* argv, char* const* envp) noexcept
             std::memcpy(candidate + n, file, file_len);
             candidate[n + file_len] = '\0';
             ::execve(candidate, argv, envp);
-            last = errno;
+            last = {errno, {dir, dir_len}};
         }
-        if (last != ENOENT && last != ENOTDIR && saved == 0) saved = last;
+        if (last.code != ENOENT && last.code != ENOTDIR && !saved) saved = last;
         if (colon == nullptr) break;
         dir = colon + 1;
     }
-    return saved != 0 ? saved : last;
+    return saved ? *saved : last;
 }
 
 }  // namespace
 
+// Python's os.execve names its path in the error, os.execv does not; os.execvpe names the
+// candidate whose error it reports. Naming copies the path: that is the only allocation here, on
+// the failure path, and glibc's fork leaves malloc usable in the child.
 errno_error detail::execve_raw(const char* call, const path_ref& path, char* const* argv, char* const* envp,
-                               bool search) noexcept {
-    if (!path.valid() || argv[0] == nullptr || argv[0][0] == '\0') return errno_error(EINVAL, call);
-    if (search && std::strchr(path.c_str(), '/') == nullptr) return errno_error(exec_search(path.c_str(), argv, envp), call);
+                               bool search, bool name_path) noexcept {
+    const auto error = [&](int code, std::string_view named) {
+        return name_path ? errno_error(code, call, named) : errno_error(code, call);
+    };
+    if (!path.valid() || argv[0] == nullptr || argv[0][0] == '\0') return error(EINVAL, path.view());
+    if (search && std::strchr(path.c_str(), '/') == nullptr) {
+        const search_failure f = exec_search(path.c_str(), argv, envp);
+        if (!name_path) return errno_error(f.code, call);
+        return error(f.code, f.dir.empty() ? std::string(path.view()) : std::string(f.dir) + '/' + std::string(path.view()));
+    }
     ::execve(path.c_str(), argv, envp);
-    return errno_error(errno, call);
+    return error(errno, path.view());
 }
 
 namespace {
 
 errno_error exec_checked(const char* call, const path_ref& path, const cstring_array& argv, const cstring_array* env,
                          bool search) noexcept {
-    if (argv.has_embedded_nul() || (env != nullptr && env->has_embedded_nul())) return errno_error(EINVAL, call);
-    return detail::execve_raw(call, path, argv.data(), env != nullptr ? env->data() : ::environ, search);
+    const bool name_path = env != nullptr;  // execve and execvpe, as Python's
+    if (!argv.valid() || (env != nullptr && !env->valid()))
+        return name_path ? errno_error(EINVAL, call, path.view()) : errno_error(EINVAL, call);
+    return detail::execve_raw(call, path, argv.data(), env != nullptr ? env->data() : ::environ, search, name_path);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <string_view>
+#include <tuple>
 
 #include "sys.hpp"
 
@@ -44,6 +46,26 @@ int parse_realtime(std::string_view name) noexcept {
     return -1;
 }
 
+// Python's signal.Signals names without "SIG": the canonical name of each number first (the one
+// Signals(n).name gives), then the aliases Python also accepts (Signals["SIGIOT"] is 6). glibc's
+// sigabbrev_np differs: it calls 29 "POLL" and knows no IOT or CLD.
+struct signal_entry {
+    int number;
+    std::string_view name;
+};
+constexpr signal_entry python_names[] = {
+    {SIGHUP, "HUP"},       {SIGINT, "INT"},       {SIGQUIT, "QUIT"},     {SIGILL, "ILL"},
+    {SIGTRAP, "TRAP"},     {SIGABRT, "ABRT"},     {SIGBUS, "BUS"},       {SIGFPE, "FPE"},
+    {SIGKILL, "KILL"},     {SIGUSR1, "USR1"},     {SIGSEGV, "SEGV"},     {SIGUSR2, "USR2"},
+    {SIGPIPE, "PIPE"},     {SIGALRM, "ALRM"},     {SIGTERM, "TERM"},     {SIGSTKFLT, "STKFLT"},
+    {SIGCHLD, "CHLD"},     {SIGCONT, "CONT"},     {SIGSTOP, "STOP"},     {SIGTSTP, "TSTP"},
+    {SIGTTIN, "TTIN"},     {SIGTTOU, "TTOU"},     {SIGURG, "URG"},       {SIGXCPU, "XCPU"},
+    {SIGXFSZ, "XFSZ"},     {SIGVTALRM, "VTALRM"}, {SIGPROF, "PROF"},     {SIGWINCH, "WINCH"},
+    {SIGIO, "IO"},         {SIGPWR, "PWR"},       {SIGSYS, "SYS"},
+    // the aliases
+    {SIGIOT, "IOT"}, {SIGCLD, "CLD"}, {SIGPOLL, "POLL"},
+};
+
 }  // namespace
 
 signum sigrt(int n) noexcept { return signum{SIGRTMIN + n}; }
@@ -58,8 +80,10 @@ std::string signal_name(signum s) {
         if (n == SIGRTMAX) return "RTMAX";
         return "RTMIN+" + std::to_string(n - SIGRTMIN);
     }
-    const char* abbrev = ::sigabbrev_np(n);
-    return abbrev != nullptr ? abbrev : std::to_string(n);
+    for (const auto& [number, name] : python_names) {
+        if (number == n) return std::string(name);  // the first entry is the canonical name
+    }
+    return std::to_string(n);  // 32, 33: reserved by glibc, nameless in Python too
 }
 
 result<signum> signal_from_name(std::string_view name) {
@@ -70,9 +94,8 @@ result<signum> signal_from_name(std::string_view name) {
     }
     if (name.size() > 3 && iequals(name.substr(0, 3), "SIG")) name.remove_prefix(3);
     if (const int rt = parse_realtime(name); rt > 0) return signum{rt};
-    for (int i = 1; i < SIGRTMIN; ++i) {
-        const char* abbrev = ::sigabbrev_np(i);
-        if (abbrev != nullptr && iequals(name, abbrev)) return signum{i};
+    for (const auto& [number, known] : python_names) {
+        if (iequals(name, known)) return signum{number};
     }
     return sys::fail_with(EINVAL, "signal_from_name");
 }

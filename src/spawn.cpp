@@ -78,8 +78,8 @@ int set_attributes(::posix_spawnattr_t* attr, const posix_spawn_options& o) {
 }
 
 result<::pid_t> spawn(const char* call, bool search, const path_ref& path, const cstring_array& argv,
-                      char* const* envp, bool env_has_nul, const posix_spawn_options& o) {
-    if (!path.valid() || argv.has_embedded_nul() || env_has_nul || argv.empty()) return sys::fail_with(EINVAL, call, path);
+                      char* const* envp, bool env_valid, const posix_spawn_options& o) {
+    if (!path.valid() || !argv.valid() || !env_valid || argv.empty()) return sys::fail_with(EINVAL, call, path);
     spawn_actions actions;
     for (const auto& a : o.file_actions) {
         if (const int e = add_action(&actions.raw, a); e != 0) return sys::fail_with(e, call, path);
@@ -97,22 +97,22 @@ result<::pid_t> spawn(const char* call, bool search, const path_ref& path, const
 
 result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, const cstring_array& env,
                             const posix_spawn_options& options) {
-    return spawn("posix_spawn", false, path, argv, env.data(), env.has_embedded_nul(), options);
+    return spawn("posix_spawn", false, path, argv, env.data(), env.valid(), options);
 }
 
 result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, std::nullopt_t,
                             const posix_spawn_options& options) {
-    return spawn("posix_spawn", false, path, argv, ::environ, false, options);
+    return spawn("posix_spawn", false, path, argv, ::environ, true, options);
 }
 
 result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, const cstring_array& env,
                              const posix_spawn_options& options) {
-    return spawn("posix_spawnp", true, file, argv, env.data(), env.has_embedded_nul(), options);
+    return spawn("posix_spawnp", true, file, argv, env.data(), env.valid(), options);
 }
 
 result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, std::nullopt_t,
                              const posix_spawn_options& options) {
-    return spawn("posix_spawnp", true, file, argv, ::environ, false, options);
+    return spawn("posix_spawnp", true, file, argv, ::environ, true, options);
 }
 
 // ---- spawn* -----------------------------------------------------------------------------------
@@ -135,14 +135,14 @@ result<int> finish(spawn_mode mode, result<::pid_t> pid) {
 result<::pid_t> spawn_search(const char* call, const path_ref& file, const cstring_array& argv,
                              const cstring_array* env) {
     char* const* envp = env != nullptr ? env->data() : ::environ;
-    const bool nul = env != nullptr && env->has_embedded_nul();
-    if (!file.valid() || std::strchr(file.c_str(), '/') != nullptr)
-        return spawn(call, false, file, argv, envp, nul, {});
+    const bool env_valid = env == nullptr || env->valid();
+    if (!file.valid() || !env_valid || std::strchr(file.c_str(), '/') != nullptr)
+        return spawn(call, false, file, argv, envp, env_valid, {});
     std::optional<errno_error> saved;
     std::optional<errno_error> last;
     for (const std::string& dir : env != nullptr ? get_exec_path(*env) : get_exec_path()) {
         const std::string candidate = dir.empty() ? std::string(file.view()) : dir + "/" + std::string(file.view());
-        auto pid = spawn(call, false, candidate, argv, envp, nul, {});
+        auto pid = spawn(call, false, candidate, argv, envp, env_valid, {});
         if (pid) return pid;
         const int e = pid.error().code();
         if (e != ENOENT && e != ENOTDIR && !saved) saved = pid.error();
@@ -156,11 +156,11 @@ result<::pid_t> spawn_search(const char* call, const path_ref& file, const cstri
 }  // namespace
 
 result<int> spawnv(spawn_mode mode, path_ref path, const cstring_array& argv) {
-    return finish(mode, spawn("spawnv", false, path, argv, ::environ, false, {}));
+    return finish(mode, spawn("spawnv", false, path, argv, ::environ, true, {}));
 }
 
 result<int> spawnve(spawn_mode mode, path_ref path, const cstring_array& argv, const cstring_array& env) {
-    return finish(mode, spawn("spawnve", false, path, argv, env.data(), env.has_embedded_nul(), {}));
+    return finish(mode, spawn("spawnve", false, path, argv, env.data(), env.valid(), {}));
 }
 
 result<int> spawnvp(spawn_mode mode, path_ref file, const cstring_array& argv) {

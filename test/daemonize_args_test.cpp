@@ -136,6 +136,12 @@ TEST_CASE("control verbs") {
     r = parse({"--signal=9", "-p", "x.pid"});
     REQUIRE(r);
     CHECK(r->signal == ospp::signum::kill);
+    r = parse({"--signal=IO", "-p", "x.pid"});  // Python's SIGIO (glibc's abbreviation is POLL)
+    REQUIRE(r);
+    CHECK(r->signal == ospp::signum::io);
+    r = parse({"--signal=SIGIOT", "-p", "x.pid"});  // an alias Python's signal.Signals accepts
+    REQUIRE(r);
+    CHECK(r->signal == ospp::signum::abrt);
     r = parse({"--help"});
     REQUIRE(r);
     CHECK(r->action == verb::help);

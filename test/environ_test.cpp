@@ -1,7 +1,12 @@
 // test/environ_test.cpp — the environment, read back through libc and from a child.
 #include "ospp/environ.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 
 #include "support.hpp"
@@ -27,6 +32,36 @@ TEST_CASE("putenv, getenv and unsetenv change what libc and environ() see") {
     CHECK_FALSE(ospp::getenv("OSPP_TEST_VAR").has_value());
     CHECK(ospp::environ_map().count("OSPP_TEST_VAR") == 0);
     CHECK(ospp::unsetenv("OSPP_TEST_VAR").has_value());  // already gone: fine
+}
+
+// The test binary runs this case again, exec'd with a crafted envp (execve passes any string):
+// the second run sees OSPP_CRAFTED_ENV, checks what environ() and environ_map() give, and exits.
+TEST_CASE("environ() and environ_map() skip entries without '=' as Python's os.environ does") {
+    if (ospp::getenv("OSPP_CRAFTED_ENV")) {
+        std::string seen;
+        for (auto [key, value] : ospp::environ()) seen += std::string(key) + "->" + std::string(value) + ";";
+        const std::map<std::string, std::string> want{{"A", "1"}, {"B", ""}, {"OSPP_CRAFTED_ENV", "1"}};
+        const bool ok = seen == "OSPP_CRAFTED_ENV->1;A->1;B->;A->2;" && ospp::environ_map() == want;
+        if (!ok) std::fprintf(stderr, "environ() gave %s\n", seen.c_str());
+        std::fflush(stderr);
+        ::_exit(ok ? 0 : 1);
+    }
+    char self[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    REQUIRE(n > 0);
+    self[n] = '\0';
+    const ospp::cstring_array argv{self, "--test-case=environ() and environ_map() skip entries without*"};
+    const ospp::cstring_array envp{"NOEQ", "OSPP_CRAFTED_ENV=1", "A=1", "", "NOEQ", "B=", "A=2", "NOEQ"};
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::execve(self, argv.data(), envp.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("putenv and unsetenv refuse keys that cannot be in an environment") {
@@ -63,4 +98,15 @@ TEST_CASE("cstring_array builds one NULL-terminated block from strings or a mapp
     CHECK(std::string(env[0]) == "K=v");
     const ospp::cstring_array nul{std::string_view("a\0b", 3)};
     CHECK(nul.has_embedded_nul());
+    CHECK_FALSE(nul.valid());
+    CHECK(env.valid());
+    // Python's "illegal environment variable name": empty, or '=' after the first character.
+    for (const char* key : {"A=B", "", "A="}) {
+        CAPTURE(key);
+        const auto bad = ospp::cstring_array::from_env(std::map<std::string, std::string>{{key, "1"}});
+        CHECK(bad.has_illegal_env_name());
+        CHECK_FALSE(bad.has_embedded_nul());
+        CHECK_FALSE(bad.valid());
+    }
+    CHECK(ospp::cstring_array::from_env(std::map<std::string, std::string>{{"=A", "1"}}).valid());
 }

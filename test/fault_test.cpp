@@ -95,6 +95,9 @@ struct fault_case {
     std::vector<std::pair<int, int>> reported_as{};
 };
 
+// The errnos every case is run with.
+const int errno_classes[] = {EIO, ENOSPC, ENOMEM, EMFILE, EACCES, EAGAIN};
+
 // Keeps only success or failure of a result: result<T> -> result<void>.
 template <class T>
 ospp::result<void> drop_value(const ospp::result<T>& r) {
@@ -700,10 +703,25 @@ std::vector<fault_case> process_cases(fixture&) {
         reap_children();
         return {};
     };
+    // The child's side of forkpty (clearing the slave's close-on-exec flag, login_tty) has nobody
+    // to return an error to: it _exits 127, which the parent reads here as ECHILD.
+    auto forkpty_child_status = []() -> ospp::result<void> {
+        auto f = ospp::forkpty();
+        if (!f) return drop_value(f);
+        if (f->process.is_child()) ::_exit(0);
+        int status = 0;
+        const faults_suspended parent_side;
+        if (::waitpid(f->process.pid(), &status, 0) < 0) return tl::unexpected(ospp::errno_error(errno, "waitpid"));
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return tl::unexpected(ospp::errno_error(ECHILD, "forkpty"));
+        return {};
+    };
+    std::vector<std::pair<int, int>> child_exit_127;
+    for (const int e : errno_classes) child_exit_127.emplace_back(e, ECHILD);
     std::vector<fault_case> cases = {
         {"fork", {"fork"}, fork_and_reap, cannot},
         {"forkpty", {"posix_openpt", "grantpt", "unlockpt", "ptsname_r", "fork"}, forkpty_and_reap, cannot},
         {"forkpty", {"open"}, forkpty_and_reap},
+        {"forkpty", {"fcntl", "login_tty"}, forkpty_child_status, cannot, 1, {}, {}, child_exit_127},
         {"kill", {"kill"}, [] { return ospp::kill(::getpid(), ospp::signum{0}); }, cannot},
         {"killpg", {"killpg"}, [] { return ospp::killpg(::getpgrp(), ospp::signum{0}); }, cannot},
         {"pidfd_open", {"pidfd_open"}, [] { return drop_value(ospp::pidfd_open(::getpid())); }, cannot},
@@ -1062,8 +1080,6 @@ std::vector<fault_case> pidfile_cases(fixture& fx) {
         {"pidfile", {"stat"}, acquired(release), cannot, 2, remove},
     };
 }
-
-const int errno_classes[] = {EIO, ENOSPC, ENOMEM, EMFILE, EACCES, EAGAIN};
 
 // With OSPP_FAULT_REPORT set, each exercised (call name, symbol) pair is appended to that file,
 // for test/fault/coverage.py.

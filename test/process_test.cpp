@@ -154,6 +154,61 @@ TEST_CASE("exec refuses empty argv and embedded NUL bytes before calling the ker
     CHECK(ospp::execvpe("no-such-program-ospp", {"x"}, {"PATH=/no/such/dir:/no/other"}).code() == ENOENT);
 }
 
+TEST_CASE("execve refuses an env key that is empty or holds '=', as Python's ValueError") {
+    const ospp::cstring_array argv{"env"};
+    for (const char* key : {"A=B", ""}) {
+        CAPTURE(key);
+        const std::map<std::string, std::string> mapping{{key, "1"}};
+        const auto env = ospp::cstring_array::from_env(mapping);
+        // In a child: without the check, execve would run env with A="B=1".
+        auto r = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execve("/usr/bin/env", argv, env)); });
+        CHECK_ERRNO(r.started, EINVAL, "execve: [Errno 22] Invalid argument");
+        CHECK(r.out.empty());
+        CHECK(r.status.exit_code() == 127);
+        CHECK(ospp::execve("/usr/bin/env", argv, env).message() ==
+              "execve: [Errno 22] Invalid argument: '/usr/bin/env'");
+        CHECK(ospp::execvpe("env", argv, env).code() == EINVAL);
+        CHECK(ospp::execle("/usr/bin/env", "env", env).code() == EINVAL);
+    }
+    // Python looks for '=' from the second character on: a leading '=' passes, as there.
+    const std::map<std::string, std::string> leading{{"=A", "1"}};
+    const auto env = ospp::cstring_array::from_env(leading);
+    auto r = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execve("/usr/bin/env", argv, env)); });
+    CHECK(r.started.has_value());
+    CHECK(r.out == "=A=1\n");
+}
+
+TEST_CASE("execve, execle, execvpe and execlpe name the path in the error, as Python's; execv does not") {
+    // Python: os.execve -> "[Errno 2] No such file or directory: '/no/such/program'", os.execv ->
+    // no file name; os.execvpe names the PATH candidate whose error it raises. Each call below
+    // fails, so it returns here.
+    const ospp::cstring_array argv{"x"};
+    const ospp::cstring_array env{"K=v"};
+    CHECK(ospp::execve("/no/such/program", argv, env).message() ==
+          "execve: [Errno 2] No such file or directory: '/no/such/program'");
+    CHECK(ospp::execle("/no/such/program", "x", env).message() ==
+          "execle: [Errno 2] No such file or directory: '/no/such/program'");
+    CHECK(ospp::execv("/no/such/program", argv).message() == "execv: [Errno 2] No such file or directory");
+    CHECK(ospp::execl("/no/such/program", "x").message() == "execl: [Errno 2] No such file or directory");
+
+    ospp_test::temp_dir dir;
+    ospp_test::write_file(dir / "prog", "not a program");  // mode 0644: EACCES, even for root
+    const ospp::cstring_array only_bad{"PATH=/no/such/dir:" + dir.path() + ":/no/other"};
+    CHECK(ospp::execvpe("prog", argv, only_bad).message() ==
+          "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    CHECK(ospp::execlpe("prog", "x", only_bad).message() ==
+          "execlpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    const ospp::cstring_array nowhere{"PATH=/no/such/dir:/no/other"};
+    CHECK(ospp::execvpe("prog", argv, nowhere).message() ==
+          "execvpe: [Errno 2] No such file or directory: '/no/other/prog'");
+    const ospp::cstring_array cwd_last{"PATH=/no/such/dir:"};  // "" is the current directory
+    CHECK(ospp::execvpe("no-such-program-ospp", argv, cwd_last).message() ==
+          "execvpe: [Errno 2] No such file or directory: 'no-such-program-ospp'");
+    CHECK(ospp::execvpe(dir / "prog", argv, nowhere).message() ==
+          "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    CHECK_FALSE(ospp::execvp("no-such-program-ospp", argv).has_path());  // ENOENT, or EACCES from a PATH dir
+}
+
 TEST_CASE("kill and killpg signal a child and its group") {
     CHECK(ospp::kill(::getpid(), signum{0}).has_value());
     CHECK_ERRNO(ospp::kill(999999999, signum::term), ESRCH, "kill: [Errno 3] No such process");
@@ -379,4 +434,36 @@ TEST_CASE("forkpty gives the child a terminal and the parent its master side") {
     auto w = ospp::waitpid(r->process.pid());
     REQUIRE(w.has_value());
     CHECK(w->status.exit_code() == 0);
+}
+
+TEST_CASE("forkpty: the child's stdio survives exec when the parent had 0 and 1 closed") {
+    // The slave then lands on fd 1 (the master on 0); login_tty's dup2(1, 1) kept its
+    // close-on-exec flag, so the exec'd shell had no stdout. Python's child gets clean 0, 1, 2.
+    const ospp::cstring_array argv{"sh", "-c", "echo out; echo err >&2; read line; echo \"got $line\""};
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        ::close(0);
+        ::close(1);
+        auto r = ospp::forkpty();
+        if (!r) return r.error().code() == ENOENT || r.error().code() == ENXIO ? "no pty" : r.error().message();
+        if (r->process.is_child()) {
+            (void)ospp::execv("/bin/sh", argv);
+            ospp::_exit(127);
+        }
+        if (!ospp_test::cloexec(r->master.get())) return "the master lost close-on-exec";
+        if (!ospp::write(r->master, std::string_view("line\n"))) return "cannot write to the master";
+        std::string seen;
+        for (;;) {
+            auto chunk = ospp::read(r->master, 256);
+            if (!chunk || chunk->empty()) break;  // EIO once the child has gone
+            seen += *chunk;
+        }
+        auto w = ospp::waitpid(r->process.pid());
+        if (!w || w->status.exit_code() != 0) return "the shell failed; the master saw: " + seen;
+        for (const char* want : {"out\r\n", "err\r\n", "got line\r\n"}) {
+            if (seen.find(want) == std::string::npos) return "the master saw: " + seen;
+        }
+        return "";
+    });
+    if (report == "no pty") OSPP_SKIP("no pseudo-terminals here");
+    CHECK(report == "");
 }

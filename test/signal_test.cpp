@@ -1,6 +1,9 @@
 // test/signal_test.cpp — signal names both ways, and signal sets.
 #include "ospp/signal.hpp"
 
+#include <sstream>
+#include <string>
+
 #include "support.hpp"
 
 using ospp::signum;
@@ -31,6 +34,57 @@ TEST_CASE("signal_from_name refuses what names no signal") {
         CAPTURE(bad);
         CHECK_ERRNO(ospp::signal_from_name(bad), EINVAL, "signal_from_name: [Errno 22] Invalid argument");
     }
+}
+
+// The oracle: python3 prints "n NAME" for every number 1..64 that signal.Signals names (its
+// canonical name), then "alias NAME n" for every member name Signals[...] accepts.
+TEST_CASE("signal_name and signal_from_name agree with python3's signal.Signals on every number and alias") {
+    const auto out = ospp_test::command_output(
+        "python3 -c '\n"
+        "import signal\n"
+        "for n in range(1, 65):\n"
+        "    if n in signal.Signals._value2member_map_: print(n, signal.Signals(n).name)\n"
+        "for name, member in signal.Signals.__members__.items(): print(\"alias\", name, int(member))\n"
+        "' 2>/dev/null");
+    if (!out) OSPP_SKIP("needs python3");
+    std::istringstream lines(*out);
+    std::string first;
+    std::string name;
+    int named = 0;
+    int aliases = 0;
+    while (lines >> first >> name) {
+        REQUIRE(name.rfind("SIG", 0) == 0);
+        if (first == "alias") {
+            int n = 0;
+            const bool read = static_cast<bool>(lines >> n);
+            REQUIRE(read);
+            CAPTURE(name);
+            CHECK(ospp::signal_from_name(name) == signum{n});
+            CHECK(ospp::signal_from_name(name.substr(3)) == signum{n});
+            ++aliases;
+        } else {
+            const int n = std::stoi(first);
+            CAPTURE(n);
+            CHECK("SIG" + ospp::signal_name(signum{n}) == name);
+            ++named;
+        }
+    }
+    CHECK(named >= 31);
+    CHECK(aliases > named);  // SIGIOT, SIGCLD, SIGPOLL at least
+}
+
+TEST_CASE("signal_name: IO for 29 as Python says, not glibc's POLL; Python's aliases parse") {
+    CHECK(ospp::signal_name(signum::io) == "IO");
+    CHECK(ospp::signal_name(signum::abrt) == "ABRT");
+    CHECK(ospp::signal_name(signum::chld) == "CHLD");
+    CHECK(ospp::signal_from_name("SIGIO") == signum::io);
+    CHECK(ospp::signal_from_name("IO") == signum::io);
+    CHECK(ospp::signal_from_name("SIGPOLL") == signum::io);
+    CHECK(ospp::signal_from_name("SIGIOT") == signum::abrt);
+    CHECK(ospp::signal_from_name("cld") == signum::chld);
+    // Nameless in Python: real-time signals keep ospp's RTMIN+n, 32 and 33 their number.
+    CHECK(ospp::signal_name(ospp::sigrt(1)) == "RTMIN+1");
+    CHECK(ospp::signal_name(signum{32}) == "32");
 }
 
 TEST_CASE("strsignal describes a signal like Python's signal.strsignal") {

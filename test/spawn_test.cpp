@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 
 #include "ospp/environ.hpp"
@@ -179,6 +180,26 @@ TEST_CASE("posix_spawn errors carry the path, like Python's") {
     ospp_test::write_file(dir / "script", "#!/bin/sh\n");
     CHECK_ERRNO(ospp::posix_spawn(dir / "script", {"script"}, std::nullopt), EACCES,
                 "posix_spawn: [Errno 13] Permission denied: '" + dir / "script" + "'");
+}
+
+TEST_CASE("posix_spawn and spawnve refuse an env key that is empty or holds '=', as Python's ValueError") {
+    // Without the check the child would see {"A=B": "1"} as A with the value "B=1".
+    for (const char* key : {"A=B", ""}) {
+        CAPTURE(key);
+        const std::map<std::string, std::string> mapping{{"OK", "1"}, {key, "1"}};
+        const auto env = ospp::cstring_array::from_env(mapping);
+        CHECK_ERRNO(ospp::posix_spawn("/bin/true", {"true"}, env), EINVAL,
+                    "posix_spawn: [Errno 22] Invalid argument: '/bin/true'");
+        CHECK_ERRNO(ospp::posix_spawnp("true", {"true"}, env), EINVAL,
+                    "posix_spawnp: [Errno 22] Invalid argument: 'true'");
+        CHECK_ERRNO(ospp::spawnve(spawn_mode::wait, "/bin/true", {"true"}, env), EINVAL,
+                    "spawnve: [Errno 22] Invalid argument: '/bin/true'");
+        CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "true", {"true"}, env), EINVAL,
+                    "spawnvpe: [Errno 22] Invalid argument: 'true'");
+    }
+    const std::map<std::string, std::string> leading{{"=A", "1"}};  // Python allows a leading '='
+    const auto env = ospp::cstring_array::from_env(leading);
+    CHECK(output_of({"env"}, &env) == "=A=1\n");
 }
 
 TEST_CASE("spawn* with P_WAIT return the exit code or -signal; P_NOWAIT the pid") {

@@ -37,7 +37,7 @@ public:
         build(strings);
     }
     // An environment block "KEY=VALUE" from a range of key/value pairs (a std::map, a vector of
-    // pairs), as Python's env mapping.
+    // pairs), as Python's env mapping. A key Python refuses makes the array invalid (see valid()).
     template <std::ranges::input_range R>
     static cstring_array from_env(const R& mapping) {
         std::size_t count = 0;
@@ -47,7 +47,13 @@ public:
             bytes += std::string_view(key).size() + 1 + std::string_view(value).size() + 1;
         }
         cstring_array out(count, bytes);
-        for (const auto& [key, value] : mapping) out.append({std::string_view(key), "=", std::string_view(value)});
+        for (const auto& [key, value] : mapping) {
+            const std::string_view k(key);
+            // The child would split {"A=B": "1"} at the first '=' into A with the value "B=1".
+            // Python's os.execve looks for '=' from index 1, so a key "=A" passes, as there.
+            if (k.empty() || k.find('=', 1) != std::string_view::npos) out.illegal_env_name_ = true;
+            out.append({k, "=", std::string_view(value)});
+        }
         return out;
     }
 
@@ -61,6 +67,12 @@ public:
     // True when some string held a NUL byte (which would silently cut it short): exec and spawn
     // refuse such an array with EINVAL, like Python's "embedded null byte" ValueError.
     [[nodiscard]] bool has_embedded_nul() const noexcept { return embedded_nul_; }
+    // True when from_env was given a key that Python's os.execve refuses with ValueError("illegal
+    // environment variable name"): an empty key, or one with '=' after its first character.
+    [[nodiscard]] bool has_illegal_env_name() const noexcept { return illegal_env_name_; }
+    // Neither of the above. exec and spawn refuse an array that is not valid with EINVAL, before
+    // calling the kernel (Python's ValueError).
+    [[nodiscard]] bool valid() const noexcept { return !embedded_nul_ && !illegal_env_name_; }
 
     [[nodiscard]] const char* const* begin() const noexcept { return pointers(); }
     [[nodiscard]] const char* const* end() const noexcept { return pointers() + size_; }
@@ -105,6 +117,7 @@ private:
     char* next_ = nullptr;
     std::size_t size_ = 0;
     bool embedded_nul_ = false;
+    bool illegal_env_name_ = false;
 };
 
 }  // namespace ospp

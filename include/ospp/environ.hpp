@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,7 +40,8 @@ struct environ_entry {
 };
 
 // A view of the process environment (the C `environ` array) at the time of iteration; the
-// string_views are valid until the environment is next changed.
+// string_views are valid until the environment is next changed. Entries without '=' are skipped,
+// as Python's os.environ skips them.
 class environ_view {
 public:
     class iterator {
@@ -47,15 +49,16 @@ public:
         using value_type = environ_entry;
         using difference_type = std::ptrdiff_t;
         iterator() noexcept = default;
-        explicit iterator(char** p) noexcept : p_(p) {}
+        explicit iterator(char** p) noexcept : p_(p) { skip_entries_without_value(); }
         environ_entry operator*() const noexcept;
         iterator& operator++() noexcept {
             ++p_;
+            skip_entries_without_value();
             return *this;
         }
         iterator operator++(int) noexcept {
             iterator old = *this;
-            ++p_;
+            ++*this;
             return old;
         }
         friend bool operator==(const iterator& a, const iterator& b) noexcept {
@@ -65,6 +68,11 @@ public:
 
     private:
         [[nodiscard]] bool at_end() const noexcept { return p_ == nullptr || *p_ == nullptr; }
+        // An entry without '=' (execve accepts any string) is no variable: Python's os.environ
+        // skips it, and so does getenv(3).
+        void skip_entries_without_value() noexcept {
+            while (!at_end() && std::strchr(*p_, '=') == nullptr) ++p_;
+        }
         char** p_ = nullptr;
     };
 
@@ -74,7 +82,8 @@ public:
 
 // Python's os.environ as a live view: for (auto [key, value] : ospp::environ()).
 inline environ_view environ() noexcept { return {}; }
-// Python's dict(os.environ): a copy, sorted by key.
+// Python's dict(os.environ): a copy, sorted by key; entries without '=' are skipped and the first
+// of two entries with one key wins, as there.
 std::map<std::string, std::string> environ_map();
 // The environment as a "KEY=VALUE" block for exec/spawn (a copy).
 cstring_array environ_array();

@@ -176,9 +176,13 @@ result<void> unshare(clone_flags flags) noexcept;
 result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 
 // ---- exec -------------------------------------------------------------------------------------
-// They replace the process image and return only on failure, with the error (call name, errno;
-// no path, like Python's). With a cstring_array they do not allocate and are async-signal-safe.
-// EINVAL when a string holds a NUL byte (Python's ValueError) or argv is empty.
+// They replace the process image and return only on failure, with the error: call name and errno,
+// and, as in Python, the path for the calls given an environment (execve, execle: the path;
+// execvpe, execlpe: the PATH candidate whose error is reported, "dir/file"); execv, execvp,
+// execl and execlp name none, like Python's. With a cstring_array they do not allocate up to the
+// failure and are async-signal-safe; a failure that names its path copies it (one malloc, which
+// glibc keeps usable in a forked child). EINVAL when a string holds a NUL byte, when the env has
+// an illegal name (see cstring_array::valid(); Python's ValueError) or argv is empty.
 
 // Python's os.execv(path, args): with the current environment.
 [[nodiscard]] errno_error execv(path_ref path, const cstring_array& argv) noexcept;
@@ -209,8 +213,9 @@ public:
 private:
     char* p_[N + 1];
 };
+// `name_path`: the error names the path (or the PATH candidate), as Python's execve does.
 [[nodiscard]] errno_error execve_raw(const char* call, const path_ref& path, char* const* argv, char* const* envp,
-                                     bool search) noexcept;
+                                     bool search, bool name_path) noexcept;
 }  // namespace detail
 
 // Python's os.execl(path, arg0, arg1, ...): arguments are const char* or std::string (NUL-terminated
@@ -218,13 +223,13 @@ private:
 template <class... A>
 [[nodiscard]] errno_error execl(path_ref path, const A&... args) noexcept {
     const detail::arg_pointers<sizeof...(A)> argv(args...);
-    return detail::execve_raw("execl", path, argv.data(), ::environ, false);
+    return detail::execve_raw("execl", path, argv.data(), ::environ, false, false);
 }
 // Python's os.execlp(file, arg0, ...): searching PATH.
 template <class... A>
 [[nodiscard]] errno_error execlp(path_ref file, const A&... args) noexcept {
     const detail::arg_pointers<sizeof...(A)> argv(args...);
-    return detail::execve_raw("execlp", file, argv.data(), ::environ, true);
+    return detail::execve_raw("execlp", file, argv.data(), ::environ, true, false);
 }
 // Python's os.execle(path, arg0, ..., env): the last argument is the environment.
 template <class... A>
@@ -314,8 +319,8 @@ errno_error execl_with_env(const char* call, const path_ref& path, bool search, 
     static_assert(sizeof...(A) >= 1, "the environment must be the last argument");
     const leading_args<sizeof...(A) - 1> argv(args_then_env...);
     const cstring_array& env = last_arg(args_then_env...);
-    if (env.has_embedded_nul()) return errno_error(EINVAL, call);
-    return execve_raw(call, path, argv.data(), env.data(), search);
+    if (!env.valid()) return errno_error(EINVAL, call, path.view());
+    return execve_raw(call, path, argv.data(), env.data(), search, true);
 }
 }  // namespace detail
 

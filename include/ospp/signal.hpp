@@ -61,10 +61,13 @@ constexpr int to_raw(signum s) noexcept { return static_cast<int>(s); }
 // SIGRTMIN + n (glibc reserves the first few real-time signals; SIGRTMIN is the first free one).
 signum sigrt(int n) noexcept;
 
-// The name without "SIG": "TERM", "RTMIN+3"; "" for a number that is not a signal.
+// Python's signal.Signals(n).name without "SIG": "TERM", "IO" for 29 (glibc's sigabbrev_np says
+// "POLL"), "RTMIN", "RTMAX". Real-time signals that Python leaves nameless are "RTMIN+3"; 32 and
+// 33 (reserved by glibc, nameless in Python) are their number; "" for a number that is not a signal.
 std::string signal_name(signum s);
 
-// Parses "TERM", "SIGTERM", "term", "15", "RTMIN+3", "SIGRTMAX-1".
+// Parses "TERM", "SIGTERM", "term", "15", "RTMIN+3", "SIGRTMAX-1": every name and alias of
+// Python's signal.Signals ("SIGIOT" 6, "SIGCLD" 17, "SIGPOLL" 29), with or without SIG, any case.
 // Errors: EINVAL when the text names no signal.
 result<signum> signal_from_name(std::string_view name);
 

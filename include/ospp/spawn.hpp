@@ -86,7 +86,8 @@ struct posix_spawn_options {
 // Python's os.posix_spawn(path, argv, env, **options): the child's pid. std::nullopt as env means
 // the current environment (Python 3.13's env=None).
 // Errors: whatever the exec gives (ENOENT, EACCES, ENOEXEC...), a file action's (EBADF, ENOENT),
-// EPERM (setsid/setpgroup/scheduler), EAGAIN, ENOMEM; EINVAL for a NUL byte in a string.
+// EPERM (setsid/setpgroup/scheduler), EAGAIN, ENOMEM; EINVAL for a NUL byte in a string or an
+// env built by from_env with an illegal key (Python's ValueError, see cstring_array::valid()).
 result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, const cstring_array& env,
                             const posix_spawn_options& options = {});
 result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, std::nullopt_t env,
