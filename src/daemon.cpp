@@ -308,7 +308,9 @@ bool daemon_steps(plan& p, step& failed) noexcept {
     close_opened_stdio(p);
     if (!wired) return fail(step::dup2);
     ::umask(p.umask);
-    if (p.chroot != nullptr && ::chroot(p.chroot) < 0) return fail(step::chroot);
+    // chroot(2) leaves the cwd where it was, outside the jail: "/" at once, so that a relative
+    // working_directory is looked up inside it (python-daemon: chdir(root), then chroot(root)).
+    if (p.chroot != nullptr && (::chroot(p.chroot) < 0 || ::chdir("/") < 0)) return fail(step::chroot);
     if (p.prevent_core) {
         const struct ::rlimit zero {};
         if (::setrlimit(RLIMIT_CORE, &zero) < 0) return fail(step::prevent_core);

@@ -393,6 +393,25 @@ TEST_CASE("daemon: a pidfile locked by someone else makes the launcher fail") {
     ::close(holder);
 }
 
+TEST_CASE("daemon: with a chroot, a relative working_directory is inside the jail, never outside it") {
+    OSPP_REQUIRE_ROOT();  // chroot(2) needs CAP_SYS_CHROOT
+    temp_dir dir;
+    for (const char* d : {"jail", "jail/sub", "outside", "outside/sub"}) REQUIRE(::mkdir((dir / d).c_str(), 0755) == 0);
+    // The launcher runs from outside/, where a "sub" exists too: the daemon must not end up in it.
+    daemon_run run = start(
+        [&](daemon_context& ctx) {
+            ctx.chroot_directory = dir / "jail";
+            ctx.working_directory = "sub";
+        },
+        {}, [&] { REQUIRE(::chdir((dir / "outside").c_str()) == 0); });
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    REQUIRE(run.pid > 0);
+    const std::string proc = "/proc/" + std::to_string(run.pid);
+    CHECK(std::filesystem::read_symlink(proc + "/root") == dir / "jail");
+    CHECK(std::filesystem::read_symlink(proc + "/cwd") == dir / "jail/sub");
+}
+
 TEST_CASE("daemon: a failing step makes the launcher exit non-zero with the step and errno") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
