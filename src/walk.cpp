@@ -30,6 +30,7 @@ struct walk_level {
     std::unique_ptr<char[]> arena;
     std::size_t arena_size = 0, arena_capacity = 0;
     std::vector<std::string_view> dirs, files;  // views into the arena
+    std::vector<std::size_t> dir_records;       // arena offsets of the records in dirs, ascending
     std::size_t next = 0;  // the next index of `dirs` to descend into
     bool yielded = false;  // bottom-up: already handed to the caller
 };
@@ -60,9 +61,15 @@ private:
     // A record is: d_ino (8 bytes), d_type (1 byte), the name, NUL. Views point at the name.
     static constexpr std::size_t header_size = sizeof(::ino_t) + 1;
 
+    // The record of a name in dirnames, or nullptr for a name the caller put there: also for a
+    // view into the arena that is not a whole listed name (part of one, or spanning two).
     static const char* record_of(const walk_level& level, std::string_view name) noexcept {
         const char* begin = level.arena.get();
-        if (name.data() < begin + header_size || name.data() >= begin + level.arena_size) return nullptr;
+        const char* end = begin + level.arena_size;
+        if (name.data() < begin + header_size || name.data() + name.size() >= end) return nullptr;
+        const auto offset = static_cast<std::size_t>(name.data() - header_size - begin);
+        if (!std::binary_search(level.dir_records.begin(), level.dir_records.end(), offset)) return nullptr;
+        if (name.data()[name.size()] != '\0') return nullptr;  // a prefix of a listed name
         return name.data() - header_size;
     }
     walk_level& level_at(std::size_t depth) {
@@ -99,7 +106,9 @@ bool walker::next() {
     }
     while (depth_ > 0 && !stopped_) {
         walk_level& level = levels_[depth_ - 1];
-        if (level.next < level.dirs.size()) {
+        // Bottom-up, the subdirectories are those listed: a name the caller adds to dirnames once
+        // the directory was handed out is not walked (Python fixes the list when it reads it).
+        if (!level.yielded && level.next < level.dirs.size()) {
             const std::string_view name = level.dirs[level.next++];
             if (descend(level, name) && topdown_) return true;
             continue;
@@ -120,6 +129,10 @@ bool walker::next() {
 bool walker::open_top() {
     walk_level& level = level_at(0);
     level.path = top_;
+    if (top_.find('\0') != std::string::npos) {  // Python: ValueError: embedded null byte
+        report("scandir", EINVAL, top_);
+        return false;
+    }
     const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow_top_ ? 0 : O_NOFOLLOW);
     const int raw = sys::retry([&] { return ::openat(top_dir_fd_.get(), top_.c_str(), flags); });
     if (raw < 0) {
@@ -158,9 +171,13 @@ bool walker::descend(walk_level& parent, std::string_view name) {
         c_name = scratch_.c_str();
     }
     walk_level& child = level_at(depth_);
-    child.path.assign(parent.path);
-    if (child.path.empty() || child.path.back() != '/') child.path += '/';
-    child.path += name;
+    if (!name.empty() && name.front() == '/') {
+        child.path.assign(name);  // openat ignores the parent for an absolute name; os.path.join too
+    } else {
+        child.path.assign(parent.path);
+        if (child.path.empty() || child.path.back() != '/') child.path += '/';
+        child.path += name;
+    }
 
     const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow_ ? 0 : O_NOFOLLOW);
     const int raw = sys::retry([&] { return ::openat(parent.dir.get(), c_name, flags); });
@@ -238,6 +255,7 @@ int walker::fill(walk_level& level) {
     level.arena_size = 0;
     level.dirs.clear();
     level.files.clear();
+    level.dir_records.clear();
     level.next = 0;
     level.yielded = false;
     level.dot_ino.reset();
@@ -279,7 +297,12 @@ void walker::append(walk_level& level, const struct ::dirent64& d) {
     std::memcpy(rec, &ino, sizeof ino);
     rec[sizeof ino] = static_cast<char>(type);
     std::memcpy(rec + header_size, d.d_name, len + 1);
-    (is_dir ? level.dirs : level.files).emplace_back(rec + header_size, len);
+    if (is_dir) {
+        level.dir_records.push_back(static_cast<std::size_t>(rec - level.arena.get()));
+        level.dirs.emplace_back(rec + header_size, len);
+    } else {
+        level.files.emplace_back(rec + header_size, len);
+    }
 }
 
 // Makes room for `needed` more bytes in level's arena, moving the views already made. The arena

@@ -28,6 +28,7 @@ void touch(const std::string& p) {
 }
 void make_dir(const std::string& p) { REQUIRE(::mkdir(p.c_str(), 0755) == 0); }
 void make_link(const char* target, const std::string& p) { REQUIRE(::symlink(target, p.c_str()) == 0); }
+std::string enoent_of(const std::string& p) { return "scandir: [Errno 2] No such file or directory: '" + p + "'"; }
 bool exists(const std::string& p) {
     struct ::stat st {};
     return ::lstat(p.c_str(), &st) == 0;
@@ -205,6 +206,52 @@ TEST_CASE("walk prunes by editing dirnames in top-down mode") {
         }
     }
     CHECK(seen == std::vector<std::string>{dir / "sub", dir / "sub/deeper"});
+}
+
+TEST_CASE("walk takes names added to dirnames as Python does: whole names only, top-down only") {
+    temp_dir dir, elsewhere;
+    make_dir(dir / "ab");
+    make_dir(dir / "ab/e");
+    std::vector<std::string> errors, seen;
+    auto onerror = [&](const ospp::errno_error& e) { errors.push_back(e.message()); };
+    // Part of a listed name is its own name ('a', 'b'), not the listed directory "ab"; an absolute
+    // name is walked under its own path, as os.path.join gives it.
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path(), {.onerror = onerror})) {
+        seen.emplace_back(dirpath);
+        if (dirpath != dir.path()) continue;
+        const std::string_view listed = dirnames.at(0);
+        dirnames.push_back(listed.substr(0, 1));
+        dirnames.push_back(listed.substr(1));
+        dirnames.push_back(elsewhere.path());
+    }
+    CHECK(seen == std::vector<std::string>{dir.path(), dir / "ab", dir / "ab/e", elsewhere.path()});
+    CHECK(errors == std::vector<std::string>{enoent_of(dir / "a"), enoent_of(dir / "b")});
+    // Bottom-up, a directory's subdirectories are those it listed: a name added once it was
+    // handed out is not walked.
+    errors.clear();
+    seen.clear();
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(dir / "ab", {.topdown = false, .onerror = onerror})) {
+        seen.emplace_back(dirpath);
+        dirnames.push_back("e");
+    }
+    CHECK(seen == std::vector<std::string>{dir / "ab/e", dir / "ab"});
+    CHECK(errors.empty());
+}
+
+TEST_CASE("walk and fwalk refuse a top with a NUL byte, as Python does") {
+    for (const bool f : {false, true}) {
+        std::vector<std::string> errors;
+        auto onerror = [&](const ospp::errno_error& e) { errors.push_back(e.message()); };
+        int steps = 0;
+        const std::string top(".\0junk", 6);
+        if (f) {
+            for (const auto& step : ospp::fwalk(top, {.onerror = onerror})) (void)step, ++steps;
+        } else {
+            for (const auto& step : ospp::walk(top, {.onerror = onerror})) (void)step, ++steps;
+        }
+        CHECK(steps == 0);
+        CHECK(errors == std::vector<std::string>{"scandir: [Errno 22] Invalid argument: '.\\x00junk'"});
+    }
 }
 
 TEST_CASE("walk reports unreadable directories to onerror and goes on") {

@@ -20,7 +20,8 @@
 //
 // As in Python: dirnames holds the subdirectories, *including symlinks to directories* (is_dir()
 // follows links), filenames everything else (dangling symlinks too); with topdown, the caller may
-// remove names from dirnames (or reorder them) and only those left are visited; errors opening or
+// remove names from dirnames (or reorder or add them) and only those left are visited (bottom-up,
+// the directories listed are walked whatever becomes of dirnames); errors opening or
 // reading a directory go to onerror (ignored by default) and that directory is skipped. Beyond
 // Python: with followlinks, a symlink back to a directory being walked is not entered again (an
 // ELOOP error goes to onerror), so cycles end. fwalk's errors carry the directory's full path
@@ -123,10 +124,12 @@ extern template class basic_walk_range<walk_step>;
 extern template class basic_walk_range<fwalk_step>;
 
 // Python's os.walk(top, topdown=True, onerror=None, followlinks=False). `top` is followed if it
-// is a symlink. Nothing is opened until begin().
+// is a symlink. Nothing is opened until begin(). A `top` with a NUL byte is an EINVAL to onerror
+// (Python's ValueError), and nothing is walked.
 walk_range walk(path_ref top, walk_options options = {});
 // Python's os.fwalk(top='.', topdown=True, onerror=None, *, follow_symlinks=False, dir_fd=None).
-// Without follow_symlinks a symlink `top` is not walked (onerror gets ELOOP).
+// Without follow_symlinks a symlink `top` is not walked (onerror gets ENOTDIR, from O_NOFOLLOW |
+// O_DIRECTORY).
 fwalk_range fwalk(path_ref top = ".", fwalk_options options = {});
 
 // Python's keyword arguments of shutil.rmtree.
@@ -143,7 +146,8 @@ struct rmtree_options {
 // Like shutil.rmtree and rm -r, it empties a file system mounted inside the tree, then stops with
 // EBUSY on the mount point.
 // Errors: ENOENT, ENOTDIR, EACCES, EPERM, EBUSY, ENOTEMPTY (a concurrent creator); the call name is
-// the failing step ("scandir", "unlink", "rmdir") and the path the entry concerned.
+// the failing step ("scandir", "unlink", "rmdir") and the path the entry concerned; "rmtree" for
+// the removal of `path` itself.
 result<void> rmtree(path_ref path, const rmtree_options& options = {});
 
 }  // namespace ospp
