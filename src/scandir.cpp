@@ -4,7 +4,8 @@
 #include <fcntl.h>
 
 #include <array>
-#include <cstdio>
+#include <charconv>
+#include <string_view>
 
 #include "dirents.hpp"
 #include "stat_at.hpp"
@@ -128,8 +129,10 @@ result<scandir_range> scandir(fd_ref dir) {
     constexpr int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
     int raw = sys::retry([&] { return ::openat(dir.get(), ".", flags); });
     if (raw < 0 && errno == EACCES) {
-        std::array<char, 32> proc_path{};
-        std::snprintf(proc_path.data(), proc_path.size(), "/proc/self/fd/%d", dir.get());
+        constexpr std::string_view prefix = "/proc/self/fd/";
+        std::array<char, 32> proc_path{};  // zeroed: the number is followed by a NUL
+        prefix.copy(proc_path.data(), prefix.size());
+        std::to_chars(proc_path.data() + prefix.size(), proc_path.data() + proc_path.size() - 1, dir.get());
         raw = sys::retry([&] { return ::open(proc_path.data(), flags); });
         if (raw < 0 && errno == ENOENT) errno = EACCES;  // no /proc here: the refusal stands
     }
