@@ -24,6 +24,9 @@
 #include <string>
 #include <vector>
 
+#include <linux/securebits.h>
+
+#include "ospp/pidfile.hpp"
 #include "support.hpp"
 
 using ospp_test::read_file;
@@ -77,6 +80,9 @@ struct launch_env {
     bool closed_stdin = false;  // start with fd 0 closed, as some careless supervisors do
 };
 
+// A run or a read that takes longer than this has hung: it fails instead of blocking the suite.
+constexpr int hang_ms = 60'000;
+
 // Runs ospp-daemonize with `args`; returns its exit code and output once it has exited.
 run_result run(const std::vector<std::string>& args, const launch_env& env = {}) {
     int out[2], err[2];
@@ -124,7 +130,16 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
     std::string* sinks[2] = {&r.out, &r.err};
     int open_ends = 2;
     while (open_ends > 0) {
-        REQUIRE(::poll(fds, 2, -1) > 0);
+        const int ready = ::poll(fds, 2, hang_ms);
+        if (ready == 0) {  // hung: end it, and fail
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            for (const pollfd& p : fds)
+                if (p.fd >= 0) ::close(p.fd);
+            if (master >= 0) ::close(master);
+            FAIL((std::string("ospp-daemonize did not exit within ") + std::to_string(hang_ms / 1000) + " s"));
+        }
+        REQUIRE(ready > 0);
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || fds[i].revents == 0) continue;
             char buf[4096];
@@ -258,12 +273,16 @@ public:
     fifo& operator=(const fifo&) = delete;
     ~fifo() { ::close(fd_); }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
-    // The next line written (blocks until there is one).
+    // The next line written (blocks until there is one; fails after hang_ms without one).
     std::string line() {
         std::string s;
         char c = 0;
-        while (::read(fd_, &c, 1) == 1 && c != '\n') s += c;
-        return s;
+        for (;;) {
+            pollfd p{fd_, POLLIN, 0};
+            REQUIRE_MESSAGE(::poll(&p, 1, hang_ms) == 1, (std::string("no line on ") + path_ + " within " + std::to_string(hang_ms / 1000) + " s"));
+            if (::read(fd_, &c, 1) != 1 || c == '\n') return s;
+            s += c;
+        }
     }
 
 private:
@@ -417,21 +436,73 @@ TEST_CASE("--status, --signal and --stop") {
     CHECK(run({"--status", "-p", pidfile}).code == 3);
 }
 
-TEST_CASE("--stop escalates to SIGKILL after --timeout") {
+TEST_CASE("a locked pidfile that names no pid yet (a start in progress): no verb acts on the old pid") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
-    fifo ready(dir / "ready");
-    // The shell ignores SIGTERM (an ignored signal survives the exec) before it says "ready".
-    REQUIRE(run({"-p", pidfile, "/bin/sh", "-c", "trap '' TERM; echo ready > " + ready.path() + "; exec sleep 1000"}).code == 0);
-    daemon_guard daemon(pid_in(pidfile));
-    CHECK(ready.line() == "ready");
-    const run_result r = run({"--stop", "--timeout=0.1", "-p", pidfile});
+    // An unrelated process that got the pid of a daemon long gone, whose pidfile was left behind.
+    int gate[2];
+    REQUIRE(::pipe2(gate, O_CLOEXEC) == 0);
+    const pid_t unrelated = ::fork();
+    REQUIRE(unrelated >= 0);
+    if (unrelated == 0) {
+        ::close(gate[1]);
+        char c;
+        ::_exit(::read(gate[0], &c, 1) == 0 ? 0 : 1);  // ends at end of file, unless killed
+    }
+    ::close(gate[0]);
+    daemon_guard victim(unrelated);
+    ospp_test::write_file(pidfile, std::to_string(unrelated) + "\n");
+    // A start takes the lock, as the launcher does before it forks; its daemon has not written yet.
+    auto starting = ospp::daemon::pidfile::acquire(pidfile);
+    REQUIRE(starting.has_value());
+
+    run_result r = run({"--status", "-p", pidfile});
+    CHECK(r.code == 4);  // LSB "unknown": the start may yet fail
+    CHECK(r.out == "starting (pidfile " + pidfile + " is locked but names no pid yet)\n");
+    const std::string no_pid =
+        "ospp-daemonize: pidfile " + pidfile + " is locked but names no pid yet (a start in progress); try again\n";
+    r = run({"--signal=USR1", "-p", pidfile});
+    CHECK(r.code == 1);
+    CHECK(r.err == no_pid);
+    r = run({"--stop", "--timeout=0", "-p", pidfile});
+    CHECK(r.code == 1);
+    CHECK(r.err == no_pid);
+    CHECK(exists(pidfile));
+
+    // Once the daemon has written its pid, that is the one the verbs name.
+    REQUIRE(starting->write(unrelated).has_value());
+    r = run({"--status", "-p", pidfile});
     CHECK(r.code == 0);
-    CHECK(r.err.find("sending SIGKILL") != std::string::npos);
-    const int st = daemon.wait();
-    CHECK(WIFSIGNALED(st));
-    CHECK(WTERMSIG(st) == SIGKILL);
-    CHECK_FALSE(exists(pidfile));
+    CHECK(r.out == "running (pid " + std::to_string(unrelated) + ")\n");
+    REQUIRE(starting->release().has_value());
+
+    ::close(gate[1]);
+    const int st = victim.wait();
+    CHECK(WIFEXITED(st));  // never signalled
+    CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("--stop escalates to SIGKILL after --timeout, at once with --timeout=0") {
+    // --timeout=0 once hung for good: its one-shot timer signal came before the blocking flock it
+    // was to cut short, and SIGKILL was never sent.
+    for (const std::string timeout : {"0.1", "0"}) {
+        CAPTURE(timeout);
+        temp_dir dir;
+        const std::string pidfile = dir / "d.pid";
+        fifo ready(dir / "ready");
+        // The shell ignores SIGTERM (an ignored signal survives the exec) before it says "ready".
+        REQUIRE(run({"-p", pidfile, "/bin/sh", "-c", "trap '' TERM; echo ready > " + ready.path() + "; exec sleep 1000"}).code == 0);
+        daemon_guard daemon(pid_in(pidfile));
+        CHECK(ready.line() == "ready");
+        const run_result r = run({"--stop", "--timeout=" + timeout, "-p", pidfile});
+        CHECK(r.code == 0);
+        CHECK(r.err == "ospp-daemonize: pid " + std::to_string(daemon.pid()) + " still running after " + timeout +
+                           " s; sending SIGKILL\n");
+        const int st = daemon.wait();
+        CHECK(WIFSIGNALED(st));
+        CHECK(WTERMSIG(st) == SIGKILL);
+        CHECK_FALSE(exists(pidfile));
+    }
 }
 
 TEST_CASE("a failed exec is reported by the launcher, which exits 7 and leaves no pidfile") {

@@ -30,7 +30,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,14 +65,14 @@ constexpr const char* program = "ospp-daemonize";
 constexpr int burst_limit = 5;
 constexpr std::chrono::seconds burst_window{10};
 
-// A one-shot SIGALRM after `after` (at least a microsecond); a negative value disarms it.
-void arm_timer(seconds after) {
-    ::itimerval t{};
-    if (after.count() >= 0) {
-        const auto us = std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(after).count());
-        t.it_value = {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-    }
-    ::setitimer(ITIMER_REAL, &t, nullptr);
+// How long --status and --signal wait for a locked pidfile to name its pid (a start in progress:
+// the launcher empties the file when it takes the lock, the daemon writes its pid a moment later).
+constexpr seconds pid_patience{1.0};
+
+// Sleeps for `d` (less than a second), or less when a signal arrives.
+void pause_for(clock_type::duration d) {
+    const ::timespec t{0, static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count())};
+    ::nanosleep(&t, nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,6 +223,18 @@ pidfile_state probe_pidfile(const std::string& path) {
     s.locked = is_locked(f.get());
     s.pid = read_pid(f.get());
     return s;
+}
+
+// probe_pidfile, read again for up to `patience` while the lock is held but the file names no pid:
+// a start in progress (the launcher empties the file as it takes the lock; the daemon writes its
+// pid once forked, which --ready-timeout bounds). Comes back as soon as there is a pid, or no lock.
+pidfile_state probe_settled(const std::string& path, seconds patience) {
+    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(patience);
+    for (;;) {
+        pidfile_state s = probe_pidfile(path);
+        if (s.error != 0 || !s.locked || s.pid || clock_type::now() >= deadline) return s;
+        pause_for(std::chrono::milliseconds(5));
+    }
 }
 
 // Removes the file at `path` if it is still the file open as `fd` (never someone else's new one).
@@ -527,13 +538,17 @@ int start(const options& o) {
 // Control verbs
 
 int status(const options& o) {
-    const pidfile_state s = probe_pidfile(o.pidfile);
+    const pidfile_state s = probe_settled(o.pidfile, pid_patience);
     if (s.error != 0) {
         say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
         return exit_code::status_unknown;
     }
+    if (s.locked && !s.pid) {  // it may yet fail: neither running nor not (LSB "unknown")
+        std::printf("starting (pidfile %s is locked but names no pid yet)\n", o.pidfile.c_str());
+        return exit_code::status_unknown;
+    }
     if (s.locked) {
-        std::printf("running (pid %s)\n", s.pid ? std::to_string(*s.pid).c_str() : "unknown");
+        std::printf("running (pid %d)\n", *s.pid);
         return exit_code::ok;
     }
     if (s.exists) {
@@ -549,39 +564,54 @@ ospp::fd open_daemon(const options& o, const pidfile_state& s) {
     if (!s.pid) return ospp::fd();
     auto pidfd = ospp::pidfd_open(*s.pid);
     // Between reading the file and opening the pidfd the daemon may have ended and its pid been
-    // reused: trust the pidfd only if the lock is still held.
-    if (!pidfd || !probe_pidfile(o.pidfile).locked) return ospp::fd();
+    // reused (and a new start may have locked the file): trust the pidfd only if the lock is still
+    // held and the file still names that pid.
+    if (!pidfd) return ospp::fd();
+    const pidfile_state again = probe_pidfile(o.pidfile);
+    if (!again.locked || again.pid != s.pid) return ospp::fd();
     return std::move(*pidfd);
 }
 
 // Waits until nobody holds the pidfile's lock (the daemon and everything that inherited it ended),
 // for at most `limit`. Takes the lock then, and removes the stale file.
+// The lock is tried without blocking against a monotonic deadline, in short pauses: a blocking
+// flock cut short by a timer signal would hang for good when the signal came before the flock
+// blocked (a zero or tiny --timeout, or a descheduled process), and SIGKILL would never be sent.
 bool await_unlock(const std::string& path, seconds limit) {
     ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!f.valid()) return errno == ENOENT;
-    // A blocking flock interrupted by a one-shot timer: the lock itself says when the daemon is gone.
-    struct ::sigaction sa {}, old {};
-    sa.sa_handler = [](int) {};
-    ::sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGALRM, &sa, &old);  // no SA_RESTART: flock returns EINTR at the deadline
-    arm_timer(limit);
-    const bool got = ::flock(f.get(), LOCK_EX) == 0;
-    arm_timer(seconds(-1));
-    ::sigaction(SIGALRM, &old, nullptr);
-    if (got) unlink_if_same(path, f.get());
-    return got;
+    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(limit);
+    clock_type::duration pause = std::chrono::milliseconds(1);
+    for (;;) {
+        if (::flock(f.get(), LOCK_EX | LOCK_NB) == 0) {
+            unlink_if_same(path, f.get());
+            return true;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) return false;
+        const auto left = deadline - clock_type::now();
+        if (left <= clock_type::duration::zero()) return false;
+        pause_for(std::min(pause, left));
+        pause = std::min<clock_type::duration>(pause * 2, std::chrono::milliseconds(50));
+    }
 }
 
-// probe_pidfile for --stop and --signal, telling why it cannot be read.
-std::optional<pidfile_state> probe_or_say(const options& o) {
-    const pidfile_state s = probe_pidfile(o.pidfile);
-    if (s.error == 0) return s;
-    say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
-    return std::nullopt;
+// probe_settled for --stop and --signal, telling why the pidfile cannot be read, or names no pid.
+std::optional<pidfile_state> probe_or_say(const options& o, seconds patience) {
+    const pidfile_state s = probe_settled(o.pidfile, patience);
+    if (s.error != 0) {
+        say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
+        return std::nullopt;
+    }
+    if (s.locked && !s.pid) {
+        say(2, "pidfile " + o.pidfile + " is locked but names no pid yet (a start in progress); try again");
+        return std::nullopt;
+    }
+    return s;
 }
 
 int stop(const options& o) {
-    const auto probed = probe_or_say(o);
+    // A start in progress is given the --timeout (at least pid_patience) to name its daemon.
+    const auto probed = probe_or_say(o, std::max(o.stop_timeout, pid_patience));
     if (!probed) return exit_code::failure;
     const pidfile_state& s = *probed;
     if (!s.locked) {
@@ -611,7 +641,7 @@ int stop(const options& o) {
 }
 
 int send_signal(const options& o) {
-    const auto probed = probe_or_say(o);
+    const auto probed = probe_or_say(o, pid_patience);
     if (!probed) return exit_code::failure;
     const pidfile_state& s = *probed;
     if (!s.locked) {
