@@ -36,15 +36,15 @@ namespace {
 
 // A command for the --respawn tests that reacts to signals without a race: this test binary, run
 // by ospp-daemonize with OSPP_SIGNAL_HELPER=FIFO in its environment, becomes (before doctest's main)
-// a program that blocks SIGHUP/SIGINT/SIGTERM, writes its pid to FIFO, then for each signal writes
-// "hup" (and goes on) or "bye" (and exits 0). A shell's trap cannot do this reliably: a signal that
+// a program that blocks SIGHUP/SIGUSR1/SIGUSR2/SIGINT/SIGTERM, writes its pid to FIFO, then for each
+// signal writes "hup", "usr1" or "usr2" (and goes on) or "bye" (and exits 0). A shell's trap cannot do this reliably: a signal that
 // arrives just before `wait` blocks is acted upon only when the waited-for child ends.
 const bool signal_helper_checked = [] {
     const char* fifo_path = std::getenv("OSPP_SIGNAL_HELPER");
     if (fifo_path == nullptr) return true;
     sigset_t set;
     ::sigemptyset(&set);
-    for (int s : {SIGHUP, SIGINT, SIGTERM}) ::sigaddset(&set, s);
+    for (int s : {SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGTERM}) ::sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     const int out = ::open(fifo_path, O_WRONLY | O_CLOEXEC);
     const auto say = [out](const std::string& line) { (void)!::write(out, line.data(), line.size()); };
@@ -52,6 +52,8 @@ const bool signal_helper_checked = [] {
     for (;;) {
         const int sig = ::sigwaitinfo(&set, nullptr);
         if (sig == SIGHUP) say("hup\n");
+        if (sig == SIGUSR1) say("usr1\n");
+        if (sig == SIGUSR2) say("usr2\n");
         if (sig == SIGINT || sig == SIGTERM) {
             say("bye\n");
             ::_exit(0);
@@ -634,7 +636,7 @@ TEST_CASE("--respawn: the supervisor restarts the command, forwards SIGTERM, rem
     CHECK(read_file(log).find("(pid " + std::to_string(first) + ") was killed by SIGKILL\n") != std::string::npos);
 }
 
-TEST_CASE("--respawn forwards SIGHUP and keeps supervising; SIGINT ends both") {
+TEST_CASE("--respawn forwards SIGHUP, SIGUSR1, SIGUSR2 and keeps supervising; SIGINT ends both") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
     fifo said(dir / "said");
@@ -646,7 +648,16 @@ TEST_CASE("--respawn forwards SIGHUP and keeps supervising; SIGINT ends both") {
 
     CHECK(run({"--signal=HUP", "-p", pidfile}).code == 0);
     CHECK(said.line() == "hup");
+    // USR1 and USR2 once killed the supervisor (a signal it did not handle), and the command with
+    // it (PDEATHSIG).
+    CHECK(run({"--signal=USR1", "-p", pidfile}).code == 0);
+    CHECK(said.line() == "usr1");
+    CHECK(run({"--signal=SIGUSR2", "-p", pidfile}).code == 0);
+    CHECK(said.line() == "usr2");
     CHECK(proc_stat(command)[1] == supervisor.pid());  // the same command, still supervised
+    const run_result r = run({"--status", "-p", pidfile});
+    CHECK(r.code == 0);
+    CHECK(r.out == "running (pid " + std::to_string(supervisor.pid()) + ")\n");
 
     CHECK(run({"--signal=INT", "-p", pidfile}).code == 0);
     CHECK(said.line() == "bye");

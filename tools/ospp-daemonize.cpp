@@ -19,7 +19,8 @@
 // lives exactly as long as the daemon and a leftover file is recognisably stale.
 //
 // --respawn: the daemon becomes a supervisor that holds the lock, names itself in the pidfile,
-// restarts COMMAND, forwards TERM/INT/HUP to it, gives up after a burst of exits and removes the
+// restarts COMMAND, forwards every signal it is sent to it (but those it raises itself: faults, PIPE,
+// XFSZ), ends with the command after TERM/INT, gives up after a burst of exits and removes the
 // pidfile when it ends; it reports readiness (notify_ready) once the first run was executed.
 // --foreground: open() without detaching; failures go straight to the original stderr.
 
@@ -305,10 +306,22 @@ std::string describe_status(int status) {
     return pid;
 }
 
+// What the supervisor reads from its signalfd: SIGCHLD, and every signal it passes on to the command
+// (TERM and INT end the supervisor too, once the command has ended). Left out: KILL and STOP, which
+// cannot be caught, and the signals the kernel raises for the supervisor's own doing, which are not
+// the command's business: faults (SEGV, BUS, FPE, ILL, TRAP, SYS) and a failed write's PIPE and XFSZ
+// (a closed or full --stderr target). glibc's own two real-time signals are not in a full set.
+ospp::signal_set supervised_signals() noexcept {
+    ospp::signal_set s = ospp::signal_set::full();
+    for (int n : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGPIPE, SIGXFSZ})
+        s.remove(ospp::signum{n});
+    return s;
+}
+
 [[noreturn]] void supervise(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
                             ospp::daemon::pidfile& pidfile) {
     const std::vector<char*> argv = exec_argv(o);
-    const ospp::signal_set handled{ospp::signum::term, ospp::signum::intr, ospp::signum::hup, ospp::signum::chld};
+    const ospp::signal_set handled = supervised_signals();
     if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
     ospp::fd signals(::signalfd(-1, &handled.native(), SFD_CLOEXEC));
     if (!signals.valid()) r.fail(step::supervise, errno);
@@ -363,13 +376,13 @@ std::string describe_status(int status) {
                     exits.push_back(clock_type::now());
                 }
                 if (child != 0) continue;
-            } else if (sig == SIGHUP) {
-                if (child != 0) ::kill(child, SIGHUP);
-                continue;
-            } else {  // TERM, INT: pass it on, and end when the command has ended
+            } else if (sig == SIGTERM || sig == SIGINT) {  // pass it on, and end when the command has ended
                 stopping = true;
                 if (child == 0) finish(exit_code::ok);
                 ::kill(child, sig);
+                continue;
+            } else {  // HUP, USR1, USR2, WINCH, QUIT, CONT...: the command's (lost between two runs)
+                if (child != 0) ::kill(child, sig);
                 continue;
             }
         } else {
