@@ -607,6 +607,16 @@ TEST_CASE("--foreground: every step but detaching; the environment options") {
     CHECK(r.err == "ospp-daemonize: cannot execute /nonexistent/cmd: No such file or directory\n");
 }
 
+TEST_CASE("--foreground: a failed exec leaves no pidfile") {
+    temp_dir dir;
+    const std::string pidfile = dir / "f.pid";
+    const run_result r = run({"-f", "-p", pidfile, "--", "/nonexistent/cmd"}, {.terminal = false});
+    CHECK(r.code == 7);
+    CHECK(r.err == "ospp-daemonize: cannot execute /nonexistent/cmd: No such file or directory\n");
+    CHECK_FALSE(exists(pidfile));
+    CHECK(run({"--status", "-p", pidfile}).code == 3);
+}
+
 TEST_CASE("--respawn: the supervisor restarts the command, forwards SIGTERM, removes its pidfile") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid", log = dir / "log";

@@ -131,19 +131,21 @@ int exit_code_of(step s) {
     return exit_code::setup_failed;
 }
 
-// Where a step's failure goes: the launcher's report pipe (detached), or straight to the original
-// stderr (--foreground, where there is no launcher).
+// Where a step's failure goes: the launcher's report pipe (detached: the launcher, which shares the
+// lock, then removes the pidfile), or straight to the original stderr (--foreground, where there is
+// no launcher: this process removes the pidfile itself, or a failed start would leave it behind).
 class reporter {
 public:
-    reporter(const options& o, ospp::fd pipe_end, ospp::fd direct) noexcept
-        : o_(o), pipe_(std::move(pipe_end)), direct_(std::move(direct)) {}
+    reporter(const options& o, ospp::fd pipe_end, ospp::fd direct, ospp::daemon::pidfile& pidfile) noexcept
+        : o_(o), pipe_(std::move(pipe_end)), direct_(std::move(direct)), pidfile_(pidfile) {}
 
     [[noreturn]] void fail(step s, int err) {
         if (pipe_.valid()) {
             const report r{report::failed, s, err, 0};
             (void)!::write(pipe_.get(), &r, sizeof r);
-        } else if (direct_.valid()) {
-            say(direct_.get(), describe(s, err, o_));
+        } else {
+            (void)pidfile_.release();
+            if (direct_.valid()) say(direct_.get(), describe(s, err, o_));
         }
         ::_exit(exit_code_of(s));
     }
@@ -162,6 +164,7 @@ private:
     const options& o_;
     ospp::fd pipe_;
     ospp::fd direct_;
+    ospp::daemon::pidfile& pidfile_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -525,7 +528,7 @@ int start(const options& o) {
     const auto opened = ctx.open();
     if (opened) {  // the daemon
         (void)reports->read_end.release();  // open() closed it: forget the number
-        reporter r(o, std::move(reports->write_end), std::move(direct));
+        reporter r(o, std::move(reports->write_end), std::move(direct), pidfile);
         run_command(o, r, ctx, pidfile);
     }
     // The launcher (or, with --foreground, the process that failed to become the daemon).
