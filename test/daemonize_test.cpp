@@ -80,6 +80,7 @@ struct launch_env {
     bool terminal = true;  // a new session whose controlling terminal is a pseudo-terminal
     int stray_fd = 10;     // an inheritable fd left open at this number (-1: none)
     bool closed_stdin = false;  // start with fd 0 closed, as some careless supervisors do
+    int securebits = 0;    // prctl(PR_SET_SECUREBITS) before the exec (root only)
 };
 
 // A run or a read that takes longer than this has hung: it fails instead of blocking the suite.
@@ -122,6 +123,7 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
         ::signal(SIGUSR2, SIG_IGN);
         ::umask(0077);
         if (env.closed_stdin) ::close(0);
+        if (env.securebits != 0 && ::prctl(PR_SET_SECUREBITS, env.securebits, 0, 0, 0) != 0) ::_exit(125);
         ::execv(exe.c_str(), argv.data());
         ::_exit(124);
     }
@@ -746,4 +748,19 @@ TEST_CASE("--user drops to the user with its own groups only (as root)") {
     CHECK(read_file(pidfile) == std::to_string(daemon.pid()) + "\n");  // written before the drop
     CHECK(run({"--stop", "-p", pidfile}).code == 0);
     daemon.wait();
+}
+
+TEST_CASE("--user: a drop that leaves a way back to root fails the start (as root)") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    ::chmod(dir.path().c_str(), 0755);
+    const std::string pidfile = dir / "d.pid";
+    // SECBIT_NO_SETUID_FIXUP survives the launcher's exec and keeps every capability through
+    // setuid(2): the daemon could then setuid(0) back.
+    const run_result r = run({"-u", "nobody", "-p", pidfile, sleeper, "1000"}, {.securebits = SECBIT_NO_SETUID_FIXUP});
+    if (r.code == 0) daemon_guard started(pid_in(pidfile));  // not refused: kill it
+    CHECK(r.code == 6);
+    CHECK(r.err == "ospp-daemonize: privileges not dropped: setuid(0) succeeded after switching to nobody\n");
+    CHECK(reap_all().size() == 1);
+    CHECK_FALSE(exists(pidfile));
 }

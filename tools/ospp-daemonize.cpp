@@ -105,7 +105,7 @@ std::string command_line(const options& o) {
 // The steps of a start, and how their failures are told.
 
 // The steps after daemon_context::open() (its own steps report through its errno_error).
-enum class step : std::int32_t { write_pidfile, supervise, exec };
+enum class step : std::int32_t { write_pidfile, check_privileges, supervise, exec };
 
 // What the daemon tells the launcher through the report pipe (one atomic write each).
 struct report {
@@ -119,6 +119,9 @@ std::string describe(step s, int err, const options& o) {
     std::string why = std::strerror(err);
     switch (s) {
     case step::write_pidfile: return "cannot write pidfile " + o.pidfile + ": " + why;
+    case step::check_privileges:
+        if (err == 0) return "privileges not dropped: setuid(0) succeeded after switching to " + o.user;
+        return "cannot check the privilege drop: setuid(0): " + why;
     case step::supervise: return "cannot supervise: " + why;
     case step::exec: return "cannot execute " + o.command.front() + ": " + why;
     }
@@ -405,12 +408,22 @@ ospp::signal_set supervised_signals() noexcept {
 // ---------------------------------------------------------------------------------------------
 // Start
 
+// After a drop from root to another user, no way back may be left (CERT POS37-C): setuid(0) must
+// fail with EPERM. It would succeed if the process kept CAP_SETUID, e.g. under the securebit
+// SECBIT_NO_SETUID_FIXUP, which survives execve. A success is reported with errno 0.
+void check_privileges_dropped(const ids& who, reporter& r) {
+    if (!who.uid || *who.uid == 0) return;
+    if (::setuid(0) == 0) r.fail(step::check_privileges, 0);
+    if (errno != EPERM) r.fail(step::check_privileges, errno);
+}
+
 // Everything after daemon_context::open() succeeded, in the daemon: the pid, then exec or supervise.
-[[noreturn]] void run_command(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
+[[noreturn]] void run_command(const options& o, const ids& who, reporter& r, ospp::daemon::daemon_context& ctx,
                               ospp::daemon::pidfile& pidfile) {
     if (pidfile.held()) {
         if (auto written = pidfile.write(); !written) r.fail(step::write_pidfile, written.error().code());
     }
+    check_privileges_dropped(who, r);
     for (int k : o.keep_fds) set_inheritable(k, true);
     r.tell_pid(::getpid());
     if (o.respawn) supervise(o, r, ctx, pidfile);
@@ -529,7 +542,7 @@ int start(const options& o) {
     if (opened) {  // the daemon
         (void)reports->read_end.release();  // open() closed it: forget the number
         reporter r(o, std::move(reports->write_end), std::move(direct), pidfile);
-        run_command(o, r, ctx, pidfile);
+        run_command(o, *who, r, ctx, pidfile);
     }
     // The launcher (or, with --foreground, the process that failed to become the daemon).
     const ospp::errno_error& e = opened.error();
