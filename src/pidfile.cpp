@@ -65,6 +65,11 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
             if (errno == EWOULDBLOCK) return sys::fail_with(EEXIST, step, path);
             return sys::fail(step, path);
         }
+        // Empty the file at once, under the lock: a stale file still names the pid of a daemon long
+        // gone, which may be some unrelated process's now. Until write(), a reader that finds the
+        // lock held must find no pid rather than that one. (Harmless when the inode turns out below
+        // to be no longer the path's: we hold its lock, so no live daemon reads it.)
+        if (sys::retry([&] { return ::ftruncate(f.get(), 0); }) < 0) return sys::fail(step, path);
         struct ::stat now {};
         if (::stat(path.c_str(), &now) < 0) {
             if (errno == ENOENT) continue;

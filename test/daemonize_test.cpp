@@ -24,6 +24,9 @@
 #include <string>
 #include <vector>
 
+#include <linux/securebits.h>
+
+#include "ospp/pidfile.hpp"
 #include "support.hpp"
 
 using ospp_test::read_file;
@@ -33,15 +36,15 @@ namespace {
 
 // A command for the --respawn tests that reacts to signals without a race: this test binary, run
 // by ospp-daemonize with OSPP_SIGNAL_HELPER=FIFO in its environment, becomes (before doctest's main)
-// a program that blocks SIGHUP/SIGINT/SIGTERM, writes its pid to FIFO, then for each signal writes
-// "hup" (and goes on) or "bye" (and exits 0). A shell's trap cannot do this reliably: a signal that
+// a program that blocks SIGHUP/SIGUSR1/SIGUSR2/SIGINT/SIGTERM, writes its pid to FIFO, then for each
+// signal writes "hup", "usr1" or "usr2" (and goes on) or "bye" (and exits 0). A shell's trap cannot do this reliably: a signal that
 // arrives just before `wait` blocks is acted upon only when the waited-for child ends.
 const bool signal_helper_checked = [] {
     const char* fifo_path = std::getenv("OSPP_SIGNAL_HELPER");
     if (fifo_path == nullptr) return true;
     sigset_t set;
     ::sigemptyset(&set);
-    for (int s : {SIGHUP, SIGINT, SIGTERM}) ::sigaddset(&set, s);
+    for (int s : {SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGTERM}) ::sigaddset(&set, s);
     ::sigprocmask(SIG_BLOCK, &set, nullptr);
     const int out = ::open(fifo_path, O_WRONLY | O_CLOEXEC);
     const auto say = [out](const std::string& line) { (void)!::write(out, line.data(), line.size()); };
@@ -49,6 +52,8 @@ const bool signal_helper_checked = [] {
     for (;;) {
         const int sig = ::sigwaitinfo(&set, nullptr);
         if (sig == SIGHUP) say("hup\n");
+        if (sig == SIGUSR1) say("usr1\n");
+        if (sig == SIGUSR2) say("usr2\n");
         if (sig == SIGINT || sig == SIGTERM) {
             say("bye\n");
             ::_exit(0);
@@ -75,7 +80,11 @@ struct launch_env {
     bool terminal = true;  // a new session whose controlling terminal is a pseudo-terminal
     int stray_fd = 10;     // an inheritable fd left open at this number (-1: none)
     bool closed_stdin = false;  // start with fd 0 closed, as some careless supervisors do
+    int securebits = 0;    // prctl(PR_SET_SECUREBITS) before the exec (root only)
 };
+
+// A run or a read that takes longer than this has hung: it fails instead of blocking the suite.
+constexpr int hang_ms = 60'000;
 
 // Runs ospp-daemonize with `args`; returns its exit code and output once it has exited.
 run_result run(const std::vector<std::string>& args, const launch_env& env = {}) {
@@ -114,6 +123,7 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
         ::signal(SIGUSR2, SIG_IGN);
         ::umask(0077);
         if (env.closed_stdin) ::close(0);
+        if (env.securebits != 0 && ::prctl(PR_SET_SECUREBITS, env.securebits, 0, 0, 0) != 0) ::_exit(125);
         ::execv(exe.c_str(), argv.data());
         ::_exit(124);
     }
@@ -124,7 +134,16 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
     std::string* sinks[2] = {&r.out, &r.err};
     int open_ends = 2;
     while (open_ends > 0) {
-        REQUIRE(::poll(fds, 2, -1) > 0);
+        const int ready = ::poll(fds, 2, hang_ms);
+        if (ready == 0) {  // hung: end it, and fail
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+            for (const pollfd& p : fds)
+                if (p.fd >= 0) ::close(p.fd);
+            if (master >= 0) ::close(master);
+            FAIL((std::string("ospp-daemonize did not exit within ") + std::to_string(hang_ms / 1000) + " s"));
+        }
+        REQUIRE(ready > 0);
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || fds[i].revents == 0) continue;
             char buf[4096];
@@ -258,12 +277,16 @@ public:
     fifo& operator=(const fifo&) = delete;
     ~fifo() { ::close(fd_); }
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
-    // The next line written (blocks until there is one).
+    // The next line written (blocks until there is one; fails after hang_ms without one).
     std::string line() {
         std::string s;
         char c = 0;
-        while (::read(fd_, &c, 1) == 1 && c != '\n') s += c;
-        return s;
+        for (;;) {
+            pollfd p{fd_, POLLIN, 0};
+            REQUIRE_MESSAGE(::poll(&p, 1, hang_ms) == 1, (std::string("no line on ") + path_ + " within " + std::to_string(hang_ms / 1000) + " s"));
+            if (::read(fd_, &c, 1) != 1 || c == '\n') return s;
+            s += c;
+        }
     }
 
 private:
@@ -417,21 +440,73 @@ TEST_CASE("--status, --signal and --stop") {
     CHECK(run({"--status", "-p", pidfile}).code == 3);
 }
 
-TEST_CASE("--stop escalates to SIGKILL after --timeout") {
+TEST_CASE("a locked pidfile that names no pid yet (a start in progress): no verb acts on the old pid") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
-    fifo ready(dir / "ready");
-    // The shell ignores SIGTERM (an ignored signal survives the exec) before it says "ready".
-    REQUIRE(run({"-p", pidfile, "/bin/sh", "-c", "trap '' TERM; echo ready > " + ready.path() + "; exec sleep 1000"}).code == 0);
-    daemon_guard daemon(pid_in(pidfile));
-    CHECK(ready.line() == "ready");
-    const run_result r = run({"--stop", "--timeout=0.1", "-p", pidfile});
+    // An unrelated process that got the pid of a daemon long gone, whose pidfile was left behind.
+    int gate[2];
+    REQUIRE(::pipe2(gate, O_CLOEXEC) == 0);
+    const pid_t unrelated = ::fork();
+    REQUIRE(unrelated >= 0);
+    if (unrelated == 0) {
+        ::close(gate[1]);
+        char c;
+        ::_exit(::read(gate[0], &c, 1) == 0 ? 0 : 1);  // ends at end of file, unless killed
+    }
+    ::close(gate[0]);
+    daemon_guard victim(unrelated);
+    ospp_test::write_file(pidfile, std::to_string(unrelated) + "\n");
+    // A start takes the lock, as the launcher does before it forks; its daemon has not written yet.
+    auto starting = ospp::daemon::pidfile::acquire(pidfile);
+    REQUIRE(starting.has_value());
+
+    run_result r = run({"--status", "-p", pidfile});
+    CHECK(r.code == 4);  // LSB "unknown": the start may yet fail
+    CHECK(r.out == "starting (pidfile " + pidfile + " is locked but names no pid yet)\n");
+    const std::string no_pid =
+        "ospp-daemonize: pidfile " + pidfile + " is locked but names no pid yet (a start in progress); try again\n";
+    r = run({"--signal=USR1", "-p", pidfile});
+    CHECK(r.code == 1);
+    CHECK(r.err == no_pid);
+    r = run({"--stop", "--timeout=0", "-p", pidfile});
+    CHECK(r.code == 1);
+    CHECK(r.err == no_pid);
+    CHECK(exists(pidfile));
+
+    // Once the daemon has written its pid, that is the one the verbs name.
+    REQUIRE(starting->write(unrelated).has_value());
+    r = run({"--status", "-p", pidfile});
     CHECK(r.code == 0);
-    CHECK(r.err.find("sending SIGKILL") != std::string::npos);
-    const int st = daemon.wait();
-    CHECK(WIFSIGNALED(st));
-    CHECK(WTERMSIG(st) == SIGKILL);
-    CHECK_FALSE(exists(pidfile));
+    CHECK(r.out == "running (pid " + std::to_string(unrelated) + ")\n");
+    REQUIRE(starting->release().has_value());
+
+    ::close(gate[1]);
+    const int st = victim.wait();
+    CHECK(WIFEXITED(st));  // never signalled
+    CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("--stop escalates to SIGKILL after --timeout, at once with --timeout=0") {
+    // --timeout=0 once hung for good: its one-shot timer signal came before the blocking flock it
+    // was to cut short, and SIGKILL was never sent.
+    for (const std::string timeout : {"0.1", "0"}) {
+        CAPTURE(timeout);
+        temp_dir dir;
+        const std::string pidfile = dir / "d.pid";
+        fifo ready(dir / "ready");
+        // The shell ignores SIGTERM (an ignored signal survives the exec) before it says "ready".
+        REQUIRE(run({"-p", pidfile, "/bin/sh", "-c", "trap '' TERM; echo ready > " + ready.path() + "; exec sleep 1000"}).code == 0);
+        daemon_guard daemon(pid_in(pidfile));
+        CHECK(ready.line() == "ready");
+        const run_result r = run({"--stop", "--timeout=" + timeout, "-p", pidfile});
+        CHECK(r.code == 0);
+        CHECK(r.err == "ospp-daemonize: pid " + std::to_string(daemon.pid()) + " still running after " + timeout +
+                           " s; sending SIGKILL\n");
+        const int st = daemon.wait();
+        CHECK(WIFSIGNALED(st));
+        CHECK(WTERMSIG(st) == SIGKILL);
+        CHECK_FALSE(exists(pidfile));
+    }
 }
 
 TEST_CASE("a failed exec is reported by the launcher, which exits 7 and leaves no pidfile") {
@@ -534,6 +609,16 @@ TEST_CASE("--foreground: every step but detaching; the environment options") {
     CHECK(r.err == "ospp-daemonize: cannot execute /nonexistent/cmd: No such file or directory\n");
 }
 
+TEST_CASE("--foreground: a failed exec leaves no pidfile") {
+    temp_dir dir;
+    const std::string pidfile = dir / "f.pid";
+    const run_result r = run({"-f", "-p", pidfile, "--", "/nonexistent/cmd"}, {.terminal = false});
+    CHECK(r.code == 7);
+    CHECK(r.err == "ospp-daemonize: cannot execute /nonexistent/cmd: No such file or directory\n");
+    CHECK_FALSE(exists(pidfile));
+    CHECK(run({"--status", "-p", pidfile}).code == 3);
+}
+
 TEST_CASE("--respawn: the supervisor restarts the command, forwards SIGTERM, removes its pidfile") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid", log = dir / "log";
@@ -563,7 +648,7 @@ TEST_CASE("--respawn: the supervisor restarts the command, forwards SIGTERM, rem
     CHECK(read_file(log).find("(pid " + std::to_string(first) + ") was killed by SIGKILL\n") != std::string::npos);
 }
 
-TEST_CASE("--respawn forwards SIGHUP and keeps supervising; SIGINT ends both") {
+TEST_CASE("--respawn forwards SIGHUP, SIGUSR1, SIGUSR2 and keeps supervising; SIGINT ends both") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
     fifo said(dir / "said");
@@ -575,7 +660,16 @@ TEST_CASE("--respawn forwards SIGHUP and keeps supervising; SIGINT ends both") {
 
     CHECK(run({"--signal=HUP", "-p", pidfile}).code == 0);
     CHECK(said.line() == "hup");
+    // USR1 and USR2 once killed the supervisor (a signal it did not handle), and the command with
+    // it (PDEATHSIG).
+    CHECK(run({"--signal=USR1", "-p", pidfile}).code == 0);
+    CHECK(said.line() == "usr1");
+    CHECK(run({"--signal=SIGUSR2", "-p", pidfile}).code == 0);
+    CHECK(said.line() == "usr2");
     CHECK(proc_stat(command)[1] == supervisor.pid());  // the same command, still supervised
+    const run_result r = run({"--status", "-p", pidfile});
+    CHECK(r.code == 0);
+    CHECK(r.out == "running (pid " + std::to_string(supervisor.pid()) + ")\n");
 
     CHECK(run({"--signal=INT", "-p", pidfile}).code == 0);
     CHECK(said.line() == "bye");
@@ -654,4 +748,19 @@ TEST_CASE("--user drops to the user with its own groups only (as root)") {
     CHECK(read_file(pidfile) == std::to_string(daemon.pid()) + "\n");  // written before the drop
     CHECK(run({"--stop", "-p", pidfile}).code == 0);
     daemon.wait();
+}
+
+TEST_CASE("--user: a drop that leaves a way back to root fails the start (as root)") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    ::chmod(dir.path().c_str(), 0755);
+    const std::string pidfile = dir / "d.pid";
+    // SECBIT_NO_SETUID_FIXUP survives the launcher's exec and keeps every capability through
+    // setuid(2): the daemon could then setuid(0) back.
+    const run_result r = run({"-u", "nobody", "-p", pidfile, sleeper, "1000"}, {.securebits = SECBIT_NO_SETUID_FIXUP});
+    if (r.code == 0) daemon_guard started(pid_in(pidfile));  // not refused: kill it
+    CHECK(r.code == 6);
+    CHECK(r.err == "ospp-daemonize: privileges not dropped: setuid(0) succeeded after switching to nobody\n");
+    CHECK(reap_all().size() == 1);
+    CHECK_FALSE(exists(pidfile));
 }

@@ -1016,7 +1016,9 @@ std::vector<fault_case> daemon_cases(fixture& fx) {
         {"dup2", {"dup2"}, started()},
         {"prevent_core", {"setrlimit"}, started(), cannot},
         {"chdir", {"chdir"}, started(), cannot},
+        // The pidfile is emptied as the launcher locks it (1st ftruncate), written in the daemon (2nd).
         {"pidfile", {"ftruncate"}, started()},
+        {"pidfile", {"ftruncate"}, started(), on_eintr::retry, 2},
         {"pidfile", {"pwrite"}, started()},
         {"setgid", {"setresgid"}, started(), cannot},
         {"setuid", {"setresuid"}, started(), cannot},
@@ -1073,7 +1075,8 @@ std::vector<fault_case> pidfile_cases(fixture& fx) {
         {"pidfile", {"flock"}, acquired(nothing), on_eintr::retry, 1, remove, {}, {{EAGAIN, EEXIST}}},
         {"pidfile", {"fstat", "stat"}, acquired(nothing), cannot, 1, remove},
         {"pidfile", {"fchmod"}, loose_then_acquire, cannot, 1, remove},
-        {"pidfile", {"ftruncate"}, acquired(write), on_eintr::retry, 1, remove},
+        {"pidfile", {"ftruncate"}, acquired(nothing), on_eintr::retry, 1, remove},  // emptied under the lock
+        {"pidfile", {"ftruncate"}, acquired(write), on_eintr::retry, 2, remove},
         {"pidfile", {"pwrite"}, acquired(write), on_eintr::retry, 1, remove},
         // release(): the stat that checks the path still names our file (the first is acquire's).
         {"pidfile", {"unlink"}, acquired(release), cannot, 1, remove},

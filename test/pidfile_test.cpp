@@ -80,6 +80,20 @@ TEST_CASE("pidfile: a held file is refused with EEXIST, a stale one is taken ove
     CHECK(ospp_test::read_file(path) == std::to_string(::getpid()) + "\n");
 }
 
+TEST_CASE("pidfile: a stale file is emptied as soon as it is locked, so it never names the old pid") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    ospp_test::write_file(path, "99999\n");  // a dead daemon's pid, maybe someone else's process now
+    auto pf = pidfile::acquire(path);
+    REQUIRE(pf.has_value());
+    CHECK_FALSE(lockable(path));
+    CHECK(ospp_test::read_file(path) == "");
+    // A reader sees a start in progress: a locked file without a pid.
+    CHECK_ERRNO(pidfile::read_pid(path), EINVAL, "pidfile: [Errno 22] Invalid argument: '" + path + "'");
+    REQUIRE(pf->write(4242).has_value());
+    CHECK(pidfile::read_pid(path).value() == 4242);
+}
+
 TEST_CASE("pidfile: a stale world-writable file loses its write bits") {
     temp_dir dir;
     const std::string path = dir / "d.pid";

@@ -19,7 +19,8 @@
 // lives exactly as long as the daemon and a leftover file is recognisably stale.
 //
 // --respawn: the daemon becomes a supervisor that holds the lock, names itself in the pidfile,
-// restarts COMMAND, forwards TERM/INT/HUP to it, gives up after a burst of exits and removes the
+// restarts COMMAND, forwards every signal it is sent to it (but those it raises itself: faults, PIPE,
+// XFSZ), ends with the command after TERM/INT, gives up after a burst of exits and removes the
 // pidfile when it ends; it reports readiness (notify_ready) once the first run was executed.
 // --foreground: open() without detaching; failures go straight to the original stderr.
 
@@ -30,7 +31,6 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,14 +66,14 @@ constexpr const char* program = "ospp-daemonize";
 constexpr int burst_limit = 5;
 constexpr std::chrono::seconds burst_window{10};
 
-// A one-shot SIGALRM after `after` (at least a microsecond); a negative value disarms it.
-void arm_timer(seconds after) {
-    ::itimerval t{};
-    if (after.count() >= 0) {
-        const auto us = std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::microseconds>(after).count());
-        t.it_value = {static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
-    }
-    ::setitimer(ITIMER_REAL, &t, nullptr);
+// How long --status and --signal wait for a locked pidfile to name its pid (a start in progress:
+// the launcher empties the file when it takes the lock, the daemon writes its pid a moment later).
+constexpr seconds pid_patience{1.0};
+
+// Sleeps for `d` (less than a second), or less when a signal arrives.
+void pause_for(clock_type::duration d) {
+    const ::timespec t{0, static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count())};
+    ::nanosleep(&t, nullptr);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ std::string command_line(const options& o) {
 // The steps of a start, and how their failures are told.
 
 // The steps after daemon_context::open() (its own steps report through its errno_error).
-enum class step : std::int32_t { write_pidfile, supervise, exec };
+enum class step : std::int32_t { write_pidfile, check_privileges, supervise, exec };
 
 // What the daemon tells the launcher through the report pipe (one atomic write each).
 struct report {
@@ -119,6 +119,9 @@ std::string describe(step s, int err, const options& o) {
     std::string why = std::strerror(err);
     switch (s) {
     case step::write_pidfile: return "cannot write pidfile " + o.pidfile + ": " + why;
+    case step::check_privileges:
+        if (err == 0) return "privileges not dropped: setuid(0) succeeded after switching to " + o.user;
+        return "cannot check the privilege drop: setuid(0): " + why;
     case step::supervise: return "cannot supervise: " + why;
     case step::exec: return "cannot execute " + o.command.front() + ": " + why;
     }
@@ -131,19 +134,21 @@ int exit_code_of(step s) {
     return exit_code::setup_failed;
 }
 
-// Where a step's failure goes: the launcher's report pipe (detached), or straight to the original
-// stderr (--foreground, where there is no launcher).
+// Where a step's failure goes: the launcher's report pipe (detached: the launcher, which shares the
+// lock, then removes the pidfile), or straight to the original stderr (--foreground, where there is
+// no launcher: this process removes the pidfile itself, or a failed start would leave it behind).
 class reporter {
 public:
-    reporter(const options& o, ospp::fd pipe_end, ospp::fd direct) noexcept
-        : o_(o), pipe_(std::move(pipe_end)), direct_(std::move(direct)) {}
+    reporter(const options& o, ospp::fd pipe_end, ospp::fd direct, ospp::daemon::pidfile& pidfile) noexcept
+        : o_(o), pipe_(std::move(pipe_end)), direct_(std::move(direct)), pidfile_(pidfile) {}
 
     [[noreturn]] void fail(step s, int err) {
         if (pipe_.valid()) {
             const report r{report::failed, s, err, 0};
             (void)!::write(pipe_.get(), &r, sizeof r);
-        } else if (direct_.valid()) {
-            say(direct_.get(), describe(s, err, o_));
+        } else {
+            (void)pidfile_.release();
+            if (direct_.valid()) say(direct_.get(), describe(s, err, o_));
         }
         ::_exit(exit_code_of(s));
     }
@@ -162,6 +167,7 @@ private:
     const options& o_;
     ospp::fd pipe_;
     ospp::fd direct_;
+    ospp::daemon::pidfile& pidfile_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -224,6 +230,18 @@ pidfile_state probe_pidfile(const std::string& path) {
     s.locked = is_locked(f.get());
     s.pid = read_pid(f.get());
     return s;
+}
+
+// probe_pidfile, read again for up to `patience` while the lock is held but the file names no pid:
+// a start in progress (the launcher empties the file as it takes the lock; the daemon writes its
+// pid once forked, which --ready-timeout bounds). Comes back as soon as there is a pid, or no lock.
+pidfile_state probe_settled(const std::string& path, seconds patience) {
+    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(patience);
+    for (;;) {
+        pidfile_state s = probe_pidfile(path);
+        if (s.error != 0 || !s.locked || s.pid || clock_type::now() >= deadline) return s;
+        pause_for(std::chrono::milliseconds(5));
+    }
 }
 
 // Removes the file at `path` if it is still the file open as `fd` (never someone else's new one).
@@ -294,10 +312,22 @@ std::string describe_status(int status) {
     return pid;
 }
 
+// What the supervisor reads from its signalfd: SIGCHLD, and every signal it passes on to the command
+// (TERM and INT end the supervisor too, once the command has ended). Left out: KILL and STOP, which
+// cannot be caught, and the signals the kernel raises for the supervisor's own doing, which are not
+// the command's business: faults (SEGV, BUS, FPE, ILL, TRAP, SYS) and a failed write's PIPE and XFSZ
+// (a closed or full --stderr target). glibc's own two real-time signals are not in a full set.
+ospp::signal_set supervised_signals() noexcept {
+    ospp::signal_set s = ospp::signal_set::full();
+    for (int n : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGPIPE, SIGXFSZ})
+        s.remove(ospp::signum{n});
+    return s;
+}
+
 [[noreturn]] void supervise(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
                             ospp::daemon::pidfile& pidfile) {
     const std::vector<char*> argv = exec_argv(o);
-    const ospp::signal_set handled{ospp::signum::term, ospp::signum::intr, ospp::signum::hup, ospp::signum::chld};
+    const ospp::signal_set handled = supervised_signals();
     if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
     ospp::fd signals(::signalfd(-1, &handled.native(), SFD_CLOEXEC));
     if (!signals.valid()) r.fail(step::supervise, errno);
@@ -352,13 +382,13 @@ std::string describe_status(int status) {
                     exits.push_back(clock_type::now());
                 }
                 if (child != 0) continue;
-            } else if (sig == SIGHUP) {
-                if (child != 0) ::kill(child, SIGHUP);
-                continue;
-            } else {  // TERM, INT: pass it on, and end when the command has ended
+            } else if (sig == SIGTERM || sig == SIGINT) {  // pass it on, and end when the command has ended
                 stopping = true;
                 if (child == 0) finish(exit_code::ok);
                 ::kill(child, sig);
+                continue;
+            } else {  // HUP, USR1, USR2, WINCH, QUIT, CONT...: the command's (lost between two runs)
+                if (child != 0) ::kill(child, sig);
                 continue;
             }
         } else {
@@ -378,12 +408,22 @@ std::string describe_status(int status) {
 // ---------------------------------------------------------------------------------------------
 // Start
 
+// After a drop from root to another user, no way back may be left (CERT POS37-C): setuid(0) must
+// fail with EPERM. It would succeed if the process kept CAP_SETUID, e.g. under the securebit
+// SECBIT_NO_SETUID_FIXUP, which survives execve. A success is reported with errno 0.
+void check_privileges_dropped(const ids& who, reporter& r) {
+    if (!who.uid || *who.uid == 0) return;
+    if (::setuid(0) == 0) r.fail(step::check_privileges, 0);
+    if (errno != EPERM) r.fail(step::check_privileges, errno);
+}
+
 // Everything after daemon_context::open() succeeded, in the daemon: the pid, then exec or supervise.
-[[noreturn]] void run_command(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
+[[noreturn]] void run_command(const options& o, const ids& who, reporter& r, ospp::daemon::daemon_context& ctx,
                               ospp::daemon::pidfile& pidfile) {
     if (pidfile.held()) {
         if (auto written = pidfile.write(); !written) r.fail(step::write_pidfile, written.error().code());
     }
+    check_privileges_dropped(who, r);
     for (int k : o.keep_fds) set_inheritable(k, true);
     r.tell_pid(::getpid());
     if (o.respawn) supervise(o, r, ctx, pidfile);
@@ -501,8 +541,8 @@ int start(const options& o) {
     const auto opened = ctx.open();
     if (opened) {  // the daemon
         (void)reports->read_end.release();  // open() closed it: forget the number
-        reporter r(o, std::move(reports->write_end), std::move(direct));
-        run_command(o, r, ctx, pidfile);
+        reporter r(o, std::move(reports->write_end), std::move(direct), pidfile);
+        run_command(o, *who, r, ctx, pidfile);
     }
     // The launcher (or, with --foreground, the process that failed to become the daemon).
     const ospp::errno_error& e = opened.error();
@@ -527,13 +567,17 @@ int start(const options& o) {
 // Control verbs
 
 int status(const options& o) {
-    const pidfile_state s = probe_pidfile(o.pidfile);
+    const pidfile_state s = probe_settled(o.pidfile, pid_patience);
     if (s.error != 0) {
         say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
         return exit_code::status_unknown;
     }
+    if (s.locked && !s.pid) {  // it may yet fail: neither running nor not (LSB "unknown")
+        std::printf("starting (pidfile %s is locked but names no pid yet)\n", o.pidfile.c_str());
+        return exit_code::status_unknown;
+    }
     if (s.locked) {
-        std::printf("running (pid %s)\n", s.pid ? std::to_string(*s.pid).c_str() : "unknown");
+        std::printf("running (pid %d)\n", *s.pid);
         return exit_code::ok;
     }
     if (s.exists) {
@@ -549,39 +593,54 @@ ospp::fd open_daemon(const options& o, const pidfile_state& s) {
     if (!s.pid) return ospp::fd();
     auto pidfd = ospp::pidfd_open(*s.pid);
     // Between reading the file and opening the pidfd the daemon may have ended and its pid been
-    // reused: trust the pidfd only if the lock is still held.
-    if (!pidfd || !probe_pidfile(o.pidfile).locked) return ospp::fd();
+    // reused (and a new start may have locked the file): trust the pidfd only if the lock is still
+    // held and the file still names that pid.
+    if (!pidfd) return ospp::fd();
+    const pidfile_state again = probe_pidfile(o.pidfile);
+    if (!again.locked || again.pid != s.pid) return ospp::fd();
     return std::move(*pidfd);
 }
 
 // Waits until nobody holds the pidfile's lock (the daemon and everything that inherited it ended),
 // for at most `limit`. Takes the lock then, and removes the stale file.
+// The lock is tried without blocking against a monotonic deadline, in short pauses: a blocking
+// flock cut short by a timer signal would hang for good when the signal came before the flock
+// blocked (a zero or tiny --timeout, or a descheduled process), and SIGKILL would never be sent.
 bool await_unlock(const std::string& path, seconds limit) {
     ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!f.valid()) return errno == ENOENT;
-    // A blocking flock interrupted by a one-shot timer: the lock itself says when the daemon is gone.
-    struct ::sigaction sa {}, old {};
-    sa.sa_handler = [](int) {};
-    ::sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGALRM, &sa, &old);  // no SA_RESTART: flock returns EINTR at the deadline
-    arm_timer(limit);
-    const bool got = ::flock(f.get(), LOCK_EX) == 0;
-    arm_timer(seconds(-1));
-    ::sigaction(SIGALRM, &old, nullptr);
-    if (got) unlink_if_same(path, f.get());
-    return got;
+    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(limit);
+    clock_type::duration pause = std::chrono::milliseconds(1);
+    for (;;) {
+        if (::flock(f.get(), LOCK_EX | LOCK_NB) == 0) {
+            unlink_if_same(path, f.get());
+            return true;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) return false;
+        const auto left = deadline - clock_type::now();
+        if (left <= clock_type::duration::zero()) return false;
+        pause_for(std::min(pause, left));
+        pause = std::min<clock_type::duration>(pause * 2, std::chrono::milliseconds(50));
+    }
 }
 
-// probe_pidfile for --stop and --signal, telling why it cannot be read.
-std::optional<pidfile_state> probe_or_say(const options& o) {
-    const pidfile_state s = probe_pidfile(o.pidfile);
-    if (s.error == 0) return s;
-    say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
-    return std::nullopt;
+// probe_settled for --stop and --signal, telling why the pidfile cannot be read, or names no pid.
+std::optional<pidfile_state> probe_or_say(const options& o, seconds patience) {
+    const pidfile_state s = probe_settled(o.pidfile, patience);
+    if (s.error != 0) {
+        say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
+        return std::nullopt;
+    }
+    if (s.locked && !s.pid) {
+        say(2, "pidfile " + o.pidfile + " is locked but names no pid yet (a start in progress); try again");
+        return std::nullopt;
+    }
+    return s;
 }
 
 int stop(const options& o) {
-    const auto probed = probe_or_say(o);
+    // A start in progress is given the --timeout (at least pid_patience) to name its daemon.
+    const auto probed = probe_or_say(o, std::max(o.stop_timeout, pid_patience));
     if (!probed) return exit_code::failure;
     const pidfile_state& s = *probed;
     if (!s.locked) {
@@ -611,7 +670,7 @@ int stop(const options& o) {
 }
 
 int send_signal(const options& o) {
-    const auto probed = probe_or_say(o);
+    const auto probed = probe_or_say(o, pid_patience);
     if (!probed) return exit_code::failure;
     const pidfile_state& s = *probed;
     if (!s.locked) {

@@ -38,9 +38,12 @@ class pidfile {
 public:
     // Opens (creating) and locks `path`. A file locked by a live process fails with EEXIST, as
     // FreeBSD's pidfile_open: read_pid(path) then names the running daemon. A stale file (no lock
-    // holder) is taken over; the pid is written later, by write(), once the final pid is known.
+    // holder) is taken over and emptied at once, under the lock, so that a locked file never names
+    // the old pid (by now perhaps an unrelated process's); the pid is written later, by write(), once
+    // the final pid is known. Until then read_pid() finds no pid (EINVAL): a start in progress.
     // Errors: EEXIST (locked by another process), ELOOP (the path is a symlink), EISDIR/EINVAL (not
-    // a regular file), EACCES, ENOENT (missing directory), EROFS, EMFILE; as errno_error "pidfile".
+    // a regular file), EACCES, ENOENT (missing directory), EROFS, EMFILE, EIO (the truncation);
+    // as errno_error "pidfile".
     static result<pidfile> acquire(path_ref path, const pidfile_options& options = {});
 
     // The pid recorded in the file at `path` (Python's PIDLockFile.read_pid()).
