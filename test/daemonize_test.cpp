@@ -19,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -26,6 +27,7 @@
 
 #include <linux/securebits.h>
 
+#include "ospp/fd.hpp"
 #include "ospp/pidfile.hpp"
 #include "support.hpp"
 
@@ -195,6 +197,36 @@ public:
 
 private:
     pid_t pid_;
+};
+
+// An unrelated process that got the pid of a daemon long gone: it idles until release() and then
+// exits 0, so its wait status tells whether anything signalled it meanwhile.
+class bystander {
+public:
+    bystander() {
+        int gate[2];
+        REQUIRE(::pipe2(gate, O_CLOEXEC) == 0);
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::close(gate[1]);
+            char c;
+            ::_exit(::read(gate[0], &c, 1) == 0 ? 0 : 1);  // ends at end of file, unless killed
+        }
+        ::close(gate[0]);
+        gate_ = ospp::fd(gate[1]);
+        process_.emplace(pid);
+    }
+    [[nodiscard]] pid_t pid() const noexcept { return process_->pid(); }
+    // Lets it end; its wait status.
+    int release() {
+        gate_.reset();
+        return process_->wait();
+    }
+
+private:
+    ospp::fd gate_;
+    std::optional<daemon_guard> process_;
 };
 
 // Reaps every child that ended, and the ones still to end (a daemon that failed to exec): returns
@@ -443,18 +475,9 @@ TEST_CASE("--status, --signal and --stop") {
 TEST_CASE("a locked pidfile that names no pid yet (a start in progress): no verb acts on the old pid") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
-    // An unrelated process that got the pid of a daemon long gone, whose pidfile was left behind.
-    int gate[2];
-    REQUIRE(::pipe2(gate, O_CLOEXEC) == 0);
-    const pid_t unrelated = ::fork();
-    REQUIRE(unrelated >= 0);
-    if (unrelated == 0) {
-        ::close(gate[1]);
-        char c;
-        ::_exit(::read(gate[0], &c, 1) == 0 ? 0 : 1);  // ends at end of file, unless killed
-    }
-    ::close(gate[0]);
-    daemon_guard victim(unrelated);
+    // A pidfile left behind by a daemon long gone, whose pid an unrelated process has now.
+    bystander victim;
+    const pid_t unrelated = victim.pid();
     ospp_test::write_file(pidfile, std::to_string(unrelated) + "\n");
     // A start takes the lock, as the launcher does before it forks; its daemon has not written yet.
     auto starting = ospp::daemon::pidfile::acquire(pidfile);
@@ -473,15 +496,46 @@ TEST_CASE("a locked pidfile that names no pid yet (a start in progress): no verb
     CHECK(r.err == no_pid);
     CHECK(exists(pidfile));
 
-    // Once the daemon has written its pid, that is the one the verbs name.
-    REQUIRE(starting->write(unrelated).has_value());
+    // Once the daemon (here: this process, which holds the lock) has written its pid, that is the
+    // one the verbs name.
+    REQUIRE(starting->write().has_value());
     r = run({"--status", "-p", pidfile});
     CHECK(r.code == 0);
-    CHECK(r.out == "running (pid " + std::to_string(unrelated) + ")\n");
+    CHECK(r.out == "running (pid " + std::to_string(::getpid()) + ")\n");
     REQUIRE(starting->release().has_value());
 
-    ::close(gate[1]);
-    const int st = victim.wait();
+    const int st = victim.release();
+    CHECK(WIFEXITED(st));  // never signalled
+    CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("a locked pidfile that still names the old pid (a start before its ftruncate): no verb signals it") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    bystander victim;
+    const pid_t unrelated = victim.pid();
+    // The stale file names a pid that is now an unrelated process's; a start has just taken the
+    // lock (its flock) and not yet emptied the file (its ftruncate).
+    ospp_test::write_file(pidfile, std::to_string(unrelated) + "\n");
+    const ospp::fd lock(::open(pidfile.c_str(), O_RDWR | O_CLOEXEC));
+    REQUIRE(lock.valid());
+    REQUIRE(::flock(lock.get(), LOCK_EX) == 0);
+
+    run_result r = run({"--status", "-p", pidfile});
+    CHECK(r.code == 4);
+    CHECK(r.out == "starting (pidfile " + pidfile + " is locked, but not by pid " + std::to_string(unrelated) +
+                       ", which it names)\n");
+    const std::string not_holder = "ospp-daemonize: pidfile " + pidfile + " names pid " + std::to_string(unrelated) +
+                                   ", which does not hold its lock (a start in progress?); try again\n";
+    r = run({"--signal=USR1", "-p", pidfile});
+    CHECK(r.code == 1);
+    CHECK(r.err == not_holder);
+    r = run({"--stop", "--timeout=0", "-p", pidfile});
+    CHECK(r.code == 1);
+    CHECK(r.err == not_holder);
+    CHECK(exists(pidfile));
+
+    const int st = victim.release();
     CHECK(WIFEXITED(st));  // never signalled
     CHECK(WEXITSTATUS(st) == 0);
 }

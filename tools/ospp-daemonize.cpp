@@ -53,6 +53,7 @@
 #include "ospp/daemon.hpp"
 #include "ospp/fd.hpp"
 #include "ospp/fd_ops.hpp"
+#include "ospp/files.hpp"
 #include "ospp/process.hpp"
 #include "ospp/signal.hpp"
 
@@ -177,6 +178,7 @@ struct pidfile_state {
     bool exists = false;
     bool locked = false;             // a live process holds the lock: running
     std::optional<::pid_t> pid;      // what the file says
+    bool pid_lacks_lock = false;     // locked, but not by `pid`: a start between its flock and ftruncate
     int error = 0;                   // errno when the file could not be read
 };
 
@@ -191,30 +193,61 @@ std::optional<::pid_t> read_pid(int fd) {
     return static_cast<::pid_t>(v);
 }
 
+// How /proc/locks and /proc/PID/fdinfo name a file: "MAJOR:MINOR:INODE" (hex, hex, decimal).
+std::string lock_id(const struct ::stat& st) {
+    char id[64];
+    (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(st.st_dev), ::minor(st.st_dev),
+                        static_cast<unsigned long long>(st.st_ino));
+    return id;
+}
+
+// Whether a line of /proc/locks ("1: FLOCK  ADVISORY  WRITE 1234 00:2d:5678 0 EOF"), or a "lock:"
+// line of /proc/PID/fdinfo (the same after "lock:\t"), is a held flock(2) lock on the file `id`.
+// "1: -> FLOCK ..." lines are waiters, not holders.
+bool is_flock_on(const std::string& line, const std::string& id) {
+    std::istringstream in(line);
+    std::string number, type, mode, access, pid, where;
+    in >> number;
+    if (number == "lock:") in >> number;
+    in >> type >> mode >> access >> pid >> where;
+    return type == "FLOCK" && where == id;
+}
+
 // Whether anyone holds a flock(2) lock on the file, read from /proc/locks so that asking takes no
 // lock itself (a probe with flock could make a concurrent start fail). Falls back to a shared probe
 // lock when /proc is not mounted.
-bool is_locked(int fd) {
-    struct ::stat st {};
-    if (::fstat(fd, &st) != 0) return false;
+bool is_locked(int fd, const std::string& id) {
     std::ifstream locks("/proc/locks");
     if (!locks) {
         if (::flock(fd, LOCK_SH | LOCK_NB) != 0) return errno == EWOULDBLOCK;
         ::flock(fd, LOCK_UN);
         return false;
     }
-    char id[64];
-    (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(st.st_dev), ::minor(st.st_dev),
-                  static_cast<unsigned long long>(st.st_ino));
     std::string line;
     while (std::getline(locks, line)) {
-        // "1: FLOCK  ADVISORY  WRITE 1234 00:2d:5678 0 EOF"; "1: -> FLOCK ..." lines are waiters.
-        std::istringstream in(line);
-        std::string number, type, mode, access, pid, where;
-        in >> number >> type;
-        if (type != "FLOCK") continue;
-        in >> mode >> access >> pid >> where;
-        if (where == id) return true;
+        if (is_flock_on(line, id)) return true;
+    }
+    return false;
+}
+
+// Whether process `pid` holds the flock(2) lock on the file `id` (through any of its descriptors:
+// /proc/PID/fdinfo lists, under each open file, the locks taken through it, inherited ones too).
+// /proc/locks cannot tell: it names the process that took the lock, the launcher, not the daemon
+// that inherited it. nullopt when the process's fdinfo may not be read (another user's process, no
+// /proc): then the caller trusts the file, as before.
+std::optional<bool> holds_lock(::pid_t pid, const std::string& id) {
+    const std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
+    auto fds = ospp::listdir(dir);
+    if (!fds) {
+        const bool gone = fds.error().code() == ENOENT && ::access("/proc/self/fdinfo", F_OK) == 0;
+        return gone ? std::optional<bool>(false) : std::nullopt;
+    }
+    for (const std::string& n : *fds) {
+        std::ifstream info(dir + "/" + n);
+        std::string line;
+        while (std::getline(info, line)) {
+            if (line.starts_with("lock:") && is_flock_on(line, id)) return true;
+        }
     }
     return false;
 }
@@ -227,19 +260,29 @@ pidfile_state probe_pidfile(const std::string& path) {
         return s;
     }
     s.exists = true;
-    s.locked = is_locked(f.get());
+    struct ::stat st {};
+    if (::fstat(f.get(), &st) != 0) {
+        s.error = errno;
+        return s;
+    }
+    const std::string id = lock_id(st);
+    s.locked = is_locked(f.get(), id);
     s.pid = read_pid(f.get());
+    // A start empties a stale file right after its flock; until then the file still names the old
+    // daemon's pid, perhaps an unrelated process's by now. That process does not hold the lock.
+    s.pid_lacks_lock = s.locked && s.pid && holds_lock(*s.pid, id) == false;
     return s;
 }
 
-// probe_pidfile, read again for up to `patience` while the lock is held but the file names no pid:
-// a start in progress (the launcher empties the file as it takes the lock; the daemon writes its
-// pid once forked, which --ready-timeout bounds). Comes back as soon as there is a pid, or no lock.
+// probe_pidfile, read again for up to `patience` while the lock is held but the file names no pid,
+// or a pid that does not hold the lock: a start in progress (the launcher empties the file as it
+// takes the lock; the daemon writes its pid once forked, which --ready-timeout bounds). Comes back
+// as soon as the file names the lock's holder, or nobody holds the lock.
 pidfile_state probe_settled(const std::string& path, seconds patience) {
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(patience);
     for (;;) {
         pidfile_state s = probe_pidfile(path);
-        if (s.error != 0 || !s.locked || s.pid || clock_type::now() >= deadline) return s;
+        if (s.error != 0 || !s.locked || (s.pid && !s.pid_lacks_lock) || clock_type::now() >= deadline) return s;
         pause_for(std::chrono::milliseconds(5));
     }
 }
@@ -576,6 +619,10 @@ int status(const options& o) {
         std::printf("starting (pidfile %s is locked but names no pid yet)\n", o.pidfile.c_str());
         return exit_code::status_unknown;
     }
+    if (s.pid_lacks_lock) {
+        std::printf("starting (pidfile %s is locked, but not by pid %d, which it names)\n", o.pidfile.c_str(), *s.pid);
+        return exit_code::status_unknown;
+    }
     if (s.locked) {
         std::printf("running (pid %d)\n", *s.pid);
         return exit_code::ok;
@@ -597,7 +644,7 @@ ospp::fd open_daemon(const options& o, const pidfile_state& s) {
     // held and the file still names that pid.
     if (!pidfd) return ospp::fd();
     const pidfile_state again = probe_pidfile(o.pidfile);
-    if (!again.locked || again.pid != s.pid) return ospp::fd();
+    if (!again.locked || again.pid != s.pid || again.pid_lacks_lock) return ospp::fd();
     return std::move(*pidfd);
 }
 
@@ -624,7 +671,8 @@ bool await_unlock(const std::string& path, seconds limit) {
     }
 }
 
-// probe_settled for --stop and --signal, telling why the pidfile cannot be read, or names no pid.
+// probe_settled for --stop and --signal, telling why the pidfile cannot be read, or names no pid
+// (or a pid that does not hold its lock).
 std::optional<pidfile_state> probe_or_say(const options& o, seconds patience) {
     const pidfile_state s = probe_settled(o.pidfile, patience);
     if (s.error != 0) {
@@ -633,6 +681,11 @@ std::optional<pidfile_state> probe_or_say(const options& o, seconds patience) {
     }
     if (s.locked && !s.pid) {
         say(2, "pidfile " + o.pidfile + " is locked but names no pid yet (a start in progress); try again");
+        return std::nullopt;
+    }
+    if (s.pid_lacks_lock) {
+        say(2, "pidfile " + o.pidfile + " names pid " + std::to_string(*s.pid) +
+                   ", which does not hold its lock (a start in progress?); try again");
         return std::nullopt;
     }
     return s;
