@@ -130,6 +130,14 @@ signal_set& signal_set::remove(signum s) noexcept {
 
 bool signal_set::contains(signum s) const noexcept { return ::sigismember(&set_, to_raw(s)) == 1; }
 
-bool signal_set::empty() const noexcept { return ::sigisemptyset(&set_) == 1; }
+bool signal_set::empty() const noexcept {
+    // Not sigisemptyset: glibc 2.36 reads the set's first word through an int there, so a set of
+    // only signals 33..64 (the real-time ones) passes for empty.
+    const int last = SIGRTMAX;
+    for (int n = 1; n <= last; ++n) {
+        if (::sigismember(&set_, n) == 1) return false;
+    }
+    return true;
+}
 
 }  // namespace ospp

@@ -88,6 +88,7 @@ public:
     signal_set& add(signum s) noexcept;
     signal_set& remove(signum s) noexcept;
     [[nodiscard]] bool contains(signum s) const noexcept;
+    // True when the set holds no signal (1 .. SIGRTMAX), like `not mask` in Python.
     [[nodiscard]] bool empty() const noexcept;
 
     [[nodiscard]] const sigset_t& native() const noexcept { return set_; }
