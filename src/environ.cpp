@@ -36,11 +36,13 @@ bool valid_key(std::string_view key) noexcept {
 }  // namespace
 
 std::optional<std::string> getenv(std::string_view key) {
-    if (!valid_key(key)) return std::nullopt;
-    const std::string k(key);
-    const char* v = ::getenv(k.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
+    // The same walk as environ_map(), not getenv(3): glibc's never finds the empty key of an
+    // entry "=value", which Python's os.environ and os.getenv("") do. A key with '=' or NUL
+    // matches nothing, as every key ends at the first '='.
+    for (auto [k, value] : environ()) {
+        if (k == key) return std::string(value);
+    }
+    return std::nullopt;
 }
 
 result<void> putenv(std::string_view key, std::string_view value) {
