@@ -1,6 +1,7 @@
 // test/signal_test.cpp — signal names both ways, and signal sets.
 #include "ospp/signal.hpp"
 
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -30,7 +31,8 @@ TEST_CASE("signal_from_name accepts names, SIG-names, any case and numbers") {
 }
 
 TEST_CASE("signal_from_name refuses what names no signal") {
-    for (const char* bad : {"", "SIG", "NOPE", "0", "-1", "65", "RTMIN+99", "RTMIN-1", "TERM ", "1x"}) {
+    for (const char* bad : {"", "SIG", "NOPE", "0", "-1", "65", "RTMIN+99", "RTMIN-1", "TERM ", "1x",
+                            "RTMIN+2147483647", "SIGRTMIN+2147483614", "RTMAX-2147483647", "RTMIN+99999999999"}) {
         CAPTURE(bad);
         CHECK_ERRNO(ospp::signal_from_name(bad), EINVAL, "signal_from_name: [Errno 22] Invalid argument");
     }
@@ -85,6 +87,16 @@ TEST_CASE("signal_name: IO for 29 as Python says, not glibc's POLL; Python's ali
     // Nameless in Python: real-time signals keep ospp's RTMIN+n, 32 and 33 their number.
     CHECK(ospp::signal_name(ospp::sigrt(1)) == "RTMIN+1");
     CHECK(ospp::signal_name(signum{32}) == "32");
+}
+
+// sigrt(n) past the last real-time signal is no signal; it must not overflow int on the way.
+TEST_CASE("sigrt beyond SIGRTMAX gives a number that is no signal") {
+    for (int n : {SIGRTMAX - SIGRTMIN + 1, 1000, std::numeric_limits<int>::max(), -1000, std::numeric_limits<int>::min()}) {
+        CAPTURE(n);
+        CHECK(ospp::signal_name(ospp::sigrt(n)).empty());
+        CHECK(ospp::sigrt(n) != signum{0});  // kill() would take 0 as "does it exist?"
+    }
+    CHECK(ospp::sigrt(SIGRTMAX - SIGRTMIN) == signum{SIGRTMAX});
 }
 
 TEST_CASE("strsignal describes a signal like Python's signal.strsignal") {

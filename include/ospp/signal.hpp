@@ -59,6 +59,8 @@ enum class signum : int {
 constexpr int to_raw(signum s) noexcept { return static_cast<int>(s); }
 
 // SIGRTMIN + n (glibc reserves the first few real-time signals; SIGRTMIN is the first free one).
+// An n outside 0 .. SIGRTMAX - SIGRTMIN gives signum{-1}, which every call refuses with EINVAL
+// (not 0, which kill() takes as "does the process exist").
 signum sigrt(int n) noexcept;
 
 // Python's signal.Signals(n).name without "SIG": "TERM", "IO" for 29 (glibc's sigabbrev_np says
