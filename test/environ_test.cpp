@@ -117,3 +117,18 @@ TEST_CASE("cstring_array builds one NULL-terminated block from strings or a mapp
     CHECK(ospp::cstring_array::from_env(std::map<std::string, std::string>{{"=A", "1"}}).valid());
 }
 
+// A default-constructed string_view has a null data(): copying it must not hand memchr/memcpy a
+// null pointer (undefined even with size 0; UBSan aborts on it).
+TEST_CASE("cstring_array takes empty string_views with a null data()") {
+    const std::vector<std::string_view> v{std::string_view(), "a", std::string_view()};
+    const ospp::cstring_array arr = v;
+    REQUIRE(arr.size() == 3);
+    CHECK(std::string(arr[0]).empty());
+    CHECK(std::string(arr[1]) == "a");
+    CHECK(std::string(arr[2]).empty());
+    CHECK(arr.valid());
+    const std::map<std::string_view, std::string_view> m{{"K", std::string_view()}};
+    const auto env = ospp::cstring_array::from_env(m);
+    CHECK(std::string(env[0]) == "K=");
+    CHECK(env.valid());
+}
