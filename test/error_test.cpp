@@ -56,6 +56,10 @@ TEST_CASE("errno_error converts to std::error_code and compares with std::errc")
 TEST_CASE("errno names and strerror for known and unknown codes") {
     CHECK(ospp::strerror(ENOENT) == "No such file or directory");
     CHECK(ospp::errno_error(4242, "x").name() == "E4242");
+    // glibc's strerrorname_np(0) is "0"; 0 is no errno (Python's errno.errorcode lacks it).
+    CHECK(ospp::errno_error(0, "x").name() == "E0");
+    CHECK(ospp::errno_error().name() == "E0");
+    CHECK(ospp::errno_error(-1, "x").name() == "E-1");
     CHECK(ospp::strerror(4242) == "Unknown error 4242");
 }
 
