@@ -105,6 +105,24 @@ TEST_CASE("strsignal describes a signal like Python's signal.strsignal") {
     CHECK(ospp::strsignal(signum{0}) == "Unknown signal 0");
 }
 
+// The oracle: python3 prints "n text" for 1..64, with "None" where strsignal gives None.
+TEST_CASE("strsignal agrees with python3's signal.strsignal on every number") {
+    const auto out = ospp_test::command_output(
+        "python3 -c 'import signal\nfor n in range(1, 65): print(n, signal.strsignal(n))' 2>/dev/null");
+    if (!out) OSPP_SKIP("needs python3");
+    std::istringstream lines(*out);
+    int n = 0;
+    int seen = 0;
+    std::string text;
+    while (lines >> n && std::getline(lines >> std::ws, text)) {
+        CAPTURE(n);
+        CHECK(ospp::strsignal(signum{n}) == (text == "None" ? "Unknown signal " + std::to_string(n) : text));
+        ++seen;
+    }
+    CHECK(seen == 64);
+    CHECK(ospp::strsignal(signum{SIGRTMAX + 1}) == "Unknown signal " + std::to_string(SIGRTMAX + 1));
+}
+
 TEST_CASE("signal_set adds, removes and tests membership") {
     ospp::signal_set s{signum::term, signum::hup};
     CHECK(s.contains(signum::term));
@@ -133,4 +151,27 @@ TEST_CASE("signal_set::empty sees every signal, real-time ones included") {
     }
     CHECK_FALSE(ospp::signal_set{ospp::sigrt(0)}.empty());
     CHECK_FALSE(ospp::signal_set{signum{SIGRTMAX}}.empty());
+}
+
+TEST_CASE("signal_set::full is Python's signal.valid_signals(); numbers that are no signal stay out") {
+    const auto out = ospp_test::command_output(
+        "python3 -c 'import signal; print(*sorted(signal.valid_signals()))' 2>/dev/null");
+    if (!out) OSPP_SKIP("needs python3");
+    std::istringstream numbers(*out);
+    std::string want;
+    for (int n = 0; numbers >> n;) want += std::to_string(n) + " ";
+    std::string got;
+    const auto full = ospp::signal_set::full();
+    for (int n = 1; n <= ospp::signal_max(); ++n) {
+        if (full.contains(signum{n})) got += std::to_string(n) + " ";
+    }
+    CHECK(got == want);
+    for (int n : {-1, 0, 32, 33, SIGRTMAX + 1}) {
+        CAPTURE(n);
+        ospp::signal_set s;
+        s.add(signum{n});
+        CHECK(s.empty());
+        CHECK_FALSE(s.contains(signum{n}));
+        CHECK_FALSE(full.contains(signum{n}));
+    }
 }

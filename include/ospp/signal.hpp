@@ -73,10 +73,12 @@ std::string signal_name(signum s);
 // Errors: EINVAL when the text names no signal.
 result<signum> signal_from_name(std::string_view name);
 
-// The description, like Python's signal.strsignal(): "Terminated".
+// The description, like Python's signal.strsignal(): "Terminated", "Real-time signal 3" for
+// SIGRTMIN+3. Where Python gives None (32, 33) or raises ValueError (out of range), the text is
+// "Unknown signal N".
 std::string strsignal(signum s);
 
-// The signals this system has (1 .. SIGRTMAX), in order.
+// The highest signal number, SIGRTMAX (64 on Linux): the signals are 1 .. signal_max().
 int signal_max() noexcept;
 
 // A set of signals (sigset_t), empty when constructed.
@@ -84,11 +86,15 @@ class signal_set {
 public:
     signal_set() noexcept { ::sigemptyset(&set_); }
     signal_set(std::initializer_list<signum> signals) noexcept;
-    // Every signal.
+    // Every signal but the two glibc reserves for itself (32, 33): Python's signal.valid_signals().
     static signal_set full() noexcept;
 
+    // Adds / removes one signal. A number that is no signal (0, > SIGRTMAX) or one glibc reserves
+    // (32, 33) is left out silently: Python's pthread_sigmask raises ValueError for the first
+    // kind and only warns for the second.
     signal_set& add(signum s) noexcept;
     signal_set& remove(signum s) noexcept;
+    // Whether s is in the set; false for a number that is no signal.
     [[nodiscard]] bool contains(signum s) const noexcept;
     // True when the set holds no signal (1 .. SIGRTMAX), like `not mask` in Python.
     [[nodiscard]] bool empty() const noexcept;
