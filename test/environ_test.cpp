@@ -34,6 +34,14 @@ TEST_CASE("putenv, getenv and unsetenv change what libc and environ() see") {
     CHECK_FALSE(ospp::getenv("OSPP_TEST_VAR").has_value());
     CHECK(ospp::environ_map().count("OSPP_TEST_VAR") == 0);
     CHECK(ospp::unsetenv("OSPP_TEST_VAR").has_value());  // already gone: fine
+
+    // A key is matched whole: neither a prefix nor an extension of another key finds it.
+    REQUIRE(ospp::putenv("OSPP_TEST_VARX", std::string(5000, 'v')).has_value());
+    CHECK(ospp::getenv("OSPP_TEST_VARX") == std::string(5000, 'v'));
+    CHECK_FALSE(ospp::getenv("OSPP_TEST_VAR").has_value());
+    CHECK_FALSE(ospp::getenv("OSPP_TEST_VARXY").has_value());
+    CHECK_FALSE(ospp::getenv("OSPP_TEST_VARX=v").has_value());
+    REQUIRE(ospp::unsetenv("OSPP_TEST_VARX").has_value());
 }
 
 // The test binary runs this case again, exec'd with a crafted envp (execve passes any string):
