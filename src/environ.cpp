@@ -33,14 +33,26 @@ bool valid_key(std::string_view key) noexcept {
     return !key.empty() && key.find('=') == std::string_view::npos && key.find('\0') == std::string_view::npos;
 }
 
+// The value of `entry` if it is "key=value", else null. The first character is tested before
+// strncmp, which is what makes getenv(3) fast; strncmp stops at a shorter entry's NUL.
+const char* value_of(const char* entry, std::string_view key) noexcept {
+    if (key.empty()) return entry[0] == '=' ? entry + 1 : nullptr;
+    if (entry[0] != key[0] || std::strncmp(entry, key.data(), key.size()) != 0) return nullptr;
+    return entry[key.size()] == '=' ? entry + key.size() + 1 : nullptr;
+}
+
 }  // namespace
 
 std::optional<std::string> getenv(std::string_view key) {
-    if (!valid_key(key)) return std::nullopt;
-    const std::string k(key);
-    const char* v = ::getenv(k.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
+    // Not getenv(3): glibc's never finds the empty key of an entry "=value", which environ_map()
+    // and Python's os.getenv("") do. The first entry "key=..." wins, as there. A key with '=' or
+    // NUL matches nothing, since every key ends at the first '='. Only the key's length of each
+    // entry is compared, so long values (LS_COLORS) are not scanned.
+    if (key.find('=') != std::string_view::npos || key.find('\0') != std::string_view::npos) return std::nullopt;
+    for (char** p = ::environ; p != nullptr && *p != nullptr; ++p) {
+        if (const char* value = value_of(*p, key)) return std::string(value);
+    }
+    return std::nullopt;
 }
 
 result<void> putenv(std::string_view key, std::string_view value) {

@@ -114,7 +114,8 @@ std::string_view errno_error::path2() const noexcept {
 }
 
 std::string errno_error::name() const {
-    if (const char* n = ::strerrorname_np(code_)) return n;
+    // glibc names 0 "0"; it is no errno, so it takes the unknown form "E0".
+    if (const char* n = code_ != 0 ? ::strerrorname_np(code_) : nullptr) return n;
     std::string unknown = "E";  // built in two steps: `"E" + std::to_string()` trips a GCC 12 -Wrestrict false positive at -O3
     unknown += std::to_string(code_);
     return unknown;

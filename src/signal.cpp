@@ -39,9 +39,9 @@ int parse_realtime(std::string_view name) noexcept {
         if (rest.empty()) return base;
         if (rest[0] != (sign > 0 ? '+' : '-')) return -1;
         int offset = 0;
-        if (!parse_int(rest.substr(1), offset) || offset < 0) return -1;
-        const int n = base + sign * offset;
-        return n >= SIGRTMIN && n <= SIGRTMAX ? n : -1;
+        // The range check comes before the sum, which could overflow int ("RTMIN+2147483647").
+        if (!parse_int(rest.substr(1), offset) || offset < 0 || offset > SIGRTMAX - SIGRTMIN) return -1;
+        return base + sign * offset;
     }
     return -1;
 }
@@ -68,7 +68,10 @@ constexpr signal_entry python_names[] = {
 
 }  // namespace
 
-signum sigrt(int n) noexcept { return signum{SIGRTMIN + n}; }
+signum sigrt(int n) noexcept {
+    // Outside the real-time range, -1: no signal, and no int overflow on the way.
+    return n >= 0 && n <= SIGRTMAX - SIGRTMIN ? signum{SIGRTMIN + n} : signum{-1};
+}
 
 int signal_max() noexcept { return SIGRTMAX; }
 
@@ -130,6 +133,14 @@ signal_set& signal_set::remove(signum s) noexcept {
 
 bool signal_set::contains(signum s) const noexcept { return ::sigismember(&set_, to_raw(s)) == 1; }
 
-bool signal_set::empty() const noexcept { return ::sigisemptyset(&set_) == 1; }
+bool signal_set::empty() const noexcept {
+    // Not sigisemptyset: glibc 2.36 reads the set's first word through an int there, so a set of
+    // only signals 33..64 (the real-time ones) passes for empty.
+    const int last = SIGRTMAX;
+    for (int n = 1; n <= last; ++n) {
+        if (::sigismember(&set_, n) == 1) return false;
+    }
+    return true;
+}
 
 }  // namespace ospp

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "support.hpp"
 
@@ -32,6 +34,14 @@ TEST_CASE("putenv, getenv and unsetenv change what libc and environ() see") {
     CHECK_FALSE(ospp::getenv("OSPP_TEST_VAR").has_value());
     CHECK(ospp::environ_map().count("OSPP_TEST_VAR") == 0);
     CHECK(ospp::unsetenv("OSPP_TEST_VAR").has_value());  // already gone: fine
+
+    // A key is matched whole: neither a prefix nor an extension of another key finds it.
+    REQUIRE(ospp::putenv("OSPP_TEST_VARX", std::string(5000, 'v')).has_value());
+    CHECK(ospp::getenv("OSPP_TEST_VARX") == std::string(5000, 'v'));
+    CHECK_FALSE(ospp::getenv("OSPP_TEST_VAR").has_value());
+    CHECK_FALSE(ospp::getenv("OSPP_TEST_VARXY").has_value());
+    CHECK_FALSE(ospp::getenv("OSPP_TEST_VARX=v").has_value());
+    REQUIRE(ospp::unsetenv("OSPP_TEST_VARX").has_value());
 }
 
 // The test binary runs this case again, exec'd with a crafted envp (execve passes any string):
@@ -40,8 +50,12 @@ TEST_CASE("environ() and environ_map() skip entries without '=' as Python's os.e
     if (ospp::getenv("OSPP_CRAFTED_ENV")) {
         std::string seen;
         for (auto [key, value] : ospp::environ()) seen += std::string(key) + "->" + std::string(value) + ";";
-        const std::map<std::string, std::string> want{{"A", "1"}, {"B", ""}, {"OSPP_CRAFTED_ENV", "1"}};
-        const bool ok = seen == "OSPP_CRAFTED_ENV->1;A->1;B->;A->2;" && ospp::environ_map() == want;
+        const std::map<std::string, std::string> want{{"", "empty"}, {"A", "1"}, {"B", ""}, {"OSPP_CRAFTED_ENV", "1"}};
+        // getenv agrees with environ_map: Python's os.getenv("") is "empty" here (glibc's is NULL).
+        const bool got = ospp::getenv("") == "empty" && ospp::getenv("A") == "1" && !ospp::getenv("A=1") &&
+                         !ospp::getenv("NOEQ");
+        const bool ok = seen == "OSPP_CRAFTED_ENV->1;A->1;->empty;B->;A->2;" && ospp::environ_map() == want && got;
+        if (!got) std::fprintf(stderr, "getenv(\"\") gave %s\n", ospp::getenv("").value_or("nullopt").c_str());
         if (!ok) std::fprintf(stderr, "environ() gave %s\n", seen.c_str());
         std::fflush(stderr);
         ::_exit(ok ? 0 : 1);
@@ -51,7 +65,7 @@ TEST_CASE("environ() and environ_map() skip entries without '=' as Python's os.e
     REQUIRE(n > 0);
     self[n] = '\0';
     const ospp::cstring_array argv{self, "--test-case=environ() and environ_map() skip entries without*"};
-    const ospp::cstring_array envp{"NOEQ", "OSPP_CRAFTED_ENV=1", "A=1", "", "NOEQ", "B=", "A=2", "NOEQ"};
+    const ospp::cstring_array envp{"NOEQ", "OSPP_CRAFTED_ENV=1", "A=1", "", "=empty", "NOEQ", "B=", "A=2", "NOEQ"};
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -70,7 +84,7 @@ TEST_CASE("putenv and unsetenv refuse keys that cannot be in an environment") {
     CHECK_ERRNO(ospp::putenv("OSPP_K", std::string("a\0b", 3)), EINVAL, "putenv: [Errno 22] Invalid argument: 'OSPP_K'");
     CHECK_ERRNO(ospp::unsetenv("A=B"), EINVAL, "unsetenv: [Errno 22] Invalid argument: 'A=B'");
     CHECK_FALSE(ospp::getenv("A=B").has_value());
-    CHECK_FALSE(ospp::getenv("").has_value());
+    CHECK_FALSE(ospp::getenv(std::string_view("PATH\0", 5)).has_value());
 }
 
 TEST_CASE("get_exec_path splits PATH like Python, with os.defpath when unset") {
@@ -109,4 +123,20 @@ TEST_CASE("cstring_array builds one NULL-terminated block from strings or a mapp
         CHECK_FALSE(bad.valid());
     }
     CHECK(ospp::cstring_array::from_env(std::map<std::string, std::string>{{"=A", "1"}}).valid());
+}
+
+// A default-constructed string_view has a null data(): copying it must not hand memchr/memcpy a
+// null pointer (undefined even with size 0; UBSan aborts on it).
+TEST_CASE("cstring_array takes empty string_views with a null data()") {
+    const std::vector<std::string_view> v{std::string_view(), "a", std::string_view()};
+    const ospp::cstring_array arr = v;
+    REQUIRE(arr.size() == 3);
+    CHECK(std::string(arr[0]).empty());
+    CHECK(std::string(arr[1]) == "a");
+    CHECK(std::string(arr[2]).empty());
+    CHECK(arr.valid());
+    const std::map<std::string_view, std::string_view> m{{"K", std::string_view()}};
+    const auto env = ospp::cstring_array::from_env(m);
+    CHECK(std::string(env[0]) == "K=");
+    CHECK(env.valid());
 }

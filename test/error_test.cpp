@@ -1,6 +1,9 @@
 // test/error_test.cpp — errno_error: codes, paths, Python-style messages, std::error_code.
 #include "ospp/error.hpp"
 
+#include <sstream>
+#include <string>
+
 #include "../src/printable_table.hpp"
 #include "support.hpp"
 
@@ -56,7 +59,38 @@ TEST_CASE("errno_error converts to std::error_code and compares with std::errc")
 TEST_CASE("errno names and strerror for known and unknown codes") {
     CHECK(ospp::strerror(ENOENT) == "No such file or directory");
     CHECK(ospp::errno_error(4242, "x").name() == "E4242");
+    // glibc's strerrorname_np(0) is "0"; 0 is no errno (Python's errno.errorcode lacks it).
+    CHECK(ospp::errno_error(0, "x").name() == "E0");
+    CHECK(ospp::errno_error().name() == "E0");
+    CHECK(ospp::errno_error(-1, "x").name() == "E-1");
     CHECK(ospp::strerror(4242) == "Unknown error 4242");
+}
+
+// The oracle: python3 prints "n|os.strerror(n)|errno.errorcode.get(n)" for -1 .. 150.
+TEST_CASE("strerror and name agree with python3's os.strerror and errno.errorcode") {
+    const auto out = ospp_test::command_output(
+        "python3 -c 'import os, errno\nfor n in range(-1, 151): print(n, os.strerror(n), errno.errorcode.get(n), sep=\"|\")'"
+        " 2>/dev/null");
+    if (!out) OSPP_SKIP("needs python3");
+    std::istringstream lines(*out);
+    std::string line;
+    int seen = 0;
+    while (std::getline(lines, line)) {
+        const std::size_t a = line.find('|');
+        const std::size_t b = line.rfind('|');
+        REQUIRE(a != b);
+        const int n = std::stoi(line.substr(0, a));
+        std::string name = line.substr(b + 1);
+        if (name == "None") name = "E" + std::to_string(n);
+        if (name == "EDEADLOCK") name = "EDEADLK";  // aliases: glibc's first name (see error.hpp)
+        if (name == "ENOTSUP") name = "EOPNOTSUPP";
+        CAPTURE(n);
+        CHECK(ospp::strerror(n) == line.substr(a + 1, b - a - 1));
+        // Python 3.11 has no EHWPOISON (133), which glibc names.
+        if (n != 133) CHECK(ospp::errno_error(n, "x").name() == name);
+        ++seen;
+    }
+    CHECK(seen == 152);
 }
 
 TEST_CASE("quote_path follows Python's repr") {

@@ -70,6 +70,27 @@ TEST_CASE("sigprocmask and set_signal_mask replace the mask; set_signal_mask({})
     CHECK(code == 0);
 }
 
+// Python: old = pthread_sigmask(SIG_SETMASK, valid_signals()); ...; pthread_sigmask(SIG_SETMASK, old).
+TEST_CASE("a saved mask restores exactly, and a pending real-time signal makes sigpending non-empty") {
+    const int code = ospp_test::exit_code_of([] {
+        const ospp::signal_set mine{signum::usr1, ospp::sigrt(5), signum{SIGRTMAX}};
+        if (!ospp::set_signal_mask(mine)) return 1;
+        const unsigned long long before = status_mask("SigBlk");
+        if (before != (bit(SIGUSR1) | bit(SIGRTMIN + 5) | bit(SIGRTMAX))) return 2;
+        auto old = ospp::set_signal_mask(ospp::signal_set::full());
+        if (!old || status_mask("SigBlk") == before) return 3;
+        auto pending = ospp::sigpending();
+        if (!pending || !pending->empty()) return 4;
+        ::raise(SIGRTMAX);  // blocked: stays pending
+        pending = ospp::sigpending();
+        if (!pending || pending->empty() || !pending->contains(signum{SIGRTMAX})) return 5;
+        if (!ospp::set_signal_mask(*old)) return 6;  // SIGRTMAX still blocked: still pending
+        if (status_mask("SigBlk") != before) return 7;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
 TEST_CASE("pthread_sigmask and sigprocmask refuse a bad how") {
     CHECK_ERRNO(ospp::pthread_sigmask(sigmask_how{12345}, {}), EINVAL, "pthread_sigmask: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::sigprocmask(sigmask_how{12345}, {}), EINVAL, "sigprocmask: [Errno 22] Invalid argument");

@@ -1,6 +1,7 @@
 // test/signal_test.cpp — signal names both ways, and signal sets.
 #include "ospp/signal.hpp"
 
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -30,7 +31,8 @@ TEST_CASE("signal_from_name accepts names, SIG-names, any case and numbers") {
 }
 
 TEST_CASE("signal_from_name refuses what names no signal") {
-    for (const char* bad : {"", "SIG", "NOPE", "0", "-1", "65", "RTMIN+99", "RTMIN-1", "TERM ", "1x"}) {
+    for (const char* bad : {"", "SIG", "NOPE", "0", "-1", "65", "RTMIN+99", "RTMIN-1", "TERM ", "1x",
+                            "RTMIN+2147483647", "SIGRTMIN+2147483614", "RTMAX-2147483647", "RTMIN+99999999999"}) {
         CAPTURE(bad);
         CHECK_ERRNO(ospp::signal_from_name(bad), EINVAL, "signal_from_name: [Errno 22] Invalid argument");
     }
@@ -87,10 +89,38 @@ TEST_CASE("signal_name: IO for 29 as Python says, not glibc's POLL; Python's ali
     CHECK(ospp::signal_name(signum{32}) == "32");
 }
 
+// sigrt(n) past the last real-time signal is no signal; it must not overflow int on the way.
+TEST_CASE("sigrt beyond SIGRTMAX gives a number that is no signal") {
+    for (int n : {SIGRTMAX - SIGRTMIN + 1, 1000, std::numeric_limits<int>::max(), -1000, std::numeric_limits<int>::min()}) {
+        CAPTURE(n);
+        CHECK(ospp::signal_name(ospp::sigrt(n)).empty());
+        CHECK(ospp::sigrt(n) != signum{0});  // kill() would take 0 as "does it exist?"
+    }
+    CHECK(ospp::sigrt(SIGRTMAX - SIGRTMIN) == signum{SIGRTMAX});
+}
+
 TEST_CASE("strsignal describes a signal like Python's signal.strsignal") {
     CHECK(ospp::strsignal(signum::term) == "Terminated");
     CHECK(ospp::strsignal(signum::kill) == "Killed");
     CHECK(ospp::strsignal(signum{0}) == "Unknown signal 0");
+}
+
+// The oracle: python3 prints "n text" for 1..64, with "None" where strsignal gives None.
+TEST_CASE("strsignal agrees with python3's signal.strsignal on every number") {
+    const auto out = ospp_test::command_output(
+        "python3 -c 'import signal\nfor n in range(1, 65): print(n, signal.strsignal(n))' 2>/dev/null");
+    if (!out) OSPP_SKIP("needs python3");
+    std::istringstream lines(*out);
+    int n = 0;
+    int seen = 0;
+    std::string text;
+    while (lines >> n && std::getline(lines >> std::ws, text)) {
+        CAPTURE(n);
+        CHECK(ospp::strsignal(signum{n}) == (text == "None" ? "Unknown signal " + std::to_string(n) : text));
+        ++seen;
+    }
+    CHECK(seen == 64);
+    CHECK(ospp::strsignal(signum{SIGRTMAX + 1}) == "Unknown signal " + std::to_string(SIGRTMAX + 1));
 }
 
 TEST_CASE("signal_set adds, removes and tests membership") {
@@ -105,4 +135,43 @@ TEST_CASE("signal_set adds, removes and tests membership") {
     CHECK(ospp::signal_set().empty());
     CHECK(ospp::signal_set::full().contains(signum::kill));
     CHECK(ospp::signal_set::full().contains(ospp::sigrt(1)));
+}
+
+// glibc 2.36's sigisemptyset reads the first word of the set through an int, so a set holding only
+// signals 33..64 (every real-time signal) passed for empty. Python: `not {signal.SIGRTMIN}` is False.
+TEST_CASE("signal_set::empty sees every signal, real-time ones included") {
+    for (int n = 1; n <= ospp::signal_max(); ++n) {
+        ospp::signal_set s;
+        s.add(signum{n});
+        if (!s.contains(signum{n})) continue;  // 32 and 33: reserved by glibc, never added
+        CAPTURE(n);
+        CHECK_FALSE(s.empty());
+        s.remove(signum{n});
+        CHECK(s.empty());
+    }
+    CHECK_FALSE(ospp::signal_set{ospp::sigrt(0)}.empty());
+    CHECK_FALSE(ospp::signal_set{signum{SIGRTMAX}}.empty());
+}
+
+TEST_CASE("signal_set::full is Python's signal.valid_signals(); numbers that are no signal stay out") {
+    const auto out = ospp_test::command_output(
+        "python3 -c 'import signal; print(*sorted(signal.valid_signals()))' 2>/dev/null");
+    if (!out) OSPP_SKIP("needs python3");
+    std::istringstream numbers(*out);
+    std::string want;
+    for (int n = 0; numbers >> n;) want += std::to_string(n) + " ";
+    std::string got;
+    const auto full = ospp::signal_set::full();
+    for (int n = 1; n <= ospp::signal_max(); ++n) {
+        if (full.contains(signum{n})) got += std::to_string(n) + " ";
+    }
+    CHECK(got == want);
+    for (int n : {-1, 0, 32, 33, SIGRTMAX + 1}) {
+        CAPTURE(n);
+        ospp::signal_set s;
+        s.add(signum{n});
+        CHECK(s.empty());
+        CHECK_FALSE(s.contains(signum{n}));
+        CHECK_FALSE(full.contains(signum{n}));
+    }
 }

@@ -102,6 +102,7 @@ private:
     void append(std::initializer_list<std::string_view> parts) noexcept {
         char* start = next_;
         for (std::string_view p : parts) {
+            if (p.empty()) continue;  // a default string_view's data() is null: no memchr/memcpy on it
             if (std::memchr(p.data(), 0, p.size()) != nullptr) embedded_nul_ = true;
             std::memcpy(next_, p.data(), p.size());
             next_ += p.size();

@@ -88,7 +88,9 @@ std::map<std::string, std::string> environ_map();
 // The environment as a "KEY=VALUE" block for exec/spawn (a copy).
 cstring_array environ_array();
 
-// Python's os.getenv(key): the value, or nullopt when unset. A key with '=' or NUL is never set.
+// Python's os.getenv(key): the value, or nullopt when unset; the first entry wins, as in environ_map().
+// A key with '=' or NUL is never set; the empty key is, by an entry "=value" (glibc's getenv(3)
+// ignores it, Python's os.getenv("") does not).
 std::optional<std::string> getenv(std::string_view key);
 // Python's os.putenv(key, value) (setenv(3) with overwrite). Errors: EINVAL for an empty key,
 // a key with '=' or a NUL byte in either (Python's ValueError); ENOMEM.

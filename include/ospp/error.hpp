@@ -47,7 +47,9 @@ public:
     [[nodiscard]] std::string_view path2() const noexcept;
     [[nodiscard]] bool has_path() const noexcept { return paths_ != nullptr; }
     [[nodiscard]] bool has_path2() const noexcept;
-    // The errno's symbolic name, e.g. "ENOENT" ("E123" for one the C library does not know).
+    // The errno's symbolic name, e.g. "ENOENT" ("E0", "E123" for 0 and what the C library does not
+    // know). glibc's first name of an aliased number: EDEADLK (35) and EOPNOTSUPP (95), where
+    // Python's errno.errorcode says EDEADLOCK and ENOTSUP.
     [[nodiscard]] std::string name() const;
     // Python's str(OSError) behind the call name, paths quoted by quote_path() (as Python's str API):
     // "open: [Errno 2] No such file or directory: 'nope'", "rename: [Errno 2] ...: 'a' -> 'café'".

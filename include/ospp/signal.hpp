@@ -59,6 +59,8 @@ enum class signum : int {
 constexpr int to_raw(signum s) noexcept { return static_cast<int>(s); }
 
 // SIGRTMIN + n (glibc reserves the first few real-time signals; SIGRTMIN is the first free one).
+// An n outside 0 .. SIGRTMAX - SIGRTMIN gives signum{-1}, which every call refuses with EINVAL
+// (not 0, which kill() takes as "does the process exist").
 signum sigrt(int n) noexcept;
 
 // Python's signal.Signals(n).name without "SIG": "TERM", "IO" for 29 (glibc's sigabbrev_np says
@@ -71,10 +73,12 @@ std::string signal_name(signum s);
 // Errors: EINVAL when the text names no signal.
 result<signum> signal_from_name(std::string_view name);
 
-// The description, like Python's signal.strsignal(): "Terminated".
+// The description, like Python's signal.strsignal(): "Terminated", "Real-time signal 3" for
+// SIGRTMIN+3. Where Python gives None (32, 33) or raises ValueError (out of range), the text is
+// "Unknown signal N".
 std::string strsignal(signum s);
 
-// The signals this system has (1 .. SIGRTMAX), in order.
+// The highest signal number, SIGRTMAX (64 on Linux): the signals are 1 .. signal_max().
 int signal_max() noexcept;
 
 // A set of signals (sigset_t), empty when constructed.
@@ -82,12 +86,17 @@ class signal_set {
 public:
     signal_set() noexcept { ::sigemptyset(&set_); }
     signal_set(std::initializer_list<signum> signals) noexcept;
-    // Every signal.
+    // Every signal but the two glibc reserves for itself (32, 33): Python's signal.valid_signals().
     static signal_set full() noexcept;
 
+    // Adds / removes one signal. A number that is no signal (0, > SIGRTMAX) or one glibc reserves
+    // (32, 33) is left out silently: Python's pthread_sigmask raises ValueError for the first
+    // kind and only warns for the second.
     signal_set& add(signum s) noexcept;
     signal_set& remove(signum s) noexcept;
+    // Whether s is in the set; false for a number that is no signal.
     [[nodiscard]] bool contains(signum s) const noexcept;
+    // True when the set holds no signal (1 .. SIGRTMAX), like `not mask` in Python.
     [[nodiscard]] bool empty() const noexcept;
 
     [[nodiscard]] const sigset_t& native() const noexcept { return set_; }
