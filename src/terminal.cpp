@@ -42,7 +42,9 @@ result<::pid_t> tcgetpgrp(fd_ref f) noexcept {
 }
 
 result<void> tcsetpgrp(fd_ref f, ::pid_t pgid) noexcept {
-    if (sys::retry([&] { return ::tcsetpgrp(f.get(), pgid); }) < 0) return sys::fail("tcsetpgrp");
+    // Not retried on EINTR (nor is Python's): from a background group the call itself raises
+    // SIGTTOU, and EINTR means a handler caught it; calling again would raise it again, forever.
+    if (::tcsetpgrp(f.get(), pgid) < 0) return sys::fail("tcsetpgrp");
     return {};
 }
 

@@ -331,7 +331,7 @@ std::vector<fault_case> terminal_cases(fixture&) {
         {"tcsetpgrp", {"tcsetpgrp"}, in_child([pty] {
              auto r = ospp::login_tty(ospp::fd(pty->slave.get()));
              return r ? ospp::tcsetpgrp(ospp::stdin_fd, ::getpgrp()) : r;
-         })},
+         }), on_eintr::report},  // EINTR is a caught SIGTTOU: retrying raises it again
     };
 }
 

@@ -4,6 +4,7 @@
 #include "ospp/terminal.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -118,6 +119,42 @@ TEST_CASE("tcgetpgrp and tcsetpgrp move the foreground group of a controlling te
     CHECK_ERRNO(ospp::tcsetpgrp(p.read_end, ::getpgrp()), ENOTTY,
                 "tcsetpgrp: [Errno 25] Inappropriate ioctl for device");
     CHECK_ERRNO(ospp::tcgetpgrp(ospp::fd_ref(-1)), EBADF, "tcgetpgrp: [Errno 9] Bad file descriptor");
+}
+
+// A background caller gets SIGTTOU; when a handler catches it the kernel answers EINTR, and
+// calling again only raises SIGTTOU again. Python's os.tcsetpgrp reports InterruptedError after
+// the handler ran once; a retry loop would spin for as long as the handler is installed.
+namespace {
+volatile sig_atomic_t ttou_caught = 0;
+void count_ttou(int) {
+    ttou_caught = ttou_caught + 1;
+    if (ttou_caught == 3) ::signal(SIGTTOU, SIG_IGN);  // ends a retry loop, so the test cannot hang
+}
+}  // namespace
+
+TEST_CASE("tcsetpgrp from a background group whose SIGTTOU handler ran reports EINTR") {
+    auto pty = ospp::openpty().value();
+    const int slave = pty.slave.get();
+    const int status = ospp_test::exit_code_of([&] {
+        if (::setsid() < 0) return 1;
+        if (::ioctl(slave, TIOCSCTTY, 0) < 0) return 2;
+        // A second group in this session (so not orphaned), in the background.
+        const pid_t member = ::fork();
+        if (member < 0) return 3;
+        if (member == 0) {
+            if (::setpgid(0, 0) < 0) ::_exit(4);
+            struct sigaction sa {};
+            sa.sa_handler = count_ttou;  // no SA_RESTART
+            if (::sigaction(SIGTTOU, &sa, nullptr) < 0) ::_exit(5);
+            auto r = ospp::tcsetpgrp(ospp::fd_ref(slave), ::getpgrp());
+            if (r || r.error().message() != "tcsetpgrp: [Errno 4] Interrupted system call") ::_exit(6);
+            ::_exit(ttou_caught == 1 ? 0 : 7);
+        }
+        int member_status = 0;
+        if (::waitpid(member, &member_status, 0) != member || !WIFEXITED(member_status)) return 8;
+        return WEXITSTATUS(member_status);
+    });
+    CHECK(status == 0);
 }
 
 TEST_CASE("login_tty makes the terminal the child's session, controlling terminal and stdio") {

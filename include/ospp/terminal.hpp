@@ -32,8 +32,9 @@ result<std::string> ttyname(fd_ref f);
 // caller's controlling terminal. Errors: EBADF, ENOTTY (not our controlling terminal).
 result<::pid_t> tcgetpgrp(fd_ref f) noexcept;
 // Python's os.tcsetpgrp(fd, pg): makes pg the foreground process group of the caller's
-// controlling terminal. A caller in a background group gets SIGTTOU unless it blocks or ignores it.
-// Errors: EBADF, EINVAL (bad pg), ENOTTY, EPERM (pg in another session).
+// controlling terminal. A caller in a background group gets SIGTTOU unless it blocks or ignores it;
+// if a handler catches it the call fails with EINTR and is not retried (that would raise it again).
+// Errors: EBADF, EINTR, EINVAL (bad pg), ENOTTY, EPERM (pg in another session), ESRCH (no such pg).
 result<void> tcsetpgrp(fd_ref f, ::pid_t pgid) noexcept;
 
 // Python's os.terminal_size: the window size in character cells.
