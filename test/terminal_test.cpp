@@ -187,3 +187,17 @@ TEST_CASE("login_tty fails on what is not a terminal and still consumes the desc
     });
     CHECK(status == 0);
 }
+
+// Standard streams are never closed by login_tty, on failure either: closing 0-2 would let the
+// next open() land on stdin. (The C function and Python's os.login_tty close nothing on failure.)
+TEST_CASE("login_tty that fails on fd 0 leaves standard input open") {
+    const int status = ospp_test::exit_code_of([] {
+        auto p = ospp::pipe();
+        if (!p || ::dup2(p->read_end.get(), 0) < 0) return 1;
+        auto r = ospp::login_tty(ospp::fd(0));
+        if (r || r.error().message() != "login_tty: [Errno 25] Inappropriate ioctl for device") return 2;
+        if (::fcntl(0, F_GETFD) == -1) return 3;  // closed
+        return 0;
+    });
+    CHECK(status == 0);
+}

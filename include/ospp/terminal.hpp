@@ -74,8 +74,9 @@ result<std::string> ptsname(fd_ref f);
 // Python's os.login_tty(fd): prepares the terminal `tty` for a login in this (usually just
 // forked) process: makes the process a session leader, `tty` its controlling terminal and fds
 // 0, 1, 2 (inheritable), then closes `tty` unless it is one of them. The descriptor is consumed
-// in every case, as the C function closes it. Errors: EBADF, ENOTTY (not a terminal), EPERM
-// (the terminal is already another session's controlling terminal).
+// in every case: on failure too it is closed, unless it is 0-2, which always stay open (the C
+// function and Python's version close nothing on failure). Errors: EBADF, ENOTTY (not a
+// terminal), EPERM (the terminal is already another session's controlling terminal).
 result<void> login_tty(fd tty) noexcept;
 
 }  // namespace ospp
