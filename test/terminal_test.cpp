@@ -54,6 +54,10 @@ TEST_CASE("posix_openpt, grantpt, unlockpt and ptsname open a pty by hand") {
     CHECK_ERRNO(ospp::unlockpt(p.read_end), EINVAL, "unlockpt: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::grantpt(p.read_end), EINVAL, "grantpt: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::grantpt(ospp::fd_ref(-1)), EBADF, "grantpt: [Errno 9] Bad file descriptor");
+    // A terminal that is not a master (the slave) is EINVAL too, never ENOTTY.
+    CHECK_ERRNO(ospp::grantpt(*slave), EINVAL, "grantpt: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::unlockpt(*slave), EINVAL, "unlockpt: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::unlockpt(ospp::fd_ref(-1)), EBADF, "unlockpt: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::directory), ENOTDIR,
                 "posix_openpt: [Errno 20] Not a directory");
 }

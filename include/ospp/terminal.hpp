@@ -63,9 +63,11 @@ result<openpty_fds> openpty() noexcept;
 // open_flags::noctty). O_CLOEXEC is always added. Errors: EINVAL (bad flags), EMFILE, ENFILE, ENOSPC.
 result<fd> posix_openpt(open_flags flags) noexcept;
 // Python's os.grantpt(fd): makes the slave of master `f` accessible (a no-op on Linux's devpts,
-// kept for portability). Errors: EBADF, EINVAL/ENOTTY (not a pty master).
+// kept for portability). Errors: EBADF, EINVAL (not a pty master: the C library turns the
+// ioctl's ENOTTY into POSIX's EINVAL).
 result<void> grantpt(fd_ref f) noexcept;
-// Python's os.unlockpt(fd): unlocks the slave so it can be opened. Errors: EBADF, EINVAL/ENOTTY.
+// Python's os.unlockpt(fd): unlocks the slave so it can be opened. Errors: EBADF, EINVAL (not a
+// pty master).
 result<void> unlockpt(fd_ref f) noexcept;
 // Python's os.ptsname(fd): the slave's path ("/dev/pts/3"), via ptsname_r.
 // Errors: EBADF, ENOTTY (not a pty master).
