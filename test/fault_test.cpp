@@ -854,6 +854,9 @@ std::vector<fault_case> sched_sysinfo_random_cases(fixture&) {
         {"uname", {"uname"}, [] { return drop_value(ospp::uname()); }, cannot},
         {"getrandom", {"getrandom"}, [] { return drop_value(ospp::getrandom(16)); }},
         {"urandom", {"getrandom"}, [] { return drop_value(ospp::urandom(16)); }},
+        // getrandom refused (seccomp's EPERM, or ENOSYS): the /dev/urandom fallback's calls.
+        {"urandom", {"open", "read"}, [] { return drop_value(ospp::urandom(16)); }, on_eintr::retry, 1, {},
+         {{"getrandom", ENOSYS}}},
         // The first confstr asks for the size, the second fills the buffer.
         {"confstr", {"confstr"}, [] { return drop_value(ospp::confstr(ospp::confstr_name::path)); }, cannot},
         {"confstr", {"confstr"}, [] { return drop_value(ospp::confstr(ospp::confstr_name::path)); }, cannot, 2},
