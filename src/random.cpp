@@ -1,6 +1,10 @@
 // src/random.cpp — getrandom and urandom.
 #include "ospp/random.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "ospp/fd.hpp"
 #include "sys.hpp"
 
 namespace ospp {
@@ -19,9 +23,30 @@ result<std::string> getrandom(std::size_t size, random_flags flags) {
     return out;
 }
 
+namespace {
+
+// Python's os.urandom when getrandom is missing or refused: reads /dev/urandom to the end.
+result<void> read_dev_urandom(std::span<std::byte> buffer) noexcept {
+    const int raw = sys::retry([] { return ::open("/dev/urandom", O_RDONLY | O_CLOEXEC); });
+    if (raw < 0) return sys::fail("urandom");
+    const fd f(raw);
+    while (!buffer.empty()) {
+        const ssize_t n = sys::retry([&] { return ::read(f.get(), buffer.data(), buffer.size()); });
+        if (n < 0) return sys::fail("urandom");
+        if (n == 0) return sys::fail_with(EIO, "urandom");  // a character device never ends
+        buffer = buffer.subspan(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+}  // namespace
+
 result<void> urandom(std::span<std::byte> buffer) noexcept {
     while (!buffer.empty()) {
         const ssize_t n = sys::retry([&] { return ::getrandom(buffer.data(), buffer.size(), 0); });
+        // ENOSYS: a kernel before 3.17; EPERM: a seccomp filter that predates the call (older
+        // container runtimes). Python falls back to /dev/urandom for both, and so does this.
+        if (n < 0 && (errno == ENOSYS || errno == EPERM)) return read_dev_urandom(buffer);
         if (n < 0) return sys::fail("urandom");
         buffer = buffer.subspan(static_cast<std::size_t>(n));
     }

@@ -42,7 +42,9 @@ result<::pid_t> tcgetpgrp(fd_ref f) noexcept {
 }
 
 result<void> tcsetpgrp(fd_ref f, ::pid_t pgid) noexcept {
-    if (sys::retry([&] { return ::tcsetpgrp(f.get(), pgid); }) < 0) return sys::fail("tcsetpgrp");
+    // Not retried on EINTR (nor is Python's): from a background group the call itself raises
+    // SIGTTOU, and EINTR means a handler caught it; calling again would raise it again, forever.
+    if (::tcsetpgrp(f.get(), pgid) < 0) return sys::fail("tcsetpgrp");
     return {};
 }
 
@@ -92,20 +94,21 @@ result<openpty_fds> openpty() noexcept {
 }
 
 result<void> login_tty(fd tty) noexcept {
+    // If tty is one of 0-2 it must stay open, on failure too (closing stdin would hand its number
+    // to the next open): give up ownership instead of closing it.
+    const int t = tty.get();
+    if (t <= 2) (void)tty.release();
     // What login_tty(3) does, with every step's error reported. setsid fails with EPERM when we
     // already lead a process group; like the C function, carry on: TIOCSCTTY then says whether
     // the terminal can become ours.
     (void)::setsid();
-    if (::ioctl(tty.get(), TIOCSCTTY, 0) < 0) return sys::fail("login_tty");
+    if (::ioctl(t, TIOCSCTTY, 0) < 0) return sys::fail("login_tty");
     for (int target = 0; target <= 2; ++target) {
         // dup2 leaves the descriptor it is given alone when it is already the target, so that
         // one is made inheritable by hand: 0-2 must survive exec.
-        const int r = tty.get() == target ? ::fcntl(target, F_SETFD, 0)
-                                          : sys::retry([&] { return ::dup2(tty.get(), target); });
+        const int r = t == target ? ::fcntl(target, F_SETFD, 0) : sys::retry([&] { return ::dup2(t, target); });
         if (r < 0) return sys::fail("login_tty");
     }
-    // If tty is one of 0-2 it must stay open: give up ownership instead of closing it.
-    if (tty.get() <= 2) (void)tty.release();
     return {};
 }
 

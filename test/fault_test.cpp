@@ -331,7 +331,7 @@ std::vector<fault_case> terminal_cases(fixture&) {
         {"tcsetpgrp", {"tcsetpgrp"}, in_child([pty] {
              auto r = ospp::login_tty(ospp::fd(pty->slave.get()));
              return r ? ospp::tcsetpgrp(ospp::stdin_fd, ::getpgrp()) : r;
-         })},
+         }), on_eintr::report},  // EINTR is a caught SIGTTOU: retrying raises it again
     };
 }
 
@@ -854,6 +854,9 @@ std::vector<fault_case> sched_sysinfo_random_cases(fixture&) {
         {"uname", {"uname"}, [] { return drop_value(ospp::uname()); }, cannot},
         {"getrandom", {"getrandom"}, [] { return drop_value(ospp::getrandom(16)); }},
         {"urandom", {"getrandom"}, [] { return drop_value(ospp::urandom(16)); }},
+        // getrandom refused (seccomp's EPERM, or ENOSYS): the /dev/urandom fallback's calls.
+        {"urandom", {"open", "read"}, [] { return drop_value(ospp::urandom(16)); }, on_eintr::retry, 1, {},
+         {{"getrandom", ENOSYS}}},
         // The first confstr asks for the size, the second fills the buffer.
         {"confstr", {"confstr"}, [] { return drop_value(ospp::confstr(ospp::confstr_name::path)); }, cannot},
         {"confstr", {"confstr"}, [] { return drop_value(ospp::confstr(ospp::confstr_name::path)); }, cannot, 2},

@@ -1,11 +1,37 @@
 // test/random_test.cpp — getrandom and urandom.
 #include "ospp/random.hpp"
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <set>
 #include <vector>
 
+#include "child.hpp"
 #include "support.hpp"
+
+namespace {
+
+// Makes every getrandom of this process fail with `err`, as a seccomp filter of a container
+// runtime that predates the call does (EPERM), or a kernel before 3.17 (ENOSYS).
+bool refuse_getrandom(int err) {
+    ::sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(::seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(err)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    const ::sock_fprog program{sizeof filter / sizeof filter[0], filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+}  // namespace
 
 TEST_CASE("urandom fills exactly what was asked, with varied bytes") {
     auto a = ospp::urandom(32);
@@ -31,4 +57,25 @@ TEST_CASE("getrandom returns up to size bytes and takes typed flags") {
     REQUIRE(n.has_value());
     CHECK(*n == buf.size());
     CHECK_ERRNO(ospp::getrandom(16, ospp::random_flags{0x1000}), EINVAL, "getrandom: [Errno 22] Invalid argument");
+}
+
+// Python's os.urandom reads /dev/urandom when getrandom is missing or refused; only os.getrandom
+// reports the error.
+TEST_CASE("urandom falls back to /dev/urandom when getrandom fails with ENOSYS or EPERM") {
+    for (const int err : {ENOSYS, EPERM}) {
+        CAPTURE(err);
+        const std::string report = ospp_test::in_child([err]() -> std::string {
+            if (!refuse_getrandom(err)) return "cannot install the seccomp filter";
+            auto raw = ospp::getrandom(16);
+            if (raw || raw.error().code() != err) return "getrandom did not fail with the filter's errno";
+            auto a = ospp::urandom(64);
+            if (!a) return a.error().message();
+            if (a->size() != 64) return "short urandom";
+            std::vector<std::byte> b(64);
+            if (auto r = ospp::urandom(b); !r) return r.error().message();
+            if (std::memcmp(a->data(), b.data(), 64) == 0) return "the same bytes twice";
+            return "";
+        });
+        CHECK(report == "");
+    }
 }

@@ -4,6 +4,7 @@
 #include "ospp/terminal.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -53,6 +54,10 @@ TEST_CASE("posix_openpt, grantpt, unlockpt and ptsname open a pty by hand") {
     CHECK_ERRNO(ospp::unlockpt(p.read_end), EINVAL, "unlockpt: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::grantpt(p.read_end), EINVAL, "grantpt: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::grantpt(ospp::fd_ref(-1)), EBADF, "grantpt: [Errno 9] Bad file descriptor");
+    // A terminal that is not a master (the slave) is EINVAL too, never ENOTTY.
+    CHECK_ERRNO(ospp::grantpt(*slave), EINVAL, "grantpt: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::unlockpt(*slave), EINVAL, "unlockpt: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::unlockpt(ospp::fd_ref(-1)), EBADF, "unlockpt: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::directory), ENOTDIR,
                 "posix_openpt: [Errno 20] Not a directory");
 }
@@ -120,6 +125,42 @@ TEST_CASE("tcgetpgrp and tcsetpgrp move the foreground group of a controlling te
     CHECK_ERRNO(ospp::tcgetpgrp(ospp::fd_ref(-1)), EBADF, "tcgetpgrp: [Errno 9] Bad file descriptor");
 }
 
+// A background caller gets SIGTTOU; when a handler catches it the kernel answers EINTR, and
+// calling again only raises SIGTTOU again. Python's os.tcsetpgrp reports InterruptedError after
+// the handler ran once; a retry loop would spin for as long as the handler is installed.
+namespace {
+volatile sig_atomic_t ttou_caught = 0;
+void count_ttou(int) {
+    ttou_caught = ttou_caught + 1;
+    if (ttou_caught == 3) ::signal(SIGTTOU, SIG_IGN);  // ends a retry loop, so the test cannot hang
+}
+}  // namespace
+
+TEST_CASE("tcsetpgrp from a background group whose SIGTTOU handler ran reports EINTR") {
+    auto pty = ospp::openpty().value();
+    const int slave = pty.slave.get();
+    const int status = ospp_test::exit_code_of([&] {
+        if (::setsid() < 0) return 1;
+        if (::ioctl(slave, TIOCSCTTY, 0) < 0) return 2;
+        // A second group in this session (so not orphaned), in the background.
+        const pid_t member = ::fork();
+        if (member < 0) return 3;
+        if (member == 0) {
+            if (::setpgid(0, 0) < 0) ::_exit(4);
+            struct sigaction sa {};
+            sa.sa_handler = count_ttou;  // no SA_RESTART
+            if (::sigaction(SIGTTOU, &sa, nullptr) < 0) ::_exit(5);
+            auto r = ospp::tcsetpgrp(ospp::fd_ref(slave), ::getpgrp());
+            if (r || r.error().message() != "tcsetpgrp: [Errno 4] Interrupted system call") ::_exit(6);
+            ::_exit(ttou_caught == 1 ? 0 : 7);
+        }
+        int member_status = 0;
+        if (::waitpid(member, &member_status, 0) != member || !WIFEXITED(member_status)) return 8;
+        return WEXITSTATUS(member_status);
+    });
+    CHECK(status == 0);
+}
+
 TEST_CASE("login_tty makes the terminal the child's session, controlling terminal and stdio") {
     auto pty = ospp::openpty().value();
     const std::string name = ospp::ttyname(pty.slave).value();
@@ -146,6 +187,20 @@ TEST_CASE("login_tty fails on what is not a terminal and still consumes the desc
         auto r = ospp::login_tty(std::move(p->read_end));
         if (r || r.error().message() != "login_tty: [Errno 25] Inappropriate ioctl for device") return 2;
         if (::fcntl(number, F_GETFD) != -1) return 3;
+        return 0;
+    });
+    CHECK(status == 0);
+}
+
+// Standard streams are never closed by login_tty, on failure either: closing 0-2 would let the
+// next open() land on stdin. (The C function and Python's os.login_tty close nothing on failure.)
+TEST_CASE("login_tty that fails on fd 0 leaves standard input open") {
+    const int status = ospp_test::exit_code_of([] {
+        auto p = ospp::pipe();
+        if (!p || ::dup2(p->read_end.get(), 0) < 0) return 1;
+        auto r = ospp::login_tty(ospp::fd(0));
+        if (r || r.error().message() != "login_tty: [Errno 25] Inappropriate ioctl for device") return 2;
+        if (::fcntl(0, F_GETFD) == -1) return 3;  // closed
         return 0;
     });
     CHECK(status == 0);

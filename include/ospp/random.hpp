@@ -6,8 +6,10 @@
 //   os.getrandom(16, os.GRND_NONBLOCK)       ospp::getrandom(16, ospp::random_flags::nonblock)
 //
 // urandom always fills the whole request (looping over short reads) and, like Python's, blocks only
-// until the kernel's pool is first initialised at boot. getrandom is the single raw call: it may
-// return fewer bytes than asked. Both retry on EINTR.
+// until the kernel's pool is first initialised at boot; where getrandom is missing (ENOSYS) or
+// refused by a seccomp filter (EPERM) it reads /dev/urandom instead, as Python does. getrandom is
+// the single raw call: it may return fewer bytes than asked, and reports those errors. Both retry
+// on EINTR.
 #pragma once
 
 #include <sys/random.h>
@@ -31,12 +33,14 @@ template <>
 struct enable_bitmask<random_flags> : std::true_type {};
 
 // Python's os.getrandom(size, flags) into a buffer: the number of bytes written (possibly fewer).
-// Errors: EAGAIN (nonblock, pool not ready), EINVAL (bad flags), ENOSYS (kernel before 3.17).
+// Errors: EAGAIN (nonblock, pool not ready), EINVAL (bad flags), ENOSYS (kernel before 3.17),
+// EPERM (refused by a seccomp filter).
 result<std::size_t> getrandom(std::span<std::byte> buffer, random_flags flags = random_flags::none) noexcept;
 // Python's os.getrandom(size, flags): up to `size` bytes.
 result<std::string> getrandom(std::size_t size, random_flags flags = random_flags::none);
 
-// Python's os.urandom(size) into a buffer: fills all of it. Errors: ENOSYS (very old kernel).
+// Python's os.urandom(size) into a buffer: fills all of it. Errors: only on the /dev/urandom
+// fallback: those of opening and reading it (ENOENT, EACCES, EMFILE, ENFILE; EIO if it ends).
 result<void> urandom(std::span<std::byte> buffer) noexcept;
 // Python's os.urandom(size): exactly `size` random bytes.
 result<std::string> urandom(std::size_t size);

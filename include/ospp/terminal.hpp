@@ -32,8 +32,9 @@ result<std::string> ttyname(fd_ref f);
 // caller's controlling terminal. Errors: EBADF, ENOTTY (not our controlling terminal).
 result<::pid_t> tcgetpgrp(fd_ref f) noexcept;
 // Python's os.tcsetpgrp(fd, pg): makes pg the foreground process group of the caller's
-// controlling terminal. A caller in a background group gets SIGTTOU unless it blocks or ignores it.
-// Errors: EBADF, EINVAL (bad pg), ENOTTY, EPERM (pg in another session).
+// controlling terminal. A caller in a background group gets SIGTTOU unless it blocks or ignores it;
+// if a handler catches it the call fails with EINTR and is not retried (that would raise it again).
+// Errors: EBADF, EINTR, EINVAL (bad pg), ENOTTY, EPERM (pg in another session), ESRCH (no such pg).
 result<void> tcsetpgrp(fd_ref f, ::pid_t pgid) noexcept;
 
 // Python's os.terminal_size: the window size in character cells.
@@ -62,9 +63,11 @@ result<openpty_fds> openpty() noexcept;
 // open_flags::noctty). O_CLOEXEC is always added. Errors: EINVAL (bad flags), EMFILE, ENFILE, ENOSPC.
 result<fd> posix_openpt(open_flags flags) noexcept;
 // Python's os.grantpt(fd): makes the slave of master `f` accessible (a no-op on Linux's devpts,
-// kept for portability). Errors: EBADF, EINVAL/ENOTTY (not a pty master).
+// kept for portability). Errors: EBADF, EINVAL (not a pty master: the C library turns the
+// ioctl's ENOTTY into POSIX's EINVAL).
 result<void> grantpt(fd_ref f) noexcept;
-// Python's os.unlockpt(fd): unlocks the slave so it can be opened. Errors: EBADF, EINVAL/ENOTTY.
+// Python's os.unlockpt(fd): unlocks the slave so it can be opened. Errors: EBADF, EINVAL (not a
+// pty master).
 result<void> unlockpt(fd_ref f) noexcept;
 // Python's os.ptsname(fd): the slave's path ("/dev/pts/3"), via ptsname_r.
 // Errors: EBADF, ENOTTY (not a pty master).
@@ -73,8 +76,9 @@ result<std::string> ptsname(fd_ref f);
 // Python's os.login_tty(fd): prepares the terminal `tty` for a login in this (usually just
 // forked) process: makes the process a session leader, `tty` its controlling terminal and fds
 // 0, 1, 2 (inheritable), then closes `tty` unless it is one of them. The descriptor is consumed
-// in every case, as the C function closes it. Errors: EBADF, ENOTTY (not a terminal), EPERM
-// (the terminal is already another session's controlling terminal).
+// in every case: on failure too it is closed, unless it is 0-2, which always stay open (the C
+// function and Python's version close nothing on failure). Errors: EBADF, ENOTTY (not a
+// terminal), EPERM (the terminal is already another session's controlling terminal).
 result<void> login_tty(fd tty) noexcept;
 
 }  // namespace ospp
