@@ -4,7 +4,8 @@
 A learner copies these blocks, so a block that does not compile (a renamed function, an option
 field out of order, a result used as its value) is a bug. Each block becomes a function in one
 translation unit that includes <ospp/ospp.hpp>; a block that defines functions itself (`main`)
-goes in as it is, at namespace scope. `#include` lines are moved to the top.
+goes in as it is, in a namespace of its own (the first `main`, at global scope). `#include` lines
+are moved to the top.
 
 A block that uses names it does not declare (a `path`, an fd `w`, a `report` function) says what
 they are in an HTML comment right before it, which Markdown does not show:
@@ -66,28 +67,23 @@ def translation_unit(root):
                 continue
             count += 1
             code = []
-            for k, line in enumerate(body):
+            for line in body:
                 if line.startswith("#include"):
                     includes.append(line)
                     code.append("")
                 else:
                     code.append(line)
             text = "\n".join(code)
-            # The first `int main()` is the program's (in a namespace it would be an ordinary
-            # function, which must return a value); any other is wrapped like the rest.
-            if not main_used and re.search(r"^int main\(", text, re.M):
-                main_used = True
-                if context:
-                    parts.append(f'#line {first - 2} "{rel}"')
-                    parts.append(context)
-                parts.append(f'#line {first} "{rel}"')
-                parts.append(text)
-                continue
-            parts.append(f"namespace snippet_{count} {{")
+            # The first `int main()` is the program's, at global scope (in a namespace it would be
+            # an ordinary function, which must return a value); any other is wrapped like the rest.
+            is_main = not main_used and re.search(r"^int main\(", text, re.M) is not None
+            main_used = main_used or is_main
+            if not is_main:
+                parts.append(f"namespace snippet_{count} {{")
             if context:
                 parts.append(f'#line {first - 2} "{rel}"')
                 parts.append(context)
-            if DEFINES_FUNCTION.search(text):
+            if is_main or DEFINES_FUNCTION.search(text):
                 parts.append(f'#line {first} "{rel}"')
                 parts.append(text)
             else:
@@ -95,19 +91,24 @@ def translation_unit(root):
                 parts.append(f'#line {first} "{rel}"')
                 parts.append(text)
                 parts.append("return 0;\n}")
-            parts.append("}")
+            if not is_main:
+                parts.append("}")
     return "\n".join(includes + parts) + "\n", count
 
 
 def main():
     root, cxx, flags = sys.argv[1], sys.argv[2], sys.argv[3:]
     source, count = translation_unit(root)
+    if count == 0:
+        print("no ```cpp block found: the docs moved, or the fence syntax changed")
+        return 1
     with tempfile.NamedTemporaryFile("w", suffix=".cpp", delete=False) as f:
         f.write(source)
         tu = f.name
     try:
-        # Unused variables are the norm in a snippet that shows one call; everything else warns.
-        cmd = [cxx, "-std=c++20", "-fsyntax-only", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
+        # The build's warnings (warning_level=3), except about unused variables: the norm in a
+        # snippet that shows one call.
+        cmd = [cxx, "-std=c++20", "-fsyntax-only", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Wpedantic", "-Werror",
                "-Wno-unused-variable", "-Wno-unused-but-set-variable", "-Wno-unused-parameter",
                "-Wno-unused-local-typedefs",
                "-I", os.path.join(root, "include"), *flags, tu]
