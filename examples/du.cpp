@@ -1,4 +1,4 @@
-// examples/du.cpp — a small `du -s` (and `du -a` style totals per directory), built from ospp::fwalk.
+// examples/du.cpp — a small `du -s` (and `du -d N`: a total per directory), built from ospp::fwalk.
 //
 //   Python                                           C++ (below)
 //   for root, dirs, files, rootfd in os.fwalk(top,   for (auto [root, dirs, files, rootfd] :
@@ -11,7 +11,8 @@
 // resolved per file. Bottom-up order gives each directory after its subdirectories, so their totals
 // are known when the parent is printed. Hard links are counted once, as du does.
 //
-// Usage: du [-d DEPTH] [DIR]   prints "KiB<TAB>path" for directories up to DEPTH levels (default 0)
+// Usage: du [-d DEPTH] [DIR]   prints "KiB<TAB>path" for directories up to DEPTH levels (default 0),
+//                              as `du -d DEPTH DIR` does
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -63,10 +64,14 @@ int main(int argc, char** argv) {
             }
         }
         subtotal[std::string(root)] = blocks;
-        // Depth below top, counted in path separators.
+        // Depth below top: the names after it ("/a/b" below "top", "a/b" below "top/" or "/").
         int depth = 0;
-        for (std::size_t i = top.size(); i < root.size(); ++i) depth += root[i] == '/' ? 1 : 0;
-        if (depth <= max_depth) std::printf("%lld\t%.*s\n", blocks / 2, static_cast<int>(root.size()), root.data());
+        bool in_name = false;
+        for (char c : root.substr(top.size())) {
+            if (c != '/' && !in_name) ++depth;
+            in_name = c != '/';
+        }
+        if (depth <= max_depth) std::printf("%lld\t%.*s\n", (blocks + 1) / 2, static_cast<int>(root.size()), root.data());
     }
     return status;
 }

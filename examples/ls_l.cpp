@@ -2,11 +2,12 @@
 //
 //   Python                                           C++ (below)
 //   for e in sorted(os.scandir(d), key=...):         for (const ospp::dir_entry& e : *entries)
+//       if e.name.startswith("."): continue              if (e.name().starts_with('.')) continue;
 //       st = e.stat(follow_symlinks=False)               auto st = e.stat({.follow_symlinks = false});
 //       stat.filemode(st.st_mode)                        ospp::filemode(st->st_mode)
 //       os.readlink(e.path) if e.is_symlink()            ospp::readlink(e.path())
 //
-// Usage: ls_l [DIR]   (default: the current directory)
+// Usage: ls_l [DIR]   (default: the current directory). The output is `LC_ALL=C ls -ln DIR`'s.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -26,14 +27,25 @@ struct row {
     std::string target;  // for symlinks
 };
 
-std::string format_time(const ospp::file_time& t) {
+// As ls: month, day and time for the last six months, month, day and year for anything older or
+// in the future (a date without its year would be wrong by a year or more).
+std::string format_time(const ospp::file_time& t, const ospp::file_time& now) {
     const std::time_t secs = std::chrono::system_clock::to_time_t(
         std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+    const auto six_months = std::chrono::seconds(31'556'952 / 2);  // half a Gregorian year, as GNU ls
+    const bool recent = t <= now && now - t < six_months;
     std::tm tm{};
     ::localtime_r(&secs, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%b %e %H:%M", &tm);
+    std::strftime(buf, sizeof buf, recent ? "%b %e %H:%M" : "%b %e  %Y", &tm);
     return buf;
+}
+
+// The width of the widest value in a column, as ls pads every column to it.
+int width(const std::vector<std::string>& column) {
+    std::size_t w = 0;
+    for (const std::string& s : column) w = std::max(w, s.size());
+    return static_cast<int>(w);
 }
 
 }  // namespace
@@ -47,6 +59,7 @@ int main(int argc, char** argv) {
     }
     std::vector<row> rows;
     for (const ospp::dir_entry& e : *entries) {
+        if (e.name().starts_with('.')) continue;  // hidden, as ls without -a
         // A dir_entry lives until the loop advances: keep copies of what we print later.
         auto st = e.stat({.follow_symlinks = false});
         if (!st) {
@@ -62,19 +75,35 @@ int main(int argc, char** argv) {
 
     long long blocks = 0;
     for (const row& r : rows) blocks += r.st.st_blocks;
-    std::printf("total %lld\n", blocks / 2);  // ls counts 1 KiB blocks
+    std::printf("total %lld\n", (blocks + 1) / 2);  // ls counts 1 KiB blocks, rounded up
+
+    // The numeric columns as strings first, so that each can be padded to its widest value. A
+    // device's "major, minor" takes the size's place, each number padded on its own, as ls does.
+    std::vector<std::string> links, uids, gids, sizes, majors, minors;
     for (const row& r : rows) {
-        std::string size;
-        if (ospp::s_ischr(r.st.st_mode) || ospp::s_isblk(r.st.st_mode)) {
-            size = std::to_string(ospp::device_major(r.st.st_rdev)) + ", " +
-                   std::to_string(ospp::device_minor(r.st.st_rdev));
-        } else {
-            size = std::to_string(r.st.st_size);
+        links.push_back(std::to_string(r.st.st_nlink));
+        uids.push_back(std::to_string(r.st.st_uid));
+        gids.push_back(std::to_string(r.st.st_gid));
+        const bool device = ospp::s_ischr(r.st.st_mode) || ospp::s_isblk(r.st.st_mode);
+        sizes.push_back(device ? "" : std::to_string(r.st.st_size));
+        majors.push_back(device ? std::to_string(ospp::device_major(r.st.st_rdev)) : "");
+        minors.push_back(device ? std::to_string(ospp::device_minor(r.st.st_rdev)) : "");
+    }
+    const int major_width = width(majors);
+    const int minor_width = width(minors);
+    const int size_width = std::max(width(sizes), major_width > 0 ? major_width + 2 + minor_width : 0);
+    const auto now = std::chrono::time_point_cast<ospp::file_time::duration>(std::chrono::system_clock::now());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const row& r = rows[i];
+        std::string size = sizes[i];
+        if (!majors[i].empty()) {
+            size = std::string(static_cast<std::size_t>(major_width) - majors[i].size(), ' ') + majors[i] + ", " +
+                   std::string(static_cast<std::size_t>(minor_width) - minors[i].size(), ' ') + minors[i];
         }
-        std::printf("%s %3lu %5u %5u %8s %s %s%s%s\n", ospp::filemode(r.st.st_mode).c_str(),
-                    static_cast<unsigned long>(r.st.st_nlink), r.st.st_uid, r.st.st_gid, size.c_str(),
-                    format_time(r.st.mtime()).c_str(), r.name.c_str(), r.target.empty() ? "" : " -> ",
-                    r.target.c_str());
+        std::printf("%s %*s %*s %*s %*s %s %s%s%s\n", ospp::filemode(r.st.st_mode).c_str(), width(links),
+                    links[i].c_str(), width(uids), uids[i].c_str(), width(gids), gids[i].c_str(), size_width,
+                    size.c_str(), format_time(r.st.mtime(), now).c_str(), r.name.c_str(),
+                    r.target.empty() ? "" : " -> ", r.target.c_str());
     }
     return 0;
 }

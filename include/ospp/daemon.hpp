@@ -8,10 +8,10 @@
 //       pidfile=PIDLockFile("/run/foo.pid"))           .pidfile = "/run/foo.pid"});
 //   ctx.signal_map[signal.SIGHUP] = reload         ctx.signal_map[ospp::signum::hup] = signal_action::deliver();
 //   ctx.open()                                     if (auto r = ctx.open(); !r) { report(r.error()); return 1; }
-//   with daemon.DaemonContext(): main()            if (auto s = ctx.enter()) main();
+//   with daemon.DaemonContext(): run()             if (auto s = ctx.enter()) run();
 //   ctx.is_open / ctx.close()                      ctx.is_open() / ctx.close()
 //   ctx.pidfile (the lock object)                  ctx.locked_pidfile()   // nullptr: None
-//   (none: waits for the daemon forever)           ctx.ready_timeout = std::chrono::seconds(10);
+//   (none: python-daemon's parent does not wait)   ctx.ready_timeout = std::chrono::seconds(10);  // unset: no limit
 //
 // open() runs these steps, in this order (each failure is an errno_error whose call() is the step):
 //   in the calling process ("the launcher"), before any fork — everything that allocates:

@@ -12,7 +12,8 @@
 //   pwd.getpwnam("nobody").pw_uid            ospp::getpwnam("nobody")->pw_uid
 //   grp.getgrnam("staff").gr_mem             ospp::getgrnam("staff")->gr_mem
 //
-// Dropping privileges, in this order (the supplementary groups first, while still root):
+// Dropping privileges, in this order (the supplementary groups first, while still root), and
+// stopping at the first failure — a program that carries on after one keeps what it meant to drop:
 //   ospp::setgroups({}) or initgroups(name, gid);  ospp::setresgid(gid, gid, gid);  ospp::setresuid(uid, uid, uid);
 // The lookups use the thread-safe getpwnam_r family and grow their buffer until the entry fits.
 // They may load NSS modules, so they are NOT async-signal-safe: look up before fork, change ids after.

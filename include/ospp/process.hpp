@@ -15,7 +15,7 @@
 //   signal.pidfd_send_signal(fd, SIGTERM)    ospp::pidfd_send_signal(pfd, ospp::signum::term)
 //   os.register_at_fork(before=f)            ospp::register_at_fork({.before = f})
 //   os.times().user                          ospp::times()->user
-//   os.unshare(os.CLONE_NEWUTS)              ospp::unshare(ospp::clone_flags::newuts)
+//   os.unshare(os.CLONE_NEWUTS)              ospp::unshare(ospp::clone_flags::newuts)   // Python 3.12
 //
 // Between fork and exec in a multi-threaded program, the child may only call async-signal-safe
 // functions (another thread may have held a lock, such as malloc's, at the moment of the fork).

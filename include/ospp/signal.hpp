@@ -3,7 +3,7 @@
 //   Python                                   C++
 //   signal.SIGTERM                           ospp::signum::term
 //   signal.Signals["SIGTERM"]                ospp::signal_from_name("SIGTERM")   // also "TERM", "15"
-//   signal.Signals(15).name                  ospp::signal_name(ospp::signum::term)  // "TERM"
+//   signal.Signals(15).name                  ospp::signal_name(ospp::signum::term)  // "TERM" (Python: "SIGTERM")
 //   signal.strsignal(15)                     ospp::strsignal(ospp::signum::term)    // "Terminated"
 //
 // Real-time signals have no enumerator: ospp::sigrt(3) is SIGRTMIN+3, named "RTMIN+3".

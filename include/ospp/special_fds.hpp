@@ -8,6 +8,7 @@
 //   os.timerfd_settime(fd, initial=0.5, interval=1)    ospp::timerfd_settime(*t, {.initial = 500ms, .interval = 1s});
 //   os.timerfd_settime_ns(fd, initial=500_000_000)     ospp::timerfd_settime_ns(*t, {.initial = 500'000'000});
 //   os.timerfd_gettime(fd)                             ospp::timerfd_gettime(*t)  // {next_expiration, interval}
+//   (the timerfd functions are Python 3.13's)
 //
 // Every descriptor is close-on-exec, whatever flags are given (MFD_CLOEXEC, EFD_CLOEXEC,
 // TFD_CLOEXEC are always added); use set_inheritable() to pass one to a child.

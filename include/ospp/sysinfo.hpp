@@ -6,7 +6,7 @@
 //   os.sysconf_names["SC_ARG_MAX"]           ospp::sysconf_names()  // span of {name, value}, sorted by name
 //   os.confstr("CS_PATH")                    ospp::confstr(ospp::confstr_name::path)       // std::optional<std::string>
 //   os.cpu_count()                           ospp::cpu_count()                             // std::optional<int>
-//   os.process_cpu_count()                   ospp::process_cpu_count()
+//   os.process_cpu_count()                   ospp::process_cpu_count()                     // Python 3.13
 //   os.getloadavg()                          auto [one, five, fifteen] = ospp::getloadavg().value();
 //
 // The typed names are the ones Python's *_names tables have on Linux, spelled without the SC_/CS_

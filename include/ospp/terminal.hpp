@@ -7,7 +7,7 @@
 //   master, slave = os.openpty()             auto [master, slave] = ospp::openpty().value();
 //   fd = os.posix_openpt(os.O_RDWR)          auto m = ospp::posix_openpt(open_flags::rdwr);
 //   os.grantpt(fd); os.unlockpt(fd)          ospp::grantpt(*m); ospp::unlockpt(*m);
-//   os.ptsname(fd)                           ospp::ptsname(*m)
+//   os.ptsname(fd)                           ospp::ptsname(*m)     // posix_openpt..ptsname: Python 3.13
 //   os.login_tty(fd)                         ospp::login_tty(std::move(slave))
 //
 // isatty lives in fd_ops.hpp with the other questions about a descriptor. As everywhere in ospp,

@@ -1,7 +1,7 @@
 // ospp/wait.hpp — waiting for children: wait_status instead of the W* macros, and EX_* codes.
 //
 //   Python                                   C++
-//   pid, st = os.waitpid(pid, 0)             auto [pid, st] = ospp::waitpid(pid).value();
+//   child, st = os.waitpid(pid, 0)           auto [child, st] = ospp::waitpid(pid).value();
 //   os.WIFEXITED(st), os.WEXITSTATUS(st)     st.exited(), st.exit_code()
 //   os.WIFSIGNALED(st), os.WTERMSIG(st)      st.signaled(), st.term_signal()
 //   os.WCOREDUMP(st)                         st.core_dumped()
@@ -9,9 +9,9 @@
 //   os.WIFCONTINUED(st)                      st.continued()
 //   os.waitstatus_to_exitcode(st)            st.to_exitcode()         // -signum when killed
 //   os.waitpid(pid, os.WNOHANG)              ospp::waitpid(pid, ospp::wait_flags::nohang)  // pid 0: still running
-//   pid, st, ru = os.wait4(pid, 0)           auto [pid, st, ru] = ospp::wait4(pid).value();
+//   child, st, ru = os.wait4(pid, 0)         auto [child, st, ru] = ospp::wait4(pid).value();
 //   os.waitid(os.P_PID, pid, os.WEXITED)     ospp::waitid(ospp::id_type::pid, pid, ospp::wait_flags::exited)
-//   sys.exit(os.EX_USAGE)                    ospp::_exit(ospp::ex::usage)
+//   os._exit(os.EX_USAGE)                    ospp::_exit(ospp::ex::usage)
 //
 // A signal that killed a child is never folded into an exit code: exited() and signaled() are
 // different states, so SIGKILL and exit(9) cannot be confused. Waits are retried on EINTR.
