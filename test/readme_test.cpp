@@ -70,4 +70,8 @@ TEST_CASE("README: daemon_context takes PEP 3143's options as designated initial
     const std::string pidfile = dir / "x.pid";
     ospp::daemon::daemon_context ctx({.pidfile = pidfile});
     CHECK_FALSE(ctx.is_open());
+    // The README's line, compiled only: entering would make this test process a daemon.
+    [[maybe_unused]] auto as_in_readme = [&ctx](void (*run)()) {
+        if (auto s = ctx.enter()) run();
+    };
 }

@@ -23,9 +23,9 @@
 //   after fork() — async-signal-safe and allocation-free, as POSIX requires of a forked child:
 //     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
 //     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
-//     /proc/self/fd when close_range is missing ("close_fds"); the environment replaced when
-//     `environment` is set; stdin, stdout and stderr given as paths opened ("stdin", "stdout",
-//     "stderr": here, not in the launcher, because opening a FIFO or terminal can block); SIGHUP
+//     /proc/self/fd when close_range is missing ("close_fds"); stdin, stdout and stderr given as
+//     paths opened ("stdin", "stdout", "stderr": here, not in the launcher, because opening a
+//     FIFO or terminal can block); the environment replaced when `environment` is set; SIGHUP
 //     ignored; "setsid"; "fork" again, the intermediate _exit()s so the daemon can never
 //     reacquire a terminal; in the daemon: SIGHUP back to default, 0-2 dup2'ed
 //     from the stdio files and inheritable ("dup2"), "umask", "chroot", "prevent_core"

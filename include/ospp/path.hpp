@@ -1,5 +1,12 @@
 // ospp/path.hpp — path_ref, the path argument every ospp call takes.
 //
+//   Python                                     C++
+//   os.stat("x")                               ospp::stat("x")
+//   os.stat(pathlib.Path("x"))                 ospp::stat(std::filesystem::path("x"))
+//   os.stat("x", dir_fd=d,                     ospp::stat("x", {.dir_fd = d,
+//           follow_symlinks=False)                              .follow_symlinks = false})
+//   os.stat("a\0b")  # ValueError              ospp::stat(std::string("a\0b", 3))  // EINVAL
+//
 // It accepts what a C++ program has at hand, and never allocates for the common cases:
 //   const char*, std::string, std::filesystem::path   no copy (they are already NUL-terminated)
 //   std::string_view                                  copied into a 256-byte stack buffer

@@ -77,9 +77,9 @@ result<forkpty_result> forkpty();
 
 // Hooks that Python's os.register_at_fork(*, before, after_in_parent, after_in_child) takes.
 struct at_fork_hooks {
-    std::function<void()> before;           // in the parent, before fork (reverse registration order)
-    std::function<void()> after_in_parent;  // in the parent, after fork (registration order)
-    std::function<void()> after_in_child;   // in the child (registration order)
+    std::function<void()> before{};           // in the parent, before fork (reverse registration order)
+    std::function<void()> after_in_parent{};  // in the parent, after fork (registration order)
+    std::function<void()> after_in_child{};   // in the child (registration order)
 };
 // Python's os.register_at_fork: the hooks run around ospp::fork and ospp::forkpty (like Python,
 // not around a raw fork(2), posix_spawn or a fork in another library). They cannot be removed.
