@@ -64,8 +64,10 @@ namespace sys {
 
 // statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it. A
 // timestamp beyond int64 nanoseconds is EOVERFLOW, as glibc's stat reports a value its struct
-// cannot hold.
+// cannot hold. AT_NO_AUTOMOUNT because fstatat implies it and statx does not: a stat must not
+// mount what an autofs or debugfs "tracing" point would mount, as stat(2) and Python's don't.
 int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept {
+    flags |= AT_NO_AUTOMOUNT;
     // Not zeroed: on success the kernel writes the whole struct (it clears it before filling).
     struct ::statx x;
     int r = retry([&] { return ::statx(dir_fd, path, flags, STATX_BASIC_STATS | STATX_BTIME, &x); });

@@ -2,12 +2,15 @@
 #include "ospp/stat.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ospp/fd_ops.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp_test::temp_dir;
@@ -90,6 +93,29 @@ TEST_CASE("stat errors name the call and the path") {
     CHECK_FAILS_WITH(ospp::stat(dir / "file/below"), ENOTDIR);
     CHECK_ERRNO(ospp::fstat(ospp::fd_ref(-1)), EBADF, "fstat: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::stat(std::string("a\0b", 3)), EINVAL, "stat: [Errno 22] Invalid argument: 'a\\x00b'");
+}
+
+TEST_CASE("stat does not trigger an automount, as stat(2) and Python's os.stat do not") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string point = dir / "tracing";
+    // debugfs carries an automount point, "tracing", that mounts tracefs when a walk crosses it.
+    // In a child's own mount namespace, so that nothing outlives the test.
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        struct ::stat before {}, after {};
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount("none", dir.path().c_str(), "debugfs", 0, nullptr) != 0 || ::stat(point.c_str(), &before) != 0) {
+            return "skip";
+        }
+        auto st = ospp::stat(point);
+        auto l = ospp::lstat(point);
+        if (!st || !l) return "stat failed";
+        if (::stat(point.c_str(), &after) != 0 || after.st_dev != before.st_dev) return "tracefs was mounted";
+        if (st->st_dev != before.st_dev || l->st_dev != before.st_dev) return "stat saw the automounted filesystem";
+        return "";
+    });
+    if (report == "skip") OSPP_SKIP("no mount namespace or no debugfs with a tracing automount point");
+    CHECK(report == "");
 }
 
 TEST_CASE("a timestamp beyond int64 nanoseconds is EOVERFLOW, never a wrapped value") {
