@@ -132,6 +132,8 @@ result<stat_result> lstat(path_ref path, const dir_fd_options& options) noexcept
 }
 
 result<stat_result> fstat(fd_ref f) noexcept {
+    // With AT_EMPTY_PATH, statx would read AT_FDCWD (a negative number) as the working directory.
+    if (f.get() < 0) return sys::fail_with(EBADF, "fstat");
     result<stat_result> st;
     if (sys::stat_at(f.get(), "", AT_EMPTY_PATH, *st) < 0) return sys::fail("fstat");
     return st;

@@ -92,6 +92,8 @@ TEST_CASE("stat errors name the call and the path") {
     ospp_test::write_file(dir / "file", "");
     CHECK_FAILS_WITH(ospp::stat(dir / "file/below"), ENOTDIR);
     CHECK_ERRNO(ospp::fstat(ospp::fd_ref(-1)), EBADF, "fstat: [Errno 9] Bad file descriptor");
+    // AT_FDCWD is no descriptor: os.fstat(-100) is EBADF, not the working directory's status.
+    CHECK_ERRNO(ospp::fstat(ospp::cwd_fd), EBADF, "fstat: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::stat(std::string("a\0b", 3)), EINVAL, "stat: [Errno 22] Invalid argument: 'a\\x00b'");
 }
 
