@@ -13,7 +13,13 @@ namespace {
 
 // A timestamp as int64 nanoseconds since the epoch (Python's *_ns), into `ns`. False when it does
 // not fit (before 1677 or after 2262, which ext4 and others can store): never a wrapped value.
+// Before 1970 a second is borrowed first, so that the first representable second, whose
+// sec * 1e9 alone is below INT64_MIN, still converts.
 bool ns_of(std::int64_t sec, std::int64_t nsec, std::int64_t& ns) noexcept {
+    if (sec < 0 && nsec > 0) {
+        ++sec;
+        nsec -= 1'000'000'000;
+    }
     return !__builtin_mul_overflow(sec, std::int64_t{1'000'000'000}, &ns) && !__builtin_add_overflow(ns, nsec, &ns);
 }
 bool ns_of(const ::statx_timestamp& t, std::int64_t& ns) noexcept { return ns_of(t.tv_sec, t.tv_nsec, ns); }

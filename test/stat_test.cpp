@@ -3,11 +3,14 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <cstdint>
 
 #include "ospp/fd_ops.hpp"
 #include "child.hpp"
@@ -141,6 +144,30 @@ TEST_CASE("a timestamp beyond int64 nanoseconds is EOVERFLOW, never a wrapped va
     ::close(fd);
     REQUIRE(st.has_value());
     CHECK(st->st_mtime_ns == fits * 1'000'000'000 + 5);
+}
+
+TEST_CASE("times before 1970 down to the first int64 nanosecond, as Python's st_*_ns") {
+    // A memfd lives on tmpfs, which stores any 64-bit second (ext4 stops at 1901).
+    ospp::fd f(::memfd_create("old", MFD_CLOEXEC));
+    REQUIRE(f.valid());
+    auto set_times = [&](std::int64_t sec, long nsec) {
+        const struct ::timespec t = {static_cast<::time_t>(sec), nsec};
+        const struct ::timespec times[2] = {t, t};
+        return ::futimens(f.get(), times) == 0;
+    };
+    REQUIRE(set_times(-1, 999'999'999));  // os.utime(ns=(-1, -1)): 1969-12-31 23:59:59.999999999
+    auto st = ospp::fstat(f);
+    REQUIRE(st.has_value());
+    CHECK(st->st_mtime_ns == -1);
+    CHECK(st->atime().time_since_epoch().count() == -1);
+    // INT64_MIN ns is -9223372037 s + 145224192 ns (1677-09-21): the first time *_ns can hold.
+    if (!set_times(-9'223'372'037, 145'224'192)) OSPP_SKIP("tmpfs does not store dates before 1678");
+    st = ospp::fstat(f);
+    REQUIRE(st.has_value());
+    CHECK(st->st_mtime_ns == INT64_MIN);
+    CHECK(st->st_atime_ns == INT64_MIN);
+    REQUIRE(set_times(-9'223'372'037, 145'224'191));  // one nanosecond earlier
+    CHECK_ERRNO(ospp::fstat(f), EOVERFLOW, "fstat: [Errno 75] Value too large for defined data type");
 }
 
 TEST_CASE("mode predicates agree with the macros, for every file type") {
