@@ -170,6 +170,31 @@ TEST_CASE("times before 1970 down to the first int64 nanosecond, as Python's st_
     CHECK_ERRNO(ospp::fstat(f), EOVERFLOW, "fstat: [Errno 75] Value too large for defined data type");
 }
 
+TEST_CASE("edge sizes and device numbers: a 2^62-byte sparse file, majors and minors past 255") {
+    ospp::fd m(::memfd_create("sparse", MFD_CLOEXEC));
+    REQUIRE(m.valid());
+    REQUIRE(::ftruncate(m.get(), std::int64_t{1} << 62) == 0);
+    auto st = ospp::fstat(m);
+    REQUIRE(st.has_value());
+    CHECK(st->st_size == std::int64_t{1} << 62);
+    CHECK(st->st_blocks == 0);
+    REQUIRE(::ftruncate(m.get(), INT64_MAX) == 0);  // tmpfs's MAX_LFS_FILESIZE
+    CHECK(ospp::fstat(m).value().st_size == INT64_MAX);
+
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string node = dir / "blk";
+    // os.makedev(4000, 1048575): a 12-bit major and a 20-bit minor, both split across dev_t.
+    if (::mknod(node.c_str(), S_IFBLK | 0600, makedev(4000, 1048575)) != 0) OSPP_SKIP("mknod refused");
+    st = ospp::stat(node);
+    REQUIRE(st.has_value());
+    CHECK(ospp::s_isblk(st->st_mode));
+    CHECK(st->st_rdev == 0xffffa0ffU);  // Python's os.stat(node).st_rdev
+    CHECK(ospp::device_major(st->st_rdev) == 4000);
+    CHECK(ospp::device_minor(st->st_rdev) == 1048575);
+    CHECK(ospp::filemode(st->st_mode) == "brw-------");
+}
+
 TEST_CASE("mode predicates agree with the macros, for every file type") {
     const ::mode_t types[] = {S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK};
     for (::mode_t t : types) {
