@@ -16,7 +16,13 @@ void fd::reset(int raw) noexcept {
     fd_ = raw;
 }
 
-result<void> fd::close() noexcept { return ospp::close(fd_ref(release())); }
+result<void> fd::close() noexcept {
+    const int raw = release();
+    // An empty owner (closed before, moved from, never given one) owns nothing to close: calling
+    // close(-1) would only report an EBADF for a double close that did not happen.
+    if (raw < 0) return {};
+    return ospp::close(fd_ref(raw));
+}
 
 result<void> close(fd&& f) noexcept { return f.close(); }
 

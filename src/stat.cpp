@@ -13,7 +13,13 @@ namespace {
 
 // A timestamp as int64 nanoseconds since the epoch (Python's *_ns), into `ns`. False when it does
 // not fit (before 1677 or after 2262, which ext4 and others can store): never a wrapped value.
+// Before 1970 a second is borrowed first, so that the first representable second, whose
+// sec * 1e9 alone is below INT64_MIN, still converts.
 bool ns_of(std::int64_t sec, std::int64_t nsec, std::int64_t& ns) noexcept {
+    if (sec < 0 && nsec > 0) {
+        ++sec;
+        nsec -= 1'000'000'000;
+    }
     return !__builtin_mul_overflow(sec, std::int64_t{1'000'000'000}, &ns) && !__builtin_add_overflow(ns, nsec, &ns);
 }
 bool ns_of(const ::statx_timestamp& t, std::int64_t& ns) noexcept { return ns_of(t.tv_sec, t.tv_nsec, ns); }
@@ -64,8 +70,10 @@ namespace sys {
 
 // statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it. A
 // timestamp beyond int64 nanoseconds is EOVERFLOW, as glibc's stat reports a value its struct
-// cannot hold.
+// cannot hold. AT_NO_AUTOMOUNT because fstatat implies it and statx does not: a stat must not
+// mount what an autofs or debugfs "tracing" point would mount, as stat(2) and Python's don't.
 int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept {
+    flags |= AT_NO_AUTOMOUNT;
     // Not zeroed: on success the kernel writes the whole struct (it clears it before filling).
     struct ::statx x;
     int r = retry([&] { return ::statx(dir_fd, path, flags, STATX_BASIC_STATS | STATX_BTIME, &x); });
@@ -130,6 +138,8 @@ result<stat_result> lstat(path_ref path, const dir_fd_options& options) noexcept
 }
 
 result<stat_result> fstat(fd_ref f) noexcept {
+    // With AT_EMPTY_PATH, statx would read AT_FDCWD (a negative number) as the working directory.
+    if (f.get() < 0) return sys::fail_with(EBADF, "fstat");
     result<stat_result> st;
     if (sys::stat_at(f.get(), "", AT_EMPTY_PATH, *st) < 0) return sys::fail("fstat");
     return st;

@@ -23,7 +23,7 @@ using ospp_test::cloexec;
 
 namespace {
 std::string link_of(int n) {
-    char buf[256];
+    char buf[512];  // "/memfd:" + a name of up to 249 bytes + " (deleted)"
     const ssize_t len = ::readlink(("/proc/self/fd/" + std::to_string(n)).c_str(), buf, sizeof buf);
     return len < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(len));
 }
@@ -50,6 +50,12 @@ TEST_CASE("memfd_create makes a named, close-on-exec file in memory") {
     CHECK(cloexec(plain->get()));
     CHECK(::fcntl(plain->get(), F_GET_SEALS) == F_SEAL_SEAL);
 
+    // The name may take 249 bytes (NAME_MAX less "memfd:"), not 250.
+    const std::string longest(249, 'n');
+    auto named = ospp::memfd_create(longest);
+    REQUIRE(named.has_value());
+    CHECK(link_of(named->get()) == "/memfd:" + longest + " (deleted)");
+    CHECK_ERRNO(ospp::memfd_create(longest + "n"), EINVAL, "memfd_create: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::memfd_create(std::string(300, 'n')), EINVAL, "memfd_create: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::memfd_create(std::string("a\0b", 3)), EINVAL,
                 "memfd_create: [Errno 22] Invalid argument: 'a\\x00b'");
@@ -71,8 +77,13 @@ TEST_CASE("eventfd counts, and semaphore mode hands out ones") {
     CHECK_FAILS_WITH(ospp::eventfd_read(s), EAGAIN);
 
     CHECK_ERRNO(ospp::eventfd_write(*e, UINT64_MAX), EINVAL, "eventfd_write: [Errno 22] Invalid argument");
+    // The counter holds up to 2^64-2; one more would block, so nonblock says EAGAIN and keeps it.
+    REQUIRE(ospp::eventfd_write(*e, UINT64_MAX - 1).has_value());
+    CHECK_ERRNO(ospp::eventfd_write(*e, 1), EAGAIN, "eventfd_write: [Errno 11] Resource temporarily unavailable");
+    CHECK(ospp::eventfd_read(*e).value() == UINT64_MAX - 1);
     CHECK_ERRNO(ospp::eventfd(0, eventfd_flags{0x40000000}), EINVAL, "eventfd: [Errno 22] Invalid argument");
-    // Not an eventfd: /dev/null reads 0 bytes and writes any count; both are refused, not misread.
+    // Not an eventfd: /dev/null reads 0 bytes, refused rather than misread as a counter (its
+    // writes take any count, so eventfd_write cannot tell, as Python's cannot).
     auto null = ospp::open("/dev/null", ospp::open_flags::rdwr).value();
     CHECK_ERRNO(ospp::eventfd_read(null), EINVAL, "eventfd_read: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::eventfd_read(ospp::fd_ref(-1)), EBADF, "eventfd_read: [Errno 9] Bad file descriptor");

@@ -2,12 +2,18 @@
 #include "ospp/stat.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstdint>
+
 #include "ospp/fd_ops.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp_test::temp_dir;
@@ -89,7 +95,32 @@ TEST_CASE("stat errors name the call and the path") {
     ospp_test::write_file(dir / "file", "");
     CHECK_FAILS_WITH(ospp::stat(dir / "file/below"), ENOTDIR);
     CHECK_ERRNO(ospp::fstat(ospp::fd_ref(-1)), EBADF, "fstat: [Errno 9] Bad file descriptor");
+    // AT_FDCWD is no descriptor: os.fstat(-100) is EBADF, not the working directory's status.
+    CHECK_ERRNO(ospp::fstat(ospp::cwd_fd), EBADF, "fstat: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::stat(std::string("a\0b", 3)), EINVAL, "stat: [Errno 22] Invalid argument: 'a\\x00b'");
+}
+
+TEST_CASE("stat does not trigger an automount, as stat(2) and Python's os.stat do not") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string point = dir / "tracing";
+    // debugfs carries an automount point, "tracing", that mounts tracefs when a walk crosses it.
+    // In a child's own mount namespace, so that nothing outlives the test.
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        struct ::stat before {}, after {};
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount("none", dir.path().c_str(), "debugfs", 0, nullptr) != 0 || ::stat(point.c_str(), &before) != 0) {
+            return "skip";
+        }
+        auto st = ospp::stat(point);
+        auto l = ospp::lstat(point);
+        if (!st || !l) return "stat failed";
+        if (::stat(point.c_str(), &after) != 0 || after.st_dev != before.st_dev) return "tracefs was mounted";
+        if (st->st_dev != before.st_dev || l->st_dev != before.st_dev) return "stat saw the automounted filesystem";
+        return "";
+    });
+    if (report == "skip") OSPP_SKIP("no mount namespace or no debugfs with a tracing automount point");
+    CHECK(report == "");
 }
 
 TEST_CASE("a timestamp beyond int64 nanoseconds is EOVERFLOW, never a wrapped value") {
@@ -113,6 +144,55 @@ TEST_CASE("a timestamp beyond int64 nanoseconds is EOVERFLOW, never a wrapped va
     ::close(fd);
     REQUIRE(st.has_value());
     CHECK(st->st_mtime_ns == fits * 1'000'000'000 + 5);
+}
+
+TEST_CASE("times before 1970 down to the first int64 nanosecond, as Python's st_*_ns") {
+    // A memfd lives on tmpfs, which stores any 64-bit second (ext4 stops at 1901).
+    ospp::fd f(::memfd_create("old", MFD_CLOEXEC));
+    REQUIRE(f.valid());
+    auto set_times = [&](std::int64_t sec, long nsec) {
+        const struct ::timespec t = {static_cast<::time_t>(sec), nsec};
+        const struct ::timespec times[2] = {t, t};
+        return ::futimens(f.get(), times) == 0;
+    };
+    REQUIRE(set_times(-1, 999'999'999));  // os.utime(ns=(-1, -1)): 1969-12-31 23:59:59.999999999
+    auto st = ospp::fstat(f);
+    REQUIRE(st.has_value());
+    CHECK(st->st_mtime_ns == -1);
+    CHECK(st->atime().time_since_epoch().count() == -1);
+    // INT64_MIN ns is -9223372037 s + 145224192 ns (1677-09-21): the first time *_ns can hold.
+    if (!set_times(-9'223'372'037, 145'224'192)) OSPP_SKIP("tmpfs does not store dates before 1678");
+    st = ospp::fstat(f);
+    REQUIRE(st.has_value());
+    CHECK(st->st_mtime_ns == INT64_MIN);
+    CHECK(st->st_atime_ns == INT64_MIN);
+    REQUIRE(set_times(-9'223'372'037, 145'224'191));  // one nanosecond earlier
+    CHECK_ERRNO(ospp::fstat(f), EOVERFLOW, "fstat: [Errno 75] Value too large for defined data type");
+}
+
+TEST_CASE("edge sizes and device numbers: a 2^62-byte sparse file, majors and minors past 255") {
+    ospp::fd m(::memfd_create("sparse", MFD_CLOEXEC));
+    REQUIRE(m.valid());
+    REQUIRE(::ftruncate(m.get(), std::int64_t{1} << 62) == 0);
+    auto st = ospp::fstat(m);
+    REQUIRE(st.has_value());
+    CHECK(st->st_size == std::int64_t{1} << 62);
+    CHECK(st->st_blocks == 0);
+    REQUIRE(::ftruncate(m.get(), INT64_MAX) == 0);  // tmpfs's MAX_LFS_FILESIZE
+    CHECK(ospp::fstat(m).value().st_size == INT64_MAX);
+
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string node = dir / "blk";
+    // os.makedev(4000, 1048575): a 12-bit major and a 20-bit minor, both split across dev_t.
+    if (::mknod(node.c_str(), S_IFBLK | 0600, makedev(4000, 1048575)) != 0) OSPP_SKIP("mknod refused");
+    st = ospp::stat(node);
+    REQUIRE(st.has_value());
+    CHECK(ospp::s_isblk(st->st_mode));
+    CHECK(st->st_rdev == 0xffffa0ffU);  // Python's os.stat(node).st_rdev
+    CHECK(ospp::device_major(st->st_rdev) == 4000);
+    CHECK(ospp::device_minor(st->st_rdev) == 1048575);
+    CHECK(ospp::filemode(st->st_mode) == "brw-------");
 }
 
 TEST_CASE("mode predicates agree with the macros, for every file type") {

@@ -67,6 +67,7 @@ public:
     void reset(int raw = -1) noexcept;
     // Closes now and reports close(2)'s error (EBADF, EIO, ENOSPC...). The fd is released even on
     // error: close is never retried, because after EINTR the number may already be reused.
+    // Closing an empty owner (already closed, moved from) does nothing and succeeds.
     result<void> close() noexcept;
 
 private:
@@ -74,7 +75,8 @@ private:
 };
 
 // Python's os.close(fd). Consumes an owned fd, or closes a borrowed raw number you own.
-// Errors: EBADF, EIO, ENOSPC (EINTR is reported, never retried).
+// Errors: EBADF, EIO, ENOSPC (EINTR is reported, never retried). An empty owner: success, as
+// fd::close(); a raw -1 is EBADF, as os.close(-1).
 result<void> close(fd&& f) noexcept;
 result<void> close(fd_ref raw) noexcept;
 // Closing through an lvalue owner would leave it owning a dead number: use f.close() instead.

@@ -55,7 +55,7 @@ struct enable_bitmask<memfd_flags> : std::true_type {};
 
 // Python's os.memfd_create(name, flags=MFD_CLOEXEC): an anonymous file in memory, open for
 // reading and writing; `name` only labels it in /proc/self/fd ("memfd:name"). Always close-on-exec.
-// Errors: EFAULT, EINVAL (name over 249 bytes, bad flags, embedded NUL), EMFILE, ENOMEM.
+// Errors: EINVAL (name over 249 bytes, bad flags, embedded NUL), EMFILE, ENFILE, ENOMEM.
 result<fd> memfd_create(path_ref name, memfd_flags flags = memfd_flags::cloexec) noexcept;
 
 // ---- eventfd ----------------------------------------------------------------------------------
@@ -73,11 +73,12 @@ struct enable_bitmask<eventfd_flags> : std::true_type {};
 // threads or processes. Always close-on-exec. Errors: EINVAL, EMFILE, ENFILE, ENODEV, ENOMEM.
 result<fd> eventfd(unsigned initval, eventfd_flags flags = eventfd_flags::cloexec) noexcept;
 // Python's os.eventfd_read(fd): the counter (or 1 in semaphore mode), which the read resets (or
-// decrements); blocks while it is zero. Errors: EAGAIN (nonblock, counter 0), EBADF, EINVAL (not
-// an eventfd).
+// decrements); blocks while it is zero. Errors: EAGAIN (nonblock, counter 0), EBADF, EINVAL (a
+// read of other than 8 bytes: not an eventfd; a file with 8 bytes to read is not detected).
 result<std::uint64_t> eventfd_read(fd_ref f) noexcept;
 // Python's os.eventfd_write(fd, value): adds value to the counter; blocks if that would overflow.
-// Errors: EAGAIN (nonblock, would overflow), EBADF, EINVAL (value 2^64-1, not an eventfd).
+// Errors: EAGAIN (nonblock, the counter would pass 2^64-2), EBADF, EINVAL (value 2^64-1, a
+// short write). Any other descriptor that takes 8 bytes (a file, a pipe) takes the value too.
 result<void> eventfd_write(fd_ref f, std::uint64_t value) noexcept;
 
 // ---- timerfd ----------------------------------------------------------------------------------

@@ -97,7 +97,8 @@ struct stat_result {
     }
 };
 
-// Python's os.stat(path, *, dir_fd=None, follow_symlinks=True).
+// Python's os.stat(path, *, dir_fd=None, follow_symlinks=True). Like stat(2), it never triggers
+// an automount (AT_NO_AUTOMOUNT): an autofs point reports itself, not what it would mount.
 // Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, EBADF (dir_fd), ENOMEM; EINVAL (NUL in path);
 // EOVERFLOW: a timestamp outside the int64 nanoseconds of *_ns (before 1677 or after 2262; ext4
 // stores dates up to 2446), where Python's unbounded integers have room.
