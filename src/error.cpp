@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <iterator>
+#include <new>
 
 #include "printable_table.hpp"
 
@@ -13,11 +14,14 @@ namespace {
 
 constexpr std::size_t no_path2 = static_cast<std::size_t>(-1);
 
-std::unique_ptr<char[]> copy_paths(std::string_view a, std::string_view b) {
-    // make_unique<char[]> zero-fills, so both parts arrive NUL-terminated.
-    auto buf = std::make_unique<char[]>(a.size() + b.size() + 2);
-    std::copy(a.begin(), a.end(), buf.get());
-    std::copy(b.begin(), b.end(), buf.get() + a.size() + 1);
+// "a\0b\0" with a non-throwing new: null when memory runs out. A failed call must still report its
+// errno then (the error names no path), which lets the wrappers be noexcept.
+std::unique_ptr<char[]> copy_paths(std::string_view a, std::string_view b) noexcept {
+    std::unique_ptr<char[]> buf(new (std::nothrow) char[a.size() + b.size() + 2]);
+    if (!buf) return buf;
+    char* end = std::copy(a.begin(), a.end(), buf.get());
+    *end++ = '\0';
+    *std::copy(b.begin(), b.end(), end) = '\0';
     return buf;
 }
 
@@ -80,22 +84,24 @@ void append_escape(std::string& out, char32_t cp) {
 
 }  // namespace
 
-errno_error::errno_error(int code, const char* call, std::string_view path)
-    : code_(code), call_(call), paths_(copy_paths(path, {})), path_len_(path.size()) {}
+errno_error::errno_error(int code, const char* call, std::string_view path) noexcept
+    : code_(code), call_(call), paths_(copy_paths(path, {})), path_len_(paths_ ? path.size() : 0) {}
 
-errno_error::errno_error(int code, const char* call, std::string_view path, std::string_view path2)
+errno_error::errno_error(int code, const char* call, std::string_view path, std::string_view path2) noexcept
     : code_(code),
       call_(call),
       paths_(copy_paths(path, path2)),
-      path_len_(path.size()),
-      path2_len_(path2.size()) {}
+      path_len_(paths_ ? path.size() : 0),
+      path2_len_(paths_ ? path2.size() : no_path2) {}
 
 errno_error::errno_error(const errno_error& other)
     : code_(other.code_),
       call_(other.call_),
       paths_(other.paths_ ? copy_paths(other.path(), other.path2()) : nullptr),
       path_len_(other.path_len_),
-      path2_len_(other.path2_len_) {}
+      path2_len_(other.path2_len_) {
+    if (other.paths_ && !paths_) throw std::bad_alloc();  // a copy is whole or fails, like std::string's
+}
 
 errno_error& errno_error::operator=(const errno_error& other) {
     if (this != &other) *this = errno_error(other);

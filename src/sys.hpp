@@ -56,22 +56,23 @@ inline limit_call call_limit(F&& f) noexcept(noexcept(f())) {
 [[nodiscard]] inline failure fail(const char* call) noexcept {
     return failure(errno_error(errno, call));
 }
-// The same, naming the path(s) the call was given (copied here, on the failure path only).
-[[nodiscard]] inline failure fail(const char* call, const path_ref& path) {
+// The same, naming the path(s) the call was given (copied here, on the failure path only; when
+// memory for the copy runs out the error names no path, so none of these throws).
+[[nodiscard]] inline failure fail(const char* call, const path_ref& path) noexcept {
     return failure(errno_error(errno, call, path.view()));
 }
-[[nodiscard]] inline failure fail(const char* call, const path_ref& path, const path_ref& path2) {
+[[nodiscard]] inline failure fail(const char* call, const path_ref& path, const path_ref& path2) noexcept {
     return failure(errno_error(errno, call, path.view(), path2.view()));
 }
 // A given error number (for calls that return it, and for checks ospp makes itself).
 [[nodiscard]] inline failure fail_with(int code, const char* call) noexcept {
     return failure(errno_error(code, call));
 }
-[[nodiscard]] inline failure fail_with(int code, const char* call, const path_ref& path) {
+[[nodiscard]] inline failure fail_with(int code, const char* call, const path_ref& path) noexcept {
     return failure(errno_error(code, call, path.view()));
 }
 // A path that held an embedded NUL byte: EINVAL, as Python's "embedded null byte" ValueError.
-[[nodiscard]] inline failure bad_path(const char* call, const path_ref& path) {
+[[nodiscard]] inline failure bad_path(const char* call, const path_ref& path) noexcept {
     return fail_with(EINVAL, call, path);
 }
 

@@ -1,8 +1,13 @@
 // test/error_test.cpp — errno_error: codes, paths, Python-style messages, std::error_code.
 #include "ospp/error.hpp"
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <sstream>
 #include <string>
+
+#include "ospp/stat.hpp"
 
 #include "../src/printable_table.hpp"
 #include "support.hpp"
@@ -32,6 +37,45 @@ TEST_CASE("errno_error with one and two paths") {
     // An empty path is still a path: Python prints ''.
     const ospp::errno_error empty(ENOENT, "stat", "");
     CHECK(empty.message() == "stat: [Errno 2] No such file or directory: ''");
+}
+
+namespace {
+std::atomic<bool> refuse_nothrow_arrays{false};
+}  // namespace
+
+// The array new, replaced for this executable (both forms, so that every array is malloc'ed and
+// freed alike) so that a test can make the non-throwing one fail.
+void* operator new[](std::size_t n) {
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+    if (refuse_nothrow_arrays.load()) return nullptr;
+    return std::malloc(n == 0 ? 1 : n);
+}
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+TEST_CASE("a failed call whose path cannot be copied still reports its errno, without the path") {
+    // The wrappers are noexcept: the error they build must not throw (or terminate) when memory for
+    // the path copy runs out; it keeps the errno and the call name and drops the path.
+    refuse_nothrow_arrays = true;
+    const auto st = ospp::stat("/nonexistent-ospp/x");
+    const ospp::errno_error two(EXDEV, "rename", "a", "b");
+    refuse_nothrow_arrays = false;
+    REQUIRE_FALSE(st.has_value());
+    CHECK(st.error().code() == ENOENT);
+    CHECK_FALSE(st.error().has_path());
+    CHECK(st.error().message() == "stat: [Errno 2] No such file or directory");
+    CHECK_FALSE(two.has_path());
+    CHECK_FALSE(two.has_path2());
+    CHECK(two.path2().empty());
+    CHECK(two.message() == "rename: [Errno 18] Invalid cross-device link");
+    // A copy of such an error is as pathless; one with paths copies them.
+    const ospp::errno_error copy = two;
+    CHECK(copy.message() == two.message());
+    const ospp::errno_error with(EXDEV, "rename", "a", "b");
+    CHECK(with.message() == "rename: [Errno 18] Invalid cross-device link: 'a' -> 'b'");
 }
 
 TEST_CASE("errno_error copies own their paths") {

@@ -6,9 +6,11 @@
 //   e.errno == errno.ENOENT                  st.error() == std::errc::no_such_file_or_directory
 //
 // No system error throws. A failed call returns an errno_error holding the errno value, the name
-// of the call (a static string) and the path(s) involved, which are copied only on failure. What
-// allocates (strings, vectors) fails as the standard library does when memory runs out:
-// std::bad_alloc, or std::terminate under -fno-exceptions.
+// of the call (a static string) and the path(s) involved, which are copied only on failure (when
+// that copy finds no memory, the error names no path: building an error never throws, so wrappers
+// that allocate nothing else are noexcept). What allocates results (strings, vectors) fails as the
+// standard library does when memory runs out: std::bad_alloc, or std::terminate under
+// -fno-exceptions.
 #pragma once
 
 #include <cerrno>
@@ -27,9 +29,10 @@ public:
     errno_error() noexcept = default;
     // `call` must be a string with static storage duration ("open", "rename", ...).
     errno_error(int code, const char* call) noexcept : code_(code), call_(call) {}
-    // With the path(s) the call was given; they are copied (failure path only).
-    errno_error(int code, const char* call, std::string_view path);
-    errno_error(int code, const char* call, std::string_view path, std::string_view path2);
+    // With the path(s) the call was given; they are copied (failure path only). Never throws: if
+    // memory for the copy cannot be had, the error keeps its errno and call and names no path.
+    errno_error(int code, const char* call, std::string_view path) noexcept;
+    errno_error(int code, const char* call, std::string_view path, std::string_view path2) noexcept;
 
     errno_error(const errno_error& other);
     errno_error& operator=(const errno_error& other);
