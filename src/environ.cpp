@@ -33,11 +33,12 @@ bool valid_key(std::string_view key) noexcept {
     return !key.empty() && key.find('=') == std::string_view::npos && key.find('\0') == std::string_view::npos;
 }
 
-// The value of `entry` if it is "key=value", else null. The first character is tested before
-// strncmp, which is what makes getenv(3) fast; strncmp stops at a shorter entry's NUL.
-const char* value_of(const char* entry, std::string_view key) noexcept {
-    if (key.empty()) return entry[0] == '=' ? entry + 1 : nullptr;
-    if (entry[0] != key[0] || std::strncmp(entry, key.data(), key.size()) != 0) return nullptr;
+// The value of `entry` if it is "key=value", else null; `key` is not empty. Like getenv(3): the
+// first two characters decide most entries without a call; strncmp stops at a shorter entry's NUL.
+inline const char* value_of(const char* entry, std::string_view key) noexcept {
+    // entry[1] exists once entry[0] matched key[0], which is not NUL.
+    if (entry[0] != key[0] || (key.size() > 1 && entry[1] != key[1])) return nullptr;
+    if (key.size() > 2 && std::strncmp(entry + 2, key.data() + 2, key.size() - 2) != 0) return nullptr;
     return entry[key.size()] == '=' ? entry + key.size() + 1 : nullptr;
 }
 
@@ -49,8 +50,11 @@ std::optional<std::string> getenv(std::string_view key) {
     // NUL matches nothing, since every key ends at the first '='. Only the key's length of each
     // entry is compared, so long values (LS_COLORS) are not scanned.
     if (key.find('=') != std::string_view::npos || key.find('\0') != std::string_view::npos) return std::nullopt;
-    for (char** p = ::environ; p != nullptr && *p != nullptr; ++p) {
-        if (const char* value = value_of(*p, key)) return std::string(value);
+    char** const env = ::environ;
+    if (env == nullptr) return std::nullopt;
+    for (char** p = env; *p != nullptr; ++p) {
+        const char* value = key.empty() ? ((*p)[0] == '=' ? *p + 1 : nullptr) : value_of(*p, key);
+        if (value != nullptr) return std::string(value);
     }
     return std::nullopt;
 }
