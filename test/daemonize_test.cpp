@@ -577,6 +577,14 @@ TEST_CASE("a failed exec is reported by the launcher, which exits 7 and leaves n
     CHECK(noexec.code == 7);
     CHECK(noexec.err == "ospp-daemonize: cannot execute " + dir.path() + ": Permission denied\n");
     CHECK(reap_all().size() == 1);
+
+    // A relative path is looked up from the daemon's working directory, not the caller's: say so.
+    const run_result relative = run({"-C", dir.path(), "--", "./nonexistent-cmd"});
+    CHECK(relative.code == 7);
+    CHECK(relative.err == "ospp-daemonize: cannot execute ./nonexistent-cmd: No such file or directory"
+                          " (a relative COMMAND is looked up from the daemon's working directory, " +
+                              dir.path() + ")\n");
+    CHECK(reap_all().size() == 1);
 }
 
 TEST_CASE("a failed setup step is reported with its errno, exit 6") {

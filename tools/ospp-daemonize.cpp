@@ -124,7 +124,15 @@ std::string describe(step s, int err, const options& o) {
         if (err == 0) return "privileges not dropped: setuid(0) succeeded after switching to " + o.user;
         return "cannot check the privilege drop: setuid(0): " + why;
     case step::supervise: return "cannot supervise: " + why;
-    case step::exec: return "cannot execute " + o.command.front() + ": " + why;
+    case step::exec: {
+        const std::string& c = o.command.front();
+        // "./run" from a project directory is the classic surprise: the daemon runs in -C (/).
+        const bool relative = c.front() != '/' && c.find('/') != std::string::npos;
+        if (err == ENOENT && relative) {
+            why += " (a relative COMMAND is looked up from the daemon's working directory, " + o.working_directory + ")";
+        }
+        return "cannot execute " + c + ": " + why;
+    }
     }
     return why;
 }
