@@ -83,6 +83,8 @@ struct at_fork_hooks {
 };
 // Python's os.register_at_fork: the hooks run around ospp::fork and ospp::forkpty (like Python,
 // not around a raw fork(2), posix_spawn or a fork in another library). They cannot be removed.
+// Registering allocates; forking does not: fork reads the hooks without a lock or a copy, so in the
+// child only your after_in_child hooks run (async-signal-safe ones, in a multi-threaded program).
 // Errors: EINVAL when all three are empty (Python's TypeError).
 result<void> register_at_fork(at_fork_hooks hooks);
 
