@@ -256,8 +256,17 @@ errno_error detail::execve_raw(const char* call, const path_ref& path, char* con
     if (!path.valid() || argv[0] == nullptr || argv[0][0] == '\0') return error(EINVAL, path.view());
     if (search && std::strchr(path.c_str(), '/') == nullptr) {
         const search_failure f = exec_search(path.c_str(), argv, envp);
-        if (!name_path) return errno_error(f.code, call);
-        return error(f.code, f.dir.empty() ? std::string(path.view()) : std::string(f.dir) + '/' + std::string(path.view()));
+        if (!name_path || f.dir.empty()) return error(f.code, path.view());
+        // "dir/file", put together on the stack so that errno_error's copy is the one allocation.
+        const std::string_view file = path.view();
+        char named[PATH_MAX];
+        if (f.dir.size() + 1 + file.size() > sizeof named) {  // the kernel said ENAMETOOLONG
+            return error(f.code, std::string(f.dir) + '/' + std::string(file));
+        }
+        std::memcpy(named, f.dir.data(), f.dir.size());
+        named[f.dir.size()] = '/';
+        std::memcpy(named + f.dir.size() + 1, file.data(), file.size());
+        return error(f.code, std::string_view(named, f.dir.size() + 1 + file.size()));
     }
     ::execve(path.c_str(), argv, envp);
     return error(errno, path.view());

@@ -11,6 +11,7 @@
 #include <cxxabi.h>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <spawn.h>
@@ -253,6 +254,11 @@ TEST_CASE("fork_safety: failing execs that name their path copy it once, and not
         CHECK(count(run.reports, "fork_check:") == 1);
         CHECK(run.exit_code() == 0);
     }
+    // A candidate longer than PATH_MAX (never exec'd: ENAMETOOLONG) is named whole all the same.
+    const std::string huge = "/" + std::string(PATH_MAX, 'd');
+    const ospp::errno_error e = ospp::execvpe("fork-safety", argv, ospp::cstring_array{"PATH=" + huge});
+    CHECK(e.code() == ENAMETOOLONG);
+    CHECK(e.path() == huge + "/fork-safety");
 }
 
 TEST_CASE("fork_safety: forkpty, returning in the child, then exec or _exit") {

@@ -21,7 +21,8 @@
 // functions (another thread may have held a lock, such as malloc's, at the moment of the fork).
 // ospp makes that the easy path: build the argv with cstring_array before forking, and report a
 // failure to the parent with exec_error_pipe; every call used on the child side below is
-// allocation-free. A whole fork + exec with options is simpler with posix_spawn (ospp/spawn.hpp).
+// allocation-free, but for the copy of the path an exec failure names (see exec). A whole fork +
+// exec with options is simpler with posix_spawn (ospp/spawn.hpp).
 #pragma once
 
 #include <sched.h>
@@ -183,7 +184,7 @@ result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 // execvpe, execlpe: the PATH candidate whose error is reported, "dir/file"); execv, execvp,
 // execl and execlp name none, like Python's. With a cstring_array they do not allocate up to the
 // failure and are async-signal-safe; a failure that names its path copies it (one malloc, which
-// glibc keeps usable in a forked child). EINVAL when a string holds a NUL byte, when the env has
+// glibc keeps usable in a forked child; two for a "dir/file" longer than PATH_MAX). EINVAL when a string holds a NUL byte, when the env has
 // an illegal name (see cstring_array::valid(); Python's ValueError) or argv is empty.
 
 // Python's os.execv(path, args): with the current environment.
