@@ -35,6 +35,8 @@
 #include "ospp/daemon.hpp"
 #include "ospp/fd_ops.hpp"
 #include "ospp/process.hpp"
+#include "ospp/signal_state.hpp"
+#include "ospp/terminal.hpp"
 #include "support.hpp"
 
 extern "C" {
@@ -282,6 +284,22 @@ TEST_CASE("fork_safety: forkpty, returning in the child, then exec or _exit") {
     CHECK(execd.reports == "");
     CHECK(execd.exit_code() == 0);
     master.reset();
+}
+
+TEST_CASE("fork_safety: login_tty and the signal-state calls a child makes before exec") {
+    auto pty = ospp::openpty();
+    REQUIRE(pty);
+    const ospp::cstring_array argv{"true"};
+    const child_run run = run_checked(ospp_fork, [&] {
+        const bool ok = ospp::login_tty(std::move(pty->slave)) && ospp::reset_signal_handlers() &&
+                        ospp::set_signal_mask(ospp::signal_set()) && ospp::ignore_signal(ospp::signum::pipe) &&
+                        ospp::default_signal_handler(ospp::signum::pipe);
+        if (!ok) ::_exit(97);
+        (void)ospp::execv("/bin/true", argv);
+    });
+    INFO(symbolised(run.reports));
+    CHECK(run.reports == "");
+    CHECK(run.exit_code() == 0);
 }
 
 // ---- daemon_context::open ------------------------------------------------------------------------
