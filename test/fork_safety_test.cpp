@@ -322,8 +322,10 @@ struct daemon_run {
 using configure_fn = std::function<void(ospp::daemon::daemon_context&, int report)>;
 
 // Forks a launcher (unchecked: it allocates freely, as a program does before open()); its open()
-// forks with every child armed. The daemon disarms once open() returned, says "opened", and exits.
-daemon_run start_daemon(const configure_fn& configure, const std::function<void()>& setup = {}) {
+// forks with every child armed. The daemon disarms once open() returned, says "opened", runs
+// `in_daemon` (unchecked itself; what it forks is armed) and exits.
+daemon_run start_daemon(const configure_fn& configure, const std::function<void()>& setup = {},
+                        const std::function<void(ospp::daemon::daemon_context&)>& in_daemon = {}) {
     become_subreaper();
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
@@ -343,6 +345,7 @@ daemon_run start_daemon(const configure_fn& configure, const std::function<void(
         fork_check_disarm();
         if (!opened) ::_exit(3);  // in the launcher: the daemon reported a failed step
         (void)!::write(p[1], "opened\n", 7);
+        if (in_daemon) in_daemon(ctx);
         ::_exit(0);
     }
     ::close(p[1]);
@@ -388,6 +391,27 @@ TEST_CASE("fork_safety: daemon_context::open, detached, with every option that r
     char datagram[64] = {};
     CHECK(::recv(listener.get(), datagram, sizeof datagram - 1, MSG_DONTWAIT) > 0);
     CHECK(std::string(datagram).find("READY=1") != std::string::npos);
+}
+
+TEST_CASE("fork_safety: daemon_context::open again after close(), in the daemon: the first open's state is kept") {
+    temp_dir dir;
+    auto configure = [&](ospp::daemon::daemon_context& ctx, int) {
+        ctx.pidfile = dir / "d.pid";
+        ctx.environment = std::vector<std::string>{"WHICH=first-open-with-a-long-value"};
+    };
+    auto reopen = [&](ospp::daemon::daemon_context& ctx) {
+        ctx.close();
+        ctx.environment = std::vector<std::string>{"WHICH=second-open-with-a-long-value"};
+        auto again = ctx.open();  // this daemon is the launcher now: it _exit(0)s once ready
+        fork_check_disarm();
+        const char* which = std::getenv("WHICH");
+        if (again && which != nullptr && std::string(which) == "second-open-with-a-long-value")
+            (void)!::write(ctx.files_preserve[0].get(), "reopened\n", 9);
+    };
+    const daemon_run run = start_daemon(configure, {}, reopen);
+    INFO(symbolised(run.reports));
+    CHECK(run.reports == "opened\nreopened\n");
+    CHECK((WIFEXITED(run.launcher_status) && WEXITSTATUS(run.launcher_status) == 0));
 }
 
 TEST_CASE("fork_safety: daemon_context::open, dropping to another user with its groups (as root)") {
