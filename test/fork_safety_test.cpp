@@ -181,9 +181,9 @@ TEST_CASE("fork_safety: ospp::fork then every exec wrapper with a cstring_array,
         {"execle", [&] { (void)ospp::execle("/bin/true", "true", env); }},
         {"execlpe", [&] { (void)ospp::execlpe("true", "true", env); }},
     };
-    for (const auto& [name, exec] : execs) {
-        INFO("call: " << std::string(name));
-        const child_run run = run_checked(ospp_fork, [&] { exec(); ::_exit(98); });
+    for (const auto& e : execs) {
+        INFO("call: " << std::string(e.first));
+        const child_run run = run_checked(ospp_fork, [&] { e.second(); ::_exit(98); });
         INFO(symbolised(run.reports));
         CHECK(run.reports == "");
         CHECK(run.exit_code() == 0);
@@ -209,18 +209,18 @@ TEST_CASE("fork_safety: failing execs report through exec_error_pipe without all
         {"execl", [] { return ospp::execl(missing, "fork-safety"); }},
         {"execlp", [] { return ospp::execlp("fork-safety", "fork-safety"); }},
     };
-    for (const auto& [name, exec] : execs) {
-        INFO("call: " << std::string(name));
+    for (const auto& c : execs) {
+        INFO("call: " << std::string(c.name));
         auto report = ospp::exec_error_pipe::create();
         REQUIRE(report);
-        const child_run run = run_checked(ospp_fork, [&] { report->fail(exec()); });
+        const child_run run = run_checked(ospp_fork, [&] { report->fail(c.exec()); });
         INFO(symbolised(run.reports));
         CHECK(run.reports == "");
         CHECK(run.exit_code() == 127);
         const auto started = report->wait_exec();
         REQUIRE_FALSE(started);
         CHECK(started.error().code() == ENOENT);
-        CHECK(started.error().call() == std::string(name));
+        CHECK(started.error().call() == std::string(c.name));
     }
     if (old_path != nullptr) {
         REQUIRE(::setenv("PATH", saved_path.c_str(), 1) == 0);
