@@ -68,7 +68,7 @@ result<fork_result> fork() {
 
 result<void> register_at_fork(at_fork_hooks h) {
     if (!h.before && !h.after_in_parent && !h.after_in_child) return sys::fail_with(EINVAL, "register_at_fork");
-    auto* node = new hook_node{std::move(h)};  // NOLINT(cppcoreguidelines-owning-memory): never freed, see hook_node
+    auto* node = new hook_node{std::move(h)};  // never freed: see hook_node
     const std::lock_guard guard(g_register_lock);
     hook_node* const newest = g_newest.load(std::memory_order_relaxed);
     node->older = newest;

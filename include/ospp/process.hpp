@@ -184,8 +184,9 @@ result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 // execvpe, execlpe: the PATH candidate whose error is reported, "dir/file"); execv, execvp,
 // execl and execlp name none, like Python's. With a cstring_array they do not allocate up to the
 // failure and are async-signal-safe; a failure that names its path copies it (one malloc, which
-// glibc keeps usable in a forked child; two for a "dir/file" longer than PATH_MAX). EINVAL when a string holds a NUL byte, when the env has
-// an illegal name (see cstring_array::valid(); Python's ValueError) or argv is empty.
+// glibc keeps usable in a forked child; two for a "dir/file" longer than PATH_MAX). EINVAL when a
+// string holds a NUL byte, when the env has an illegal name (see cstring_array::valid(); Python's
+// ValueError) or argv is empty.
 
 // Python's os.execv(path, args): with the current environment.
 [[nodiscard]] errno_error execv(path_ref path, const cstring_array& argv) noexcept;
