@@ -521,6 +521,9 @@ struct prepared {
     fd ready_read, ready_write;
     std::vector<std::string> env_strings;  // a copy: environ must not depend on `environment`
     std::vector<char*> env;
+    // A context opened before: what it held, so that the daemon replaces it without freeing it.
+    std::shared_ptr<void> previous;
+    class pidfile previous_lock;
 };
 
 // Everything that may allocate, in the launcher: steps 1-5 of docs/daemon.md.
@@ -593,7 +596,9 @@ result<void> prepare(const daemon_options& o, prepared& r) {
 result<void> daemon_context::open() {
     if (open_) return {};
     const daemon_options& o = *this;
-    prepared r;
+    // On the heap, to be handed to the daemon_context: the daemon must not free it (see prepared_).
+    auto state = std::make_shared<prepared>();
+    prepared& r = *state;
     if (auto ok = prepare(o, r); !ok) return ok;
     plan& p = r.p;
 
@@ -618,16 +623,17 @@ result<void> daemon_context::open() {
         return tl::unexpected(step_error(o, failed, error));
     }
 
-    // The daemon, set up: keep what must outlive open(), then install the signal_map.
+    // The daemon, set up: keep what must outlive open(), then install the signal_map. Moves only:
+    // what an earlier open() left in the members goes into `r`, which the context keeps.
+    r.previous = std::move(prepared_);
+    r.previous_lock = std::move(lock_);
     lock_ = std::move(r.lock);
     ready_write_ = std::move(r.ready_write);
     notify_socket_ = std::move(r.notify);
     signal_read_ = std::move(r.deliver_read);
     signal_write_ = std::move(r.deliver_write);
-    if (p.environment != nullptr) {  // moving a vector keeps its buffer: environ stays valid
-        environ_strings_ = std::move(r.env_strings);
-        environ_ = std::move(r.env);
-    }
+    for (fd& copy : r.stdio) copy.reset();  // on 0-2 now
+    prepared_ = std::move(state);  // environ may point into it
     g_terminate_pidfile.store(lock_.held() ? &lock_ : nullptr);
     g_deliver_fd.store(signal_write_.valid() ? signal_write_.get() : -1);
     p.ready = ready_write_.get();

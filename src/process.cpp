@@ -19,7 +19,6 @@ extern "C" {
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "sys.hpp"
 
@@ -29,33 +28,32 @@ namespace ospp {
 
 namespace {
 
-struct fork_hooks {
-    std::mutex lock;
-    std::vector<at_fork_hooks> hooks;
-    std::atomic<bool> any{false};  // lets fork() skip the lock and the copy when nobody registered
+// One register_at_fork call's hooks. Nodes are never freed (hooks cannot be removed), so fork walks
+// the list without a lock and without a copy: the child neither takes a mutex another thread may
+// have held at the fork nor frees anything (a copy destroyed there would call free).
+struct hook_node {
+    at_fork_hooks hooks;
+    hook_node* older = nullptr;               // registered just before this one
+    std::atomic<hook_node*> newer{nullptr};   // registered just after; set before `newest` moves on
 };
 
-fork_hooks& hooks() {
-    static fork_hooks h;
-    return h;
-}
+constinit std::atomic<hook_node*> g_oldest{nullptr};
+constinit std::atomic<hook_node*> g_newest{nullptr};  // published last: what fork() walks up to
+constinit std::mutex g_register_lock;                 // serialises register_at_fork only
 
-// Forks with the hooks run around it. The hooks are copied under the lock before the fork, so the
-// child never touches a mutex another thread might have held at the fork.
+// Forks with the hooks run around it: `before` newest first, the others oldest first, as Python.
 // `call` names the wrapper in the error ("fork", "forkpty").
 template <class Fork>
 result<fork_result> fork_with_hooks(const char* call, Fork do_fork) {
-    std::vector<at_fork_hooks> copy;
-    if (hooks().any.load(std::memory_order_acquire)) {
-        const std::lock_guard guard(hooks().lock);
-        copy = hooks().hooks;
-    }
-    for (auto it = copy.rbegin(); it != copy.rend(); ++it)
-        if (it->before) it->before();
+    hook_node* const newest = g_newest.load(std::memory_order_acquire);
+    for (hook_node* n = newest; n != nullptr; n = n->older)
+        if (n->hooks.before) n->hooks.before();
     const ::pid_t pid = do_fork();
     const int saved = errno;
-    for (auto& h : copy) {
-        auto& after = pid == 0 ? h.after_in_child : h.after_in_parent;
+    // Only up to `newest`: a node registered since (by a hook, or another thread) waits for the next fork.
+    for (hook_node* n = newest != nullptr ? g_oldest.load(std::memory_order_acquire) : nullptr; n != nullptr;
+         n = n != newest ? n->newer.load(std::memory_order_acquire) : nullptr) {
+        auto& after = pid == 0 ? n->hooks.after_in_child : n->hooks.after_in_parent;
         if (after) after();
     }
     if (pid < 0) return sys::fail_with(saved, call);
@@ -70,9 +68,16 @@ result<fork_result> fork() {
 
 result<void> register_at_fork(at_fork_hooks h) {
     if (!h.before && !h.after_in_parent && !h.after_in_child) return sys::fail_with(EINVAL, "register_at_fork");
-    const std::lock_guard guard(hooks().lock);
-    hooks().hooks.push_back(std::move(h));
-    hooks().any.store(true, std::memory_order_release);
+    auto* node = new hook_node{std::move(h)};  // never freed: see hook_node
+    const std::lock_guard guard(g_register_lock);
+    hook_node* const newest = g_newest.load(std::memory_order_relaxed);
+    node->older = newest;
+    if (newest != nullptr) {
+        newest->newer.store(node, std::memory_order_release);
+    } else {
+        g_oldest.store(node, std::memory_order_release);
+    }
+    g_newest.store(node, std::memory_order_release);
     return {};
 }
 
@@ -251,8 +256,17 @@ errno_error detail::execve_raw(const char* call, const path_ref& path, char* con
     if (!path.valid() || argv[0] == nullptr || argv[0][0] == '\0') return error(EINVAL, path.view());
     if (search && std::strchr(path.c_str(), '/') == nullptr) {
         const search_failure f = exec_search(path.c_str(), argv, envp);
-        if (!name_path) return errno_error(f.code, call);
-        return error(f.code, f.dir.empty() ? std::string(path.view()) : std::string(f.dir) + '/' + std::string(path.view()));
+        if (!name_path || f.dir.empty()) return error(f.code, path.view());
+        // "dir/file", put together on the stack so that errno_error's copy is the one allocation.
+        const std::string_view file = path.view();
+        char named[PATH_MAX];
+        if (f.dir.size() + 1 + file.size() > sizeof named) {  // the kernel said ENAMETOOLONG
+            return error(f.code, std::string(f.dir) + '/' + std::string(file));
+        }
+        std::memcpy(named, f.dir.data(), f.dir.size());
+        named[f.dir.size()] = '/';
+        std::memcpy(named + f.dir.size() + 1, file.data(), file.size());
+        return error(f.code, std::string_view(named, f.dir.size() + 1 + file.size()));
     }
     ::execve(path.c_str(), argv, envp);
     return error(errno, path.view());

@@ -20,7 +20,8 @@
 //     and stderr given as fds copied ("stdin", "stdout", "stderr"); the fds to keep sorted;
 //     supplementary groups looked up (an unknown user has none); NOTIFY_SOCKET connected; the
 //     readiness pipe ("pipe") made; stdio flushed.
-//   after fork() — async-signal-safe and allocation-free, as POSIX requires of a forked child:
+//   after fork() — async-signal-safe and allocation-free up to open()'s return, as POSIX requires
+//   of a forked child (what the launcher built is freed with the daemon_context, not in open()):
 //     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
 //     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
 //     /proc/self/fd when close_range is missing ("close_fds"); stdin, stdout and stderr given as
@@ -69,6 +70,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -226,9 +228,10 @@ private:
     fd signal_read_{};
     fd signal_write_{};
     fd notify_socket_{};
-    // The environment block installed from `environment`: environ points into these.
-    std::vector<std::string> environ_strings_{};
-    std::vector<char*> environ_{};
+    // What open() built before forking (the environment block environ points into, the list of
+    // fds kept, ...), freed with the context: freeing it in the daemon, before open() returns,
+    // would break the promise that nothing there allocates or frees.
+    std::shared_ptr<void> prepared_{};
 };
 
 }  // namespace ospp::daemon

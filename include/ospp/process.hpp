@@ -21,7 +21,8 @@
 // functions (another thread may have held a lock, such as malloc's, at the moment of the fork).
 // ospp makes that the easy path: build the argv with cstring_array before forking, and report a
 // failure to the parent with exec_error_pipe; every call used on the child side below is
-// allocation-free. A whole fork + exec with options is simpler with posix_spawn (ospp/spawn.hpp).
+// allocation-free, but for the copy of the path an exec failure names (see exec). A whole fork +
+// exec with options is simpler with posix_spawn (ospp/spawn.hpp).
 #pragma once
 
 #include <sched.h>
@@ -83,6 +84,8 @@ struct at_fork_hooks {
 };
 // Python's os.register_at_fork: the hooks run around ospp::fork and ospp::forkpty (like Python,
 // not around a raw fork(2), posix_spawn or a fork in another library). They cannot be removed.
+// Registering allocates; forking does not: fork reads the hooks without a lock or a copy, so in the
+// child only your after_in_child hooks run (async-signal-safe ones, in a multi-threaded program).
 // Errors: EINVAL when all three are empty (Python's TypeError).
 result<void> register_at_fork(at_fork_hooks hooks);
 
@@ -181,8 +184,9 @@ result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 // execvpe, execlpe: the PATH candidate whose error is reported, "dir/file"); execv, execvp,
 // execl and execlp name none, like Python's. With a cstring_array they do not allocate up to the
 // failure and are async-signal-safe; a failure that names its path copies it (one malloc, which
-// glibc keeps usable in a forked child). EINVAL when a string holds a NUL byte, when the env has
-// an illegal name (see cstring_array::valid(); Python's ValueError) or argv is empty.
+// glibc keeps usable in a forked child; two for a "dir/file" longer than PATH_MAX). EINVAL when a
+// string holds a NUL byte, when the env has an illegal name (see cstring_array::valid(); Python's
+// ValueError) or argv is empty.
 
 // Python's os.execv(path, args): with the current environment.
 [[nodiscard]] errno_error execv(path_ref path, const cstring_array& argv) noexcept;
