@@ -251,7 +251,10 @@ std::optional<bool> holds_lock(::pid_t pid, const std::string& id) {
         return gone ? std::optional<bool>(false) : std::nullopt;
     }
     for (const std::string& n : *fds) {
-        std::ifstream info(dir + "/" + n);
+        std::string file = dir;
+        file += '/';
+        file += n;
+        std::ifstream info(file);
         std::string line;
         while (std::getline(info, line)) {
             if (line.starts_with("lock:") && is_flock_on(line, id)) return true;
