@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "child.hpp"
 #include "counting_new.hpp"
 #include "support.hpp"
 
@@ -94,6 +96,19 @@ TEST_CASE("pipe carries bytes and both ends are close-on-exec") {
     CHECK(cloexec(w.get()));
     REQUIRE(ospp::write(w, "ping").value() == 4);
     CHECK(ospp::read(r, 16).value() == "ping");
+}
+
+TEST_CASE("pipe fails with EMFILE when no descriptor number is free") {
+    // In a child, whose NOFILE limit can be lowered for good: 0 leaves no number for a new fd.
+    const std::string report = ospp_test::in_child([]() -> std::string {
+        const ::rlimit none{0, 0};
+        if (::setrlimit(RLIMIT_NOFILE, &none) != 0) return "setrlimit failed";
+        const auto p = ospp::pipe();
+        if (p) return "pipe succeeded";
+        if (p.error().code() != EMFILE) return "errno " + std::to_string(p.error().code());
+        return p.error().message() == "pipe: [Errno 24] Too many open files" ? "" : p.error().message();
+    });
+    CHECK(report == "");
 }
 
 TEST_CASE("pipe2 adds the requested flags") {
