@@ -219,6 +219,15 @@ TEST_CASE("spawn* with P_WAIT return the exit code or -signal; P_NOWAIT the pid"
 
     CHECK_ERRNO(ospp::spawnv(spawn_mode::wait, "/no/such", {"x"}), ENOENT,
                 "spawnv: [Errno 2] No such file or directory: '/no/such'");
+    // The l forms are spawnv/spawnve/spawnvp on a built argv, as in Python's os.py, and say so.
+    CHECK_ERRNO(ospp::spawnl(spawn_mode::wait, "/no/such", "x"), ENOENT,
+                "spawnv: [Errno 2] No such file or directory: '/no/such'");
+    CHECK_ERRNO(ospp::spawnle(spawn_mode::nowait, "/no/such", "x", env), ENOENT,
+                "spawnve: [Errno 2] No such file or directory: '/no/such'");
+    CHECK_ERRNO(ospp::spawnvp(spawn_mode::wait, "no-such-program-ospp", {"x"}), ENOENT,
+                "spawnvp: [Errno 2] No such file or directory: 'no-such-program-ospp'");
+    CHECK_ERRNO(ospp::spawnlp(spawn_mode::nowait, "no-such-program-ospp", "x"), ENOENT,
+                "spawnvp: [Errno 2] No such file or directory: 'no-such-program-ospp'");
 }
 
 TEST_CASE("spawnvpe and spawnlpe search the PATH of the given environment") {
@@ -228,8 +237,12 @@ TEST_CASE("spawnvpe and spawnlpe search the PATH of the given environment") {
     const ospp::cstring_array nowhere{"PATH=/no/such:/no/other"};
     CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, nowhere), ENOENT,
                 "spawnvpe: [Errno 2] No such file or directory: 'sh'");
+    CHECK_ERRNO(ospp::spawnlpe(spawn_mode::wait, "sh", "sh", nowhere), ENOENT,
+                "spawnvpe: [Errno 2] No such file or directory: 'sh'");
     ospp_test::temp_dir dir;
     ospp_test::write_file(dir / "sh", "not executable");
     const ospp::cstring_array denied{"PATH=" + dir.path()};
-    CHECK_FAILS_WITH(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, denied), EACCES);
+    // A real error names the candidate that gave it, as os.execvpe's does.
+    CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, denied), EACCES,
+                "spawnvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "sh"));
 }
