@@ -13,7 +13,8 @@ and factories of value types) and reports, grouped by header, those that no test
 It is a text heuristic, not a C++ parser. Overloads count as one name. A free function counts as
 called when a test spells it qualified (ospp::x(, fc::x(, res::x(): an unqualified x( would be the
 C function. A member counts when a test calls .x( / ->x( / Class::x( in a file that names the
-class. A fallible function whose error cannot be provoked portably (ENOMEM, EFAULT only) is
+class or includes its header. CHECK_ERRNO(var, ...) counts the expression var was set to, and a
+table of results looped over by code that compares each message counts its calls. A fallible function whose error cannot be provoked portably (ENOMEM, EFAULT only) is
 waived by a comment in a test file, "// no error test for ospp::x: <why>", and listed as waived.
 Functions that cannot fail (no result<> return) need no error test and are not listed
 under (b). Usage: scripts/test-gaps.py [--all] [--root DIR]
@@ -168,21 +169,51 @@ def balanced_args(text, open_index):
     return text[open_index + 1 :]
 
 
+MESSAGE_COMPARED = r"\.error\(\)\.message\(\)\s*(?:==|!=)"
+
+
 def error_regions(text):
     """Text of expressions whose errno and message a test checks."""
     regions = []
     for m in re.finditer(r"\b(CHECK_ERRNO|OSPP_ERROR_OF)\s*\(", text):
-        regions.append(balanced_args(text, m.end() - 1))
-    # auto r = EXPR; ... r.error().message() ==/!= ...   (within the same few lines)
+        args = balanced_args(text, m.end() - 1)
+        regions.append(args)
+        # CHECK_ERRNO(var, ...): the expression var was declared with, earlier in the file.
+        var = re.match(r"\s*([A-Za-z_]\w*)\s*[,.)-]", args)
+        if var:
+            decls = list(re.finditer(rf"\b{var.group(1)}\s*=\s*([^;]*);", text[: m.start()]))
+            if decls:
+                regions.append(decls[-1].group(1))
+    # auto r = EXPR; ... r.error().message() ==/!= ...   (within the next lines)
     for m in re.finditer(r"\b(?:const )?auto&?&? (\w+) = ([^;]*);", text):
         var = m.group(1)
         after = text[m.end() : m.end() + 1500]
-        if re.search(rf"\b{var}\.error\(\)\.message\(\)\s*(==|!=)|\b{var}\.error\(\)\.message\(\)\.rfind", after):
+        if re.search(rf"\b{var}{MESSAGE_COMPARED}|\b{var}\.error\(\)\.message\(\)\.rfind", after):
             regions.append(m.group(2))
+    # A table of results, NAME[] = {...} or NAME{...}, looped over (": NAME)") by code that
+    # compares each one's message.
+    for m in re.finditer(r"\b(\w+)(?:\[\])?\s*=?\s*\{", text):
+        name = m.group(1)
+        after = text[m.end() : m.end() + 3000]
+        loop = re.search(rf":\s*{name}\s*\)", after)
+        if loop and re.search(MESSAGE_COMPARED, after[loop.end() : loop.end() + 800]):
+            regions.append(balanced_braces(text, m.end() - 1))
     # CHECK(ospp::x(...).error().message() == "...")
-    for m in re.finditer(r"[^;{}]*\.error\(\)\.message\(\)\s*(==|!=)[^;]*;", text):
+    for m in re.finditer(rf"[^;{{}}]*{MESSAGE_COMPARED}[^;]*;", text):
         regions.append(m.group(0))
     return regions
+
+
+def balanced_braces(text, open_index):
+    depth = 0
+    for j in range(open_index, len(text)):
+        if text[j] == "{":
+            depth += 1
+        elif text[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[open_index + 1 : j]
+    return text[open_index + 1 :]
 
 
 def call_pattern(qual, is_member):
@@ -200,11 +231,12 @@ def main():
     ap.add_argument("--all", action="store_true", help="list every function, not only the gaps")
     args = ap.parse_args()
     headers = sorted((args.root / "include/ospp").glob("*.hpp"))
-    tests = {p: strip_comments(p.read_text()) for p in sorted((args.root / "test").glob("*_test.cpp"))}
+    raw = {p: p.read_text() for p in sorted((args.root / "test").glob("*_test.cpp"))}
+    tests = {p: strip_comments(t) for p, t in raw.items()}
     regions = {p: error_regions(t) for p, t in tests.items()}
     waived = {}
     for p in tests:
-        for m in re.finditer(r"// no error test for ((?:\w+::)*\w+): (.*)", p.read_text()):
+        for m in re.finditer(r"// no error test for ((?:\w+::)*\w+): (.*)", raw[p]):
             waived[m.group(1)] = f"{p.name}: {m.group(2).strip()}"
 
     total = missing_a = missing_b = waived_b = 0
@@ -223,7 +255,9 @@ def main():
             total += 1
             pat = call_pattern(qual, f["member"])
             cls = qual.split("::")[-2] if f["member"] else None
-            files = [p for p, t in tests.items() if not cls or re.search(rf"\b{cls}\b", t)]
+            # A member: in files that name its class or include its header (auto hides the class).
+            files = [p for p, t in tests.items()
+                     if not cls or re.search(rf"\b{cls}\b", t) or f'"ospp/{h.name}"' in raw[p]]
             called = any(pat.search(tests[p]) for p in files)
             checked = any(pat.search(r) for p in files for r in regions[p])
             gaps = []
