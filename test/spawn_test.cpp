@@ -5,12 +5,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
 #include <string>
 
 #include "ospp/environ.hpp"
 #include "ospp/ids.hpp"
 #include "ospp/wait.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp::spawn_file_action;
@@ -224,10 +226,17 @@ TEST_CASE("spawn* with P_WAIT return the exit code or -signal; P_NOWAIT the pid"
                 "spawnv: [Errno 2] No such file or directory: '/no/such'");
     CHECK_ERRNO(ospp::spawnle(spawn_mode::nowait, "/no/such", "x", env), ENOENT,
                 "spawnve: [Errno 2] No such file or directory: '/no/such'");
-    CHECK_ERRNO(ospp::spawnvp(spawn_mode::wait, "no-such-program-ospp", {"x"}), ENOENT,
-                "spawnvp: [Errno 2] No such file or directory: 'no-such-program-ospp'");
-    CHECK_ERRNO(ospp::spawnlp(spawn_mode::nowait, "no-such-program-ospp", "x"), ENOENT,
-                "spawnvp: [Errno 2] No such file or directory: 'no-such-program-ospp'");
+    // spawnvp searches the caller's PATH: set in a child, so that an unsearchable directory in the
+    // test's own PATH (EACCES, e.g. under /root for nobody) does not decide the error.
+    CHECK(ospp_test::in_child([]() -> std::string {
+              if (::setenv("PATH", "/no/such:/no/other", 1) != 0) return "setenv failed";
+              const std::string want = "spawnvp: [Errno 2] No such file or directory: 'no-such-program-ospp'";
+              auto v = ospp::spawnvp(spawn_mode::wait, "no-such-program-ospp", {"x"});
+              if (v || v.error().code() != ENOENT || v.error().message() != want) return v ? "ran" : v.error().message();
+              auto l = ospp::spawnlp(spawn_mode::nowait, "no-such-program-ospp", "x");
+              if (l || l.error().code() != ENOENT || l.error().message() != want) return l ? "ran" : l.error().message();
+              return "";
+          }) == "");
 }
 
 TEST_CASE("spawnvpe and spawnlpe search the PATH of the given environment") {
