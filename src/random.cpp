@@ -28,7 +28,7 @@ namespace {
 // Python's os.urandom when getrandom is missing or refused: reads /dev/urandom to the end.
 result<void> read_dev_urandom(std::span<std::byte> buffer) noexcept {
     const int raw = sys::retry([] { return ::open("/dev/urandom", O_RDONLY | O_CLOEXEC); });
-    if (raw < 0) return sys::fail("urandom");
+    if (raw < 0) return sys::fail("urandom", "/dev/urandom");  // Python names the device, as its open does
     const fd f(raw);
     while (!buffer.empty()) {
         const ssize_t n = sys::retry([&] { return ::read(f.get(), buffer.data(), buffer.size()); });

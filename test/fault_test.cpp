@@ -210,7 +210,8 @@ std::vector<fault_case> fd_ops_cases(fixture& fx) {
              return f ? drop_value(ospp::read(*f, 4)) : drop_value(f);
          }},
         {"write", {"write"}, [null] { return drop_value(ospp::write(null, "x")); }},
-        {"pipe2", {"pipe2"}, [] { return drop_value(ospp::pipe()); }, cannot},
+        {"pipe", {"pipe2"}, [] { return drop_value(ospp::pipe()); }, cannot},
+        {"pipe2", {"pipe2"}, [] { return drop_value(ospp::pipe2(open_flags::nonblock)); }, cannot},
         {"dup", {"fcntl"}, [] { return drop_value(ospp::dup(ospp::stdin_fd)); }, cannot},
         {"dup2", {"dup3"}, [null] {
              auto target = ospp::dup(null);  // a scratch number to replace (dup is fcntl)

@@ -303,6 +303,10 @@ TEST_CASE("OFD locks survive closing another descriptor and conflict between ope
     REQUIRE(fc::ofd_set_lock(f, {.type = lock_type::unlock}).has_value());
     CHECK(fc::ofd_set_lock_wait(second, {.type = lock_type::read}).has_value());
     CHECK_ERRNO(fc::ofd_get_lock(ospp::fd_ref(-1), {}), EBADF, "fcntl(F_OFD_GETLK): [Errno 9] Bad file descriptor");
+    // A write lock needs a descriptor open for writing, also when it would wait.
+    auto ro = open_file(fx.path, open_flags::rdonly);
+    CHECK_ERRNO(fc::ofd_set_lock_wait(ro, {.type = lock_type::write}), EBADF,
+                "fcntl(F_OFD_SETLKW): [Errno 9] Bad file descriptor");
 }
 
 TEST_CASE("set_lock_wait blocks until the holder unlocks") {
@@ -405,12 +409,12 @@ TEST_CASE("flock_guard unlocks at scope exit, on unlock(), and moves") {
         REQUIRE(g.has_value());
         CHECK(g->owns_lock());
         CHECK(g->file() == ospp::fd_ref(a));
-        CHECK_FAILS_WITH(try_b(), EWOULDBLOCK);
+        CHECK_ERRNO(try_b(), EWOULDBLOCK, "flock: [Errno 11] Resource temporarily unavailable");
 
         fc::flock_guard moved = std::move(*g);
         CHECK_FALSE(g->owns_lock());
         CHECK(moved.owns_lock());
-        CHECK_FAILS_WITH(try_b(), EWOULDBLOCK);
+        CHECK_ERRNO(try_b(), EWOULDBLOCK, "flock: [Errno 11] Resource temporarily unavailable");
     }
     REQUIRE(try_b().has_value());
     {
@@ -425,6 +429,17 @@ TEST_CASE("flock_guard unlocks at scope exit, on unlock(), and moves") {
     CHECK_FALSE(g->owns_lock());
     CHECK(try_b().has_value());
     CHECK_ERRNO(fc::flock_guard::lock(a, lock_op::un), EINVAL, "flock: [Errno 22] Invalid argument");
+
+    // unlock() reports flock's error (here the borrowed descriptor closed under the guard), and
+    // the guard holds nothing afterwards all the same.
+    REQUIRE(fc::flock(b, lock_op::un).has_value());
+    auto dup = ospp::dup(a).value();
+    auto closed_under = fc::flock_guard::lock(dup, lock_op::ex | lock_op::nb);
+    REQUIRE(closed_under.has_value());
+    REQUIRE(dup.close().has_value());  // the lock stays: `a` still refers to the description
+    CHECK_ERRNO(closed_under->unlock(), EBADF, "flock: [Errno 9] Bad file descriptor");
+    CHECK_FALSE(closed_under->owns_lock());
+    CHECK(closed_under->unlock().has_value());  // nothing left to unlock
 }
 
 TEST_CASE("record_lock_guard: OFD by default, POSIX on request, the range unlocked at scope exit") {
@@ -436,7 +451,8 @@ TEST_CASE("record_lock_guard: OFD by default, POSIX on request, the range unlock
         auto g = fc::record_lock_guard::lock(f, range);
         REQUIRE(g.has_value());
         CHECK(g->range() == range);
-        CHECK_FAILS_WITH(fc::ofd_set_lock(second, {.start = 15, .len = 1}), EAGAIN);
+        CHECK_ERRNO(fc::ofd_set_lock(second, {.start = 15, .len = 1}), EAGAIN,
+                    "fcntl(F_OFD_SETLK): [Errno 11] Resource temporarily unavailable");
         CHECK_ERRNO(fc::record_lock_guard::lock(second, range, {.wait = false}), EAGAIN,
                     "fcntl(F_OFD_SETLK): [Errno 11] Resource temporarily unavailable");
     }
@@ -454,6 +470,16 @@ TEST_CASE("record_lock_guard: OFD by default, POSIX on request, the range unlock
     CHECK(fx.from_other_process(probe) == "ok");
     CHECK_ERRNO(fc::record_lock_guard::lock(f, {.type = lock_type::unlock}), EINVAL,
                 "fcntl(F_SETLK): [Errno 22] Invalid argument");
+
+    // unlock() reports the unlock's error (the borrowed descriptor closed under the guard: the OFD
+    // lock lives on through `f`) and holds nothing afterwards all the same.
+    auto dup = ospp::dup(f).value();
+    auto closed_under = fc::record_lock_guard::lock(dup, range);
+    REQUIRE(closed_under.has_value());
+    REQUIRE(dup.close().has_value());
+    CHECK_ERRNO(closed_under->unlock(), EBADF, "fcntl(F_OFD_SETLK): [Errno 9] Bad file descriptor");
+    CHECK_FALSE(closed_under->owns_lock());
+    CHECK(closed_under->unlock().has_value());
 }
 
 TEST_CASE("record_lock_guard fixes a cur or end range when it locks, and unlocks that range") {
@@ -520,7 +546,8 @@ TEST_CASE("record_lock_guard fixes a cur or end range when it locks, and unlocks
     const ::off_t off_max = std::numeric_limits<::off_t>::max();
     CHECK_ERRNO(fc::record_lock_guard::lock(f, {.whence = end, .start = off_max, .len = 1}), EOVERFLOW,
                 "fcntl(F_OFD_SETLKW): [Errno 75] Value too large for defined data type");
-    CHECK_FAILS_WITH(fc::ofd_set_lock(f, {.whence = end, .start = off_max, .len = 1}), EOVERFLOW);
+    CHECK_ERRNO(fc::ofd_set_lock(f, {.whence = end, .start = off_max, .len = 1}), EOVERFLOW,
+                "fcntl(F_OFD_SETLK): [Errno 75] Value too large for defined data type");
 }
 
 // ---- pipes, seals, owner, signal, lease, notify, hints ----
@@ -597,6 +624,7 @@ TEST_CASE("signal: F_SETSIG/F_GETSIG with the default as nullopt") {
     REQUIRE(fc::set_signal(p.read_end, std::nullopt).has_value());
     CHECK(::fcntl(p.read_end.get(), F_GETSIG) == 0);
     CHECK_ERRNO(fc::set_signal(p.read_end, ospp::signum{1000}), EINVAL, "fcntl(F_SETSIG): [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::get_signal(ospp::fd_ref(-1)), EBADF, "fcntl(F_GETSIG): [Errno 9] Bad file descriptor");
 }
 
 TEST_CASE("leases: taken, read back and released") {
@@ -654,6 +682,7 @@ TEST_CASE("read/write hints: the inode's hint set and read back") {
     CHECK(fc::get_rw_hint(f).value() == fc::rw_hint::write_life_short);
     CHECK(fc::get_rw_hint(open_file(dir / "hinted")).value() == fc::rw_hint::write_life_short);  // the inode's
     CHECK_ERRNO(fc::set_rw_hint(f, fc::rw_hint{99}), EINVAL, "fcntl(F_SET_RW_HINT): [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::get_rw_hint(ospp::fd_ref(-1)), EBADF, "fcntl(F_GET_RW_HINT): [Errno 9] Bad file descriptor");
 
     // The per-description hints were removed in Linux 5.17.
     ::utsname u{};

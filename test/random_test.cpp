@@ -4,6 +4,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <array>
@@ -78,4 +79,20 @@ TEST_CASE("urandom falls back to /dev/urandom when getrandom fails with ENOSYS o
         });
         CHECK(report == "");
     }
+}
+
+// Only the fallback can fail; its open names the device, as Python's os.urandom does
+// ("[Errno 24] Too many open files: '/dev/urandom'" with getrandom refused and no fd left).
+TEST_CASE("urandom reports the fallback's error with the device's name") {
+    const std::string report = ospp_test::in_child([]() -> std::string {
+        if (!refuse_getrandom(EPERM)) return "cannot install the seccomp filter";
+        const ::rlimit none{0, 0};
+        if (::setrlimit(RLIMIT_NOFILE, &none) != 0) return "setrlimit failed";
+        const auto r = ospp::urandom(16);
+        if (r) return "urandom succeeded without a descriptor";
+        if (r.error().code() != EMFILE) return "errno " + std::to_string(r.error().code());
+        return r.error().message() == "urandom: [Errno 24] Too many open files: '/dev/urandom'" ? ""
+                                                                                                : r.error().message();
+    });
+    CHECK(report == "");
 }

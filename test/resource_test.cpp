@@ -197,6 +197,28 @@ TEST_CASE("getrusage: a child's burned CPU shows up in RUSAGE_CHILDREN once reap
     CHECK_ERRNO(res::getrusage(res::rusage_who{99}), EINVAL, "getrusage: [Errno 22] Invalid argument");
 }
 
+TEST_CASE("rusage::from_native copies every field of the C struct, times to the microsecond") {
+    using namespace std::chrono_literals;
+    struct ::rusage c {};
+    c.ru_utime = {3, 250'001};
+    c.ru_stime = {0, 999'999};
+    long* const counts[] = {&c.ru_maxrss, &c.ru_ixrss, &c.ru_idrss, &c.ru_isrss, &c.ru_minflt,
+                            &c.ru_majflt, &c.ru_nswap, &c.ru_inblock, &c.ru_oublock, &c.ru_msgsnd,
+                            &c.ru_msgrcv, &c.ru_nsignals, &c.ru_nvcsw, &c.ru_nivcsw};
+    long next = 101;
+    for (long* field : counts) *field = next++;
+    const auto r = res::rusage::from_native(c);
+    CHECK(r.ru_utime == 3s + 250'001us);
+    CHECK(r.ru_stime == 999'999us);
+    const long got[] = {r.ru_maxrss, r.ru_ixrss, r.ru_idrss, r.ru_isrss, r.ru_minflt,
+                        r.ru_majflt, r.ru_nswap, r.ru_inblock, r.ru_oublock, r.ru_msgsnd,
+                        r.ru_msgrcv, r.ru_nsignals, r.ru_nvcsw, r.ru_nivcsw};
+    for (std::size_t i = 0; i < std::size(got); ++i) {
+        CAPTURE(i);
+        CHECK(got[i] == 101 + static_cast<long>(i));
+    }
+}
+
 TEST_CASE("getpagesize is the system's page size") {
     CHECK(res::getpagesize() == static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
     CHECK(res::getpagesize() >= 4096);

@@ -3,6 +3,8 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "child.hpp"
 #include "support.hpp"
@@ -35,6 +37,26 @@ TEST_CASE("cpu_set holds any CPU number and compares by content") {
     CHECK(s == ospp::cpu_set{3, 0});
     CHECK_FALSE(s == ospp::cpu_set{0});
     CHECK(ospp::cpu_set{}.empty());
+}
+
+TEST_CASE("cpu_set native() is the mask the CPU_*_S macros read and write, reserve_cpus widens it") {
+    ospp::cpu_set set{0, 70};
+    REQUIRE(set.native_size() * 8 >= 71);
+    CHECK(CPU_COUNT_S(set.native_size(), std::as_const(set).native()) == 2);
+    CHECK(CPU_ISSET_S(70, set.native_size(), std::as_const(set).native()));
+    CHECK_FALSE(CPU_ISSET_S(69, set.native_size(), std::as_const(set).native()));
+    CPU_SET_S(5, set.native_size(), set.native());  // written through the mutable view
+    CHECK(set.cpus() == std::vector<std::size_t>{0, 5, 70});
+
+    const std::size_t before = set.native_size();
+    set.reserve_cpus(4096);  // room for a kernel mask of 4096 CPUs, the CPUs unchanged
+    CHECK(set.native_size() * 8 >= 4096);
+    CHECK(set.native_size() > before);
+    CHECK(set == ospp::cpu_set{0, 5, 70});
+    CPU_SET_S(4095, set.native_size(), set.native());
+    CHECK(set.contains(4095));
+    set.reserve_cpus(8);  // never shrinks
+    CHECK(set.contains(4095));
 }
 
 TEST_CASE("sched_getaffinity and sched_setaffinity pin a child to one CPU") {

@@ -5,12 +5,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
 #include <string>
 
 #include "ospp/environ.hpp"
 #include "ospp/ids.hpp"
 #include "ospp/wait.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp::spawn_file_action;
@@ -175,7 +177,8 @@ TEST_CASE("posix_spawn errors carry the path, like Python's") {
     CHECK_ERRNO(ospp::posix_spawn("/bin/true", ospp::cstring_array{}, std::nullopt), EINVAL,
                 "posix_spawn: [Errno 22] Invalid argument: '/bin/true'");
     const std::vector<std::string> bad{"true", std::string("a\0b", 3)};
-    CHECK_FAILS_WITH(ospp::posix_spawn("/bin/true", bad, std::nullopt), EINVAL);
+    CHECK_ERRNO(ospp::posix_spawn("/bin/true", bad, std::nullopt), EINVAL,
+                "posix_spawn: [Errno 22] Invalid argument: '/bin/true'");
     ospp_test::temp_dir dir;
     ospp_test::write_file(dir / "script", "#!/bin/sh\n");
     CHECK_ERRNO(ospp::posix_spawn(dir / "script", {"script"}, std::nullopt), EACCES,
@@ -219,6 +222,24 @@ TEST_CASE("spawn* with P_WAIT return the exit code or -signal; P_NOWAIT the pid"
 
     CHECK_ERRNO(ospp::spawnv(spawn_mode::wait, "/no/such", {"x"}), ENOENT,
                 "spawnv: [Errno 2] No such file or directory: '/no/such'");
+    // The l forms are spawnv/spawnve/spawnvp on a built argv, as in Python's os.py, and say so.
+    CHECK_ERRNO(ospp::spawnl(spawn_mode::wait, "/no/such", "x"), ENOENT,
+                "spawnv: [Errno 2] No such file or directory: '/no/such'");
+    CHECK_ERRNO(ospp::spawnle(spawn_mode::nowait, "/no/such", "x", env), ENOENT,
+                "spawnve: [Errno 2] No such file or directory: '/no/such'");
+    // spawnvp searches the caller's PATH: set in a child, so that an unsearchable directory in the
+    // test's own PATH (EACCES, e.g. under /root for nobody) does not decide the error.
+    CHECK(ospp_test::in_child([]() -> std::string {
+              if (::setenv("PATH", "/no/such:/no/other", 1) != 0) return "setenv failed";
+              const std::string want = "spawnvp: [Errno 2] No such file or directory: 'no-such-program-ospp'";
+              auto v = ospp::spawnvp(spawn_mode::wait, "no-such-program-ospp", {"x"});
+              if (v || v.error().code() != ENOENT || v.error().message() != want)
+                  return v ? "spawnvp ran" : v.error().message();
+              auto l = ospp::spawnlp(spawn_mode::nowait, "no-such-program-ospp", "x");
+              if (l || l.error().code() != ENOENT || l.error().message() != want)
+                  return l ? "spawnlp ran" : l.error().message();
+              return "";
+          }) == "");
 }
 
 TEST_CASE("spawnvpe and spawnlpe search the PATH of the given environment") {
@@ -228,8 +249,12 @@ TEST_CASE("spawnvpe and spawnlpe search the PATH of the given environment") {
     const ospp::cstring_array nowhere{"PATH=/no/such:/no/other"};
     CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, nowhere), ENOENT,
                 "spawnvpe: [Errno 2] No such file or directory: 'sh'");
+    CHECK_ERRNO(ospp::spawnlpe(spawn_mode::wait, "sh", "sh", nowhere), ENOENT,
+                "spawnvpe: [Errno 2] No such file or directory: 'sh'");
     ospp_test::temp_dir dir;
     ospp_test::write_file(dir / "sh", "not executable");
     const ospp::cstring_array denied{"PATH=" + dir.path()};
-    CHECK_FAILS_WITH(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, denied), EACCES);
+    // A real error names the candidate that gave it, as os.execvpe's does.
+    CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, denied), EACCES,
+                "spawnvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "sh"));
 }

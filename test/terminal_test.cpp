@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -32,6 +33,24 @@ TEST_CASE("openpty gives a connected close-on-exec pair that is nobody's control
     CHECK(ospp::read(slave, 16).value() == "hi\n");
     // O_NOCTTY: opening it did not make it our controlling terminal.
     CHECK_ERRNO(ospp::tcgetpgrp(slave), ENOTTY, "tcgetpgrp: [Errno 25] Inappropriate ioctl for device");
+}
+
+TEST_CASE("openpty fails with EMFILE when no descriptor number is free, and leaks no master") {
+    const std::string report = ospp_test::in_child([]() -> std::string {
+        // One number free (the lowest, as the limit is just above it): the master fits, the slave
+        // does not, and the master must be closed again.
+        const int spare = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (spare < 0) return "open failed";
+        ::close(spare);
+        const ::rlimit limit{static_cast<rlim_t>(spare) + 1, static_cast<rlim_t>(spare) + 1};
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) return "setrlimit failed";
+        const auto pty = ospp::openpty();
+        if (pty) return "openpty succeeded with one free number";
+        if (::fcntl(spare, F_GETFD) >= 0) return "the master was left open";
+        if (pty.error().code() != EMFILE) return "errno " + std::to_string(pty.error().code());
+        return pty.error().message() == "openpty: [Errno 24] Too many open files" ? "" : pty.error().message();
+    });
+    CHECK(report == "");
 }
 
 TEST_CASE("posix_openpt, grantpt, unlockpt and ptsname open a pty by hand") {

@@ -69,6 +69,11 @@ TEST_CASE("waitpid reports exit codes, and waitstatus_to_exitcode follows Python
         CHECK(r->status.exit_code() == code);
         CHECK(ospp::waitstatus_to_exitcode(r->status).value() == code);
     }
+    // Python's ValueError ("process stopped by delivery of signal 19", "invalid wait status: 65535").
+    CHECK_ERRNO(ospp::waitstatus_to_exitcode(wait_status(0x137f)), EINVAL,
+                "waitstatus_to_exitcode: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::waitstatus_to_exitcode(wait_status(0xffff)), EINVAL,
+                "waitstatus_to_exitcode: [Errno 22] Invalid argument");
 }
 
 TEST_CASE("a child killed by a signal is signaled, never an exit code") {

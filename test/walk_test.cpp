@@ -322,9 +322,11 @@ TEST_CASE("rmtree removes a tree and never follows a symlink out of it") {
     CHECK(exists(outside / "precious"));
     // Refusals and errors.
     make_link(outside.path().c_str(), dir / "link");
-    CHECK_FAILS_WITH(ospp::rmtree(dir / "link"), ENOTDIR);
+    CHECK_ERRNO(ospp::rmtree(dir / "link"), ENOTDIR,
+                "scandir: [Errno 20] Not a directory: " + ospp::quote_path(dir / "link"));
     CHECK(exists(outside / "precious"));
-    CHECK_ERRNO(ospp::rmtree(dir / "nope"), ENOENT, "scandir: [Errno 2] No such file or directory: '" + (dir / "nope") + "'");
+    CHECK_ERRNO(ospp::rmtree(dir / "nope"), ENOENT,
+                "scandir: [Errno 2] No such file or directory: '" + (dir / "nope") + "'");
 }
 
 TEST_CASE("rmtree with dir_fd, and stopping at or ignoring an error") {

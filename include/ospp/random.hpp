@@ -40,7 +40,8 @@ result<std::size_t> getrandom(std::span<std::byte> buffer, random_flags flags = 
 result<std::string> getrandom(std::size_t size, random_flags flags = random_flags::none);
 
 // Python's os.urandom(size) into a buffer: fills all of it. Errors: only on the /dev/urandom
-// fallback: those of opening and reading it (ENOENT, EACCES, EMFILE, ENFILE; EIO if it ends).
+// fallback: those of opening it, naming '/dev/urandom' as Python does (ENOENT, EACCES, EMFILE,
+// ENFILE), and of reading it (EIO if it ends).
 result<void> urandom(std::span<std::byte> buffer) noexcept;
 // Python's os.urandom(size): exactly `size` random bytes.
 result<std::string> urandom(std::size_t size);

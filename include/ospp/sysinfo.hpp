@@ -236,8 +236,9 @@ struct loadavg {
     double five;
     double fifteen;
 };
-// Errors: the errno of reading /proc/loadavg; EIO when the C library gives none
-// (Python's "Load averages are unobtainable").
+// Errors: none with glibc, which asks sysinfo(2) (EFAULT only); a C library that reads
+// /proc/loadavg gives that errno, or EIO when it gives none (Python's "Load averages are
+// unobtainable").
 result<loadavg> getloadavg() noexcept;
 
 }  // namespace ospp
