@@ -241,6 +241,14 @@ bool open_stdio(plan& p, step& failed) noexcept {
     for (int i = 0; i < 3; ++i) {
         if (p.stdio_path[i] == nullptr) continue;
         p.stdio[i] = sys::retry([&] { return ::open(p.stdio_path[i], p.stdio_flags[i], 0666); });
+        // O_RDONLY opens a directory too (stdout and stderr, O_WRONLY, fail with EISDIR): refuse it
+        // as Python's open() does, rather than start a daemon whose stdin cannot be read.
+        struct ::stat st {};
+        if (i == 0 && p.stdio[i] >= 0 && ::fstat(p.stdio[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            ::close(p.stdio[i]);
+            p.stdio[i] = -1;
+            errno = EISDIR;
+        }
         if (p.stdio[i] < 0) {
             failed = steps[i];
             return false;

@@ -437,6 +437,19 @@ TEST_CASE("daemon: a failing step makes the launcher exit non-zero with the step
         CHECK(run.launcher_exit() == 1);
         CHECK(run.err == "stdout: [Errno 2] No such file or directory: '" + (dir / "no/log") + "'\n");
     }
+    SUBCASE("stdin a directory") {
+        // open(O_RDONLY) accepts a directory; a daemon must not start with one as its stdin
+        // (Python's open() refuses it with IsADirectoryError; stdout and stderr fail with EISDIR).
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.stdin_file = std::filesystem::path(dir.path());
+        });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "stdin: [Errno 21] Is a directory: '" + dir.path() + "'\n");
+        REQUIRE(run.pid == -1);
+        reap_all();
+        CHECK_FALSE(exists(pidfile));
+    }
     SUBCASE("setuid") {
         // As root, take CAP_SETUID away from the launcher first so that the drop must fail.
         auto drop_setuid_capability = [] {

@@ -113,7 +113,8 @@ std::map<signum, signal_action> default_signal_map();
 // Where one of fds 0-2 goes: unset = /dev/null, an fd to dup2 from, or a path to open
 // (stdin read-only; stdout/stderr O_WRONLY|O_CREAT|O_APPEND, mode 0666 less the launcher's umask:
 // they are opened before the daemon's umask is set). Opened after the first fork (so that
-// ready_timeout covers a FIFO that blocks), before chroot and chdir.
+// ready_timeout covers a FIFO that blocks), before chroot and chdir. A directory is refused, stdin
+// too: errno_error EISDIR "stdin".
 using stream_target = std::variant<std::monostate, fd_ref, std::filesystem::path>;
 
 // PEP 3143's keyword arguments, with its defaults. daemon_context inherits them as public members.
