@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -562,7 +563,15 @@ result<void> prepare(const daemon_options& o, prepared& r) {
     p.notify = r.notify.get();
     p.keep.push_back(p.notify);
     for (const auto& [sig, action] : o.signal_map) {
-        p.signals.emplace_back(to_raw(sig), action);
+        // What sigaction(2) would refuse (EINVAL) in the daemon, refused here, before anything is
+        // done, naming the signal: SIGKILL, SIGSTOP, glibc's reserved 32 and 33, non-signals.
+        const int raw = to_raw(sig);
+        if (raw == SIGKILL || raw == SIGSTOP || raw < 1 || raw >= NSIG || (raw > SIGSYS && raw < SIGRTMIN)) {
+            const std::string name = signal_name(sig);
+            const bool named = !name.empty() && (name[0] < '0' || name[0] > '9');
+            return tl::unexpected(errno_error(EINVAL, "sigaction", named ? "SIG" + name : std::to_string(raw)));
+        }
+        p.signals.emplace_back(raw, action);
         if (action.what() == signal_action::kind::deliver && !r.deliver_read.valid()) {
             int raw[2];
             if (::pipe2(raw, O_CLOEXEC | O_NONBLOCK) < 0) return sys::fail("pipe");

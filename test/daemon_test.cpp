@@ -468,6 +468,36 @@ TEST_CASE("daemon: a failing step makes the launcher exit non-zero with the step
     }
 }
 
+TEST_CASE("daemon: a signal_map entry sigaction refuses fails open() before anything is done") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    // SIGKILL and SIGSTOP cannot be caught, ignored or reset (sigaction: EINVAL). Found in the
+    // daemon, that left the launcher with "sigaction: [Errno 22] Invalid argument" naming no
+    // signal, and without detaching an already redirected, half-made daemon holding the pidfile.
+    SUBCASE("detaching") {
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.signal_map[signum::kill] = signal_action::ignore();
+        });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "sigaction: [Errno 22] Invalid argument: 'SIGKILL'\n");
+        REQUIRE(run.pid == -1);
+        // Refused before any fork: the launcher left no process behind.
+        CHECK(ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children").empty());
+    }
+    SUBCASE("without detaching") {
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.detach_process = false;
+            ctx.signal_map[signum::stop] = signal_action::default_action();
+        });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "sigaction: [Errno 22] Invalid argument: 'SIGSTOP'\n");  // stderr not yet redirected
+        REQUIRE(run.pid == -1);
+    }
+    CHECK_FALSE(exists(pidfile));
+}
+
 TEST_CASE("daemon: dropping privilege as root clears supplementary groups for good") {
     OSPP_REQUIRE_ROOT();
     auto setup = [] {

@@ -17,7 +17,8 @@
 //   in the calling process ("the launcher"), before any fork — everything that allocates:
 //     fds 0-2 opened on /dev/null if closed ("stdio") so nothing below lands on them by accident;
 //     "pidfile" opened and locked (EEXIST: already running, see pidfile::read_pid); stdin, stdout
-//     and stderr given as fds copied ("stdin", "stdout", "stderr"); the fds to keep sorted;
+//     and stderr given as fds copied ("stdin", "stdout", "stderr"); signal_map checked ("sigaction":
+//     EINVAL naming a signal no action can be set for, 'SIGKILL', 'SIGSTOP'); the fds to keep sorted;
 //     supplementary groups looked up (an unknown user has none); NOTIFY_SOCKET connected; the
 //     readiness pipe ("pipe") made; stdio flushed.
 //   after fork() — async-signal-safe and allocation-free, as POSIX requires of a forked child:
