@@ -410,6 +410,8 @@ result<fd> prepare_stream(const stream_target& target, int which, plan& p) {
     if (const auto* given = std::get_if<fd_ref>(&target)) {
         // A copy above 2, so that wiring 0-2 in order never overwrites a source still needed.
         fd copy(::fcntl(given->get(), F_DUPFD_CLOEXEC, 3));
+        // EINVAL: 3 is not below RLIMIT_NOFILE, i.e. no fd is left, which dup() calls EMFILE.
+        if (!copy.valid() && errno == EINVAL) errno = EMFILE;
         if (!copy.valid()) return sys::fail(step_names[static_cast<int>(steps[which])]);
         return copy;
     }

@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -495,6 +496,46 @@ TEST_CASE("daemon: a signal_map entry sigaction refuses fails open() before anyt
         CHECK(run.err == "sigaction: [Errno 22] Invalid argument: 'SIGSTOP'\n");  // stderr not yet redirected
         REQUIRE(run.pid == -1);
     }
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("daemon: a low RLIMIT_NOFILE fails with EMFILE at the step that needs the fd, leaving nothing") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    // The limit set in the launcher: room for `extra` fds above those it has open.
+    auto limit = [](int extra) {
+        return [extra] {
+            const int lowest = ::dup(0);
+            ::close(lowest);
+            const auto n = static_cast<rlim_t>(lowest + extra);
+            const struct ::rlimit lim {n, n};
+            if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(40);
+        };
+    };
+    SUBCASE("no room for the pidfile") {
+        daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, limit(0));
+        CHECK(run.err == "pidfile: [Errno 24] Too many open files: '" + pidfile + "'\n");
+        CHECK(run.launcher_exit() == 1);
+    }
+    SUBCASE("no room for the readiness pipe") {
+        daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, limit(2));
+        CHECK(run.err == "pipe: [Errno 24] Too many open files\n");
+        CHECK(run.launcher_exit() == 1);
+    }
+    SUBCASE("no room for the copy of a stdio fd") {
+        // Nothing above 2 allowed: F_DUPFD_CLOEXEC from 3 then fails with EINVAL ("arg >= the
+        // limit"), which is the same lack of fds and must read so.
+        auto only_stdio = [] {
+            for (int n = 3; n < 1024; ++n) ::close(n);
+            const struct ::rlimit lim {3, 3};
+            if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(40);
+        };
+        daemon_run run = start([&](daemon_context& ctx) { ctx.stdout_file = ospp::fd_ref(1); }, {}, only_stdio);
+        CHECK(run.err == "stdout: [Errno 24] Too many open files\n");
+        CHECK(run.launcher_exit() == 1);
+    }
+    // Refused in the launcher, before any fork: no process, and the pidfile is removed.
+    CHECK(ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children").empty());
     CHECK_FALSE(exists(pidfile));
 }
 
