@@ -538,7 +538,7 @@ struct prepared {
 result<void> prepare(const daemon_options& o, prepared& r) {
     plan& p = r.p;
     p.detach = o.detach_process.value_or(detach_by_default());
-    if (!fill_stdio()) return sys::fail("stdio");
+    if (!fill_stdio()) return sys::fail("stdio", "/dev/null");
     if (o.pidfile) {
         auto acquired = pidfile::acquire(*o.pidfile);
         if (!acquired) return tl::unexpected(std::move(acquired.error()));

@@ -13,7 +13,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -537,6 +539,37 @@ TEST_CASE("daemon: a low RLIMIT_NOFILE fails with EMFILE at the step that needs 
     // Refused in the launcher, before any fork: no process, and the pidfile is removed.
     CHECK(ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children").empty());
     CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("daemon: /dev/null is opened outside the chroot; when it is missing the message names it") {
+    OSPP_REQUIRE_ROOT();  // chroot, and a mount namespace without /dev/null
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    REQUIRE(::mkdir((dir / "jail").c_str(), 0755) == 0);
+    SUBCASE("an empty chroot_directory, without /dev/null, is fine") {
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.chroot_directory = dir / "jail";
+        });
+        INFO("launcher stderr: " << run.err);
+        REQUIRE(run.launcher_succeeded());
+        REQUIRE(run.pid > 0);
+        CHECK(fd_link(run.pid, 0) == "/dev/null");
+        run.stop(SIGKILL);
+    }
+    SUBCASE("no /dev/null at all, and fd 0 closed") {
+        auto no_dev_null = [] {
+            if (::unshare(CLONE_NEWNS) != 0) ::_exit(60);
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(61);
+            if (::mount("none", "/dev", "tmpfs", 0, nullptr) != 0) ::_exit(62);
+            ::close(0);
+        };
+        daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, no_dev_null);
+        CHECK(run.err == "stdio: [Errno 2] No such file or directory: '/dev/null'\n");
+        CHECK(run.launcher_exit() == 1);
+        REQUIRE(run.pid == -1);
+        CHECK_FALSE(exists(pidfile));
+    }
 }
 
 TEST_CASE("daemon: dropping privilege as root clears supplementary groups for good") {
