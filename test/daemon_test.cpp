@@ -897,6 +897,43 @@ TEST_CASE("daemon: without detaching, open() returns in the same process") {
     CHECK(WIFSIGNALED(status));
 }
 
+TEST_CASE("daemon: started by init (parent pid 1), detach_process unset does not fork") {
+    OSPP_REQUIRE_ROOT();  // a PID namespace, whose first process is the parent's pid 1
+    auto report = ospp::pipe().value();
+    const pid_t outer = ::fork();
+    REQUIRE(outer >= 0);
+    if (outer == 0) {
+        report.read_end.reset();
+        if (::unshare(CLONE_NEWPID) != 0) ::_exit(70);
+        const pid_t init = ::fork();  // pid 1 of the new namespace
+        if (init < 0) ::_exit(71);
+        if (init > 0) {
+            int st = 0;
+            ::_exit(::waitpid(init, &st, 0) == init && WIFEXITED(st) ? WEXITSTATUS(st) : 72);
+        }
+        const pid_t service = ::fork();
+        if (service < 0) ::_exit(73);
+        if (service > 0) {
+            int st = 0;
+            ::_exit(::waitpid(service, &st, 0) == service && WIFEXITED(st) ? WEXITSTATUS(st) : 74);
+        }
+        const pid_t before = ::getpid();
+        const pid_t parent = ::getppid();
+        daemon_context ctx;
+        ctx.files_preserve = {report.write_end};
+        if (!ctx.open()) ::_exit(75);
+        write_text(report.write_end.get(), "ppid " + std::to_string(parent) + " same " +
+                                               std::to_string(::getpid() == before) + "\n");
+        ::_exit(0);
+    }
+    report.write_end.reset();
+    const std::string said = read_all(report.read_end.get());
+    int status = 0;
+    REQUIRE(::waitpid(outer, &status, 0) == outer);
+    CHECK(status == 0);
+    CHECK(said == "ppid 1 same 1\n");
+}
+
 TEST_CASE("daemon: enter() is Python's with statement; environment replaces the environment") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
