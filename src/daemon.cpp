@@ -592,7 +592,11 @@ result<void> prepare(const daemon_options& o, prepared& r) {
     p.chroot = o.chroot_directory ? o.chroot_directory->c_str() : nullptr;
     p.chdir = o.working_directory.c_str();
     p.prevent_core = o.prevent_core;
-    for (fd_ref f : o.files_preserve) p.keep.push_back(f.get());
+    // Only what is open: a closed number would keep whatever open() puts there next (the
+    // launcher's end of the readiness pipe, below). The fds opened above are kept anyway.
+    for (fd_ref f : o.files_preserve) {
+        if (::fcntl(f.get(), F_GETFD) >= 0) p.keep.push_back(f.get());
+    }
     if (p.detach) {
         int raw[2];
         if (::pipe2(raw, O_CLOEXEC) < 0) return sys::fail("pipe");

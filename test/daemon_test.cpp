@@ -897,6 +897,23 @@ TEST_CASE("daemon: without detaching, open() returns in the same process") {
     CHECK(WIFSIGNALED(status));
 }
 
+TEST_CASE("daemon: a files_preserve entry that is not open keeps nothing open() made meanwhile") {
+    // A closed number in files_preserve (python-daemon skips closed file objects) must not keep
+    // whatever open() itself opens on that number: here the launcher's end of the readiness pipe,
+    // which would also hide from the daemon that the launcher is gone.
+    int closed = -1;
+    auto setup = [&] {
+        closed = ::dup(0);  // the lowest free number, which open()'s first new fd will get
+        ::close(closed);
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.files_preserve.push_back(ospp::fd_ref(closed)); }, {}, setup);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    REQUIRE(run.pid > 0);
+    CHECK(fd_numbers(run.pid) == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1]});
+    run.stop(SIGKILL);
+}
+
 TEST_CASE("daemon: started by init (parent pid 1), detach_process unset does not fork") {
     OSPP_REQUIRE_ROOT();  // a PID namespace, whose first process is the parent's pid 1
     auto report = ospp::pipe().value();

@@ -120,7 +120,8 @@ using stream_target = std::variant<std::monostate, fd_ref, std::filesystem::path
 
 // PEP 3143's keyword arguments, with its defaults. daemon_context inherits them as public members.
 struct daemon_options {
-    // Fds to leave open, besides 0-2 (Python's files_preserve). Everything else is closed.
+    // Fds to leave open, besides 0-2 (Python's files_preserve). Everything else is closed. A number
+    // that is not open when open() starts is ignored (python-daemon skips closed files likewise).
     std::vector<fd_ref> files_preserve{};
     // chroot(2) to this directory first, when set; needs root. Paths below (working_directory)
     // are then inside it; pidfile and stdio paths were opened before, outside it.
