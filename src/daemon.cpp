@@ -530,6 +530,7 @@ struct prepared {
     fd notify;
     fd deliver_read, deliver_write;
     fd ready_read, ready_write;
+    fd saved_stdio[3];  // without detaching: 0-2 as they were, to put back when a step fails
     std::vector<std::string> env_strings;  // a copy: environ must not depend on `environment`
     std::vector<char*> env;
 };
@@ -597,6 +598,14 @@ result<void> prepare(const daemon_options& o, prepared& r) {
     for (fd_ref f : o.files_preserve) {
         if (::fcntl(f.get(), F_GETFD) >= 0) p.keep.push_back(f.get());
     }
+    if (!p.detach) {
+        // A failed step returns to the caller, who prints it on stderr: not on /dev/null, where
+        // the steps may have wired it already. (Best effort: without a spare fd, no copy.)
+        for (int i = 0; i < 3; ++i) {
+            r.saved_stdio[i].reset(::fcntl(i, F_DUPFD_CLOEXEC, 3));
+            if (r.saved_stdio[i].valid()) p.keep.push_back(r.saved_stdio[i].get());
+        }
+    }
     if (p.detach) {
         int raw[2];
         if (::pipe2(raw, O_CLOEXEC) < 0) return sys::fail("pipe");
@@ -638,6 +647,9 @@ result<void> daemon_context::open() {
     } else if (char** const saved_environ = environ; !detach_steps(p, failed) || !daemon_steps(p, failed)) {
         const int error = errno;
         environ = saved_environ;  // the block built here dies with this call
+        for (int i = 0; i < 3; ++i) {
+            if (r.saved_stdio[i].valid()) (void)::dup2(r.saved_stdio[i].get(), i);
+        }
         return tl::unexpected(step_error(o, failed, error));
     }
 

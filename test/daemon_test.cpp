@@ -951,6 +951,22 @@ TEST_CASE("daemon: started by init (parent pid 1), detach_process unset does not
     CHECK(said == "ppid 1 same 1\n");
 }
 
+TEST_CASE("daemon: without detaching, a failed step leaves stderr where it was, to print the error on") {
+    // Under systemd (parent pid 1: no fork) stderr is the journal. 0-2 are wired to /dev/null
+    // before chdir, chroot and the id changes; a failure there was returned with stderr on
+    // /dev/null, and the launcher's message was lost. (python-daemon redirects last.)
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.pidfile = pidfile;
+        ctx.detach_process = false;
+        ctx.working_directory = dir / "missing";
+    });
+    CHECK(run.launcher_exit() == 1);
+    CHECK(run.err == "chdir: [Errno 2] No such file or directory: '" + (dir / "missing") + "'\n");
+    REQUIRE(run.pid == -1);
+}
+
 TEST_CASE("daemon: enter() is Python's with statement; environment replaces the environment") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";

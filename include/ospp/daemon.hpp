@@ -45,7 +45,7 @@
 // With NOTIFY_SOCKET set, the daemon also sends sd_notify "MAINPID=<pid>\nREADY=1" (or "ERRNO=<n>");
 // sd_notify is advisory, so an unusable NOTIFY_SOCKET is ignored, as libsystemd's callers do.
 // Without detaching, the same steps (minus setsid and the forks) run in the calling process and a
-// failure is returned there. Call open() before starting threads (the child of a multi-threaded
+// failure is returned there, with 0-2 put back as they were so that it can be printed. Call open() before starting threads (the child of a multi-threaded
 // fork() may find a lock held forever), and open one daemon_context per process: the signal
 // actions refer to the open one.
 //
