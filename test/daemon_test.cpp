@@ -572,6 +572,26 @@ TEST_CASE("daemon: /dev/null is opened outside the chroot; when it is missing th
     }
 }
 
+TEST_CASE("daemon: no space for the pid fails the launcher at \"pidfile\" with ENOSPC, leaving no daemon") {
+    OSPP_REQUIRE_ROOT();  // a full 4k tmpfs in the launcher's own mount namespace
+    temp_dir dir;
+    const std::string mnt = dir / "mnt";
+    REQUIRE(::mkdir(mnt.c_str(), 0755) == 0);
+    auto full_tmpfs = [&] {
+        if (::unshare(CLONE_NEWNS) != 0) ::_exit(80);
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(81);
+        if (::mount("none", mnt.c_str(), "tmpfs", 0, "size=4k") != 0) ::_exit(82);
+        ospp_test::write_file(mnt + "/fill", std::string(4096, 'x'));  // the one block
+    };
+    // The file is created (an inode is free), the pid cannot be written into it.
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = mnt + "/d.pid"; }, {}, full_tmpfs);
+    CHECK(run.err == "pidfile: [Errno 28] No space left on device: '" + mnt + "/d.pid'\n");
+    CHECK(run.launcher_exit() == 1);
+    REQUIRE(run.pid == -1);
+    reap_all();  // the daemon that failed, orphaned to this subreaper, is gone
+    CHECK(ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children").empty());
+}
+
 TEST_CASE("daemon: dropping privilege as root clears supplementary groups for good") {
     OSPP_REQUIRE_ROOT();
     auto setup = [] {
