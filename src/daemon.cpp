@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -241,6 +242,14 @@ bool open_stdio(plan& p, step& failed) noexcept {
     for (int i = 0; i < 3; ++i) {
         if (p.stdio_path[i] == nullptr) continue;
         p.stdio[i] = sys::retry([&] { return ::open(p.stdio_path[i], p.stdio_flags[i], 0666); });
+        // O_RDONLY opens a directory too (stdout and stderr, O_WRONLY, fail with EISDIR): refuse it
+        // as Python's open() does, rather than start a daemon whose stdin cannot be read.
+        struct ::stat st {};
+        if (i == 0 && p.stdio[i] >= 0 && ::fstat(p.stdio[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            ::close(p.stdio[i]);
+            p.stdio[i] = -1;
+            errno = EISDIR;
+        }
         if (p.stdio[i] < 0) {
             failed = steps[i];
             return false;
@@ -401,6 +410,8 @@ result<fd> prepare_stream(const stream_target& target, int which, plan& p) {
     if (const auto* given = std::get_if<fd_ref>(&target)) {
         // A copy above 2, so that wiring 0-2 in order never overwrites a source still needed.
         fd copy(::fcntl(given->get(), F_DUPFD_CLOEXEC, 3));
+        // EINVAL: 3 is not below RLIMIT_NOFILE, i.e. no fd is left, which dup() calls EMFILE.
+        if (!copy.valid() && errno == EINVAL) errno = EMFILE;
         if (!copy.valid()) return sys::fail(step_names[static_cast<int>(steps[which])]);
         return copy;
     }
@@ -519,6 +530,7 @@ struct prepared {
     fd notify;
     fd deliver_read, deliver_write;
     fd ready_read, ready_write;
+    fd saved_stdio[3];  // without detaching: 0-2 as they were, to put back when a step fails
     std::vector<std::string> env_strings;  // a copy: environ must not depend on `environment`
     std::vector<char*> env;
     // A context opened before: what it held, so that the daemon replaces it without freeing it.
@@ -530,7 +542,7 @@ struct prepared {
 result<void> prepare(const daemon_options& o, prepared& r) {
     plan& p = r.p;
     p.detach = o.detach_process.value_or(detach_by_default());
-    if (!fill_stdio()) return sys::fail("stdio");
+    if (!fill_stdio()) return sys::fail("stdio", "/dev/null");
     if (o.pidfile) {
         auto acquired = pidfile::acquire(*o.pidfile);
         if (!acquired) return tl::unexpected(std::move(acquired.error()));
@@ -557,7 +569,15 @@ result<void> prepare(const daemon_options& o, prepared& r) {
     p.notify = r.notify.get();
     p.keep.push_back(p.notify);
     for (const auto& [sig, action] : o.signal_map) {
-        p.signals.emplace_back(to_raw(sig), action);
+        // What sigaction(2) would refuse (EINVAL) in the daemon, refused here, before anything is
+        // done, naming the signal: SIGKILL, SIGSTOP, glibc's reserved 32 and 33, non-signals.
+        const int raw = to_raw(sig);
+        if (raw == SIGKILL || raw == SIGSTOP || raw < 1 || raw >= NSIG || (raw > SIGSYS && raw < SIGRTMIN)) {
+            const std::string name = signal_name(sig);
+            const bool named = !name.empty() && (name[0] < '0' || name[0] > '9');
+            return tl::unexpected(errno_error(EINVAL, "sigaction", named ? "SIG" + name : std::to_string(raw)));
+        }
+        p.signals.emplace_back(raw, action);
         if (action.what() == signal_action::kind::deliver && !r.deliver_read.valid()) {
             int raw[2];
             if (::pipe2(raw, O_CLOEXEC | O_NONBLOCK) < 0) return sys::fail("pipe");
@@ -576,7 +596,19 @@ result<void> prepare(const daemon_options& o, prepared& r) {
     p.chroot = o.chroot_directory ? o.chroot_directory->c_str() : nullptr;
     p.chdir = o.working_directory.c_str();
     p.prevent_core = o.prevent_core;
-    for (fd_ref f : o.files_preserve) p.keep.push_back(f.get());
+    // Only what is open: a closed number would keep whatever open() puts there next (the
+    // launcher's end of the readiness pipe, below). The fds opened above are kept anyway.
+    for (fd_ref f : o.files_preserve) {
+        if (::fcntl(f.get(), F_GETFD) >= 0) p.keep.push_back(f.get());
+    }
+    if (!p.detach) {
+        // A failed step returns to the caller, who prints it on stderr: not on /dev/null, where
+        // the steps may have wired it already. (Best effort: without a spare fd, no copy.)
+        for (int i = 0; i < 3; ++i) {
+            r.saved_stdio[i].reset(::fcntl(i, F_DUPFD_CLOEXEC, 3));
+            if (r.saved_stdio[i].valid()) p.keep.push_back(r.saved_stdio[i].get());
+        }
+    }
     if (p.detach) {
         int raw[2];
         if (::pipe2(raw, O_CLOEXEC) < 0) return sys::fail("pipe");
@@ -620,6 +652,9 @@ result<void> daemon_context::open() {
     } else if (char** const saved_environ = environ; !detach_steps(p, failed) || !daemon_steps(p, failed)) {
         const int error = errno;
         environ = saved_environ;  // the block built here dies with this call
+        for (int i = 0; i < 3; ++i) {
+            if (r.saved_stdio[i].valid()) (void)::dup2(r.saved_stdio[i].get(), i);
+        }
         return tl::unexpected(step_error(o, failed, error));
     }
 

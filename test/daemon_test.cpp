@@ -13,8 +13,11 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -437,6 +440,19 @@ TEST_CASE("daemon: a failing step makes the launcher exit non-zero with the step
         CHECK(run.launcher_exit() == 1);
         CHECK(run.err == "stdout: [Errno 2] No such file or directory: '" + (dir / "no/log") + "'\n");
     }
+    SUBCASE("stdin a directory") {
+        // open(O_RDONLY) accepts a directory; a daemon must not start with one as its stdin
+        // (Python's open() refuses it with IsADirectoryError; stdout and stderr fail with EISDIR).
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.stdin_file = std::filesystem::path(dir.path());
+        });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "stdin: [Errno 21] Is a directory: '" + dir.path() + "'\n");
+        REQUIRE(run.pid == -1);
+        reap_all();
+        CHECK_FALSE(exists(pidfile));
+    }
     SUBCASE("setuid") {
         // As root, take CAP_SETUID away from the launcher first so that the drop must fail.
         auto drop_setuid_capability = [] {
@@ -453,6 +469,127 @@ TEST_CASE("daemon: a failing step makes the launcher exit non-zero with the step
         CHECK(run.launcher_exit() == 1);
         CHECK(run.err == "setuid: [Errno 1] Operation not permitted\n");
     }
+}
+
+TEST_CASE("daemon: a signal_map entry sigaction refuses fails open() before anything is done") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    // SIGKILL and SIGSTOP cannot be caught, ignored or reset (sigaction: EINVAL). Found in the
+    // daemon, that left the launcher with "sigaction: [Errno 22] Invalid argument" naming no
+    // signal, and without detaching an already redirected, half-made daemon holding the pidfile.
+    SUBCASE("detaching") {
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.signal_map[signum::kill] = signal_action::ignore();
+        });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "sigaction: [Errno 22] Invalid argument: 'SIGKILL'\n");
+        REQUIRE(run.pid == -1);
+        // Refused before any fork: the launcher left no process behind.
+        CHECK(ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children").empty());
+    }
+    SUBCASE("without detaching") {
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.detach_process = false;
+            ctx.signal_map[signum::stop] = signal_action::default_action();
+        });
+        CHECK(run.launcher_exit() == 1);
+        CHECK(run.err == "sigaction: [Errno 22] Invalid argument: 'SIGSTOP'\n");  // stderr not yet redirected
+        REQUIRE(run.pid == -1);
+    }
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("daemon: a low RLIMIT_NOFILE fails with EMFILE at the step that needs the fd, leaving nothing") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    // The limit set in the launcher: room for `extra` fds above those it has open.
+    auto limit = [](int extra) {
+        return [extra] {
+            const int lowest = ::dup(0);
+            ::close(lowest);
+            const auto n = static_cast<rlim_t>(lowest + extra);
+            const struct ::rlimit lim {n, n};
+            if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(40);
+        };
+    };
+    SUBCASE("no room for the pidfile") {
+        daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, limit(0));
+        CHECK(run.err == "pidfile: [Errno 24] Too many open files: '" + pidfile + "'\n");
+        CHECK(run.launcher_exit() == 1);
+    }
+    SUBCASE("no room for the readiness pipe") {
+        daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, limit(2));
+        CHECK(run.err == "pipe: [Errno 24] Too many open files\n");
+        CHECK(run.launcher_exit() == 1);
+    }
+    SUBCASE("no room for the copy of a stdio fd") {
+        // Nothing above 2 allowed: F_DUPFD_CLOEXEC from 3 then fails with EINVAL ("arg >= the
+        // limit"), which is the same lack of fds and must read so.
+        auto only_stdio = [] {
+            for (int n = 3; n < 1024; ++n) ::close(n);
+            const struct ::rlimit lim {3, 3};
+            if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(40);
+        };
+        daemon_run run = start([&](daemon_context& ctx) { ctx.stdout_file = ospp::fd_ref(1); }, {}, only_stdio);
+        CHECK(run.err == "stdout: [Errno 24] Too many open files\n");
+        CHECK(run.launcher_exit() == 1);
+    }
+    // Refused in the launcher, before any fork: no process, and the pidfile is removed.
+    CHECK(ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children").empty());
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("daemon: /dev/null is opened outside the chroot; when it is missing the message names it") {
+    OSPP_REQUIRE_ROOT();  // chroot, and a mount namespace without /dev/null
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    REQUIRE(::mkdir((dir / "jail").c_str(), 0755) == 0);
+    SUBCASE("an empty chroot_directory, without /dev/null, is fine") {
+        daemon_run run = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.chroot_directory = dir / "jail";
+        });
+        INFO("launcher stderr: " << run.err);
+        REQUIRE(run.launcher_succeeded());
+        REQUIRE(run.pid > 0);
+        CHECK(fd_link(run.pid, 0) == "/dev/null");
+        run.stop(SIGKILL);
+    }
+    SUBCASE("no /dev/null at all, and fd 0 closed") {
+        auto no_dev_null = [] {
+            if (::unshare(CLONE_NEWNS) != 0) ::_exit(60);
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(61);
+            if (::mount("none", "/dev", "tmpfs", 0, nullptr) != 0) ::_exit(62);
+            ::close(0);
+        };
+        daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, no_dev_null);
+        CHECK(run.err == "stdio: [Errno 2] No such file or directory: '/dev/null'\n");
+        CHECK(run.launcher_exit() == 1);
+        REQUIRE(run.pid == -1);
+        CHECK_FALSE(exists(pidfile));
+    }
+}
+
+TEST_CASE("daemon: no space for the pid fails the launcher at \"pidfile\" with ENOSPC, leaving no daemon") {
+    OSPP_REQUIRE_ROOT();  // a full 4k tmpfs in the launcher's own mount namespace
+    temp_dir dir;
+    const std::string mnt = dir / "mnt";
+    REQUIRE(::mkdir(mnt.c_str(), 0755) == 0);
+    auto full_tmpfs = [&] {
+        if (::unshare(CLONE_NEWNS) != 0) ::_exit(80);
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(81);
+        if (::mount("none", mnt.c_str(), "tmpfs", 0, "size=4k") != 0) ::_exit(82);
+        ospp_test::write_file(mnt + "/fill", std::string(4096, 'x'));  // the one block
+    };
+    // The file is created (an inode is free), the pid cannot be written into it.
+    daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = mnt + "/d.pid"; }, {}, full_tmpfs);
+    CHECK(run.err == "pidfile: [Errno 28] No space left on device: '" + mnt + "/d.pid'\n");
+    CHECK(run.launcher_exit() == 1);
+    REQUIRE(run.pid == -1);
+    reap_all();  // the daemon that failed, orphaned to this subreaper, is gone
+    CHECK(ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children").empty());
 }
 
 TEST_CASE("daemon: dropping privilege as root clears supplementary groups for good") {
@@ -778,6 +915,76 @@ TEST_CASE("daemon: without detaching, open() returns in the same process") {
     CHECK(reported(run, "again") == "1 closed 1 pidfile 0");
     const int status = run.stop(SIGKILL);
     CHECK(WIFSIGNALED(status));
+}
+
+TEST_CASE("daemon: a files_preserve entry that is not open keeps nothing open() made meanwhile") {
+    // A closed number in files_preserve (python-daemon skips closed file objects) must not keep
+    // whatever open() itself opens on that number: here the launcher's end of the readiness pipe,
+    // which would also hide from the daemon that the launcher is gone.
+    int closed = -1;
+    auto setup = [&] {
+        closed = ::dup(0);  // the lowest free number, which open()'s first new fd will get
+        ::close(closed);
+    };
+    daemon_run run = start([&](daemon_context& ctx) { ctx.files_preserve.push_back(ospp::fd_ref(closed)); }, {}, setup);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    REQUIRE(run.pid > 0);
+    CHECK(fd_numbers(run.pid) == std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1]});
+    run.stop(SIGKILL);
+}
+
+TEST_CASE("daemon: started by init (parent pid 1), detach_process unset does not fork") {
+    OSPP_REQUIRE_ROOT();  // a PID namespace, whose first process is the parent's pid 1
+    auto report = ospp::pipe().value();
+    const pid_t outer = ::fork();
+    REQUIRE(outer >= 0);
+    if (outer == 0) {
+        report.read_end.reset();
+        if (::unshare(CLONE_NEWPID) != 0) ::_exit(70);
+        const pid_t init = ::fork();  // pid 1 of the new namespace
+        if (init < 0) ::_exit(71);
+        if (init > 0) {
+            int st = 0;
+            ::_exit(::waitpid(init, &st, 0) == init && WIFEXITED(st) ? WEXITSTATUS(st) : 72);
+        }
+        const pid_t service = ::fork();
+        if (service < 0) ::_exit(73);
+        if (service > 0) {
+            int st = 0;
+            ::_exit(::waitpid(service, &st, 0) == service && WIFEXITED(st) ? WEXITSTATUS(st) : 74);
+        }
+        const pid_t before = ::getpid();
+        const pid_t parent = ::getppid();
+        daemon_context ctx;
+        ctx.files_preserve = {report.write_end};
+        if (!ctx.open()) ::_exit(75);
+        write_text(report.write_end.get(), "ppid " + std::to_string(parent) + " same " +
+                                               std::to_string(::getpid() == before) + "\n");
+        ::_exit(0);
+    }
+    report.write_end.reset();
+    const std::string said = read_all(report.read_end.get());
+    int status = 0;
+    REQUIRE(::waitpid(outer, &status, 0) == outer);
+    CHECK(status == 0);
+    CHECK(said == "ppid 1 same 1\n");
+}
+
+TEST_CASE("daemon: without detaching, a failed step leaves stderr where it was, to print the error on") {
+    // Under systemd (parent pid 1: no fork) stderr is the journal. 0-2 are wired to /dev/null
+    // before chdir, chroot and the id changes; a failure there was returned with stderr on
+    // /dev/null, and the launcher's message was lost. (python-daemon redirects last.)
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.pidfile = pidfile;
+        ctx.detach_process = false;
+        ctx.working_directory = dir / "missing";
+    });
+    CHECK(run.launcher_exit() == 1);
+    CHECK(run.err == "chdir: [Errno 2] No such file or directory: '" + (dir / "missing") + "'\n");
+    REQUIRE(run.pid == -1);
 }
 
 TEST_CASE("daemon: enter() is Python's with statement; environment replaces the environment") {

@@ -4,12 +4,17 @@
 #include "ospp/fd_ops.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "support.hpp"
@@ -218,4 +223,66 @@ TEST_CASE("pidfile: a relative path is remembered from the root, so release work
     REQUIRE(pf->release().has_value());
     CHECK_FALSE(exists(dir / "rel.pid"));
     std::filesystem::current_path(before);
+}
+
+TEST_CASE("pidfile: a socket at the path is refused with ENXIO") {
+    temp_dir dir;
+    const std::string path = dir / "sock.pid";
+    const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(s >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    REQUIRE(path.size() < sizeof addr.sun_path);
+    std::memcpy(addr.sun_path, path.c_str(), path.size());
+    REQUIRE(::bind(s, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0);
+    ::close(s);
+    CHECK_ERRNO(pidfile::acquire(path), ENXIO, "pidfile: [Errno 6] No such device or address: '" + path + "'");
+}
+
+TEST_CASE("pidfile: a full file system fails acquire (no inode) or write (no block) with ENOSPC") {
+    OSPP_REQUIRE_ROOT();  // a tiny tmpfs, in a mount namespace of a child
+    temp_dir dir;
+    const std::string mnt = dir / "mnt";
+    REQUIRE(::mkdir(mnt.c_str(), 0755) == 0);
+    // The child reports each result as an int: the errno, 0 for success.
+    auto results = ospp::pipe().value();
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        auto say = [&](int code) { (void)!::write(results.write_end.get(), &code, sizeof code); };
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(2);
+        // No inode left (the root directory and one file use both): the create fails.
+        if (::mount("none", mnt.c_str(), "tmpfs", 0, "size=4k,nr_inodes=2") != 0) ::_exit(3);
+        ospp_test::write_file(mnt + "/other", "");
+        auto none = pidfile::acquire(mnt + "/a.pid");
+        say(none ? 0 : none.error().code());
+        if (::umount(mnt.c_str()) != 0) ::_exit(4);
+        // Inodes but no block: the file is made, its content cannot be.
+        if (::mount("none", mnt.c_str(), "tmpfs", 0, "size=4k") != 0) ::_exit(5);
+        ospp_test::write_file(mnt + "/fill", std::string(4096, 'x'));
+        auto pf = pidfile::acquire(mnt + "/b.pid");
+        say(pf ? 0 : -1);
+        if (pf) {
+            auto w = pf->write();
+            say(w ? 0 : w.error().code());
+            (void)pf->release();
+            say(::access((mnt + "/b.pid").c_str(), F_OK) == 0 ? 1 : 0);
+        }
+        ::_exit(0);
+    }
+    results.write_end.reset();
+    int codes[4] = {-9, -9, -9, -9};
+    std::size_t got = 0;
+    while (got < sizeof codes) {
+        const ssize_t n = ::read(results.read_end.get(), reinterpret_cast<char*>(codes) + got, sizeof codes - got);
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(status == 0);
+    CHECK(codes[0] == ENOSPC);
+    CHECK(codes[1] == 0);
+    CHECK(codes[2] == ENOSPC);
+    CHECK(codes[3] == 0);  // released: removed
 }

@@ -17,7 +17,8 @@
 //   in the calling process ("the launcher"), before any fork — everything that allocates:
 //     fds 0-2 opened on /dev/null if closed ("stdio") so nothing below lands on them by accident;
 //     "pidfile" opened and locked (EEXIST: already running, see pidfile::read_pid); stdin, stdout
-//     and stderr given as fds copied ("stdin", "stdout", "stderr"); the fds to keep sorted;
+//     and stderr given as fds copied ("stdin", "stdout", "stderr"); signal_map checked ("sigaction":
+//     EINVAL naming a signal no action can be set for, 'SIGKILL', 'SIGSTOP'); the fds to keep sorted;
 //     supplementary groups looked up (an unknown user has none); NOTIFY_SOCKET connected; the
 //     readiness pipe ("pipe") made; stdio flushed.
 //   after fork() — async-signal-safe and allocation-free up to open()'s return, as POSIX requires
@@ -45,7 +46,7 @@
 // With NOTIFY_SOCKET set, the daemon also sends sd_notify "MAINPID=<pid>\nREADY=1" (or "ERRNO=<n>");
 // sd_notify is advisory, so an unusable NOTIFY_SOCKET is ignored, as libsystemd's callers do.
 // Without detaching, the same steps (minus setsid and the forks) run in the calling process and a
-// failure is returned there. Call open() before starting threads (the child of a multi-threaded
+// failure is returned there, with 0-2 put back as they were so that it can be printed. Call open() before starting threads (the child of a multi-threaded
 // fork() may find a lock held forever), and open one daemon_context per process: the signal
 // actions refer to the open one.
 //
@@ -115,12 +116,14 @@ std::map<signum, signal_action> default_signal_map();
 // Where one of fds 0-2 goes: unset = /dev/null, an fd to dup2 from, or a path to open
 // (stdin read-only; stdout/stderr O_WRONLY|O_CREAT|O_APPEND, mode 0666 less the launcher's umask:
 // they are opened before the daemon's umask is set). Opened after the first fork (so that
-// ready_timeout covers a FIFO that blocks), before chroot and chdir.
+// ready_timeout covers a FIFO that blocks), before chroot and chdir. A directory is refused, stdin
+// too: errno_error EISDIR "stdin".
 using stream_target = std::variant<std::monostate, fd_ref, std::filesystem::path>;
 
 // PEP 3143's keyword arguments, with its defaults. daemon_context inherits them as public members.
 struct daemon_options {
-    // Fds to leave open, besides 0-2 (Python's files_preserve). Everything else is closed.
+    // Fds to leave open, besides 0-2 (Python's files_preserve). Everything else is closed. A number
+    // that is not open when open() starts is ignored (python-daemon skips closed files likewise).
     std::vector<fd_ref> files_preserve{};
     // chroot(2) to this directory first, when set; needs root. Paths below (working_directory)
     // are then inside it; pidfile and stdio paths were opened before, outside it.

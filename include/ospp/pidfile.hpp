@@ -42,8 +42,8 @@ public:
     // the old pid (by now perhaps an unrelated process's); the pid is written later, by write(), once
     // the final pid is known. Until then read_pid() finds no pid (EINVAL): a start in progress.
     // Errors: EEXIST (locked by another process), ELOOP (the path is a symlink), EISDIR/EINVAL (not
-    // a regular file), EACCES, ENOENT (missing directory), EROFS, EMFILE, EIO (the truncation);
-    // as errno_error "pidfile".
+    // a regular file; ENXIO for a socket), EACCES, ENOENT (missing directory), EROFS, EMFILE,
+    // ENOSPC/EDQUOT (no inode for a new file), EIO (the truncation); as errno_error "pidfile".
     static result<pidfile> acquire(path_ref path, const pidfile_options& options = {});
 
     // The pid recorded in the file at `path` (Python's PIDLockFile.read_pid()).
