@@ -668,6 +668,7 @@ result<void> daemon_context::open() {
     signal_read_ = std::move(r.deliver_read);
     signal_write_ = std::move(r.deliver_write);
     for (fd& copy : r.stdio) copy.reset();  // on 0-2 now
+    for (fd& saved : r.saved_stdio) saved.reset();  // the caller's 0-2, needed only had a step failed
     prepared_ = std::move(state);  // environ may point into it
     g_terminate_pidfile.store(lock_.held() ? &lock_ : nullptr);
     g_deliver_fd.store(signal_write_.valid() ? signal_write_.get() : -1);

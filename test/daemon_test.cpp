@@ -899,8 +899,18 @@ TEST_CASE("daemon: without detaching, open() returns in the same process") {
         launcher = ::getpid();
         ::dup2(sockets[0], 0);
     };
-    auto body = [&](daemon_context& ctx, int report, int) {
+    auto body = [&](daemon_context& ctx, int report, int hold) {
         write_text(report, "same " + std::to_string(::getpid() == launcher) + "\n");
+        // Open beyond 0-2 and the test's own pipes: the pidfile only (no copy of the caller's
+        // stdio, which open() keeps while it may fail and must let go of once it succeeded).
+        std::string others;
+        for (int n = 3; n < 256; ++n) {
+            if (n == report || n == hold) continue;
+            char target[4096];
+            const ssize_t len = ::readlink(("/proc/self/fd/" + std::to_string(n)).c_str(), target, sizeof target);
+            if (len > 0) others += std::string(target, static_cast<std::size_t>(len)) + ";";
+        }
+        write_text(report, "others " + others + "\n");
         const bool again = ctx.open().has_value() && ctx.is_open();  // idempotent
         ctx.close();
         ctx.close();
@@ -912,6 +922,7 @@ TEST_CASE("daemon: without detaching, open() returns in the same process") {
     ::close(sockets[1]);
     REQUIRE(run.pid > 0);
     CHECK(reported(run, "same") == "1");
+    CHECK(reported(run, "others") == pidfile + ";");
     CHECK(reported(run, "again") == "1 closed 1 pidfile 0");
     const int status = run.stop(SIGKILL);
     CHECK(WIFSIGNALED(status));
