@@ -41,18 +41,18 @@ result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept {
     return static_cast<std::size_t>(n);
 }
 
-namespace {
-// pipe and pipe2 are one system call, but an error names the function the caller used, as Python's.
-result<pipe_fds> make_pipe(open_flags flags, const char* call) noexcept {
+result<pipe_fds> pipe2(open_flags flags) noexcept {
     int raw[2];
-    if (::pipe2(raw, to_raw(flags) | O_CLOEXEC) < 0) return sys::fail(call);
+    if (::pipe2(raw, to_raw(flags) | O_CLOEXEC) < 0) return sys::fail("pipe2");
     return pipe_fds{fd(raw[0]), fd(raw[1])};
 }
-}  // namespace
 
-result<pipe_fds> pipe() noexcept { return make_pipe(open_flags{}, "pipe"); }
-
-result<pipe_fds> pipe2(open_flags flags) noexcept { return make_pipe(flags, "pipe2"); }
+result<pipe_fds> pipe() noexcept {
+    // The same system call, but an error names the function the caller used, as Python's does.
+    auto fds = pipe2(open_flags{});
+    if (!fds) return sys::fail_with(fds.error().code(), "pipe");
+    return fds;
+}
 
 result<fd> dup(fd_ref f) noexcept {
     const int raw = ::fcntl(f.get(), F_DUPFD_CLOEXEC, 0);
