@@ -534,7 +534,7 @@ struct prepared {
     std::vector<std::string> env_strings;  // a copy: environ must not depend on `environment`
     std::vector<char*> env;
     // A context opened before: what it held, so that the daemon replaces it without freeing it.
-    std::shared_ptr<void> previous;
+    std::unique_ptr<void, void (*)(void*) noexcept> previous{nullptr, nullptr};
     class pidfile previous_lock;
 };
 
@@ -623,13 +623,16 @@ result<void> prepare(const daemon_options& o, prepared& r) {
     return {};
 }
 
+// prepared_'s deleter: the context's header does not know the type.
+void delete_prepared(void* state) noexcept { delete static_cast<prepared*>(state); }
+
 }  // namespace
 
 result<void> daemon_context::open() {
     if (open_) return {};
     const daemon_options& o = *this;
     // On the heap, to be handed to the daemon_context: the daemon must not free it (see prepared_).
-    auto state = std::make_shared<prepared>();
+    auto state = std::make_unique<prepared>();
     prepared& r = *state;
     if (auto ok = prepare(o, r); !ok) return ok;
     plan& p = r.p;
@@ -669,7 +672,7 @@ result<void> daemon_context::open() {
     signal_write_ = std::move(r.deliver_write);
     for (fd& copy : r.stdio) copy.reset();  // on 0-2 now
     for (fd& saved : r.saved_stdio) saved.reset();  // the caller's 0-2, needed only had a step failed
-    prepared_ = std::move(state);  // environ may point into it
+    prepared_ = erased_state(state.release(), &delete_prepared);  // environ may point into it
     g_terminate_pidfile.store(lock_.held() ? &lock_ : nullptr);
     g_deliver_fd.store(signal_write_.valid() ? signal_write_.get() : -1);
     p.ready = ready_write_.get();

@@ -233,8 +233,11 @@ private:
     fd notify_socket_{};
     // What open() built before forking (the environment block environ points into, the list of
     // fds kept, ...), freed with the context: freeing it in the daemon, before open() returns,
-    // would break the promise that nothing there allocates or frees.
-    std::shared_ptr<void> prepared_{};
+    // would break the promise that nothing there allocates or frees. Type-erased through a plain
+    // function pointer, not a shared_ptr: a failed open() frees it without a virtual call, which
+    // the sanitizers' vptr check cannot verify when no descriptor is left (it probes with a pipe).
+    using erased_state = std::unique_ptr<void, void (*)(void*) noexcept>;
+    erased_state prepared_{nullptr, nullptr};
 };
 
 }  // namespace ospp::daemon
