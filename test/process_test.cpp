@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <grp.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/times.h>
 #include <sys/utsname.h>
@@ -209,6 +211,49 @@ TEST_CASE("execve, execle, execvpe and execlpe name the path in the error, as Py
     CHECK_FALSE(ospp::execvp("no-such-program-ospp", argv).has_path());  // ENOENT, or EACCES from a PATH dir
 }
 
+// What `result` says as the one line in_child compares: "" when it failed with `code` and `text`.
+template <class R>
+std::string failed_with(const R& result, int code, const std::string& text) {
+    if (result.has_value()) return "succeeded";
+    if (result.error().code() != code) return "errno " + std::to_string(result.error().code());
+    return result.error().message() == text ? "" : result.error().message();
+}
+
+TEST_CASE("exec_error_pipe::create and forkpty fail with EMFILE when no descriptor is free") {
+    const std::string report = ospp_test::in_child([]() -> std::string {
+        const int lowest = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (lowest < 0) return "open failed";
+        ::close(lowest);
+        const ::rlimit none{static_cast<rlim_t>(lowest), static_cast<rlim_t>(lowest)};
+        if (::setrlimit(RLIMIT_NOFILE, &none) != 0) return "setrlimit failed";
+        std::string why = failed_with(ospp::exec_error_pipe::create(), EMFILE, "pipe2: [Errno 24] Too many open files");
+        if (why.empty()) why = failed_with(ospp::forkpty(), EMFILE, "forkpty: [Errno 24] Too many open files");
+        return why;
+    });
+    CHECK(report == "");
+}
+
+TEST_CASE("fork fails with EAGAIN when RLIMIT_NPROC allows no more processes") {
+    const std::string report = ospp_test::in_child([]() -> std::string {
+        // The limit does not bind root (CAP_SYS_RESOURCE): as root, become nobody first.
+        if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+            return "could not drop to nobody";
+        }
+        const ::rlimit none{0, 0};
+        if (::setrlimit(RLIMIT_NPROC, &none) != 0) return "setrlimit failed";
+        const auto f = ospp::fork();
+        if (f && f->is_child()) ::_exit(0);
+        return failed_with(f, EAGAIN, "fork: [Errno 11] Resource temporarily unavailable");
+    });
+    CHECK(report == "");
+}
+
+TEST_CASE("setns refuses a descriptor that is no namespace") {
+    auto null = ospp::open("/dev/null", ospp::open_flags::rdonly);
+    REQUIRE(null.has_value());
+    CHECK_ERRNO(ospp::setns(*null), EINVAL, "setns: [Errno 22] Invalid argument");
+}
+
 TEST_CASE("kill and killpg signal a child and its group") {
     CHECK(ospp::kill(::getpid(), signum{0}).has_value());
     CHECK_ERRNO(ospp::kill(999999999, signum::term), ESRCH, "kill: [Errno 3] No such process");
@@ -366,6 +411,7 @@ TEST_CASE("register_at_fork hooks run in Python's order around ospp::fork") {
     CHECK(w->status.exit_code() == 0);
 }
 
+// no error test for ospp::times: times(2) fails only with EFAULT, for a buffer ospp owns
 TEST_CASE("times counts this process's and its children's time") {
     auto t = ospp::times();
     REQUIRE(t.has_value());
