@@ -1078,6 +1078,7 @@ TEST_CASE("daemon: PEP 3143's defaults, and the calls that need no daemon") {
                                                             {signum::ttin, signal_action::ignore()},
                                                             {signum::ttou, signal_action::ignore()},
                                                             {signum::term, signal_action::terminate()}});
+    CHECK(ospp::daemon::default_signal_map() == ctx.signal_map);  // the map to start one's own from
     CHECK_FALSE(ctx.uid.has_value());
     CHECK_FALSE(ctx.gid.has_value());
     CHECK_FALSE(ctx.initgroups);
