@@ -50,16 +50,8 @@ void become_subreaper() {
     REQUIRE(done);
 }
 
-std::string read_all(int f) {
-    std::string out;
-    char buf[512];
-    for (;;) {
-        const ssize_t n = ::read(f, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return out;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-}
+// Everything until end of file (the library's read_all; a read error fails the test).
+std::string read_all(int f) { return ospp::read_all(ospp::fd_ref(f)).value(); }
 
 // Reads until `marker` has arrived or the writers are gone.
 std::string read_until(int f, std::string_view marker) {

@@ -51,16 +51,8 @@ using ospp_test::temp_dir;
 
 namespace {
 
-std::string read_all(int f) {
-    std::string out;
-    char buf[1024];
-    for (;;) {
-        const ssize_t n = ::read(f, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return out;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-}
+// Everything until end of file (the library's read_all; a read error fails the test).
+std::string read_all(int f) { return ospp::read_all(ospp::fd_ref(f)).value(); }
 
 // The checker's report lines, each return address followed by its function where dladdr names one
 // (this executable and libospp.so share the child's address space layout).
