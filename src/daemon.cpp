@@ -237,10 +237,27 @@ bool apply_signal_map(const plan& p) noexcept {
 
 // Opens the stdio files given as paths, in the first child (or, without detaching, the caller):
 // opening a FIFO or a terminal can block, and there the launcher's ready_timeout covers it.
+// The earlier of 0-2's sources opened from the same path with the same flags, or -1.
+int same_source(const plan& p, int i) noexcept {
+    for (int j = 0; j < i; ++j) {
+        if (p.stdio_path[j] != nullptr && p.stdio_flags[j] == p.stdio_flags[i] &&
+            std::strcmp(p.stdio_path[j], p.stdio_path[i]) == 0) {
+            return j;
+        }
+    }
+    return -1;
+}
+
+// Streams with the same path and flags (the default /dev/null, or `>log 2>&1`) share one open
+// file, as a shell's redirections do: one fd fewer each, which a low RLIMIT_NOFILE may not have.
 bool open_stdio(plan& p, step& failed) noexcept {
     static constexpr step steps[] = {step::stdin_file, step::stdout_file, step::stderr_file};
     for (int i = 0; i < 3; ++i) {
         if (p.stdio_path[i] == nullptr) continue;
+        if (const int j = same_source(p, i); j >= 0) {
+            p.stdio[i] = p.stdio[j];
+            continue;
+        }
         p.stdio[i] = sys::retry([&] { return ::open(p.stdio_path[i], p.stdio_flags[i], 0666); });
         // O_RDONLY opens a directory too (stdout and stderr, O_WRONLY, fail with EISDIR): refuse it
         // as Python's open() does, rather than start a daemon whose stdin cannot be read.
@@ -262,7 +279,9 @@ bool open_stdio(plan& p, step& failed) noexcept {
 void close_opened_stdio(plan& p) noexcept {
     const int saved = errno;
     for (int i = 0; i < 3; ++i) {
-        if (p.stdio_path[i] != nullptr && p.stdio[i] >= 0) ::close(p.stdio[i]);
+        if (p.stdio_path[i] != nullptr && p.stdio[i] >= 0 && same_source(p, i) < 0) ::close(p.stdio[i]);
+    }
+    for (int i = 0; i < 3; ++i) {
         if (p.stdio_path[i] != nullptr) p.stdio[i] = -1;
     }
     errno = saved;

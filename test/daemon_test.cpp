@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/kcmp.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -108,6 +109,13 @@ std::set<int> fd_numbers(pid_t pid) {
         fds.insert(std::stoi(e.path().filename().string()));
     }
     return fds;
+}
+
+// Whether fds a and b of process pid are the same open file (one open(), shared by dup).
+bool same_open_file(pid_t pid, int a, int b) {
+    const long r = ::syscall(SYS_kcmp, pid, pid, KCMP_FILE, a, b);
+    REQUIRE_MESSAGE(r >= 0, "kcmp: " << std::strerror(errno));
+    return r == 0;
 }
 
 std::string fd_link(pid_t pid, int n) {
@@ -531,6 +539,55 @@ TEST_CASE("daemon: a low RLIMIT_NOFILE fails with EMFILE at the step that needs 
     // Refused in the launcher, before any fork: no process, and the pidfile is removed.
     CHECK(ospp_test::read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children").empty());
     CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("daemon: the three default streams share one /dev/null, so a low RLIMIT_NOFILE is enough") {
+#ifdef OSPP_TEST_SANITIZER
+    // The launcher has no fd to spare, and UBSan's vptr check opens a pipe to probe memory: it
+    // fails, and reports the std::cout that open() flushes as an object of the wrong type.
+    OSPP_SKIP("the sanitizer runtime needs fds this test leaves none of");
+#endif
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    // Only 0-2 and files_preserve open, and room for three more: the pidfile and the
+    // readiness pipe in the launcher; in the first child the pipe's read end is closed,
+    // which leaves one fd for /dev/null.
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.pidfile = pidfile;
+        for (int n = 3; n < 1024; ++n) {
+            const bool preserved = std::any_of(ctx.files_preserve.begin(), ctx.files_preserve.end(),
+                                               [n](ospp::fd_ref f) { return f.get() == n; });
+            if (!preserved) ::close(n);
+        }
+        const auto n = static_cast<rlim_t>(3 + ctx.files_preserve.size() + 3);
+        const struct ::rlimit lim {n, n};
+        if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(40);
+    });
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    REQUIRE(run.pid > 0);
+    for (int n = 0; n < 3; ++n) CHECK(fd_link(run.pid, n) == "/dev/null");
+    CHECK(same_open_file(run.pid, 0, 1));
+    CHECK(same_open_file(run.pid, 1, 2));
+    run.stop(SIGKILL);
+}
+
+TEST_CASE("daemon: stdout and stderr given the same path share one open file, as >log 2>&1 does") {
+    temp_dir dir;
+    const std::string log = dir / "log";
+    ospp_test::write_file(log, "");  // stdin is opened first, and is not created
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.stdout_file = std::filesystem::path(log);
+        ctx.stderr_file = std::filesystem::path(log);
+        ctx.stdin_file = std::filesystem::path(log);  // read-only: flags differ, its own file
+    });
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    REQUIRE(run.pid > 0);
+    CHECK(same_open_file(run.pid, 1, 2));
+    CHECK_FALSE(same_open_file(run.pid, 0, 1));
+    CHECK(fd_link(run.pid, 0) == log);
+    run.stop(SIGKILL);
 }
 
 TEST_CASE("daemon: /dev/null is opened outside the chroot; when it is missing the message names it") {

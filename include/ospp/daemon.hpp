@@ -117,7 +117,8 @@ std::map<signum, signal_action> default_signal_map();
 // (stdin read-only; stdout/stderr O_WRONLY|O_CREAT|O_APPEND, mode 0666 less the launcher's umask:
 // they are opened before the daemon's umask is set). Opened after the first fork (so that
 // ready_timeout covers a FIFO that blocks), before chroot and chdir. A directory is refused, stdin
-// too: errno_error EISDIR "stdin".
+// too: errno_error EISDIR "stdin". Streams with the same path and flags share one open file (the
+// default /dev/null for all three, or stdout and stderr to one log, like `>log 2>&1`).
 using stream_target = std::variant<std::monostate, fd_ref, std::filesystem::path>;
 
 // PEP 3143's keyword arguments, with its defaults. daemon_context inherits them as public members.
