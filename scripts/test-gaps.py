@@ -8,7 +8,8 @@ functions; not operators, constructors, destructors, deleted/defaulted members, 
 and factories of value types) and reports, grouped by header, those that no test in test/*_test.cpp
   (a) calls, or
   (b) checks an error of, with CHECK_ERRNO, a python_parity case (OSPP_ERROR_OF, which compares
-      errno and message with Python's), or a variable whose .error().message() a test compares.
+      errno and message with Python's), the failed_with(result, errno, message) of tests that
+      check inside a child, or a variable whose .error().message() a test compares.
 
 It is a text heuristic, not a C++ parser. Overloads count as one name. A free function counts as
 called when a test spells it qualified (ospp::x(, fc::x(, res::x(): an unqualified x( would be the
@@ -16,6 +17,8 @@ C function. A member counts when a test calls .x( / ->x( / Class::x( in a file t
 class or includes its header. CHECK_ERRNO(var, ...) counts the expression var was set to, and a
 table of results looped over by code that compares each message counts its calls. A fallible function whose error cannot be provoked portably (ENOMEM, EFAULT only) is
 waived by a comment in a test file, "// no error test for ospp::x: <why>", and listed as waived.
+A check the text cannot see (the error travels from a daemon to the test as text) is stated by a
+comment, "// errors of ospp::x are checked by: <how>", and listed only with --all.
 Functions that cannot fail (no result<> return) need no error test and are not listed
 under (b). Usage: scripts/test-gaps.py [--all] [--root DIR]
 """
@@ -175,7 +178,7 @@ MESSAGE_COMPARED = r"\.error\(\)\.message\(\)\s*(?:==|!=)"
 def error_regions(text):
     """Text of expressions whose errno and message a test checks."""
     regions = []
-    for m in re.finditer(r"\b(CHECK_ERRNO|OSPP_ERROR_OF)\s*\(", text):
+    for m in re.finditer(r"\b(CHECK_ERRNO|OSPP_ERROR_OF|failed_with)\s*\(", text):
         args = balanced_args(text, m.end() - 1)
         regions.append(args)
         # CHECK_ERRNO(var, ...): the expression var was declared with, earlier in the file.
@@ -235,9 +238,12 @@ def main():
     tests = {p: strip_comments(t) for p, t in raw.items()}
     regions = {p: error_regions(t) for p, t in tests.items()}
     waived = {}
+    stated = {}
     for p in tests:
         for m in re.finditer(r"// no error test for ((?:\w+::)*\w+): (.*)", raw[p]):
             waived[m.group(1)] = f"{p.name}: {m.group(2).strip()}"
+        for m in re.finditer(r"// errors of ((?:\w+::)*\w+) are checked by: (.*)", raw[p]):
+            stated[m.group(1)] = f"{p.name}: {m.group(2).strip()}"
 
     total = missing_a = missing_b = waived_b = 0
     for h in headers:
@@ -264,7 +270,10 @@ def main():
             if not called:
                 gaps.append("(a) never called")
                 missing_a += 1
-            if f["result"] and not checked and qual in waived:
+            if f["result"] and not checked and qual in stated:
+                if args.all:
+                    gaps.append("(b) checked through a helper, " + stated[qual])
+            elif f["result"] and not checked and qual in waived:
                 gaps.append("(b) waived, " + waived[qual])
                 waived_b += 1
             elif f["result"] and not checked:

@@ -37,6 +37,7 @@
 #include <sstream>
 
 #include "ospp/fd_ops.hpp"
+#include "ospp/process.hpp"
 #include "support.hpp"
 
 using ospp::signum;
@@ -824,6 +825,25 @@ TEST_CASE("daemon: notify_ready_manually keeps the launcher waiting until notify
     run.stop(SIGTERM);
 }
 
+TEST_CASE("daemon: notify_ready() after the launcher is gone fails with EPIPE, and the daemon lives on") {
+    // errors of ospp::daemon::daemon_context::notify_ready are checked by: the daemon's report line
+    pid_t launcher = 0;
+    auto setup = [&] { launcher = ::getpid(); };
+    auto body = [&](daemon_context& ctx, int report, int) {
+        auto gone = ospp::pidfd_open(launcher);
+        if (!gone || ::kill(launcher, SIGKILL) != 0) return write_text(report, "notified <no launcher>\n");
+        pollfd pfd{gone->get(), POLLIN, 0};
+        while (::poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+        }
+        auto r = ctx.notify_ready();  // a write to a pipe without reader: SIGPIPE must not kill us
+        write_text(report, "notified " + (r ? std::string("ok") : r.error().message()) + "\n");
+    };
+    daemon_run run = start([](daemon_context& ctx) { ctx.notify_ready_manually = true; }, body, setup);
+    CHECK(reported(run, "notified") == "ready: [Errno 32] Broken pipe");
+    CHECK(run.launcher_exit() == -1);  // killed
+    run.stop(SIGTERM);  // it wrote the report after notify_ready(): SIGPIPE did not kill it
+}
+
 TEST_CASE("daemon: a daemon that dies before it is ready fails the launcher with EPIPE") {
     auto body = [](daemon_context&, int, int) { ::_exit(3); };
     daemon_run run = start([](daemon_context& ctx) { ctx.notify_ready_manually = true; }, body);
@@ -1073,6 +1093,19 @@ TEST_CASE("daemon: enter() is Python's with statement; environment replaces the 
     CHECK(reported(run, "after") == "1 pidfile 0");
     CHECK(reported(run, "env") == "- 1");
     run.stop(SIGKILL);
+}
+
+TEST_CASE("daemon: open() and enter() that fail before any fork return the error in this process") {
+    // A pidfile in a missing directory fails in the launcher's first step: nothing has changed yet.
+    temp_dir dir;
+    const std::string pidfile = dir / "missing/d.pid";
+    daemon_context ctx;
+    ctx.pidfile = pidfile;
+    ctx.detach_process = false;
+    const std::string expected = "pidfile: [Errno 2] No such file or directory: '" + pidfile + "'";
+    CHECK_ERRNO(ctx.open(), ENOENT, expected);
+    CHECK_ERRNO(ctx.enter(), ENOENT, expected);
+    CHECK_FALSE(ctx.is_open());
 }
 
 TEST_CASE("daemon: unprivileged, initgroups asking for other groups fails at setgroups") {

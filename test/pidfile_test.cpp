@@ -7,16 +7,19 @@
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp::daemon::pidfile;
@@ -201,7 +204,7 @@ TEST_CASE("pidfile: moved-from and default objects hold nothing") {
     pidfile empty;
     CHECK_FALSE(empty.held());
     CHECK(empty.release().has_value());
-    CHECK_FAILS_WITH(empty.write(1), EBADF);
+    CHECK_ERRNO(empty.write(1), EBADF, "pidfile: [Errno 9] Bad file descriptor");
     auto pf = pidfile::acquire(path);
     REQUIRE(pf.has_value());
     pidfile moved = std::move(*pf);
@@ -210,6 +213,83 @@ TEST_CASE("pidfile: moved-from and default objects hold nothing") {
     empty = std::move(moved);
     CHECK(empty.held());
     CHECK_FALSE(lockable(path));
+}
+
+TEST_CASE("pidfile: remove_file unlinks only the owner's own file, and keeps the lock") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    auto pf = pidfile::acquire(path);
+    REQUIRE(pf.has_value());
+    REQUIRE(pf->write().has_value());
+    // A forked child is not the owner: it leaves the file.
+    CHECK(ospp_test::exit_code_of([&] { return pf->remove_file() ? 1 : 0; }) == 0);
+    CHECK(exists(path));
+    // Another file at the path (the pidfile was replaced): not ours, left alone.
+    const std::string aside = dir / "aside";
+    REQUIRE(::rename(path.c_str(), aside.c_str()) == 0);
+    ospp_test::write_file(path, "1\n");
+    CHECK_FALSE(pf->remove_file());
+    CHECK(exists(path));
+    REQUIRE(::rename(aside.c_str(), path.c_str()) == 0);
+    CHECK(pf->remove_file());
+    CHECK_FALSE(exists(path));
+    CHECK(pf->held());  // only the unlink half: the fd and its lock stay until release()
+    CHECK_FALSE(pf->remove_file());  // nothing left to remove
+    CHECK(pf->release().has_value());  // the file is gone already: not an error
+    CHECK_FALSE(pf->remove_file());  // not held
+}
+
+TEST_CASE("pidfile: write fails with the file-size limit's errno, and a short write is EIO") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    // In a child: RLIMIT_FSIZE cannot be raised again without privilege.
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        ::signal(SIGXFSZ, SIG_IGN);  // past the limit write(2) fails with EFBIG instead of killing
+        auto pf = pidfile::acquire(path);
+        if (!pf) return "acquire: " + pf.error().message();
+        const struct ::rlimit one {1, 1};
+        if (::setrlimit(RLIMIT_FSIZE, &one) != 0) return "setrlimit failed";
+        // "1234567\n" does not fit in one byte: the kernel writes the first, and says so.
+        auto short_write = pf->write(1234567);
+        if (short_write || short_write.error().code() != EIO) return "short write did not fail with EIO";
+        if (short_write.error().message() != "pidfile: [Errno 5] Input/output error") {
+            return "short write: " + short_write.error().message();
+        }
+        const struct ::rlimit zero {0, 0};
+        if (::setrlimit(RLIMIT_FSIZE, &zero) != 0) return "setrlimit failed";
+        auto none = pf->write(1234567);
+        if (none || none.error().message() != "pidfile: [Errno 27] File too large") {
+            return "no room: " + (none ? std::string("succeeded") : none.error().message());
+        }
+        return "";
+    });
+    CHECK(report == "");
+}
+
+TEST_CASE("pidfile: release reports an unlink that fails, naming the file, and drops the lock anyway") {
+    temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);  // nobody may create the pidfile in it
+    const std::string sub = dir / "run";
+    const std::string path = sub + "/d.pid";
+    // As an ordinary user (root ignores the directory's permissions): nobody, in a child.
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (::getuid() == 0 && ::setresuid(65534, 65534, 65534) != 0) return "setresuid failed";
+        if (::mkdir(sub.c_str(), 0755) != 0) return "mkdir failed";
+        auto pf = pidfile::acquire(path);
+        if (!pf) return "acquire: " + pf.error().message();
+        if (::chmod(sub.c_str(), 0555) != 0) return "chmod failed";
+        auto released = pf->release();
+        const std::string expected = "pidfile: [Errno 13] Permission denied: '" + path + "'";
+        if (released || released.error().message() != expected) {
+            return "release: " + (released ? std::string("succeeded") : released.error().message());
+        }
+        if (pf->held()) return "still held";
+        return "";
+    });
+    CHECK(report == "");
+    CHECK(exists(path));  // the unlink failed
+    CHECK(lockable(path));  // and the lock is gone with the fd
+    REQUIRE(::chmod(sub.c_str(), 0755) == 0);  // as root the child's chmod is ours to undo
 }
 
 TEST_CASE("pidfile: a relative path is remembered from the root, so release works after chdir") {

@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,15 +79,38 @@ TEST_CASE("exec failure reaches the parent with its errno through exec_error_pip
     ospp_test::temp_dir dir;
     ospp_test::write_file(dir / "script", "#!/bin/sh\nexit 0\n");  // mode 0644: not executable
     auto denied = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execv(dir / "script", argv)); });
-    if (ospp_test::is_root()) {
-        // root may exec without x bits only when some x bit is set; none is: EACCES for root too.
-        CHECK_ERRNO(denied.started, EACCES, "execv: [Errno 13] Permission denied");
-    } else {
-        CHECK_ERRNO(denied.started, EACCES, "execv: [Errno 13] Permission denied");
-    }
+    // root may exec without x bits only when some x bit is set; none is: EACCES for root too.
+    CHECK_ERRNO(denied.started, EACCES, "execv: [Errno 13] Permission denied");
     auto custom = run([](const ospp::exec_error_pipe& p) { p.fail(EROFS, "mount", 3); });
     CHECK_ERRNO(custom.started, EROFS, "mount: [Errno 30] Read-only file system");
     CHECK(custom.status.exit_code() == 3);
+}
+
+TEST_CASE("exec_error_pipe::wait_exec: a report cut short is ECHILD, not a made-up errno") {
+    // The pipe's write end is private; find it as the one write-only fd create() added.
+    std::set<int> before;
+    for (int n = 0; n < 1024; ++n) {
+        if (::fcntl(n, F_GETFD) >= 0) before.insert(n);
+    }
+    auto report = ospp::exec_error_pipe::create();
+    REQUIRE(report.has_value());
+    int write_end = -1;
+    for (int n = 0; n < 1024; ++n) {
+        if (before.count(n) == 0 && ::fcntl(n, F_GETFL) >= 0 && (::fcntl(n, F_GETFL) & O_ACCMODE) == O_WRONLY) {
+            write_end = n;
+        }
+    }
+    REQUIRE(write_end >= 0);
+    auto f = ospp::fork();
+    REQUIRE(f.has_value());
+    if (f->is_child()) {
+        // A child killed in the middle of its report would leave this: a few bytes, not all.
+        ospp::_exit(::write(write_end, "abc", 3) == 3 ? 0 : 1);
+    }
+    CHECK_ERRNO(report->wait_exec(), ECHILD, "exec_error_pipe: [Errno 10] No child processes");
+    auto w = ospp::waitpid(f->pid());
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 0);
 }
 
 TEST_CASE("execv and execve run the program; execve passes the environment exactly") {
