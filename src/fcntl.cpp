@@ -15,18 +15,25 @@ namespace ospp::fcntl {
 
 namespace {
 
-// Python copies a bytes argument into a 1024-byte buffer, so that a command which writes a little
-// more than it was given scribbles on the stack copy rather than on the caller's object.
+// Python copies a buffer argument of up to 1024 bytes into a stack buffer, so that a command which
+// writes a little more than it was given scribbles on the copy rather than on the caller's object.
 constexpr std::size_t arg_buffer_size = 1024;
+
+// That copy: the argument, then zeros (at least one: Python's "argument plus NUL byte").
+struct arg_copy {
+    alignas(std::max_align_t) char bytes[arg_buffer_size + 1] = {};
+    explicit arg_copy(std::span<const std::byte> arg) noexcept {
+        if (!arg.empty()) std::memcpy(bytes, arg.data(), arg.size());
+    }
+};
 
 // The shared shape of the buffer-in-buffer-out calls: copy in, call, copy out.
 template <class Call>
 result<std::string> through_buffer(const char* name, std::span<const std::byte> arg, Call call) {
     if (arg.size() > arg_buffer_size) return sys::fail_with(EINVAL, name);
-    alignas(std::max_align_t) char buf[arg_buffer_size] = {};
-    if (!arg.empty()) std::memcpy(buf, arg.data(), arg.size());
-    if (sys::retry([&] { return call(static_cast<void*>(buf)); }) < 0) return sys::fail(name);
-    return std::string(buf, arg.size());
+    arg_copy buf(arg);
+    if (sys::retry([&] { return call(static_cast<void*>(buf.bytes)); }) < 0) return sys::fail(name);
+    return std::string(buf.bytes, arg.size());
 }
 
 std::span<const std::byte> bytes_of(std::string_view s) noexcept { return std::as_bytes(std::span(s)); }
@@ -156,7 +163,13 @@ result<std::string> ioctl(fd_ref f, unsigned long request, std::string_view arg)
 }
 
 result<int> ioctl(fd_ref f, unsigned long request, std::span<std::byte> arg) noexcept {
-    return detail::ioctl_pointer(f, request, arg.data());
+    // CPython's mutate_flag path: a buffer that fits goes through the copy and comes back on
+    // success, so a request writing more than `arg` holds (or an empty `arg`) stays harmless.
+    if (arg.size() > arg_buffer_size) return detail::ioctl_pointer(f, request, arg.data());
+    arg_copy buf(arg);
+    auto r = detail::ioctl_pointer(f, request, buf.bytes);
+    if (r && !arg.empty()) std::memcpy(arg.data(), buf.bytes, arg.size());
+    return r;
 }
 
 result<int> detail::ioctl_pointer(fd_ref f, unsigned long request, void* arg) noexcept {

@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -22,6 +23,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "ospp/fcntl.hpp"
 #include "child.hpp"
@@ -187,6 +189,30 @@ TEST_CASE("ioctl: FIONREAD through ioctl<int>, a mutable buffer and an immutable
                 "ioctl: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(fc::ioctl(p.read_end, FIONREAD, std::string(1025, '\0')), EINVAL,
                 "ioctl: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("ioctl with a mutable buffer goes through Python's 1024-byte copy: no write past the span") {
+    // Python: b = bytearray(2); fcntl.ioctl(r, termios.FIONREAD, b) -> 0, b == b'\x03\x00'; the
+    // kernel's four bytes land in the copy, not past the caller's two.
+    auto p = ospp::pipe().value();
+    REQUIRE(ospp::write(p.write_end, "abc").value() == 3);
+    std::array<unsigned char, 8> memory{};
+    memory.fill(0xAA);
+    const std::span<std::byte> two(reinterpret_cast<std::byte*>(memory.data()), 2);
+    CHECK(fc::ioctl(p.read_end, FIONREAD, two).value() == 0);
+    CHECK(memory == std::array<unsigned char, 8>{0x03, 0x00, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA});
+    // An empty buffer still passes the copy's address (Python: bytearray() -> 0), not a null pointer.
+    CHECK(fc::ioctl(p.read_end, FIONREAD, std::span<std::byte>()).value() == 0);
+    // Above 1024 bytes the buffer is passed in place, as Python does.
+    std::vector<std::byte> big(2000, std::byte{0xAA});
+    CHECK(fc::ioctl(p.read_end, FIONREAD, std::span<std::byte>(big)).value() == 0);
+    CHECK(big[0] == std::byte{0x03});
+    CHECK(big[4] == std::byte{0xAA});
+    // Nothing is copied back when the call fails.
+    pid_t pgrp_bytes = 0;
+    CHECK_ERRNO(fc::ioctl(p.read_end, TIOCGPGRP, std::as_writable_bytes(std::span(&pgrp_bytes, 1))), ENOTTY,
+                "ioctl: [Errno 25] Inappropriate ioctl for device");
+    CHECK(pgrp_bytes == 0);
 }
 
 // ---- flags and dup ----

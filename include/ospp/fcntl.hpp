@@ -75,13 +75,16 @@ result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg);
 // Python's fcntl.ioctl(fd, request, arg=0) with an int, passed by value: the call's return value.
 // Errors: EBADF, ENOTTY (the device has no such request), EINVAL, EFAULT, and the request's own.
 result<int> ioctl(fd_ref f, unsigned long request, long arg = 0) noexcept;
-// Python's ioctl with an immutable buffer (bytes, or mutate_flag=False): copied into a 1024-byte
-// buffer, passed by address; the buffer's contents after the call come back, as long as `arg`.
+// Python's ioctl with an immutable buffer (bytes, or mutate_flag=False): copied into a zeroed
+// 1024-byte buffer (with a NUL after the argument), passed by address; the buffer's contents after the call come back, as long as `arg`.
 // Errors: as above; EINVAL for an argument longer than 1024 bytes.
 result<std::string> ioctl(fd_ref f, unsigned long request, std::span<const std::byte> arg);
 result<std::string> ioctl(fd_ref f, unsigned long request, std::string_view arg);
 // Python's ioctl with a mutable buffer (bytearray, mutate_flag=True): the kernel reads and writes
-// `arg` in place; returns the call's int. The buffer must be as large as the request expects.
+// `arg`, and the call's int comes back. As in Python, an `arg` of up to 1024 bytes goes through a
+// zeroed 1024-byte copy that is copied back on success, so a request that writes more than `arg`
+// holds cannot write past it; a larger `arg` is passed in place and must be as large as the
+// request expects. Errors: as above; on an error `arg` is left as it was (up to 1024 bytes).
 result<int> ioctl(fd_ref f, unsigned long request, std::span<std::byte> arg) noexcept;
 
 namespace detail {
