@@ -614,10 +614,31 @@ TEST_CASE("seals on a memfd stop writes and growth with EPERM") {
     CHECK_ERRNO(fc::add_seals(m, fc::seals::future_write), EPERM,
                 "fcntl(F_ADD_SEALS): [Errno 1] Operation not permitted");
 
-    temp_dir dir;
-    auto file = open_file(dir / "regular");
-    CHECK_ERRNO(fc::add_seals(file, fc::seals::grow), EINVAL, "fcntl(F_ADD_SEALS): [Errno 22] Invalid argument");
+    // A file that cannot be sealed (not tmpfs or hugetlbfs): a pipe, whatever TMPDIR is on.
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(fc::add_seals(p.write_end, fc::seals::grow), EINVAL, "fcntl(F_ADD_SEALS): [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::get_seals(p.write_end), EINVAL, "fcntl(F_GET_SEALS): [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::get_seals(ospp::fd_ref(-1)), EBADF, "fcntl(F_GET_SEALS): [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("seals: a memfd without MFD_ALLOW_SEALING is born sealed; EPERM without write access, EINVAL for unknown bits") {
+    // The kernel starts every tmpfs file with F_SEAL_SEAL and memfd_create clears it only for
+    // MFD_ALLOW_SEALING, so these get EPERM, not EINVAL.
+    const int raw = static_cast<int>(::syscall(SYS_memfd_create, "ospp-sealed", MFD_CLOEXEC));
+    REQUIRE(raw >= 0);
+    ospp::fd sealed(raw);
+    CHECK(fc::get_seals(sealed).value() == fc::seals::seal);
+    CHECK_ERRNO(fc::add_seals(sealed, fc::seals::grow), EPERM, "fcntl(F_ADD_SEALS): [Errno 1] Operation not permitted");
+
+    const int raw2 = static_cast<int>(::syscall(SYS_memfd_create, "ospp-sealable", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    REQUIRE(raw2 >= 0);
+    ospp::fd sealable(raw2);
+    auto read_only = ospp::open("/proc/self/fd/" + std::to_string(raw2), open_flags::rdonly);
+    REQUIRE(read_only.has_value());
+    CHECK_ERRNO(fc::add_seals(*read_only, fc::seals::grow), EPERM,
+                "fcntl(F_ADD_SEALS): [Errno 1] Operation not permitted");
+    CHECK_ERRNO(fc::add_seals(sealable, fc::seals{0x1000}), EINVAL, "fcntl(F_ADD_SEALS): [Errno 22] Invalid argument");
+    CHECK(fc::get_seals(sealable).value() == fc::seals{});
 }
 
 TEST_CASE("owner: F_SETOWN/F_GETOWN and the _EX forms with a thread or a process group") {

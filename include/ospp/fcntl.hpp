@@ -287,10 +287,13 @@ enum class seals : int {
     future_write = F_SEAL_FUTURE_WRITE,  // no new writes, existing writable mappings stay
 };
 
-// F_ADD_SEALS. Errors: EPERM (the file has seals::seal), EINVAL (not a sealable file, e.g. a memfd
-// created without MFD_ALLOW_SEALING or a regular file), EBUSY (seals::write with a writable mapping).
+// F_ADD_SEALS. Errors: EPERM (the file has seals::seal — as every tmpfs file has from birth,
+// including a memfd created without MFD_ALLOW_SEALING — or f is not open for writing), EINVAL (a
+// file that cannot be sealed: not on tmpfs or hugetlbfs, e.g. a pipe or an ext4 file; or an unknown
+// seal bit), EBUSY (seals::write with a writable mapping), EBADF.
 result<void> add_seals(fd_ref f, seals add) noexcept;
-// F_GET_SEALS. Errors: EINVAL (the file does not support sealing), EBADF.
+// F_GET_SEALS: seals::seal alone for a memfd created without MFD_ALLOW_SEALING.
+// Errors: EINVAL (the file cannot be sealed), EBADF.
 result<seals> get_seals(fd_ref f) noexcept;
 
 // F_GETOWN: who receives SIGIO/SIGURG for the descriptor: a pid, minus a process group id, or 0.
