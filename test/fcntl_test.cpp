@@ -394,6 +394,14 @@ TEST_CASE("lockf: Python's fcntl.lockf on POSIX record locks") {
     CHECK_ERRNO(fc::lockf(ospp::fd_ref(-1), lock_op::ex), EBADF, "lockf: [Errno 9] Bad file descriptor");
     auto ro = open_file(fx.path, open_flags::rdonly);  // (closing it later drops f's locks: the trap)
     CHECK_ERRNO(fc::lockf(ro, lock_op::ex | lock_op::nb), EBADF, "lockf: [Errno 9] Bad file descriptor");
+    // A range before byte 0 or past the largest offset (Python: the same OSError from the kernel).
+    CHECK_ERRNO(fc::lockf(f, lock_op::ex | lock_op::nb, 10, -1), EINVAL, "lockf: [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::lockf(f, lock_op::ex | lock_op::nb, -30, 20), EINVAL, "lockf: [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::lockf(f, lock_op::ex | lock_op::nb, std::numeric_limits<off_t>::max(), 5), EOVERFLOW,
+                "lockf: [Errno 75] Value too large for defined data type");
+    CHECK_ERRNO(fc::set_lock(f, {.start = 5, .len = std::numeric_limits<off_t>::max()}), EOVERFLOW,
+                "fcntl(F_SETLK): [Errno 75] Value too large for defined data type");
+    CHECK_ERRNO(fc::get_lock(f, {.start = -1}), EINVAL, "fcntl(F_GETLK): [Errno 22] Invalid argument");
 }
 
 TEST_CASE("flock: per open file description, EWOULDBLOCK with nb, conversion and unlock") {
@@ -657,6 +665,9 @@ TEST_CASE("owner: F_SETOWN/F_GETOWN and the _EX forms with a thread or a process
     CHECK(fc::get_owner(p.read_end).value() == -::getpgrp());
 
     CHECK_ERRNO(fc::set_owner(p.read_end, 0x7fffffff), ESRCH, "fcntl(F_SETOWN): [Errno 3] No such process");
+    // INT_MIN has no positive group id to name (the kernel's own overflow check).
+    CHECK_ERRNO(fc::set_owner(p.read_end, std::numeric_limits<pid_t>::min()), EINVAL,
+                "fcntl(F_SETOWN): [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::set_owner_ex(p.read_end, {fc::owner_type{99}, ::getpid()}), EINVAL,
                 "fcntl(F_SETOWN_EX): [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::get_owner_ex(ospp::fd_ref(-1)), EBADF, "fcntl(F_GETOWN_EX): [Errno 9] Bad file descriptor");
@@ -730,6 +741,17 @@ TEST_CASE("read/write hints: the inode's hint set and read back") {
     CHECK(fc::get_rw_hint(open_file(dir / "hinted")).value() == fc::rw_hint::write_life_short);  // the inode's
     CHECK_ERRNO(fc::set_rw_hint(f, fc::rw_hint{99}), EINVAL, "fcntl(F_SET_RW_HINT): [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::get_rw_hint(ospp::fd_ref(-1)), EBADF, "fcntl(F_GET_RW_HINT): [Errno 9] Bad file descriptor");
+    // Only the owner (or CAP_FOWNER) may set the hint: "/" belongs to root, tried as nobody.
+    CHECK(in_child([]() -> std::string {
+              auto root_dir = ospp::open("/", open_flags::rdonly | open_flags::directory);
+              if (!root_dir) return "open /: " + root_dir.error().message();
+              if (::geteuid() == 0 && ::setresuid(65534, 65534, 65534) != 0) return "setresuid failed";
+              auto r = fc::set_rw_hint(*root_dir, fc::rw_hint::write_life_short);
+              if (r) return "set the hint of another user's inode";
+              return r.error().message() == "fcntl(F_SET_RW_HINT): [Errno 1] Operation not permitted"
+                         ? ""
+                         : r.error().message();
+          }) == "");
 
     // The per-description hints were removed in Linux 5.17.
     ::utsname u{};

@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -206,4 +208,35 @@ TEST_CASE("wait errors: no children, bad options") {
     CHECK_ERRNO(ospp::wait3(), ECHILD, "wait3: [Errno 10] No child processes");
     CHECK_ERRNO(ospp::wait4(999999999), ECHILD, "wait4: [Errno 10] No child processes");
     CHECK_ERRNO(ospp::waitid(ospp::id_type::all, 0, wait_flags::none), EINVAL, "waitid: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("waitid through a pidfd: EBADF for another kind of descriptor, ECHILD for a process not our child") {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    CHECK_ERRNO(ospp::waitid(ospp::fd_ref(p[0]), wait_flags::exited), EBADF, "waitid: [Errno 9] Bad file descriptor");
+    ::close(p[0]);
+    ::close(p[1]);
+    CHECK_ERRNO(ospp::waitid(ospp::fd_ref(-1), wait_flags::exited), EINVAL, "waitid: [Errno 22] Invalid argument");
+    const int self = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+    if (self < 0) OSPP_SKIP("pidfd_open is not available");
+    const ospp::fd own(self);
+    CHECK_ERRNO(ospp::waitid(own, wait_flags::exited | wait_flags::nohang), ECHILD,
+                "waitid: [Errno 10] No child processes");
+
+    // A PIDFD_NONBLOCK pidfd never waits: EAGAIN while the child runs, even without nohang.
+    int gate[2];
+    REQUIRE(::pipe2(gate, O_CLOEXEC) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        char c;
+        ::close(gate[1]);
+        ::_exit(::read(gate[0], &c, 1) == 0 ? 0 : 1);
+    }
+    ::close(gate[0]);
+    const ospp::fd child(static_cast<int>(::syscall(SYS_pidfd_open, pid, PIDFD_NONBLOCK)));
+    CHECK(child.get() >= 0);
+    CHECK_ERRNO(ospp::waitid(child, wait_flags::exited), EAGAIN, "waitid: [Errno 11] Resource temporarily unavailable");
+    ::close(gate[1]);
+    CHECK(ospp::waitpid(pid).value().status.exit_code() == 0);
 }

@@ -152,14 +152,16 @@ struct record_lock {
 };
 
 // F_GETLK: the first lock that would conflict with `probe`, or nullopt if `probe` could be placed.
-// A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL.
+// A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL (a type or whence
+// that is not one, a range that starts before byte 0), EOVERFLOW (a range past the largest offset).
 result<std::optional<record_lock>> get_lock(fd_ref f, const record_lock& probe) noexcept;
 // F_SETLK: places (or with lock_type::unlock removes) a POSIX record lock without waiting.
 // Errors: EAGAIN or EACCES when another process holds a conflicting lock, EBADF (also when the
-// descriptor's access mode does not allow the lock type), ENOLCK, EINVAL.
+// descriptor's access mode does not allow the lock type), ENOLCK, EINVAL and EOVERFLOW (as get_lock).
 result<void> set_lock(fd_ref f, const record_lock& lock) noexcept;
 // F_SETLKW: the same, waiting for a conflicting lock to go. EINTR is retried.
-// Errors: EDEADLK (waiting would deadlock with a process that waits for us), EBADF, ENOLCK, EINVAL.
+// Errors: EDEADLK (waiting would deadlock with a process that waits for us), EBADF, ENOLCK, EINVAL,
+// EOVERFLOW.
 result<void> set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
 
 // F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW: the same for locks owned by the open file description
@@ -189,7 +191,8 @@ result<void> flock(fd_ref f, lock_op operation) noexcept;
 // All the POSIX record-lock traps apply (it is not os.lockf, which is ospp::lockf).
 // Errors: EACCES or EAGAIN with nb, EDEADLK, ENOLCK, EBADF (also ex on a descriptor not open for
 // writing, sh on one not open for reading); EINVAL for a cmd without sh, ex or
-// exactly un (Python's ValueError "unrecognized lockf argument").
+// exactly un (Python's ValueError "unrecognized lockf argument") and, from the kernel, for a range
+// that starts before byte 0; EOVERFLOW for a range that ends past the largest offset.
 result<void> lockf(fd_ref f, lock_op cmd, ::off_t len = 0, ::off_t start = 0,
                    fcntl::whence whence = fcntl::whence::set) noexcept;
 
@@ -300,7 +303,8 @@ result<seals> get_seals(fd_ref f) noexcept;
 // Read through F_GETOWN_EX, because the kernel's negative F_GETOWN answer can look like an error.
 // A thread owner (set_owner_ex with owner_type::tid) reads back as its thread id. Errors: EBADF.
 result<::pid_t> get_owner(fd_ref f) noexcept;
-// F_SETOWN: a pid, or minus a process group id; 0 removes the owner. Errors: EBADF, ESRCH, EPERM.
+// F_SETOWN: a pid, or minus a process group id; 0 removes the owner.
+// Errors: EBADF, ESRCH (no such process or group), EINVAL (INT_MIN, which negates to no group).
 result<void> set_owner(fd_ref f, ::pid_t owner) noexcept;
 
 // F_GETOWN_EX/F_SETOWN_EX: an owner that can also be one thread.
@@ -357,7 +361,8 @@ enum class rw_hint : std::uint64_t {
     write_life_long = RWH_WRITE_LIFE_LONG,
     write_life_extreme = RWH_WRITE_LIFE_EXTREME,
 };
-// F_GET_RW_HINT/F_SET_RW_HINT: the hint of the inode. Errors: EBADF, EINVAL (unknown hint).
+// F_GET_RW_HINT/F_SET_RW_HINT: the hint of the inode. Errors: EBADF, EINVAL (unknown hint), and for
+// set_rw_hint EPERM (not the file's owner, without CAP_FOWNER).
 result<rw_hint> get_rw_hint(fd_ref f) noexcept;
 result<void> set_rw_hint(fd_ref f, rw_hint hint) noexcept;
 // F_GET_FILE_RW_HINT/F_SET_FILE_RW_HINT: the hint of the open file description. Linux 5.17
