@@ -274,8 +274,9 @@ result<void> flock_guard::unlock() noexcept {
 
 result<record_lock_guard> record_lock_guard::lock(fd_ref f, const record_lock& lock,
                                                   const record_lock_options& options) noexcept {
-    if (lock.type == lock_type::unlock) return sys::fail_with(EINVAL, "fcntl(F_SETLK)");
-    auto range = fixed_range(f, lock, set_lock_command(options.ofd, options.wait).name);
+    const char* name = set_lock_command(options.ofd, options.wait).name;
+    if (lock.type == lock_type::unlock) return sys::fail_with(EINVAL, name);
+    auto range = fixed_range(f, lock, name);
     if (!range) return tl::unexpected(std::move(range.error()));
     auto r = place_lock(f, *range, options.ofd, options.wait);
     if (!r) return tl::unexpected(std::move(r.error()));

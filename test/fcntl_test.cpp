@@ -502,7 +502,10 @@ TEST_CASE("record_lock_guard: OFD by default, POSIX on request, the range unlock
         CHECK(fx.from_other_process(probe) != "ok");
     }
     CHECK(fx.from_other_process(probe) == "ok");
+    // Refused under the name of the call the guard would have made, like its other errors.
     CHECK_ERRNO(fc::record_lock_guard::lock(f, {.type = lock_type::unlock}), EINVAL,
+                "fcntl(F_OFD_SETLKW): [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::record_lock_guard::lock(f, {.type = lock_type::unlock}, {.ofd = false, .wait = false}), EINVAL,
                 "fcntl(F_SETLK): [Errno 22] Invalid argument");
 
     // unlock() reports the unlock's error (the borrowed descriptor closed under the guard: the OFD
