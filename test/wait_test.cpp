@@ -41,7 +41,7 @@ pid_t exiting_child(int code) {
 }  // namespace
 
 TEST_CASE("wait_status decodes like the W* macros") {
-    for (int raw : {0x0000, 0x0300, 0xff00, 0x0009, 0x000f, 0x0086, 0x137f, 0x057f, 0xffff}) {
+    for (int raw : {0x0000, 0x0300, 0xff00, 0x0009, 0x000f, 0x0086, 0x0024, 0x0040, 0x137f, 0x057f, 0xffff}) {
         const wait_status st(raw);
         CAPTURE(raw);
         CHECK(st.raw() == raw);
@@ -57,6 +57,12 @@ TEST_CASE("wait_status decodes like the W* macros") {
         if (WIFSTOPPED(raw)) CHECK(ospp::to_raw(st.stop_signal()) == WSTOPSIG(raw));
     }
     static_assert(wait_status(0x0300).exit_code() == 3);
+    // Real-time signals (above 31) decode like the others: SIGRTMIN+2 killed the child.
+    CHECK(ospp::to_raw(wait_status(0x0024).term_signal()) == 36);
+    CHECK(wait_status(0x0024).to_exitcode().value() == -36);
+    // The bare macro says "core dump" for a continued status; core_dumped() only for a signaled one.
+    CHECK(WCOREDUMP(0xffff) != 0);
+    CHECK_FALSE(wait_status(0xffff).core_dumped());
     static_assert(ospp::to_raw(ospp::ex::usage) == 64 && ospp::to_raw(ospp::ex::config) == 78);
 }
 

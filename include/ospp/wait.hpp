@@ -51,7 +51,9 @@ public:
     }
     // WTERMSIG: the signal that terminated it, meaningful when signaled().
     [[nodiscard]] constexpr signum term_signal() const noexcept { return signum{raw_ & 0x7f}; }
-    // WCOREDUMP: the terminating signal also produced a core dump.
+    // WCOREDUMP: the terminating signal also produced a core dump. False unless signaled():
+    // the macro, and so Python's os.WCOREDUMP, tests the 0x80 bit alone and says True for a
+    // continued status (0xffff), where that bit is part of the marker, not a core dump.
     [[nodiscard]] constexpr bool core_dumped() const noexcept { return signaled() && (raw_ & 0x80) != 0; }
     // WIFSTOPPED: the child is stopped (reported with wait_flags::untraced, or when traced).
     [[nodiscard]] constexpr bool stopped() const noexcept { return (raw_ & 0xff) == 0x7f; }
