@@ -316,7 +316,9 @@ result<std::size_t> get_pipe_size(fd_ref f) noexcept {
 }
 
 result<std::size_t> set_pipe_size(fd_ref f, std::size_t size) noexcept {
-    // The kernel takes an int; a size beyond it can only be refused, as the kernel would.
+    // The kernel reads an unsigned int and refuses sizes above 2^31 with EINVAL; 2^31 itself (EPERM
+    // or ENOMEM there) could not come back through fcntl's int, so it is refused with them. Python
+    // would wrap 2^32 to 0 (a one-page pipe): not that either.
     if (size > static_cast<std::size_t>(INT32_MAX)) return sys::fail_with(EINVAL, "fcntl(F_SETPIPE_SZ)");
     return command(f, F_SETPIPE_SZ, static_cast<int>(size), "fcntl(F_SETPIPE_SZ)").map([](int r) {
         return std::size_t(r);

@@ -600,6 +600,13 @@ TEST_CASE("pipe size: changed and read back; EBUSY below the data, EBADF on a no
     REQUIRE(ospp::write(p.write_end, std::string(10000, 'x')).value() == 10000);
     CHECK_ERRNO(fc::set_pipe_size(p.write_end, 4096), EBUSY,
                 "fcntl(F_SETPIPE_SZ): [Errno 16] Device or resource busy");
+    // Beyond what the kernel's unsigned int and fcntl's int answer can carry: refused, never
+    // truncated (Python passes 2**32 on as 0 and gets a one-page pipe).
+    CHECK_ERRNO(fc::set_pipe_size(p.write_end, std::size_t{1} << 32), EINVAL,
+                "fcntl(F_SETPIPE_SZ): [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::set_pipe_size(p.write_end, std::size_t{1} << 31), EINVAL,
+                "fcntl(F_SETPIPE_SZ): [Errno 22] Invalid argument");
+    CHECK(fc::get_pipe_size(p.read_end).value() == 131072);
     temp_dir dir;
     auto file = open_file(dir / "not-a-pipe");
     CHECK_ERRNO(fc::get_pipe_size(file), EBADF, "fcntl(F_GETPIPE_SZ): [Errno 9] Bad file descriptor");
