@@ -15,6 +15,21 @@ namespace ospp::fcntl {
 
 namespace {
 
+// fcntl(2) and ioctl(2) fail with -1 and errno set, but an answer may be negative too: F_GETOWN's
+// is minus a process group id, -1 for group 1, and leaves errno alone. So errno is cleared before
+// each try and only a -1 that set it is a failure; in particular a stale EINTR is never retried
+// (sys::retry's `r < 0 && errno == EINTR` would loop forever on F_GETOWN's answer).
+template <class Call>
+result<int> int_call(const char* name, Call call) noexcept {
+    int r = 0;
+    do {
+        errno = 0;
+        r = call();
+    } while (r == -1 && errno == EINTR);
+    if (r == -1 && errno != 0) return sys::fail(name);
+    return r;
+}
+
 // Python copies a buffer argument of up to 1024 bytes into a stack buffer, so that a command which
 // writes a little more than it was given scribbles on the copy rather than on the caller's object.
 constexpr std::size_t arg_buffer_size = 1024;
@@ -32,7 +47,8 @@ template <class Call>
 result<std::string> through_buffer(const char* name, std::span<const std::byte> arg, Call call) {
     if (arg.size() > arg_buffer_size) return sys::fail_with(EINVAL, name);
     arg_copy buf(arg);
-    if (sys::retry([&] { return call(static_cast<void*>(buf.bytes)); }) < 0) return sys::fail(name);
+    auto r = int_call(name, [&] { return call(static_cast<void*>(buf.bytes)); });
+    if (!r) return tl::unexpected(std::move(r.error()));
     return std::string(buf.bytes, arg.size());
 }
 
@@ -40,20 +56,17 @@ std::span<const std::byte> bytes_of(std::string_view s) noexcept { return std::a
 
 // fcntl with an int argument, EINTR retried, the result or the errno under `name`.
 result<int> command(fd_ref f, int cmd, int arg, const char* name) noexcept {
-    const int r = sys::retry([&] { return ::fcntl(f.get(), cmd, arg); });
-    if (r < 0) return sys::fail(name);
-    return r;
-}
-
-// fcntl with a pointer argument.
-result<void> command_ptr(fd_ref f, int cmd, void* arg, const char* name) noexcept {
-    if (sys::retry([&] { return ::fcntl(f.get(), cmd, arg); }) < 0) return sys::fail(name);
-    return {};
+    return int_call(name, [&] { return ::fcntl(f.get(), cmd, arg); });
 }
 
 result<void> ok_or(result<int> r) noexcept {
     if (!r) return tl::unexpected(std::move(r.error()));
     return {};
+}
+
+// fcntl with a pointer argument.
+result<void> command_ptr(fd_ref f, int cmd, void* arg, const char* name) noexcept {
+    return ok_or(int_call(name, [&] { return ::fcntl(f.get(), cmd, arg); }));
 }
 
 struct ::flock to_c(const record_lock& l) noexcept {
@@ -149,9 +162,7 @@ result<std::string> fcntl(fd_ref f, int cmd, std::span<const std::byte> arg) {
 result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg) { return fcntl(f, cmd, bytes_of(arg)); }
 
 result<int> ioctl(fd_ref f, unsigned long request, long arg) noexcept {
-    const int r = sys::retry([&] { return ::ioctl(f.get(), request, arg); });
-    if (r < 0) return sys::fail("ioctl");
-    return r;
+    return int_call("ioctl", [&] { return ::ioctl(f.get(), request, arg); });
 }
 
 result<std::string> ioctl(fd_ref f, unsigned long request, std::span<const std::byte> arg) {
@@ -173,9 +184,7 @@ result<int> ioctl(fd_ref f, unsigned long request, std::span<std::byte> arg) noe
 }
 
 result<int> detail::ioctl_pointer(fd_ref f, unsigned long request, void* arg) noexcept {
-    const int r = sys::retry([&] { return ::ioctl(f.get(), request, arg); });
-    if (r < 0) return sys::fail("ioctl");
-    return r;
+    return int_call("ioctl", [&] { return ::ioctl(f.get(), request, arg); });
 }
 
 // ---- flags and dup ----

@@ -132,6 +132,21 @@ TEST_CASE("fcntl with an int: F_SETFL/F_GETFL round trip and errors") {
     CHECK_ERRNO(fc::fcntl(p.read_end, 0x7fff), EINVAL, "fcntl: [Errno 22] Invalid argument");
 }
 
+TEST_CASE("fcntl with an int: a negative answer (F_GETOWN of a process group) is an answer, not an error") {
+    // glibc's fcntl(F_GETOWN) answers minus the group id and leaves errno alone. Python's
+    // fcntl.fcntl raises OSError(0, 'Error') here; a stale EINTR in errno made ospp retry forever.
+    auto p = ospp::pipe().value();
+    REQUIRE(fc::set_owner(p.read_end, -::getpgrp()).has_value());
+    errno = 0;
+    auto owner = fc::fcntl(p.read_end, F_GETOWN);
+    CHECK(owner.value_or(0) == -::getpgrp());
+    errno = EINTR;  // left over from an earlier interrupted call
+    owner = fc::fcntl(p.read_end, F_GETOWN);
+    CHECK(owner.value_or(0) == -::getpgrp());
+    errno = EINTR;
+    CHECK_ERRNO(fc::fcntl(ospp::fd_ref(-1), F_GETOWN), EBADF, "fcntl: [Errno 9] Bad file descriptor");
+}
+
 TEST_CASE("fcntl with bytes: a packed struct flock goes in and the kernel's answer comes out") {
     lock_fixture fx;
     auto f = open_file(fx.path);

@@ -63,7 +63,8 @@ OSPP_BITMASK_OPERATORS;
 
 // ---- the raw forms, as Python has them ------------------------------------------------------------
 
-// Python's fcntl.fcntl(fd, cmd, arg=0) with an int: the int the call returns. Retries EINTR.
+// Python's fcntl.fcntl(fd, cmd, arg=0) with an int: the int the call returns, also a negative one
+// (F_GETOWN: minus a process group id, where Python raises OSError(0)). Retries EINTR.
 // Errors: whatever fcntl(2) gives for `cmd` — EBADF, EINVAL (unknown cmd), EAGAIN/EACCES, EPERM...
 result<int> fcntl(fd_ref f, int cmd, int arg = 0) noexcept;
 // Python's fcntl.fcntl(fd, cmd, bytes): `arg` (at most 1024 bytes) is copied into a buffer whose
