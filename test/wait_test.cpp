@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "support.hpp"
@@ -213,6 +214,9 @@ TEST_CASE("wait errors: no children, bad options") {
     CHECK_ERRNO(ospp::wait(), ECHILD, "wait: [Errno 10] No child processes");
     CHECK_ERRNO(ospp::wait3(), ECHILD, "wait3: [Errno 10] No child processes");
     CHECK_ERRNO(ospp::wait4(999999999), ECHILD, "wait4: [Errno 10] No child processes");
+    // INT_MIN has no group to name (Python: os.waitpid(-2**31, 0) -> ProcessLookupError).
+    CHECK_ERRNO(ospp::waitpid(std::numeric_limits<pid_t>::min()), ESRCH, "waitpid: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::wait4(std::numeric_limits<pid_t>::min()), ESRCH, "wait4: [Errno 3] No such process");
     CHECK_ERRNO(ospp::waitid(ospp::id_type::all, 0, wait_flags::none), EINVAL, "waitid: [Errno 22] Invalid argument");
 }
 

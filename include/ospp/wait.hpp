@@ -106,11 +106,12 @@ struct wait_rusage_result {
 // Python's os.wait(): waits for any child. Errors: ECHILD (no children).
 result<wait_result> wait() noexcept;
 // Python's os.waitpid(pid, options): pid > 0 one child, 0 the caller's group, -1 any child,
-// < -1 the group -pid. Errors: ECHILD, EINVAL (bad options).
+// < -1 the group -pid. Errors: ECHILD, EINVAL (bad options), ESRCH (INT_MIN, which negates to no
+// group; Python's ProcessLookupError).
 result<wait_result> waitpid(::pid_t pid, wait_flags options = wait_flags::none) noexcept;
 // Python's os.wait3(options): any child, with its resource usage. Errors: ECHILD, EINVAL.
 result<wait_rusage_result> wait3(wait_flags options = wait_flags::none) noexcept;
-// Python's os.wait4(pid, options). Errors: ECHILD, EINVAL.
+// Python's os.wait4(pid, options). Errors: ECHILD, EINVAL, ESRCH (pid INT_MIN).
 result<wait_rusage_result> wait4(::pid_t pid, wait_flags options = wait_flags::none) noexcept;
 
 // Which children waitid waits for: Python's os.P_PID, P_PGID, P_ALL, P_PIDFD.
