@@ -77,7 +77,8 @@ result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg);
 // Errors: EBADF, ENOTTY (the device has no such request), EINVAL, EFAULT, and the request's own.
 result<int> ioctl(fd_ref f, unsigned long request, long arg = 0) noexcept;
 // Python's ioctl with an immutable buffer (bytes, or mutate_flag=False): copied into a zeroed
-// 1024-byte buffer (with a NUL after the argument), passed by address; the buffer's contents after the call come back, as long as `arg`.
+// 1024-byte buffer (with a NUL after the argument), passed by address; the buffer's contents
+// after the call come back, as long as `arg`.
 // Errors: as above; EINVAL for an argument longer than 1024 bytes.
 result<std::string> ioctl(fd_ref f, unsigned long request, std::span<const std::byte> arg);
 result<std::string> ioctl(fd_ref f, unsigned long request, std::string_view arg);
