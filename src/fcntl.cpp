@@ -15,38 +15,58 @@ namespace ospp::fcntl {
 
 namespace {
 
-// Python copies a bytes argument into a 1024-byte buffer, so that a command which writes a little
-// more than it was given scribbles on the stack copy rather than on the caller's object.
+// fcntl(2) and ioctl(2) fail with -1 and errno set, but an answer may be negative too: F_GETOWN's
+// is minus a process group id, -1 for group 1, and leaves errno alone. So errno is cleared before
+// each try and only a -1 that set it is a failure; in particular a stale EINTR is never retried
+// (sys::retry's `r < 0 && errno == EINTR` would loop forever on F_GETOWN's answer).
+template <class Call>
+result<int> int_call(const char* name, Call call) noexcept {
+    int r = 0;
+    do {
+        errno = 0;
+        r = call();
+    } while (r == -1 && errno == EINTR);
+    if (r == -1 && errno != 0) return sys::fail(name);
+    return r;
+}
+
+// Python copies a buffer argument of up to 1024 bytes into a stack buffer, so that a command which
+// writes a little more than it was given scribbles on the copy rather than on the caller's object.
 constexpr std::size_t arg_buffer_size = 1024;
+
+// That copy: the argument, then zeros (at least one: Python's "argument plus NUL byte").
+struct arg_copy {
+    alignas(std::max_align_t) char bytes[arg_buffer_size + 1] = {};
+    explicit arg_copy(std::span<const std::byte> arg) noexcept {
+        if (!arg.empty()) std::memcpy(bytes, arg.data(), arg.size());
+    }
+};
 
 // The shared shape of the buffer-in-buffer-out calls: copy in, call, copy out.
 template <class Call>
 result<std::string> through_buffer(const char* name, std::span<const std::byte> arg, Call call) {
     if (arg.size() > arg_buffer_size) return sys::fail_with(EINVAL, name);
-    alignas(std::max_align_t) char buf[arg_buffer_size] = {};
-    if (!arg.empty()) std::memcpy(buf, arg.data(), arg.size());
-    if (sys::retry([&] { return call(static_cast<void*>(buf)); }) < 0) return sys::fail(name);
-    return std::string(buf, arg.size());
+    arg_copy buf(arg);
+    auto r = int_call(name, [&] { return call(static_cast<void*>(buf.bytes)); });
+    if (!r) return tl::unexpected(std::move(r.error()));
+    return std::string(buf.bytes, arg.size());
 }
 
 std::span<const std::byte> bytes_of(std::string_view s) noexcept { return std::as_bytes(std::span(s)); }
 
 // fcntl with an int argument, EINTR retried, the result or the errno under `name`.
 result<int> command(fd_ref f, int cmd, int arg, const char* name) noexcept {
-    const int r = sys::retry([&] { return ::fcntl(f.get(), cmd, arg); });
-    if (r < 0) return sys::fail(name);
-    return r;
-}
-
-// fcntl with a pointer argument.
-result<void> command_ptr(fd_ref f, int cmd, void* arg, const char* name) noexcept {
-    if (sys::retry([&] { return ::fcntl(f.get(), cmd, arg); }) < 0) return sys::fail(name);
-    return {};
+    return int_call(name, [&] { return ::fcntl(f.get(), cmd, arg); });
 }
 
 result<void> ok_or(result<int> r) noexcept {
     if (!r) return tl::unexpected(std::move(r.error()));
     return {};
+}
+
+// fcntl with a pointer argument.
+result<void> command_ptr(fd_ref f, int cmd, void* arg, const char* name) noexcept {
+    return ok_or(int_call(name, [&] { return ::fcntl(f.get(), cmd, arg); }));
 }
 
 struct ::flock to_c(const record_lock& l) noexcept {
@@ -142,9 +162,7 @@ result<std::string> fcntl(fd_ref f, int cmd, std::span<const std::byte> arg) {
 result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg) { return fcntl(f, cmd, bytes_of(arg)); }
 
 result<int> ioctl(fd_ref f, unsigned long request, long arg) noexcept {
-    const int r = sys::retry([&] { return ::ioctl(f.get(), request, arg); });
-    if (r < 0) return sys::fail("ioctl");
-    return r;
+    return int_call("ioctl", [&] { return ::ioctl(f.get(), request, arg); });
 }
 
 result<std::string> ioctl(fd_ref f, unsigned long request, std::span<const std::byte> arg) {
@@ -156,13 +174,17 @@ result<std::string> ioctl(fd_ref f, unsigned long request, std::string_view arg)
 }
 
 result<int> ioctl(fd_ref f, unsigned long request, std::span<std::byte> arg) noexcept {
-    return detail::ioctl_pointer(f, request, arg.data());
+    // CPython's mutate_flag path: a buffer that fits goes through the copy and comes back on
+    // success, so a request writing more than `arg` holds (or an empty `arg`) stays harmless.
+    if (arg.size() > arg_buffer_size) return detail::ioctl_pointer(f, request, arg.data());
+    arg_copy buf(arg);
+    auto r = detail::ioctl_pointer(f, request, buf.bytes);
+    if (r && !arg.empty()) std::memcpy(arg.data(), buf.bytes, arg.size());
+    return r;
 }
 
 result<int> detail::ioctl_pointer(fd_ref f, unsigned long request, void* arg) noexcept {
-    const int r = sys::retry([&] { return ::ioctl(f.get(), request, arg); });
-    if (r < 0) return sys::fail("ioctl");
-    return r;
+    return int_call("ioctl", [&] { return ::ioctl(f.get(), request, arg); });
 }
 
 // ---- flags and dup ----
@@ -261,8 +283,9 @@ result<void> flock_guard::unlock() noexcept {
 
 result<record_lock_guard> record_lock_guard::lock(fd_ref f, const record_lock& lock,
                                                   const record_lock_options& options) noexcept {
-    if (lock.type == lock_type::unlock) return sys::fail_with(EINVAL, "fcntl(F_SETLK)");
-    auto range = fixed_range(f, lock, set_lock_command(options.ofd, options.wait).name);
+    const char* name = set_lock_command(options.ofd, options.wait).name;
+    if (lock.type == lock_type::unlock) return sys::fail_with(EINVAL, name);
+    auto range = fixed_range(f, lock, name);
     if (!range) return tl::unexpected(std::move(range.error()));
     auto r = place_lock(f, *range, options.ofd, options.wait);
     if (!r) return tl::unexpected(std::move(r.error()));
@@ -302,7 +325,9 @@ result<std::size_t> get_pipe_size(fd_ref f) noexcept {
 }
 
 result<std::size_t> set_pipe_size(fd_ref f, std::size_t size) noexcept {
-    // The kernel takes an int; a size beyond it can only be refused, as the kernel would.
+    // The kernel reads an unsigned int and refuses sizes above 2^31 with EINVAL; 2^31 itself (EPERM
+    // or ENOMEM there) could not come back through fcntl's int, so it is refused with them. Python
+    // would wrap 2^32 to 0 (a one-page pipe): not that either.
     if (size > static_cast<std::size_t>(INT32_MAX)) return sys::fail_with(EINVAL, "fcntl(F_SETPIPE_SZ)");
     return command(f, F_SETPIPE_SZ, static_cast<int>(size), "fcntl(F_SETPIPE_SZ)").map([](int r) {
         return std::size_t(r);

@@ -2,16 +2,28 @@
 #include "ospp/sched.hpp"
 
 #include <bit>
+#include <climits>
+#include <stdexcept>
 
 #include "sys.hpp"
 
 namespace ospp {
+
+namespace {
+
+// Python's bound: CPU numbers 0 .. INT_MAX - 1 (os.sched_setaffinity: "CPU number too large").
+// Checked before any arithmetic, so `cpu + 1` and the rounding up to words cannot wrap to a small
+// mask that is then written past its end.
+constexpr std::size_t max_cpus = INT_MAX;
+
+}  // namespace
 
 cpu_set::cpu_set(std::initializer_list<std::size_t> cpus) {
     for (std::size_t c : cpus) add(c);
 }
 
 cpu_set& cpu_set::add(std::size_t cpu) {
+    if (cpu >= max_cpus) throw std::length_error("cpu_set: CPU number too large");
     reserve_cpus(cpu + 1);
     bits_[cpu / word_bits] |= 1UL << (cpu % word_bits);
     return *this;
@@ -43,6 +55,7 @@ const ::cpu_set_t* cpu_set::native() const noexcept { return reinterpret_cast<co
 ::cpu_set_t* cpu_set::native() noexcept { return reinterpret_cast<::cpu_set_t*>(bits_.data()); }
 
 void cpu_set::reserve_cpus(std::size_t cpus) {
+    if (cpus > max_cpus) throw std::length_error("cpu_set: CPU number too large");
     const std::size_t words = (cpus + word_bits - 1) / word_bits;
     if (words > bits_.size()) bits_.resize(words, 0);
 }

@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -22,6 +23,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "ospp/fcntl.hpp"
 #include "child.hpp"
@@ -130,6 +132,21 @@ TEST_CASE("fcntl with an int: F_SETFL/F_GETFL round trip and errors") {
     CHECK_ERRNO(fc::fcntl(p.read_end, 0x7fff), EINVAL, "fcntl: [Errno 22] Invalid argument");
 }
 
+TEST_CASE("fcntl with an int: a negative answer (F_GETOWN of a process group) is an answer, not an error") {
+    // glibc's fcntl(F_GETOWN) answers minus the group id and leaves errno alone. Python's
+    // fcntl.fcntl raises OSError(0, 'Error') here; a stale EINTR in errno made ospp retry forever.
+    auto p = ospp::pipe().value();
+    REQUIRE(fc::set_owner(p.read_end, -::getpgrp()).has_value());
+    errno = 0;
+    auto owner = fc::fcntl(p.read_end, F_GETOWN);
+    CHECK(owner.value_or(0) == -::getpgrp());
+    errno = EINTR;  // left over from an earlier interrupted call
+    owner = fc::fcntl(p.read_end, F_GETOWN);
+    CHECK(owner.value_or(0) == -::getpgrp());
+    errno = EINTR;
+    CHECK_ERRNO(fc::fcntl(ospp::fd_ref(-1), F_GETOWN), EBADF, "fcntl: [Errno 9] Bad file descriptor");
+}
+
 TEST_CASE("fcntl with bytes: a packed struct flock goes in and the kernel's answer comes out") {
     lock_fixture fx;
     auto f = open_file(fx.path);
@@ -187,6 +204,30 @@ TEST_CASE("ioctl: FIONREAD through ioctl<int>, a mutable buffer and an immutable
                 "ioctl: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(fc::ioctl(p.read_end, FIONREAD, std::string(1025, '\0')), EINVAL,
                 "ioctl: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("ioctl with a mutable buffer goes through Python's 1024-byte copy: no write past the span") {
+    // Python: b = bytearray(2); fcntl.ioctl(r, termios.FIONREAD, b) -> 0, b == b'\x03\x00'; the
+    // kernel's four bytes land in the copy, not past the caller's two.
+    auto p = ospp::pipe().value();
+    REQUIRE(ospp::write(p.write_end, "abc").value() == 3);
+    std::array<unsigned char, 8> memory{};
+    memory.fill(0xAA);
+    const std::span<std::byte> two(reinterpret_cast<std::byte*>(memory.data()), 2);
+    CHECK(fc::ioctl(p.read_end, FIONREAD, two).value() == 0);
+    CHECK(memory == std::array<unsigned char, 8>{0x03, 0x00, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA});
+    // An empty buffer still passes the copy's address (Python: bytearray() -> 0), not a null pointer.
+    CHECK(fc::ioctl(p.read_end, FIONREAD, std::span<std::byte>()).value() == 0);
+    // Above 1024 bytes the buffer is passed in place, as Python does.
+    std::vector<std::byte> big(2000, std::byte{0xAA});
+    CHECK(fc::ioctl(p.read_end, FIONREAD, std::span<std::byte>(big)).value() == 0);
+    CHECK(big[0] == std::byte{0x03});
+    CHECK(big[4] == std::byte{0xAA});
+    // Nothing is copied back when the call fails.
+    pid_t pgrp_bytes = 0;
+    CHECK_ERRNO(fc::ioctl(p.read_end, TIOCGPGRP, std::as_writable_bytes(std::span(&pgrp_bytes, 1))), ENOTTY,
+                "ioctl: [Errno 25] Inappropriate ioctl for device");
+    CHECK(pgrp_bytes == 0);
 }
 
 // ---- flags and dup ----
@@ -368,6 +409,14 @@ TEST_CASE("lockf: Python's fcntl.lockf on POSIX record locks") {
     CHECK_ERRNO(fc::lockf(ospp::fd_ref(-1), lock_op::ex), EBADF, "lockf: [Errno 9] Bad file descriptor");
     auto ro = open_file(fx.path, open_flags::rdonly);  // (closing it later drops f's locks: the trap)
     CHECK_ERRNO(fc::lockf(ro, lock_op::ex | lock_op::nb), EBADF, "lockf: [Errno 9] Bad file descriptor");
+    // A range before byte 0 or past the largest offset (Python: the same OSError from the kernel).
+    CHECK_ERRNO(fc::lockf(f, lock_op::ex | lock_op::nb, 10, -1), EINVAL, "lockf: [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::lockf(f, lock_op::ex | lock_op::nb, -30, 20), EINVAL, "lockf: [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::lockf(f, lock_op::ex | lock_op::nb, std::numeric_limits<off_t>::max(), 5), EOVERFLOW,
+                "lockf: [Errno 75] Value too large for defined data type");
+    CHECK_ERRNO(fc::set_lock(f, {.start = 5, .len = std::numeric_limits<off_t>::max()}), EOVERFLOW,
+                "fcntl(F_SETLK): [Errno 75] Value too large for defined data type");
+    CHECK_ERRNO(fc::get_lock(f, {.start = -1}), EINVAL, "fcntl(F_GETLK): [Errno 22] Invalid argument");
 }
 
 TEST_CASE("flock: per open file description, EWOULDBLOCK with nb, conversion and unlock") {
@@ -468,7 +517,10 @@ TEST_CASE("record_lock_guard: OFD by default, POSIX on request, the range unlock
         CHECK(fx.from_other_process(probe) != "ok");
     }
     CHECK(fx.from_other_process(probe) == "ok");
+    // Refused under the name of the call the guard would have made, like its other errors.
     CHECK_ERRNO(fc::record_lock_guard::lock(f, {.type = lock_type::unlock}), EINVAL,
+                "fcntl(F_OFD_SETLKW): [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::record_lock_guard::lock(f, {.type = lock_type::unlock}, {.ofd = false, .wait = false}), EINVAL,
                 "fcntl(F_SETLK): [Errno 22] Invalid argument");
 
     // unlock() reports the unlock's error (the borrowed descriptor closed under the guard: the OFD
@@ -563,6 +615,13 @@ TEST_CASE("pipe size: changed and read back; EBUSY below the data, EBADF on a no
     REQUIRE(ospp::write(p.write_end, std::string(10000, 'x')).value() == 10000);
     CHECK_ERRNO(fc::set_pipe_size(p.write_end, 4096), EBUSY,
                 "fcntl(F_SETPIPE_SZ): [Errno 16] Device or resource busy");
+    // Beyond what the kernel's unsigned int and fcntl's int answer can carry: refused, never
+    // truncated (Python passes 2**32 on as 0 and gets a one-page pipe).
+    CHECK_ERRNO(fc::set_pipe_size(p.write_end, std::size_t{1} << 32), EINVAL,
+                "fcntl(F_SETPIPE_SZ): [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::set_pipe_size(p.write_end, std::size_t{1} << 31), EINVAL,
+                "fcntl(F_SETPIPE_SZ): [Errno 22] Invalid argument");
+    CHECK(fc::get_pipe_size(p.read_end).value() == 131072);
     temp_dir dir;
     auto file = open_file(dir / "not-a-pipe");
     CHECK_ERRNO(fc::get_pipe_size(file), EBADF, "fcntl(F_GETPIPE_SZ): [Errno 9] Bad file descriptor");
@@ -588,10 +647,31 @@ TEST_CASE("seals on a memfd stop writes and growth with EPERM") {
     CHECK_ERRNO(fc::add_seals(m, fc::seals::future_write), EPERM,
                 "fcntl(F_ADD_SEALS): [Errno 1] Operation not permitted");
 
-    temp_dir dir;
-    auto file = open_file(dir / "regular");
-    CHECK_ERRNO(fc::add_seals(file, fc::seals::grow), EINVAL, "fcntl(F_ADD_SEALS): [Errno 22] Invalid argument");
+    // A file that cannot be sealed (not tmpfs or hugetlbfs): a pipe, whatever TMPDIR is on.
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(fc::add_seals(p.write_end, fc::seals::grow), EINVAL, "fcntl(F_ADD_SEALS): [Errno 22] Invalid argument");
+    CHECK_ERRNO(fc::get_seals(p.write_end), EINVAL, "fcntl(F_GET_SEALS): [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::get_seals(ospp::fd_ref(-1)), EBADF, "fcntl(F_GET_SEALS): [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("seals: a memfd without MFD_ALLOW_SEALING is born sealed; EPERM without write access, EINVAL for unknown bits") {
+    // The kernel starts every tmpfs file with F_SEAL_SEAL and memfd_create clears it only for
+    // MFD_ALLOW_SEALING, so these get EPERM, not EINVAL.
+    const int raw = static_cast<int>(::syscall(SYS_memfd_create, "ospp-sealed", MFD_CLOEXEC));
+    REQUIRE(raw >= 0);
+    ospp::fd sealed(raw);
+    CHECK(fc::get_seals(sealed).value() == fc::seals::seal);
+    CHECK_ERRNO(fc::add_seals(sealed, fc::seals::grow), EPERM, "fcntl(F_ADD_SEALS): [Errno 1] Operation not permitted");
+
+    const int raw2 = static_cast<int>(::syscall(SYS_memfd_create, "ospp-sealable", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    REQUIRE(raw2 >= 0);
+    ospp::fd sealable(raw2);
+    auto read_only = ospp::open("/proc/self/fd/" + std::to_string(raw2), open_flags::rdonly);
+    REQUIRE(read_only.has_value());
+    CHECK_ERRNO(fc::add_seals(*read_only, fc::seals::grow), EPERM,
+                "fcntl(F_ADD_SEALS): [Errno 1] Operation not permitted");
+    CHECK_ERRNO(fc::add_seals(sealable, fc::seals{0x1000}), EINVAL, "fcntl(F_ADD_SEALS): [Errno 22] Invalid argument");
+    CHECK(fc::get_seals(sealable).value() == fc::seals{});
 }
 
 TEST_CASE("owner: F_SETOWN/F_GETOWN and the _EX forms with a thread or a process group") {
@@ -610,6 +690,9 @@ TEST_CASE("owner: F_SETOWN/F_GETOWN and the _EX forms with a thread or a process
     CHECK(fc::get_owner(p.read_end).value() == -::getpgrp());
 
     CHECK_ERRNO(fc::set_owner(p.read_end, 0x7fffffff), ESRCH, "fcntl(F_SETOWN): [Errno 3] No such process");
+    // INT_MIN has no positive group id to name (the kernel's own overflow check).
+    CHECK_ERRNO(fc::set_owner(p.read_end, std::numeric_limits<pid_t>::min()), EINVAL,
+                "fcntl(F_SETOWN): [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::set_owner_ex(p.read_end, {fc::owner_type{99}, ::getpid()}), EINVAL,
                 "fcntl(F_SETOWN_EX): [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::get_owner_ex(ospp::fd_ref(-1)), EBADF, "fcntl(F_GETOWN_EX): [Errno 9] Bad file descriptor");
@@ -683,6 +766,17 @@ TEST_CASE("read/write hints: the inode's hint set and read back") {
     CHECK(fc::get_rw_hint(open_file(dir / "hinted")).value() == fc::rw_hint::write_life_short);  // the inode's
     CHECK_ERRNO(fc::set_rw_hint(f, fc::rw_hint{99}), EINVAL, "fcntl(F_SET_RW_HINT): [Errno 22] Invalid argument");
     CHECK_ERRNO(fc::get_rw_hint(ospp::fd_ref(-1)), EBADF, "fcntl(F_GET_RW_HINT): [Errno 9] Bad file descriptor");
+    // Only the owner (or CAP_FOWNER) may set the hint: "/" belongs to root, tried as nobody.
+    CHECK(in_child([]() -> std::string {
+              auto root_dir = ospp::open("/", open_flags::rdonly | open_flags::directory);
+              if (!root_dir) return "open /: " + root_dir.error().message();
+              if (::geteuid() == 0 && ::setresuid(65534, 65534, 65534) != 0) return "setresuid failed";
+              auto r = fc::set_rw_hint(*root_dir, fc::rw_hint::write_life_short);
+              if (r) return "set the hint of another user's inode";
+              return r.error().message() == "fcntl(F_SET_RW_HINT): [Errno 1] Operation not permitted"
+                         ? ""
+                         : r.error().message();
+          }) == "");
 
     // The per-description hints were removed in Linux 5.17.
     ::utsname u{};

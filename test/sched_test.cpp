@@ -2,6 +2,7 @@
 #include "ospp/sched.hpp"
 
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,20 @@ TEST_CASE("cpu_set holds any CPU number and compares by content") {
     CHECK(s == ospp::cpu_set{3, 0});
     CHECK_FALSE(s == ospp::cpu_set{0});
     CHECK(ospp::cpu_set{}.empty());
+}
+
+TEST_CASE("cpu_set refuses a CPU number beyond Python's limit instead of writing past its mask") {
+    // Python: os.sched_setaffinity(0, {2**31}) -> OverflowError('CPU number too large'); a CPU
+    // number of -1 converted to std::size_t used to wrap the word count to 0 and write out of bounds.
+    ospp::cpu_set s{1};
+    CHECK_THROWS_AS(s.add(static_cast<std::size_t>(-1)), std::length_error);
+    CHECK_THROWS_AS(s.add(std::size_t{1} << 31), std::length_error);
+    CHECK_THROWS_AS(s.reserve_cpus(static_cast<std::size_t>(-1)), std::length_error);
+    CHECK_THROWS_AS((ospp::cpu_set{0, static_cast<std::size_t>(-1)}), std::length_error);
+    CHECK(s == ospp::cpu_set{1});  // unchanged by the refused calls
+    CHECK_FALSE(s.contains(static_cast<std::size_t>(-1)));
+    s.remove(static_cast<std::size_t>(-1));
+    CHECK(s.cpus() == std::vector<std::size_t>{1});
 }
 
 TEST_CASE("cpu_set native() is the mask the CPU_*_S macros read and write, reserve_cpus widens it") {

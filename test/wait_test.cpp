@@ -3,9 +3,12 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "support.hpp"
@@ -39,7 +42,7 @@ pid_t exiting_child(int code) {
 }  // namespace
 
 TEST_CASE("wait_status decodes like the W* macros") {
-    for (int raw : {0x0000, 0x0300, 0xff00, 0x0009, 0x000f, 0x0086, 0x137f, 0x057f, 0xffff}) {
+    for (int raw : {0x0000, 0x0300, 0xff00, 0x0009, 0x000f, 0x0086, 0x0024, 0x0040, 0x137f, 0x057f, 0xffff}) {
         const wait_status st(raw);
         CAPTURE(raw);
         CHECK(st.raw() == raw);
@@ -55,6 +58,12 @@ TEST_CASE("wait_status decodes like the W* macros") {
         if (WIFSTOPPED(raw)) CHECK(ospp::to_raw(st.stop_signal()) == WSTOPSIG(raw));
     }
     static_assert(wait_status(0x0300).exit_code() == 3);
+    // Real-time signals (above 31) decode like the others: SIGRTMIN+2 killed the child.
+    CHECK(ospp::to_raw(wait_status(0x0024).term_signal()) == 36);
+    CHECK(wait_status(0x0024).to_exitcode().value() == -36);
+    // The bare macro says "core dump" for a continued status; core_dumped() only for a signaled one.
+    CHECK(WCOREDUMP(0xffff) != 0);
+    CHECK_FALSE(wait_status(0xffff).core_dumped());
     static_assert(ospp::to_raw(ospp::ex::usage) == 64 && ospp::to_raw(ospp::ex::config) == 78);
 }
 
@@ -205,5 +214,39 @@ TEST_CASE("wait errors: no children, bad options") {
     CHECK_ERRNO(ospp::wait(), ECHILD, "wait: [Errno 10] No child processes");
     CHECK_ERRNO(ospp::wait3(), ECHILD, "wait3: [Errno 10] No child processes");
     CHECK_ERRNO(ospp::wait4(999999999), ECHILD, "wait4: [Errno 10] No child processes");
+    // INT_MIN has no group to name (Python: os.waitpid(-2**31, 0) -> ProcessLookupError).
+    CHECK_ERRNO(ospp::waitpid(std::numeric_limits<pid_t>::min()), ESRCH, "waitpid: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::wait4(std::numeric_limits<pid_t>::min()), ESRCH, "wait4: [Errno 3] No such process");
     CHECK_ERRNO(ospp::waitid(ospp::id_type::all, 0, wait_flags::none), EINVAL, "waitid: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("waitid through a pidfd: EBADF for another kind of descriptor, ECHILD for a process not our child") {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    CHECK_ERRNO(ospp::waitid(ospp::fd_ref(p[0]), wait_flags::exited), EBADF, "waitid: [Errno 9] Bad file descriptor");
+    ::close(p[0]);
+    ::close(p[1]);
+    CHECK_ERRNO(ospp::waitid(ospp::fd_ref(-1), wait_flags::exited), EINVAL, "waitid: [Errno 22] Invalid argument");
+    const int self = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
+    if (self < 0) OSPP_SKIP("pidfd_open is not available");
+    const ospp::fd own(self);
+    CHECK_ERRNO(ospp::waitid(own, wait_flags::exited | wait_flags::nohang), ECHILD,
+                "waitid: [Errno 10] No child processes");
+
+    // A PIDFD_NONBLOCK pidfd never waits: EAGAIN while the child runs, even without nohang.
+    int gate[2];
+    REQUIRE(::pipe2(gate, O_CLOEXEC) == 0);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        char c;
+        ::close(gate[1]);
+        ::_exit(::read(gate[0], &c, 1) == 0 ? 0 : 1);
+    }
+    ::close(gate[0]);
+    const ospp::fd child(static_cast<int>(::syscall(SYS_pidfd_open, pid, PIDFD_NONBLOCK)));
+    CHECK(child.get() >= 0);
+    CHECK_ERRNO(ospp::waitid(child, wait_flags::exited), EAGAIN, "waitid: [Errno 11] Resource temporarily unavailable");
+    ::close(gate[1]);
+    CHECK(ospp::waitpid(pid).value().status.exit_code() == 0);
 }

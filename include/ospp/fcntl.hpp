@@ -63,7 +63,8 @@ OSPP_BITMASK_OPERATORS;
 
 // ---- the raw forms, as Python has them ------------------------------------------------------------
 
-// Python's fcntl.fcntl(fd, cmd, arg=0) with an int: the int the call returns. Retries EINTR.
+// Python's fcntl.fcntl(fd, cmd, arg=0) with an int: the int the call returns, also a negative one
+// (F_GETOWN: minus a process group id, where Python raises OSError(0)). Retries EINTR.
 // Errors: whatever fcntl(2) gives for `cmd` — EBADF, EINVAL (unknown cmd), EAGAIN/EACCES, EPERM...
 result<int> fcntl(fd_ref f, int cmd, int arg = 0) noexcept;
 // Python's fcntl.fcntl(fd, cmd, bytes): `arg` (at most 1024 bytes) is copied into a buffer whose
@@ -75,13 +76,17 @@ result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg);
 // Python's fcntl.ioctl(fd, request, arg=0) with an int, passed by value: the call's return value.
 // Errors: EBADF, ENOTTY (the device has no such request), EINVAL, EFAULT, and the request's own.
 result<int> ioctl(fd_ref f, unsigned long request, long arg = 0) noexcept;
-// Python's ioctl with an immutable buffer (bytes, or mutate_flag=False): copied into a 1024-byte
-// buffer, passed by address; the buffer's contents after the call come back, as long as `arg`.
+// Python's ioctl with an immutable buffer (bytes, or mutate_flag=False): copied into a zeroed
+// 1024-byte buffer (with a NUL after the argument), passed by address; the buffer's contents
+// after the call come back, as long as `arg`.
 // Errors: as above; EINVAL for an argument longer than 1024 bytes.
 result<std::string> ioctl(fd_ref f, unsigned long request, std::span<const std::byte> arg);
 result<std::string> ioctl(fd_ref f, unsigned long request, std::string_view arg);
 // Python's ioctl with a mutable buffer (bytearray, mutate_flag=True): the kernel reads and writes
-// `arg` in place; returns the call's int. The buffer must be as large as the request expects.
+// `arg`, and the call's int comes back. As in Python, an `arg` of up to 1024 bytes goes through a
+// zeroed 1024-byte copy that is copied back on success, so a request that writes more than `arg`
+// holds cannot write past it; a larger `arg` is passed in place and must be as large as the
+// request expects. Errors: as above; on an error `arg` is left as it was (up to 1024 bytes).
 result<int> ioctl(fd_ref f, unsigned long request, std::span<std::byte> arg) noexcept;
 
 namespace detail {
@@ -149,14 +154,16 @@ struct record_lock {
 };
 
 // F_GETLK: the first lock that would conflict with `probe`, or nullopt if `probe` could be placed.
-// A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL.
+// A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL (a type or whence
+// that is not one, a range that starts before byte 0), EOVERFLOW (a range past the largest offset).
 result<std::optional<record_lock>> get_lock(fd_ref f, const record_lock& probe) noexcept;
 // F_SETLK: places (or with lock_type::unlock removes) a POSIX record lock without waiting.
 // Errors: EAGAIN or EACCES when another process holds a conflicting lock, EBADF (also when the
-// descriptor's access mode does not allow the lock type), ENOLCK, EINVAL.
+// descriptor's access mode does not allow the lock type), ENOLCK, EINVAL and EOVERFLOW (as get_lock).
 result<void> set_lock(fd_ref f, const record_lock& lock) noexcept;
 // F_SETLKW: the same, waiting for a conflicting lock to go. EINTR is retried.
-// Errors: EDEADLK (waiting would deadlock with a process that waits for us), EBADF, ENOLCK, EINVAL.
+// Errors: EDEADLK (waiting would deadlock with a process that waits for us), EBADF, ENOLCK, EINVAL,
+// EOVERFLOW.
 result<void> set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
 
 // F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW: the same for locks owned by the open file description
@@ -186,7 +193,8 @@ result<void> flock(fd_ref f, lock_op operation) noexcept;
 // All the POSIX record-lock traps apply (it is not os.lockf, which is ospp::lockf).
 // Errors: EACCES or EAGAIN with nb, EDEADLK, ENOLCK, EBADF (also ex on a descriptor not open for
 // writing, sh on one not open for reading); EINVAL for a cmd without sh, ex or
-// exactly un (Python's ValueError "unrecognized lockf argument").
+// exactly un (Python's ValueError "unrecognized lockf argument") and, from the kernel, for a range
+// that starts before byte 0; EOVERFLOW for a range that ends past the largest offset.
 result<void> lockf(fd_ref f, lock_op cmd, ::off_t len = 0, ::off_t start = 0,
                    fcntl::whence whence = fcntl::whence::set) noexcept;
 
@@ -284,17 +292,21 @@ enum class seals : int {
     future_write = F_SEAL_FUTURE_WRITE,  // no new writes, existing writable mappings stay
 };
 
-// F_ADD_SEALS. Errors: EPERM (the file has seals::seal), EINVAL (not a sealable file, e.g. a memfd
-// created without MFD_ALLOW_SEALING or a regular file), EBUSY (seals::write with a writable mapping).
+// F_ADD_SEALS. Errors: EPERM (the file has seals::seal — as every tmpfs file has from birth,
+// including a memfd created without MFD_ALLOW_SEALING — or f is not open for writing), EINVAL (a
+// file that cannot be sealed: not on tmpfs or hugetlbfs, e.g. a pipe or an ext4 file; or an unknown
+// seal bit), EBUSY (seals::write with a writable mapping), EBADF.
 result<void> add_seals(fd_ref f, seals add) noexcept;
-// F_GET_SEALS. Errors: EINVAL (the file does not support sealing), EBADF.
+// F_GET_SEALS: seals::seal alone for a memfd created without MFD_ALLOW_SEALING.
+// Errors: EINVAL (the file cannot be sealed), EBADF.
 result<seals> get_seals(fd_ref f) noexcept;
 
 // F_GETOWN: who receives SIGIO/SIGURG for the descriptor: a pid, minus a process group id, or 0.
 // Read through F_GETOWN_EX, because the kernel's negative F_GETOWN answer can look like an error.
 // A thread owner (set_owner_ex with owner_type::tid) reads back as its thread id. Errors: EBADF.
 result<::pid_t> get_owner(fd_ref f) noexcept;
-// F_SETOWN: a pid, or minus a process group id; 0 removes the owner. Errors: EBADF, ESRCH, EPERM.
+// F_SETOWN: a pid, or minus a process group id; 0 removes the owner.
+// Errors: EBADF, ESRCH (no such process or group), EINVAL (INT_MIN, which negates to no group).
 result<void> set_owner(fd_ref f, ::pid_t owner) noexcept;
 
 // F_GETOWN_EX/F_SETOWN_EX: an owner that can also be one thread.
@@ -351,7 +363,8 @@ enum class rw_hint : std::uint64_t {
     write_life_long = RWH_WRITE_LIFE_LONG,
     write_life_extreme = RWH_WRITE_LIFE_EXTREME,
 };
-// F_GET_RW_HINT/F_SET_RW_HINT: the hint of the inode. Errors: EBADF, EINVAL (unknown hint).
+// F_GET_RW_HINT/F_SET_RW_HINT: the hint of the inode. Errors: EBADF, EINVAL (unknown hint), and for
+// set_rw_hint EPERM (not the file's owner, without CAP_FOWNER).
 result<rw_hint> get_rw_hint(fd_ref f) noexcept;
 result<void> set_rw_hint(fd_ref f, rw_hint hint) noexcept;
 // F_GET_FILE_RW_HINT/F_SET_FILE_RW_HINT: the hint of the open file description. Linux 5.17

@@ -48,6 +48,9 @@ struct sched_param {
 class cpu_set {
 public:
     cpu_set() = default;
+    // Throws std::length_error for a CPU number above INT_MAX - 1 (Python's OverflowError "CPU
+    // number too large"; a negative int converted to std::size_t lands there), std::bad_alloc when
+    // the mask cannot be allocated. The set is unchanged when add throws.
     cpu_set(std::initializer_list<std::size_t> cpus);
     cpu_set& add(std::size_t cpu);
     cpu_set& remove(std::size_t cpu) noexcept;
@@ -62,7 +65,7 @@ public:
     [[nodiscard]] const ::cpu_set_t* native() const noexcept;
     [[nodiscard]] ::cpu_set_t* native() noexcept;
     [[nodiscard]] std::size_t native_size() const noexcept { return bits_.size() * sizeof(unsigned long); }
-    // Makes room for `cpus` CPUs (for reading a mask from the kernel).
+    // Makes room for `cpus` CPUs (for reading a mask from the kernel); std::length_error above INT_MAX.
     void reserve_cpus(std::size_t cpus);
 
     friend bool operator==(const cpu_set& a, const cpu_set& b) noexcept;

@@ -51,7 +51,9 @@ public:
     }
     // WTERMSIG: the signal that terminated it, meaningful when signaled().
     [[nodiscard]] constexpr signum term_signal() const noexcept { return signum{raw_ & 0x7f}; }
-    // WCOREDUMP: the terminating signal also produced a core dump.
+    // WCOREDUMP: the terminating signal also produced a core dump. False unless signaled():
+    // the macro, and so Python's os.WCOREDUMP, tests the 0x80 bit alone and says True for a
+    // continued status (0xffff), where that bit is part of the marker, not a core dump.
     [[nodiscard]] constexpr bool core_dumped() const noexcept { return signaled() && (raw_ & 0x80) != 0; }
     // WIFSTOPPED: the child is stopped (reported with wait_flags::untraced, or when traced).
     [[nodiscard]] constexpr bool stopped() const noexcept { return (raw_ & 0xff) == 0x7f; }
@@ -104,11 +106,12 @@ struct wait_rusage_result {
 // Python's os.wait(): waits for any child. Errors: ECHILD (no children).
 result<wait_result> wait() noexcept;
 // Python's os.waitpid(pid, options): pid > 0 one child, 0 the caller's group, -1 any child,
-// < -1 the group -pid. Errors: ECHILD, EINVAL (bad options).
+// < -1 the group -pid. Errors: ECHILD, EINVAL (bad options), ESRCH (INT_MIN, which negates to no
+// group; Python's ProcessLookupError).
 result<wait_result> waitpid(::pid_t pid, wait_flags options = wait_flags::none) noexcept;
 // Python's os.wait3(options): any child, with its resource usage. Errors: ECHILD, EINVAL.
 result<wait_rusage_result> wait3(wait_flags options = wait_flags::none) noexcept;
-// Python's os.wait4(pid, options). Errors: ECHILD, EINVAL.
+// Python's os.wait4(pid, options). Errors: ECHILD, EINVAL, ESRCH (pid INT_MIN).
 result<wait_rusage_result> wait4(::pid_t pid, wait_flags options = wait_flags::none) noexcept;
 
 // Which children waitid waits for: Python's os.P_PID, P_PGID, P_ALL, P_PIDFD.
@@ -144,6 +147,9 @@ struct waitid_result {
 // Errors: ECHILD, EINVAL (no state flag, or a bad id type).
 result<std::optional<waitid_result>> waitid(id_type idtype, ::id_t id, wait_flags options) noexcept;
 // waitid(P_PIDFD, fd, options): waits through a pidfd (see pidfd_open).
+// Errors: ECHILD (the process is not a child of the caller), EBADF (not an open descriptor, or not
+// a pidfd), EINVAL (a negative descriptor, no state flag), EAGAIN (a pidfd opened with
+// PIDFD_NONBLOCK, which never waits, while the child runs).
 result<std::optional<waitid_result>> waitid(fd_ref pidfd, wait_flags options) noexcept;
 
 // Python's os.EX_* exit codes (<sysexits.h>), for _exit(ospp::ex::usage).
