@@ -185,6 +185,26 @@ TEST_CASE("posix_spawn errors carry the path, like Python's") {
                 "posix_spawn: [Errno 13] Permission denied: '" + dir / "script" + "'");
 }
 
+TEST_CASE("posix_spawn and spawn* refuse an empty argv or an empty argv[0], as Python's ValueError") {
+    // Python: "argv must not be empty", "argv first element cannot be empty" (ospp::execv: EINVAL).
+    for (const ospp::cstring_array& argv : {ospp::cstring_array{}, ospp::cstring_array{""}, ospp::cstring_array{"", "x"}}) {
+        CAPTURE(argv.size());
+        CHECK_ERRNO(ospp::posix_spawn("/bin/true", argv, std::nullopt), EINVAL,
+                    "posix_spawn: [Errno 22] Invalid argument: '/bin/true'");
+        CHECK_ERRNO(ospp::posix_spawnp("true", argv, ospp::cstring_array{}), EINVAL,
+                    "posix_spawnp: [Errno 22] Invalid argument: 'true'");
+        CHECK_ERRNO(ospp::spawnv(spawn_mode::wait, "/bin/true", argv), EINVAL,
+                    "spawnv: [Errno 22] Invalid argument: '/bin/true'");
+        // The PATH search does not start: the error names the file, not a directory tried.
+        CHECK_ERRNO(ospp::spawnvp(spawn_mode::wait, "true", argv), EINVAL,
+                    "spawnvp: [Errno 22] Invalid argument: 'true'");
+        CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "true", argv, ospp::cstring_array{"PATH=/bin"}), EINVAL,
+                    "spawnvpe: [Errno 22] Invalid argument: 'true'");
+    }
+    const std::vector<std::string> nul{"true", std::string("a\0b", 3)};
+    CHECK_ERRNO(ospp::spawnvp(spawn_mode::wait, "true", nul), EINVAL, "spawnvp: [Errno 22] Invalid argument: 'true'");
+}
+
 TEST_CASE("posix_spawn and spawnve refuse an env key that is empty or holds '=', as Python's ValueError") {
     // Without the check the child would see {"A=B": "1"} as A with the value "B=1".
     for (const char* key : {"A=B", ""}) {
