@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +72,29 @@ TEST_CASE("setresuid/setresgid and setreuid/seteuid as root: saved ids allow a t
         if (!ospp::setreuid(ospp::id_unchanged, 0)) return 9;
         if (!ospp::setresuid(65534, 65534, 65534)) return 7;
         if (ospp::seteuid(0)) return 8;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
+TEST_CASE("the id setters refuse an id the user namespace cannot map with EINVAL, as Python's os.setuid(-1)") {
+    // -1 is id_unchanged for the re/res setters, and no id at all for the others: checked before
+    // the privilege, so this holds for root and for everyone else.
+    CHECK_ERRNO(ospp::setuid(ospp::id_unchanged), EINVAL, "setuid: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::setgid(ospp::id_unchanged), EINVAL, "setgid: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::seteuid(ospp::id_unchanged), EINVAL, "seteuid: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::setegid(ospp::id_unchanged), EINVAL, "setegid: [Errno 22] Invalid argument");
+    CHECK(ospp::setreuid(ospp::id_unchanged, ospp::id_unchanged).has_value());
+    CHECK(ospp::setresgid(ospp::id_unchanged, ospp::id_unchanged, ospp::id_unchanged).has_value());
+}
+
+TEST_CASE("setresuid does not check RLIMIT_NPROC (Linux >= 3.1): no EAGAIN for it") {
+    OSPP_REQUIRE_ROOT();
+    const int code = ospp_test::exit_code_of([] {
+        const ::rlimit none{0, 0};
+        if (::setrlimit(RLIMIT_NPROC, &none) != 0) return 1;
+        auto r = ospp::setresuid(65534, 65534, 65534);
+        if (!r) return r.error().code() == EAGAIN ? 2 : 3;
         return 0;
     });
     CHECK(code == 0);
