@@ -1,6 +1,7 @@
 // test/ids_test.cpp — ids, groups, sessions and user lookup, checked against the kernel's view.
 #include "ospp/ids.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/mount.h>
@@ -231,6 +232,44 @@ TEST_CASE("lookups grow their buffers: a private /etc/group and /etc/passwd with
     });
     if (code == 77) OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
     CHECK(code == 0);
+}
+
+TEST_CASE("lookups take a field an NSS module leaves null as empty (pwd's None), without throwing") {
+    OSPP_REQUIRE_ROOT();
+    // nss_null.c, built beside this test: NSS finds it by its soname once it is loaded.
+    char exe[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe);
+    REQUIRE(n > 0);
+    const std::string_view exe_path(exe, static_cast<std::size_t>(n));
+    const std::string module = std::string(exe_path.substr(0, exe_path.rfind('/'))) + "/libnss_ospptest.so.2";
+    ospp_test::temp_dir dir;
+    ospp_test::write_file(dir / "nsswitch.conf", "passwd: ospptest files\ngroup: ospptest files\n");
+    const std::string conf = dir / "nsswitch.conf";
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (::dlopen(module.c_str(), RTLD_NOW) == nullptr) return std::string("dlopen: ") + ::dlerror();
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount(conf.c_str(), "/etc/nsswitch.conf", nullptr, MS_BIND, nullptr) != 0) {
+            return "skip";
+        }
+        try {
+            for (auto pw : {ospp::getpwnam("nullfields"), ospp::getpwuid(4321)}) {
+                if (!pw) return pw.error().message();
+                if (pw->pw_name != "nullfields" || pw->pw_uid != 4321 || pw->pw_gid != 4321) return "wrong user";
+                if (!pw->pw_passwd.empty() || !pw->pw_gecos.empty() || !pw->pw_dir.empty() || !pw->pw_shell.empty())
+                    return "a null passwd field is not empty";
+            }
+            for (auto gr : {ospp::getgrnam("nullfields"), ospp::getgrgid(4321)}) {
+                if (!gr) return gr.error().message();
+                if (gr->gr_name != "nullfields" || gr->gr_gid != 4321) return "wrong group";
+                if (!gr->gr_passwd.empty() || !gr->gr_mem.empty()) return "a null group field is not empty";
+            }
+        } catch (const std::exception& e) {
+            return std::string("threw: ") + e.what();
+        }
+        return "";
+    });
+    if (report == "skip") OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
+    CHECK(report == "");
 }
 
 TEST_CASE("setsid in a child makes a new session that getsid reads from outside") {

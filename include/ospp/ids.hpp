@@ -128,7 +128,7 @@ result<std::string> getlogin();
 
 // ---- user and group database (Python's pwd and grp modules) ------------------------------------
 
-// Python's pwd.struct_passwd.
+// Python's pwd.struct_passwd. A field the NSS module leaves null (Python's None) is empty.
 struct passwd_entry {
     std::string pw_name;
     std::string pw_passwd;
@@ -139,7 +139,7 @@ struct passwd_entry {
     std::string pw_shell;
 };
 
-// Python's grp.struct_group.
+// Python's grp.struct_group. A null gr_passwd or gr_mem from the NSS module is empty.
 struct group_entry {
     std::string gr_name;
     std::string gr_passwd;
