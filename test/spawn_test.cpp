@@ -165,6 +165,28 @@ TEST_CASE("posix_spawn scheduler and resetids") {
     rt.finish();
 }
 
+TEST_CASE("posix_spawn resetids: the child's effective uid becomes its real uid") {
+    OSPP_REQUIRE_ROOT();
+    // In a child with euid 65534 over ruid 0: id -u prints 65534 unless resetids sets it back to 0.
+    CHECK(ospp_test::in_child([]() -> std::string {
+              if (::seteuid(65534) != 0) return "seteuid failed";
+              std::string seen;
+              for (const bool reset : {false, true}) {
+                  auto out = ospp::pipe();
+                  if (!out) return out.error().message();
+                  auto pid = ospp::posix_spawn(
+                      "/usr/bin/id", {"id", "-u"}, std::nullopt,
+                      {.file_actions = {spawn_file_action::dup2(out->write_end, ospp::stdout_fd)}, .resetids = reset});
+                  if (!pid) return pid.error().message();
+                  out->write_end.reset();
+                  auto text = ospp::read(out->read_end, 64);
+                  if (!text || !ospp::waitpid(*pid)) return "no output";
+                  seen += *text;
+              }
+              return seen == "65534\n0\n" ? "" : "id -u printed " + seen;
+          }) == "");
+}
+
 TEST_CASE("posix_spawn errors carry the path, like Python's") {
     CHECK_ERRNO(ospp::posix_spawn("/no/such/program", {"x"}, std::nullopt), ENOENT,
                 "posix_spawn: [Errno 2] No such file or directory: '/no/such/program'");
