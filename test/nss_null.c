@@ -1,7 +1,8 @@
 // test/nss_null.c — an NSS module ("ospptest") whose one user and one group, both "nullfields"
-// with id 4321, leave every optional field a null pointer, as some NSS modules do (pwd.getpwnam
-// gives None for them). ids_test.cpp loads it by its soname and names it in a private
-// /etc/nsswitch.conf.
+// with id 4321, leave the optional string fields null pointers, as some NSS modules do
+// (pwd.getpwnam gives None for them). gr_mem stays a list (empty): ASan's getgrnam_r interceptor
+// and Python's grp read it without a null check. ids_test.cpp loads this module by its soname
+// and names it in a private /etc/nsswitch.conf.
 #include <errno.h>
 #include <grp.h>
 #include <nss.h>
@@ -27,7 +28,8 @@ static enum nss_status group(struct group* gr, char* buf, size_t len, int* err) 
         return NSS_STATUS_TRYAGAIN;
     }
     memcpy(buf, the_name, sizeof the_name);
-    *gr = (struct group){.gr_name = buf, .gr_gid = the_id};  // gr_passwd and gr_mem null
+    static char* no_members[] = {NULL};
+    *gr = (struct group){.gr_name = buf, .gr_gid = the_id, .gr_mem = no_members};  // gr_passwd null
     return NSS_STATUS_SUCCESS;
 }
 
