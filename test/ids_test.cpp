@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "child.hpp"
 #include "support.hpp"
@@ -87,6 +88,15 @@ TEST_CASE("the id setters refuse an id the user namespace cannot map with EINVAL
     CHECK_ERRNO(ospp::setegid(ospp::id_unchanged), EINVAL, "setegid: [Errno 22] Invalid argument");
     CHECK(ospp::setreuid(ospp::id_unchanged, ospp::id_unchanged).has_value());
     CHECK(ospp::setresgid(ospp::id_unchanged, ospp::id_unchanged, ospp::id_unchanged).has_value());
+}
+
+TEST_CASE("setgroups refuses more than NGROUPS_MAX groups with EINVAL (Python's 'too many groups')") {
+    // Without privilege the kernel answers EPERM first, as the unprivileged tests check.
+    OSPP_REQUIRE_ROOT();
+    const long max = ::sysconf(_SC_NGROUPS_MAX);
+    REQUIRE(max > 0);
+    const std::vector<gid_t> too_many(static_cast<std::size_t>(max) + 1, 65534);
+    CHECK_ERRNO(ospp::setgroups(too_many), EINVAL, "setgroups: [Errno 22] Invalid argument");
 }
 
 TEST_CASE("setresuid does not check RLIMIT_NPROC (Linux >= 3.1): no EAGAIN for it") {
