@@ -130,12 +130,16 @@ result<std::string> getlogin() {
 
 namespace {
 
+// NSS modules may leave a field null (Python's pwd gives None): it becomes empty, since a
+// std::string cannot be made from a null pointer.
+std::string text(const char* s) { return s != nullptr ? std::string(s) : std::string(); }
+
 passwd_entry to_entry(const struct ::passwd& p) {
-    return {p.pw_name, p.pw_passwd, p.pw_uid, p.pw_gid, p.pw_gecos, p.pw_dir, p.pw_shell};
+    return {text(p.pw_name), text(p.pw_passwd), p.pw_uid, p.pw_gid, text(p.pw_gecos), text(p.pw_dir), text(p.pw_shell)};
 }
 
 group_entry to_entry(const struct ::group& g) {
-    group_entry out{g.gr_name, g.gr_passwd, g.gr_gid, {}};
+    group_entry out{text(g.gr_name), text(g.gr_passwd), g.gr_gid, {}};
     for (char** m = g.gr_mem; m != nullptr && *m != nullptr; ++m) out.gr_mem.emplace_back(*m);
     return out;
 }

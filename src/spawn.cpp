@@ -77,9 +77,13 @@ int set_attributes(::posix_spawnattr_t* attr, const posix_spawn_options& o) {
     return e;
 }
 
+// Python's ValueErrors: "embedded null byte", "argv must not be empty", "argv first element cannot
+// be empty" (ospp::execv refuses the same).
+bool usable_argv(const cstring_array& argv) noexcept { return argv.valid() && !argv.empty() && argv[0][0] != '\0'; }
+
 result<::pid_t> spawn(const char* call, bool search, const path_ref& path, const cstring_array& argv,
                       char* const* envp, bool env_valid, const posix_spawn_options& o) {
-    if (!path.valid() || !argv.valid() || !env_valid || argv.empty()) return sys::fail_with(EINVAL, call, path);
+    if (!path.valid() || !usable_argv(argv) || !env_valid) return sys::fail_with(EINVAL, call, path);
     spawn_actions actions;
     for (const auto& a : o.file_actions) {
         if (const int e = add_action(&actions.raw, a); e != 0) return sys::fail_with(e, call, path);
@@ -136,7 +140,7 @@ result<::pid_t> spawn_search(const char* call, const path_ref& file, const cstri
                              const cstring_array* env) {
     char* const* envp = env != nullptr ? env->data() : ::environ;
     const bool env_valid = env == nullptr || env->valid();
-    if (!file.valid() || !env_valid || std::strchr(file.c_str(), '/') != nullptr)
+    if (!file.valid() || !usable_argv(argv) || !env_valid || std::strchr(file.c_str(), '/') != nullptr)
         return spawn(call, false, file, argv, envp, env_valid, {});
     std::optional<errno_error> saved;
     std::optional<errno_error> last;

@@ -1,9 +1,11 @@
 // test/ids_test.cpp — ids, groups, sessions and user lookup, checked against the kernel's view.
 #include "ospp/ids.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "child.hpp"
 #include "support.hpp"
@@ -71,6 +74,38 @@ TEST_CASE("setresuid/setresgid and setreuid/seteuid as root: saved ids allow a t
         if (!ospp::setreuid(ospp::id_unchanged, 0)) return 9;
         if (!ospp::setresuid(65534, 65534, 65534)) return 7;
         if (ospp::seteuid(0)) return 8;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
+TEST_CASE("the id setters refuse an id the user namespace cannot map with EINVAL, as Python's os.setuid(-1)") {
+    // -1 is id_unchanged for the re/res setters, and no id at all for the others: checked before
+    // the privilege, so this holds for root and for everyone else.
+    CHECK_ERRNO(ospp::setuid(ospp::id_unchanged), EINVAL, "setuid: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::setgid(ospp::id_unchanged), EINVAL, "setgid: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::seteuid(ospp::id_unchanged), EINVAL, "seteuid: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::setegid(ospp::id_unchanged), EINVAL, "setegid: [Errno 22] Invalid argument");
+    CHECK(ospp::setreuid(ospp::id_unchanged, ospp::id_unchanged).has_value());
+    CHECK(ospp::setresgid(ospp::id_unchanged, ospp::id_unchanged, ospp::id_unchanged).has_value());
+}
+
+TEST_CASE("setgroups refuses more than NGROUPS_MAX groups with EINVAL (Python's 'too many groups')") {
+    // Without privilege the kernel answers EPERM first, as the unprivileged tests check.
+    OSPP_REQUIRE_ROOT();
+    const long max = ::sysconf(_SC_NGROUPS_MAX);
+    REQUIRE(max > 0);
+    const std::vector<gid_t> too_many(static_cast<std::size_t>(max) + 1, 65534);
+    CHECK_ERRNO(ospp::setgroups(too_many), EINVAL, "setgroups: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("setresuid does not check RLIMIT_NPROC (Linux >= 3.1): no EAGAIN for it") {
+    OSPP_REQUIRE_ROOT();
+    const int code = ospp_test::exit_code_of([] {
+        const ::rlimit none{0, 0};
+        if (::setrlimit(RLIMIT_NPROC, &none) != 0) return 1;
+        auto r = ospp::setresuid(65534, 65534, 65534);
+        if (!r) return r.error().code() == EAGAIN ? 2 : 3;
         return 0;
     });
     CHECK(code == 0);
@@ -207,6 +242,45 @@ TEST_CASE("lookups grow their buffers: a private /etc/group and /etc/passwd with
     });
     if (code == 77) OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
     CHECK(code == 0);
+}
+
+TEST_CASE("lookups take a field an NSS module leaves null as empty (pwd's None), without throwing") {
+    OSPP_REQUIRE_ROOT();
+    // nss_null.c, built beside this test: NSS finds it by its soname once it is loaded.
+    char exe[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe);
+    REQUIRE(n > 0);
+    const std::string_view exe_path(exe, static_cast<std::size_t>(n));
+    const std::string module = std::string(exe_path.substr(0, exe_path.rfind('/'))) + "/libnss_ospptest.so.2";
+    if (::access(module.c_str(), F_OK) != 0) OSPP_SKIP("no libnss_ospptest.so.2 (sanitizer builds leave it out)");
+    ospp_test::temp_dir dir;
+    ospp_test::write_file(dir / "nsswitch.conf", "passwd: ospptest files\ngroup: ospptest files\n");
+    const std::string conf = dir / "nsswitch.conf";
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (::dlopen(module.c_str(), RTLD_NOW) == nullptr) return std::string("dlopen: ") + ::dlerror();
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount(conf.c_str(), "/etc/nsswitch.conf", nullptr, MS_BIND, nullptr) != 0) {
+            return "skip";
+        }
+        try {
+            for (auto pw : {ospp::getpwnam("nullfields"), ospp::getpwuid(4321)}) {
+                if (!pw) return pw.error().message();
+                if (pw->pw_name != "nullfields" || pw->pw_uid != 4321 || pw->pw_gid != 4321) return "wrong user";
+                if (!pw->pw_passwd.empty() || !pw->pw_gecos.empty() || !pw->pw_dir.empty() || !pw->pw_shell.empty())
+                    return "a null passwd field is not empty";
+            }
+            for (auto gr : {ospp::getgrnam("nullfields"), ospp::getgrgid(4321)}) {
+                if (!gr) return gr.error().message();
+                if (gr->gr_name != "nullfields" || gr->gr_gid != 4321) return "wrong group";
+                if (!gr->gr_passwd.empty() || !gr->gr_mem.empty()) return "a null group field is not empty";
+            }
+        } catch (const std::exception& e) {
+            return std::string("threw: ") + e.what();
+        }
+        return "";
+    });
+    if (report == "skip") OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
+    CHECK(report == "");
 }
 
 TEST_CASE("setsid in a child makes a new session that getsid reads from outside") {

@@ -165,6 +165,28 @@ TEST_CASE("posix_spawn scheduler and resetids") {
     rt.finish();
 }
 
+TEST_CASE("posix_spawn resetids: the child's effective uid becomes its real uid") {
+    OSPP_REQUIRE_ROOT();
+    // In a child with euid 65534 over ruid 0: id -u prints 65534 unless resetids sets it back to 0.
+    CHECK(ospp_test::in_child([]() -> std::string {
+              if (::seteuid(65534) != 0) return "seteuid failed";
+              std::string seen;
+              for (const bool reset : {false, true}) {
+                  auto out = ospp::pipe();
+                  if (!out) return out.error().message();
+                  auto pid = ospp::posix_spawn(
+                      "/usr/bin/id", {"id", "-u"}, std::nullopt,
+                      {.file_actions = {spawn_file_action::dup2(out->write_end, ospp::stdout_fd)}, .resetids = reset});
+                  if (!pid) return pid.error().message();
+                  out->write_end.reset();
+                  auto text = ospp::read(out->read_end, 64);
+                  if (!text || !ospp::waitpid(*pid)) return "no output";
+                  seen += *text;
+              }
+              return seen == "65534\n0\n" ? "" : "id -u printed " + seen;
+          }) == "");
+}
+
 TEST_CASE("posix_spawn errors carry the path, like Python's") {
     CHECK_ERRNO(ospp::posix_spawn("/no/such/program", {"x"}, std::nullopt), ENOENT,
                 "posix_spawn: [Errno 2] No such file or directory: '/no/such/program'");
@@ -183,6 +205,26 @@ TEST_CASE("posix_spawn errors carry the path, like Python's") {
     ospp_test::write_file(dir / "script", "#!/bin/sh\n");
     CHECK_ERRNO(ospp::posix_spawn(dir / "script", {"script"}, std::nullopt), EACCES,
                 "posix_spawn: [Errno 13] Permission denied: '" + dir / "script" + "'");
+}
+
+TEST_CASE("posix_spawn and spawn* refuse an empty argv or an empty argv[0], as Python's ValueError") {
+    // Python: "argv must not be empty", "argv first element cannot be empty" (ospp::execv: EINVAL).
+    for (const ospp::cstring_array& argv : {ospp::cstring_array{}, ospp::cstring_array{""}, ospp::cstring_array{"", "x"}}) {
+        CAPTURE(argv.size());
+        CHECK_ERRNO(ospp::posix_spawn("/bin/true", argv, std::nullopt), EINVAL,
+                    "posix_spawn: [Errno 22] Invalid argument: '/bin/true'");
+        CHECK_ERRNO(ospp::posix_spawnp("true", argv, ospp::cstring_array{}), EINVAL,
+                    "posix_spawnp: [Errno 22] Invalid argument: 'true'");
+        CHECK_ERRNO(ospp::spawnv(spawn_mode::wait, "/bin/true", argv), EINVAL,
+                    "spawnv: [Errno 22] Invalid argument: '/bin/true'");
+        // The PATH search does not start: the error names the file, not a directory tried.
+        CHECK_ERRNO(ospp::spawnvp(spawn_mode::wait, "true", argv), EINVAL,
+                    "spawnvp: [Errno 22] Invalid argument: 'true'");
+        CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "true", argv, ospp::cstring_array{"PATH=/bin"}), EINVAL,
+                    "spawnvpe: [Errno 22] Invalid argument: 'true'");
+    }
+    const std::vector<std::string> nul{"true", std::string("a\0b", 3)};
+    CHECK_ERRNO(ospp::spawnvp(spawn_mode::wait, "true", nul), EINVAL, "spawnvp: [Errno 22] Invalid argument: 'true'");
 }
 
 TEST_CASE("posix_spawn and spawnve refuse an env key that is empty or holds '=', as Python's ValueError") {

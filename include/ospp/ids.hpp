@@ -67,18 +67,21 @@ result<resgid> getresgid() noexcept;
 
 // ---- changing ids (EPERM unless privileged; EINVAL for an id the user namespace cannot map) ---
 
-// Python's os.setuid(uid): as root sets all three uids, so root cannot come back. Errors: EPERM, EINVAL.
+// Python's os.setuid(uid): as root sets all three uids, so root cannot come back.
+// Errors: EPERM, EINVAL, EAGAIN (the real uid changes and the kernel cannot allocate for it).
 result<void> setuid(::uid_t uid) noexcept;
 // Python's os.setgid(gid). Errors: EPERM, EINVAL.
 result<void> setgid(::gid_t gid) noexcept;
 // Python's os.seteuid(euid), os.setegid(egid). Errors: EPERM, EINVAL.
 result<void> seteuid(::uid_t euid) noexcept;
 result<void> setegid(::gid_t egid) noexcept;
-// Python's os.setreuid(ruid, euid), os.setregid(rgid, egid); id_unchanged keeps one. Errors: EPERM, EINVAL.
+// Python's os.setreuid(ruid, euid), os.setregid(rgid, egid); id_unchanged keeps one.
+// Errors: EPERM, EINVAL; setreuid also EAGAIN (as setuid).
 result<void> setreuid(::uid_t ruid, ::uid_t euid) noexcept;
 result<void> setregid(::gid_t rgid, ::gid_t egid) noexcept;
 // Python's os.setresuid(ruid, euid, suid), os.setresgid(rgid, egid, sgid): the unambiguous way to
-// drop privileges for good (all three at once). Errors: EPERM, EINVAL, EAGAIN (RLIMIT_NPROC).
+// drop privileges for good (all three at once). Errors: EPERM, EINVAL; setresuid also EAGAIN (as
+// setuid). RLIMIT_NPROC is not checked here (since Linux 3.1): the next execve fails with EAGAIN.
 result<void> setresuid(::uid_t ruid, ::uid_t euid, ::uid_t suid) noexcept;
 result<void> setresgid(::gid_t rgid, ::gid_t egid, ::gid_t sgid) noexcept;
 
@@ -125,7 +128,7 @@ result<std::string> getlogin();
 
 // ---- user and group database (Python's pwd and grp modules) ------------------------------------
 
-// Python's pwd.struct_passwd.
+// Python's pwd.struct_passwd. A field the NSS module leaves null (Python's None) is empty.
 struct passwd_entry {
     std::string pw_name;
     std::string pw_passwd;
@@ -136,7 +139,7 @@ struct passwd_entry {
     std::string pw_shell;
 };
 
-// Python's grp.struct_group.
+// Python's grp.struct_group. A null gr_passwd or gr_mem from the NSS module is empty.
 struct group_entry {
     std::string gr_name;
     std::string gr_passwd;

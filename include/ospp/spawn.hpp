@@ -86,8 +86,9 @@ struct posix_spawn_options {
 // Python's os.posix_spawn(path, argv, env, **options): the child's pid. std::nullopt as env means
 // the current environment (Python 3.13's env=None).
 // Errors: whatever the exec gives (ENOENT, EACCES, ENOEXEC...), a file action's (EBADF, ENOENT),
-// EPERM (setsid/setpgroup/scheduler), EAGAIN, ENOMEM; EINVAL for a NUL byte in a string or an
-// env built by from_env with an illegal key (Python's ValueError, see cstring_array::valid()).
+// EPERM (setsid/setpgroup/scheduler), EAGAIN, ENOMEM; EINVAL for a NUL byte in a string, an
+// env built by from_env with an illegal key (see cstring_array::valid()), an empty argv or an
+// empty argv[0] (Python's ValueErrors).
 result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, const cstring_array& env,
                             const posix_spawn_options& options = {});
 result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, std::nullopt_t env,
