@@ -986,6 +986,10 @@ std::vector<fault_case> daemon_cases(fixture& fx) {
     // and open() installs the signal_map.
     const long resets = SIGRTMAX - 2;
     const launch detached_not{.configure = [](daemon_context& c) { c.detach_process = false; }};
+    const launch to_files{.configure = [dir](daemon_context& c) {
+        c.stdout_file = std::filesystem::path(dir + "/out.log");
+        c.stderr_file = std::filesystem::path(dir + "/err.log");
+    }};
     const launch delivering{.configure = [](daemon_context& c) { c.signal_map[ospp::signum::usr1] = ospp::daemon::signal_action::deliver(); }};
     std::vector<fault_case> cases = {
         // prepare(), in the launcher: 0-2 open, the pidfile locked, the stdio files, the pipes.
@@ -997,9 +1001,11 @@ std::vector<fault_case> daemon_cases(fixture& fx) {
         {"pidfile", {"stat"}, started(), cannot},
         {"pidfile", {"fchmod"}, started({.configure = [loose](daemon_context& c) { c.pidfile = loose; }}), cannot, 1,
          make_loose},
+        // The default streams share one /dev/null (the 2nd open); files of their own are
+        // opened after it, each once.
         {"stdin", {"open"}, started(), on_eintr::retry, 2},
-        {"stdout", {"open"}, started(), on_eintr::retry, 3},
-        {"stderr", {"open"}, started(), on_eintr::retry, 4},
+        {"stdout", {"open"}, started(to_files), on_eintr::retry, 3},
+        {"stderr", {"open"}, started(to_files), on_eintr::retry, 4},
         // A given descriptor is copied above 2, after three fcntl(F_GETFD) found 0-2 open.
         {"stdin", {"fcntl"}, started({.configure = [null](daemon_context& c) { c.stdin_file = null; }}), cannot, 4},
         {"pipe", {"pipe2"}, started(), cannot},    // the readiness pipe
