@@ -390,10 +390,11 @@ result<void> rmtree(path_ref path, const rmtree_options& options) {
         if (sys::retry([&] { return ::unlinkat(level.dir.get(), name.data(), is_dir ? AT_REMOVEDIR : 0); }) == 0) {
             return true;
         }
+        const int err = errno;  // before building the path: a successful allocation may change errno
         std::string p = level.path;
         if (p.back() != '/') p += '/';
         p += name;
-        note(errno_error(errno, is_dir ? "rmdir" : "unlink", p));
+        note(errno_error(err, is_dir ? "rmdir" : "unlink", p));
         return options.ignore_errors;
     };
     while (w.next()) {

@@ -2,7 +2,9 @@
 #include "ospp/walk.hpp"
 
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,9 +13,11 @@
 #include <atomic>
 #include <new>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "child.hpp"
+#include "ospp/scandir.hpp"
 #include "counting_new.hpp"
 #include "support.hpp"
 
@@ -349,6 +353,57 @@ TEST_CASE("rmtree with dir_fd, and stopping at or ignoring an error") {
     CHECK(ospp::rmtree("t", {.dir_fd = ospp::fd_ref(d)}));
     CHECK_FALSE(exists(dir / "t"));
     ::close(d);
+}
+
+TEST_CASE("rmtree reports the errno of the failed unlink, not one left by building the message") {
+    // A file rmtree cannot remove: read-only directory for an ordinary user (EACCES), immutable
+    // file for root (EPERM). Building the path for the error allocates, and a successful malloc
+    // may set errno: the unlink's errno must be read before.
+    temp_dir dir;
+    make_dir(dir / "t");
+    touch(dir / "t/stuck");
+    const bool root = ospp_test::is_root();
+    int flags = 0;
+    const int f = ::open((dir / "t/stuck").c_str(), O_RDONLY | O_CLOEXEC);
+    REQUIRE(f >= 0);
+    if (root) {
+        const int immutable = FS_IMMUTABLE_FL;
+        if (::ioctl(f, FS_IOC_GETFLAGS, &flags) != 0 || ::ioctl(f, FS_IOC_SETFLAGS, &immutable) != 0) {
+            ::close(f);
+            OSPP_SKIP("no immutable flag on this file system");
+        }
+    } else {
+        REQUIRE(::chmod((dir / "t").c_str(), 0500) == 0);
+    }
+    ospp_test::errno_set_by_new = EXDEV;
+    const auto removed = ospp::rmtree(dir / "t");
+    ospp_test::errno_set_by_new = 0;
+    if (root) {
+        REQUIRE(::ioctl(f, FS_IOC_SETFLAGS, &flags) == 0);
+    } else {
+        REQUIRE(::chmod((dir / "t").c_str(), 0700) == 0);
+    }
+    ::close(f);
+    const int code = root ? EPERM : EACCES;
+    CHECK_ERRNO(removed, code,
+                std::string("unlink: [Errno ") + std::to_string(code) + "] " + std::strerror(code) + ": '" +
+                    (dir / "t/stuck") + "'");
+}
+
+TEST_CASE("scandir's dir_entry stat reports the errno of the failed stat, not one left by building the message") {
+    // (Here for the errno-setting operator new of counting_new.hpp.) The message names the entry's path, built on the failure path: a successful malloc may set
+    // errno, so the stat's errno must be kept before.
+    temp_dir dir;
+    ospp_test::write_file(dir / "a_name_long_enough_to_need_the_heap_for_its_path", "");
+    auto it = ospp::scandir(dir.path());
+    REQUIRE(it.has_value());
+    for (const auto& e : *it) {
+        REQUIRE(::unlink(e.path().c_str()) == 0);
+        ospp_test::errno_set_by_new = EXDEV;
+        const auto st = e.stat();
+        ospp_test::errno_set_by_new = 0;
+        CHECK_ERRNO(st, ENOENT, "stat: [Errno 2] No such file or directory: '" + e.path() + "'");
+    }
 }
 
 TEST_CASE("walk never enters a directory swapped (for another one or a symlink) after it was listed") {
