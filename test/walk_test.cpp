@@ -178,6 +178,7 @@ TEST_CASE("walk with followlinks ends on a symlink cycle and reports it") {
     std::vector<std::string> loops;
     auto onerror = [&](const ospp::errno_error& e) {
         CHECK(e.code() == ELOOP);
+        CHECK(e.message().starts_with("walk: [Errno 40] Too many levels of symbolic links: '"));  // not "scandir"
         loops.emplace_back(e.path());
     };
     for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path(), {.onerror = onerror, .followlinks = true})) {
@@ -303,6 +304,21 @@ TEST_CASE("fwalk does not walk a symlink top unless following, and honours dir_f
     }
     CHECK(steps == 0);
     CHECK(errors == 1);
+    // Python's fwalk yields nothing, silently, for a file top, and raises for a missing one: both
+    // go to onerror here, as os.walk's do.
+    touch(dir / "file");
+    for (const char* top : {"file", "missing"}) {
+        std::vector<std::string> messages;
+        for (auto step : ospp::fwalk(dir / top, {.onerror = [&](const ospp::errno_error& e) {
+                                                     messages.push_back(e.message());
+                                                 }})) {
+            steps += step.dirpath.empty() ? 0 : 1;
+        }
+        CHECK(steps == 0);
+        CHECK(messages == std::vector<std::string>{std::string("scandir: [Errno ") +
+                                                   (top[0] == 'f' ? "20] Not a directory" : "2] No such file or directory") +
+                                                   ": '" + (dir / top) + "'"});
+    }
     const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     REQUIRE(d >= 0);
     std::vector<std::string> files;
@@ -353,6 +369,22 @@ TEST_CASE("rmtree with dir_fd, and stopping at or ignoring an error") {
     CHECK(ospp::rmtree("t", {.dir_fd = ospp::fd_ref(d)}));
     CHECK_FALSE(exists(dir / "t"));
     ::close(d);
+}
+
+TEST_CASE("rmtree needs one fd per level (EMFILE past the limit) and refuses a NUL byte") {
+    temp_dir dir;
+    std::string deep = dir / "t";
+    make_dir(deep);
+    for (int i = 0; i < 8; ++i) make_dir(deep += "/d");
+    // Room for three fds: the top and two levels below it open, the third level does not.
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (!ospp_test::allow_only_more_fds(3)) return "no fd limit";
+        const auto removed = ospp::rmtree(dir / "t");
+        return removed ? "removed" : removed.error().message();
+    });
+    CHECK(report == "scandir: [Errno 24] Too many open files: '" + (dir / "t/d/d/d") + "'");
+    CHECK(ospp::rmtree(dir / "t"));
+    CHECK_ERRNO(ospp::rmtree(std::string("t\0x", 3)), EINVAL, "rmtree: [Errno 22] Invalid argument: 't\\x00x'");
 }
 
 TEST_CASE("rmtree reports the errno of the failed unlink, not one left by building the message") {
@@ -462,6 +494,15 @@ TEST_CASE("walk, fwalk and rmtree enter mount points, a bind mount of the same f
         if (!ospp::rmtree(top, {.ignore_errors = true})) return "rmtree with ignore_errors failed";
         if (exists(top + "/g") || exists(top + "/tmpfs/on_tmpfs") || exists(dir / "src/inner")) return "rmtree left entries";
         if (!exists(top + "/bound") || !exists(top + "/tmpfs")) return "a mount point went away";
+        // A read-only file system: EROFS from the first unlink.
+        make_dir(dir / "ro");
+        if (::mount("tmpfs", (dir / "ro").c_str(), "tmpfs", 0, "size=1m") != 0) return "tmpfs not mounted";
+        touch(dir / "ro/f");
+        if (::mount(nullptr, (dir / "ro").c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0) return "no remount";
+        const auto read_only = ospp::rmtree(dir / "ro");
+        if (read_only || read_only.error().message() != "unlink: [Errno 30] Read-only file system: '" + (dir / "ro/f") + "'") {
+            return "rmtree on a read-only file system: " + (read_only ? std::string("removed") : read_only.error().message());
+        }
         return "";
     });
     if (report == "no mount namespace") OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
