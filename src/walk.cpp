@@ -64,6 +64,7 @@ private:
     // The record of a name in dirnames, or nullptr for a name the caller put there: also for a
     // view into the arena that is not a whole listed name (part of one, or spanning two).
     static const char* record_of(const walk_level& level, std::string_view name) noexcept {
+        if (level.dir_records.empty()) return nullptr;  // no listed directory (the arena may be null)
         const char* begin = level.arena.get();
         const char* end = begin + level.arena_size;
         if (name.data() < begin + header_size || name.data() + name.size() >= end) return nullptr;

@@ -241,6 +241,14 @@ TEST_CASE("walk takes names added to dirnames as Python does: whole names only, 
     }
     CHECK(seen == std::vector<std::string>{dir / "ab/e", dir / "ab"});
     CHECK(errors.empty());
+    // A directory with no entries has no names to compare an added one with (an empty arena).
+    seen.clear();
+    for (auto [dirpath, dirnames, filenames] : ospp::walk(dir / "ab/e", {.onerror = onerror})) {
+        seen.emplace_back(dirpath);
+        if (dirpath == dir / "ab/e") dirnames.push_back(elsewhere.path());
+    }
+    CHECK(seen == std::vector<std::string>{dir / "ab/e", elsewhere.path()});
+    CHECK(errors.empty());
 }
 
 TEST_CASE("walk and fwalk refuse a top with a NUL byte, as Python does") {
