@@ -199,6 +199,7 @@ TEST_CASE("scandir(fd) opens a descriptor of its own: EMFILE at the limit, the c
         std::vector<std::string> names;
         for (const auto& e : *it) names.emplace_back(e.name());
         CHECK(names == std::vector<std::string>{"a"});
+        CHECK(it->dir_fd().get() == -1);  // its own descriptor is closed once the iteration ended
     }
     CHECK(::fcntl(d, F_GETFD) >= 0);  // still open, like the fd given to Python's os.scandir
     CHECK(::lseek(d, 0, SEEK_CUR) == 0);
