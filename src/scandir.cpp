@@ -63,10 +63,9 @@ bool dir_entry::is_symlink() const noexcept { return type() == DT_LNK; }
 result<stat_result> dir_entry::stat(const follow_options& options) const noexcept {
     const int err = fill(options.follow_symlinks);
     if (err != 0) {
-        // The error names the entry as Python's does: its path (built only on this failure path).
-        errno = err;
-        const std::string p = path();
-        return sys::fail("stat", p);
+        // The error names the entry as Python's does: its path (built only on this failure path,
+        // after the errno is kept: a successful allocation may change errno).
+        return sys::fail_with(err, "stat", path());
     }
     return options.follow_symlinks && type() == DT_LNK ? stat_ : lstat_;
 }

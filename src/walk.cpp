@@ -64,6 +64,7 @@ private:
     // The record of a name in dirnames, or nullptr for a name the caller put there: also for a
     // view into the arena that is not a whole listed name (part of one, or spanning two).
     static const char* record_of(const walk_level& level, std::string_view name) noexcept {
+        if (level.dir_records.empty()) return nullptr;  // no listed directory (the arena may be null)
         const char* begin = level.arena.get();
         const char* end = begin + level.arena_size;
         if (name.data() < begin + header_size || name.data() + name.size() >= end) return nullptr;
@@ -390,10 +391,11 @@ result<void> rmtree(path_ref path, const rmtree_options& options) {
         if (sys::retry([&] { return ::unlinkat(level.dir.get(), name.data(), is_dir ? AT_REMOVEDIR : 0); }) == 0) {
             return true;
         }
+        const int err = errno;  // before building the path: a successful allocation may change errno
         std::string p = level.path;
         if (p.back() != '/') p += '/';
         p += name;
-        note(errno_error(errno, is_dir ? "rmdir" : "unlink", p));
+        note(errno_error(err, is_dir ? "rmdir" : "unlink", p));
         return options.ignore_errors;
     };
     while (w.next()) {

@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,20 @@ std::string in_child(F body) {
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) report += " (child did not exit cleanly)";
     return report;
+}
+
+// In a child: lowers RLIMIT_NOFILE so that exactly `more` further descriptors can be opened: they
+// get the lowest free numbers, so the limit goes just above the last of those. False if it could not.
+inline bool allow_only_more_fds(int more) {
+    int fds[64];
+    if (more < 0 || more >= 64) return false;
+    for (int i = 0; i <= more; ++i) fds[i] = ::open("/", O_RDONLY | O_CLOEXEC);
+    const int limit = fds[more];  // the first number that must not be handed out
+    for (int i = 0; i <= more; ++i) ::close(fds[i]);
+    struct ::rlimit lim {};
+    if (limit < 0 || ::getrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
+    lim.rlim_cur = static_cast<rlim_t>(limit);
+    return ::setrlimit(RLIMIT_NOFILE, &lim) == 0;
 }
 
 }  // namespace ospp_test

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <new>
 
@@ -11,6 +12,9 @@ namespace ospp_test {
 
 inline std::atomic<bool> counting_allocations{false};
 inline std::atomic<long> allocation_count{0};
+// Nonzero: operator new sets errno to this when it succeeds, as POSIX lets a successful malloc do,
+// to prove that an error path reads errno before it allocates (a path for the message).
+inline std::atomic<int> errno_set_by_new{0};
 
 // How many times `f` called operator new.
 template <class F>
@@ -27,7 +31,10 @@ long allocations_during(F&& f) {
 void* operator new(std::size_t n) {
     if (ospp_test::counting_allocations.load(std::memory_order_relaxed))
         ospp_test::allocation_count.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    if (void* p = std::malloc(n == 0 ? 1 : n)) {
+        if (const int e = ospp_test::errno_set_by_new.load(std::memory_order_relaxed)) errno = e;
+        return p;
+    }
     throw std::bad_alloc();
 }
 void operator delete(void* p) noexcept { std::free(p); }

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "child.hpp"
 #include "ospp/fd_ops.hpp"
 #include "ospp/files.hpp"
 #include "support.hpp"
@@ -179,6 +180,30 @@ TEST_CASE("scandir open errors and an iteration error are reported") {
     CHECK(b != again->end());
     again->close();
     CHECK(again->dir_fd().get() == -1);
+}
+
+TEST_CASE("scandir(fd) opens a descriptor of its own: EMFILE at the limit, the caller's fd stays open") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "a", "");
+    const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(d >= 0);
+    const std::string at_limit = ospp_test::in_child([&]() -> std::string {
+        if (!ospp_test::allow_only_more_fds(0)) return "no fd limit";
+        const auto r = ospp::scandir(ospp::fd_ref(d));
+        return r ? "opened" : r.error().message();
+    });
+    CHECK(at_limit == "scandir: [Errno 24] Too many open files");
+    {
+        auto it = ospp::scandir(ospp::fd_ref(d));
+        REQUIRE(it.has_value());
+        std::vector<std::string> names;
+        for (const auto& e : *it) names.emplace_back(e.name());
+        CHECK(names == std::vector<std::string>{"a"});
+        CHECK(it->dir_fd().get() == -1);  // its own descriptor is closed once the iteration ended
+    }
+    CHECK(::fcntl(d, F_GETFD) >= 0);  // still open, like the fd given to Python's os.scandir
+    CHECK(::lseek(d, 0, SEEK_CUR) == 0);
+    ::close(d);
 }
 
 TEST_CASE("scandir handles 10,000 entries and odd names") {

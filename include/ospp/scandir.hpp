@@ -19,7 +19,8 @@
 // without a system call, unless the filesystem reports DT_UNKNOWN or a symlink must be followed;
 // stat() is called at most once per follow_symlinks value and then cached. "." and ".." are skipped.
 // The directory is read with getdents64 into one buffer owned by the range, so iterating allocates
-// nothing per entry. The directory fd is closed when the range is destroyed.
+// nothing per entry. The directory fd is closed when the iteration ends (as Python's iterator
+// closes when exhausted), by close(), or when the range is destroyed.
 //
 // Differences from Python, on purpose:
 // - A dir_entry (and the string_view name() returns) is valid until the iteration advances: copy
@@ -126,7 +127,8 @@ public:
     // Check it after the loop. A directory removed while being read just ends: it was empty when
     // removed (glibc's readdir, and so Python, read it the same way).
     [[nodiscard]] const std::optional<errno_error>& error() const noexcept { return error_; }
-    // The directory being read (Python's scandir has no such accessor; fwalk-like code wants it).
+    // The directory being read (Python's scandir has no such accessor; fwalk-like code wants it);
+    // -1 once the iteration ended.
     [[nodiscard]] fd_ref dir_fd() const noexcept { return dir_; }
     // Python's ScandirIterator.close(): closes the directory now; the iteration ends.
     void close() noexcept;
@@ -151,8 +153,9 @@ private:
 result<scandir_range> scandir(path_ref path = ".");
 // Python's os.scandir(fd): reads the directory `dir` refers to from its start, through a new open
 // file description (openat(dir, "."), or /proc/self/fd/N where the directory may be read but not
-// searched), so `dir`'s own position is untouched; entry paths are the bare names.
-// Errors: EBADF, ENOTDIR, EACCES (not readable).
+// searched), so `dir`'s own position is untouched (Python's shares it, and rewinds it to 0 when
+// done); `dir` stays open; entry paths are the bare names.
+// Errors: EBADF, ENOTDIR, EACCES (not readable), EMFILE, ENFILE (the new descriptor).
 result<scandir_range> scandir(fd_ref dir);
 
 }  // namespace ospp

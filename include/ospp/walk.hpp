@@ -48,8 +48,9 @@ namespace detail {
 class walker;
 }
 
-// Receives the errors os.walk would pass to onerror (the call name is "scandir", the path the
-// directory that could not be listed).
+// Receives the errors os.walk would pass to onerror: the call name is "scandir" and the path the
+// directory that could not be opened or listed (EACCES, ENOENT, ENOTDIR, EMFILE past the fd limit:
+// one fd per level); with links followed, a cycle is an ELOOP named "walk" or "fwalk".
 using walk_error_handler = std::function<void(const errno_error&)>;
 
 // Python's keyword arguments of os.walk.
@@ -129,7 +130,8 @@ extern template class basic_walk_range<fwalk_step>;
 walk_range walk(path_ref top, walk_options options = {});
 // Python's os.fwalk(top='.', topdown=True, onerror=None, *, follow_symlinks=False, dir_fd=None).
 // Without follow_symlinks a symlink `top` is not walked (onerror gets ENOTDIR, from O_NOFOLLOW |
-// O_DIRECTORY).
+// O_DIRECTORY). A `top` that cannot be walked goes to onerror as in walk: Python's fwalk yields
+// nothing, silently, for a symlink or a file, and raises for a missing one.
 fwalk_range fwalk(path_ref top = ".", fwalk_options options = {});
 
 // Python's keyword arguments of shutil.rmtree.
@@ -142,12 +144,14 @@ struct rmtree_options {
 // (Python's fd-based variant): every directory is opened relative to its parent with O_NOFOLLOW and
 // checked, every entry removed with unlinkat relative to its directory, so a symlink swapped in
 // during the removal is unlinked, never followed. A symlink `path` is refused (ENOTDIR, from
-// O_NOFOLLOW | O_DIRECTORY), like Python's "Cannot call rmtree on a symbolic link". Stops at the first error unless ignore_errors.
+// O_NOFOLLOW | O_DIRECTORY), like Python's "Cannot call rmtree on a symbolic link"; a dangling one
+// too (Python's open follows it: ENOENT). Stops at the first error unless ignore_errors.
 // Like shutil.rmtree and rm -r, it empties a file system mounted inside the tree, then stops with
 // EBUSY on the mount point.
-// Errors: ENOENT, ENOTDIR, EACCES, EPERM, EBUSY, ENOTEMPTY (a concurrent creator); the call name is
-// the failing step ("scandir", "unlink", "rmdir") and the path the entry concerned; "rmtree" for
-// the removal of `path` itself.
+// Errors: ENOENT, ENOTDIR, EACCES, EPERM, EROFS, EBUSY, ENOTEMPTY (a concurrent creator), EMFILE
+// (a tree deeper than the fd limit: one fd per level), EINVAL (a NUL byte; `path` "." once emptied,
+// as rmdir). The call name is the failing step ("scandir", "unlink", "rmdir") and the path the
+// entry concerned; "rmtree" for the removal of `path` itself.
 result<void> rmtree(path_ref path, const rmtree_options& options = {});
 
 }  // namespace ospp
