@@ -81,8 +81,14 @@ result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_opti
     // A named pipe at either end would block the open, or the copy, until a peer comes: refused,
     // as shutil.copyfile refuses it. src is opened non-blocking and checked once open (no race);
     // dst is looked at before its open, as Python does.
-    const fd in(sys::retry(
-        [&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); }));
+    auto open_src = [&](int nonblock) {
+        return fd(sys::retry(
+            [&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC | nonblock); }));
+    };
+    fd in = open_src(O_NONBLOCK);
+    // EWOULDBLOCK: another process holds a lease on src (Samba, an NFS server's delegation), which
+    // the open has asked it to give up; a pipe never answers so. Wait for it like Python's open.
+    if (!in.valid() && errno == EWOULDBLOCK) in = open_src(0);
     if (!in.valid()) return sys::fail("copy_file", src);
     if (sys::retry([&] { return ::fstat(in.get(), &src_st); }) < 0) return sys::fail("copy_file", src);
     if (S_ISDIR(src_st.st_mode)) return sys::fail_with(EISDIR, "copy_file", src);

@@ -2,6 +2,7 @@
 #include "ospp/files.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -429,6 +430,43 @@ TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on i
     CHECK(::lstat((dir / "out").c_str(), &st) != 0);  // refused before dst was created
     // A character device is read as opened (blocking): /dev/null copies as empty.
     CHECK(ospp::copy_file("/dev/null", dir / "empty").value() == 0);
+}
+
+TEST_CASE("copy_file waits for a lease on src to be given up, as Python's blocking open does") {
+    // Another process holds a write lease on src (as Samba or an NFS server's delegation would):
+    // an open breaks it, and a non-blocking open fails with EWOULDBLOCK instead of waiting.
+    temp_dir dir;
+    ospp_test::write_file(dir / "src", "leased");
+    int ready[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+    const pid_t holder = ::fork();
+    REQUIRE(holder >= 0);
+    if (holder == 0) {
+        ::sigset_t io;
+        ::sigemptyset(&io);
+        ::sigaddset(&io, SIGIO);  // the lease break's notice, waited for below
+        ::sigprocmask(SIG_BLOCK, &io, nullptr);
+        const int f = ::open((dir / "src").c_str(), O_RDONLY | O_CLOEXEC);
+        const bool leased = f >= 0 && ::fcntl(f, F_SETLEASE, F_WRLCK) == 0;
+        if (::write(ready[1], leased ? "y" : "n", 1) != 1 || !leased) ::_exit(1);
+        int sig = 0;
+        ::sigwait(&io, &sig);
+        ::_exit(::fcntl(f, F_SETLEASE, F_UNLCK) == 0 ? 0 : 2);  // gives the lease up: the open goes on
+    }
+    ::close(ready[1]);
+    char leased = 'n';
+    CHECK(::read(ready[0], &leased, 1) == 1);
+    ::close(ready[0]);
+    const auto copied = leased == 'y' ? ospp::copy_file(dir / "src", dir / "dst") : ospp::result<std::uint64_t>(0);
+    ::kill(holder, SIGIO);  // in case the copy never opened src
+    int status = 0;
+    REQUIRE(::waitpid(holder, &status, 0) == holder);
+    if (leased != 'y') OSPP_SKIP("F_SETLEASE is refused here (fs.leases-enable=0?)");
+    CHECK(WIFEXITED(status));
+    INFO((copied ? std::string() : copied.error().message()));
+    REQUIRE(copied.has_value());
+    CHECK(*copied == 6);
+    CHECK(ospp_test::read_file(dir / "dst") == "leased");
 }
 
 TEST_CASE("copy_file without following copies the whole target of a symlink that reports size 0") {

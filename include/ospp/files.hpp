@@ -173,9 +173,11 @@ struct copy_file_options {
 // mode 0666 minus the umask, or truncated) and returns the number of bytes copied. Uses
 // copy_file_range(2) (in-kernel, reflinks where the filesystem can), falling back to sendfile(2)
 // and then read/write where the kernel or the filesystems refuse it. Only the data is copied, like
-// copyfile: not the mode, owner or times. Errors: ENOENT, EACCES, EISDIR (src is a directory),
+// copyfile: not the mode, owner or times. Like Python's open, it waits for another process to give
+// up a lease on src (Samba, an NFS server's delegation). A copy that fails midway leaves dst
+// partly written, as Python's does. Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),
 // EINVAL (src and dst are the same file: Python's SameFileError; or either is a named pipe, which
-// would block the copy for good: Python's SpecialFileError), ENOSPC, EIO.
+// would block the copy for good: Python's SpecialFileError), ENOSPC, EFBIG, EIO.
 result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options = {});
 
 }  // namespace ospp
