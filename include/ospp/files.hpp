@@ -57,8 +57,8 @@ struct rename_options {
 };
 // Python's keywords of os.link. ospp does what follow_symlinks says, with linkat(2): true (the
 // default, as documented by Python and POSIX) passes AT_SYMLINK_FOLLOW and links the symlink's
-// target. CPython 3.11 on Linux, called without keywords, uses link(2), which links the symlink
-// itself: ospp::link(src, dst, {.follow_symlinks = false}) is that call.
+// target. CPython 3.11 on Linux, given no dir_fd, uses link(2) even for follow_symlinks=True, and
+// link(2) links the symlink itself: ospp::link(src, dst, {.follow_symlinks = false}) is that call.
 struct link_options {
     fd_ref src_dir_fd = cwd_fd;
     fd_ref dst_dir_fd = cwd_fd;
