@@ -4,10 +4,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 
 #include "ospp/fd_ops.hpp"
 #include "child.hpp"
@@ -203,6 +205,12 @@ TEST_CASE("listdir lists names without . and .., by path and by fd") {
     REQUIRE(again.has_value());
     CHECK(again->size() == 3);
     CHECK(ospp::listdir(d).value().size() == 3);  // from the start each time
+    // d's own position is left where it was (Python's listdir(fd) rewinds it to the start).
+    std::array<char, 4096> entries;
+    REQUIRE(::syscall(SYS_getdents64, d.get(), entries.data(), entries.size()) > 0);
+    const ::off_t at = ::lseek(d.get(), 0, SEEK_CUR);
+    CHECK(ospp::listdir(d).value().size() == 3);
+    CHECK(::lseek(d.get(), 0, SEEK_CUR) == at);
     CHECK_ERRNO(ospp::listdir(dir / "nope"), ENOENT, enoent("listdir", dir / "nope"));
     CHECK_ERRNO(ospp::listdir(""), ENOENT, "listdir: [Errno 2] No such file or directory: ''");  // as Python
     CHECK_ERRNO(ospp::listdir(dir / "a"), ENOTDIR,
