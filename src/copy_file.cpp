@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
+#include <memory>
 
 #include "ospp/files.hpp"
 #include "sys.hpp"
@@ -41,14 +41,16 @@ outcome copy_with(Step&& step, std::uint64_t& copied) noexcept {
     }
 }
 
-int copy_read_write(int in, int out, std::uint64_t& copied) noexcept {
-    std::array<char, std::size_t{128} * 1024> buf;
+int copy_read_write(int in, int out, std::uint64_t& copied) {
+    // On the heap: a thread's stack may be 128 KiB in all (musl's default).
+    constexpr std::size_t size = std::size_t{128} * 1024;
+    const auto buf = std::make_unique_for_overwrite<char[]>(size);
     for (;;) {
-        const ssize_t n = sys::retry([&] { return ::read(in, buf.data(), buf.size()); });
+        const ssize_t n = sys::retry([&] { return ::read(in, buf.get(), size); });
         if (n <= 0) return static_cast<int>(n);
         for (ssize_t done = 0; done < n;) {
             const ssize_t w = sys::retry([&] {
-                return ::write(out, buf.data() + done, static_cast<std::size_t>(n - done));
+                return ::write(out, buf.get() + done, static_cast<std::size_t>(n - done));
             });
             if (w < 0) return -1;
             done += w;

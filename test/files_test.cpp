@@ -2,6 +2,7 @@
 #include "ospp/files.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -438,6 +439,32 @@ TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on i
     CHECK(::lstat((dir / "out").c_str(), &st) != 0);  // refused before dst was created
     // A character device is read as opened (blocking): /dev/null copies as empty.
     CHECK(ospp::copy_file("/dev/null", dir / "empty").value() == 0);
+}
+
+TEST_CASE("copy_file's read/write fallback runs on a small thread stack") {
+    // 128 KiB is musl's default thread stack; /proc files take the read/write path. Run in a child:
+    // a stack overflow kills it, not the suite.
+    temp_dir dir;
+    const int code = ospp_test::exit_code_of([&] {
+        struct job {
+            std::string dst;
+            bool ok = false;
+        } j{dir / "status", false};
+        ::pthread_attr_t attr;
+        ::pthread_attr_init(&attr);
+        ::pthread_attr_setstacksize(&attr, std::size_t{128} * 1024);
+        ::pthread_t t;
+        auto body = [](void* arg) -> void* {
+            auto* jp = static_cast<job*>(arg);
+            jp->ok = ospp::copy_file("/proc/self/status", jp->dst).has_value();
+            return nullptr;
+        };
+        if (::pthread_create(&t, &attr, body, &j) != 0) return 2;
+        ::pthread_join(t, nullptr);
+        return j.ok ? 0 : 1;
+    });
+    CHECK(code == 0);  // 1000 + 11: the thread overflowed its stack (SIGSEGV)
+    CHECK(ospp_test::read_file(dir / "status").starts_with("Name:"));
 }
 
 TEST_CASE("copy_file waits for a lease on src to be given up, as Python's blocking open does") {
