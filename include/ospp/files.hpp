@@ -8,7 +8,8 @@
 //   os.readlink("link")                           ospp::readlink("link")        // result<std::string>
 //   os.access("f", os.R_OK | os.W_OK)             if (ospp::access("f", access_mode::r_ok | access_mode::w_ok))
 //   os.chmod("f", 0o600, follow_symlinks=False)   ospp::chmod("f", 0600, {.follow_symlinks = false})
-//   os.utime("f", ns=(a, m))                      ospp::utime("f", ospp::file_time(a_ns), ospp::file_time(m_ns))
+//   os.utime("f", ns=(a, m))                      ospp::utime("f", ospp::file_time(std::chrono::nanoseconds(a)),
+//                                                                  ospp::file_time(std::chrono::nanoseconds(m)))
 //   os.listdir("d")                               ospp::listdir("d")            // result<vector<string>>
 //   os.getcwd()                                   ospp::getcwd()
 //
