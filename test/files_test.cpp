@@ -459,7 +459,9 @@ TEST_CASE("copy_file's read/write fallback runs on a small thread stack") {
             jp->ok = ospp::copy_file("/proc/self/status", jp->dst).has_value();
             return nullptr;
         };
-        if (::pthread_create(&t, &attr, body, &j) != 0) return 2;
+        const int made = ::pthread_create(&t, &attr, body, &j);
+        ::pthread_attr_destroy(&attr);
+        if (made != 0) return 2;
         ::pthread_join(t, nullptr);
         return j.ok ? 0 : 1;
     });
