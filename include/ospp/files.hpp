@@ -141,6 +141,8 @@ result<void> removedirs(path_ref path);
 result<void> rename(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
 result<void> replace(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
 // Python's os.renames(old, new): makedirs for new's parents, rename, then removedirs of old's parents.
+// The parents are made with exist_ok, so one that another process creates meanwhile is no error
+// (Python's renames raises FileExistsError then, and for a parent such as "x/.." when x is missing).
 result<void> renames(path_ref old_path, path_ref new_path);
 
 // Python's os.pathconf(path, name): a configuration limit of the file at `path` (os.fpathconf, for
