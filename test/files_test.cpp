@@ -329,6 +329,10 @@ TEST_CASE("renames creates the new parents and prunes the old ones") {
     REQUIRE(ospp::renames(dir / "old/sub/f", dir / "new/deep/g"));
     CHECK(ospp_test::read_file(dir / "new/deep/g") == "x");
     CHECK_FALSE(exists(dir / "old"));
+    // new's parents are made with exist_ok: "made/.." exists once "made" does (Python: FileExistsError).
+    REQUIRE(ospp::renames(dir / "new/deep/g", dir / "made/../top"));
+    CHECK(ospp_test::read_file(dir / "top") == "x");
+    CHECK(S_ISDIR(mode_of(dir / "made")));
     CHECK_ERRNO(ospp::renames(dir / "nope", dir / "other/x"), ENOENT,
                 "renames: [Errno 2] No such file or directory: " + ospp::quote_path(dir / "nope") + " -> " +
                     ospp::quote_path(dir / "other/x"));
