@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
+#include <memory>
 
 #include "ospp/files.hpp"
 #include "sys.hpp"
@@ -41,14 +41,16 @@ outcome copy_with(Step&& step, std::uint64_t& copied) noexcept {
     }
 }
 
-int copy_read_write(int in, int out, std::uint64_t& copied) noexcept {
-    std::array<char, std::size_t{128} * 1024> buf;
+int copy_read_write(int in, int out, std::uint64_t& copied) {
+    // On the heap: a thread's stack may be 128 KiB in all (musl's default).
+    constexpr std::size_t size = std::size_t{128} * 1024;
+    const auto buf = std::make_unique_for_overwrite<char[]>(size);
     for (;;) {
-        const ssize_t n = sys::retry([&] { return ::read(in, buf.data(), buf.size()); });
+        const ssize_t n = sys::retry([&] { return ::read(in, buf.get(), size); });
         if (n <= 0) return static_cast<int>(n);
         for (ssize_t done = 0; done < n;) {
             const ssize_t w = sys::retry([&] {
-                return ::write(out, buf.data() + done, static_cast<std::size_t>(n - done));
+                return ::write(out, buf.get() + done, static_cast<std::size_t>(n - done));
             });
             if (w < 0) return -1;
             done += w;
@@ -81,8 +83,14 @@ result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_opti
     // A named pipe at either end would block the open, or the copy, until a peer comes: refused,
     // as shutil.copyfile refuses it. src is opened non-blocking and checked once open (no race);
     // dst is looked at before its open, as Python does.
-    const fd in(sys::retry(
-        [&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK); }));
+    auto open_src = [&](int nonblock) {
+        return fd(sys::retry(
+            [&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC | nonblock); }));
+    };
+    fd in = open_src(O_NONBLOCK);
+    // EWOULDBLOCK: another process holds a lease on src (Samba, an NFS server's delegation), which
+    // the open has asked it to give up; a pipe never answers so. Wait for it like Python's open.
+    if (!in.valid() && errno == EWOULDBLOCK) in = open_src(0);
     if (!in.valid()) return sys::fail("copy_file", src);
     if (sys::retry([&] { return ::fstat(in.get(), &src_st); }) < 0) return sys::fail("copy_file", src);
     if (S_ISDIR(src_st.st_mode)) return sys::fail_with(EISDIR, "copy_file", src);

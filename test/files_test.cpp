@@ -2,11 +2,15 @@
 #include "ospp/files.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 
 #include "ospp/fd_ops.hpp"
 #include "child.hpp"
@@ -202,6 +206,12 @@ TEST_CASE("listdir lists names without . and .., by path and by fd") {
     REQUIRE(again.has_value());
     CHECK(again->size() == 3);
     CHECK(ospp::listdir(d).value().size() == 3);  // from the start each time
+    // d's own position is left where it was (Python's listdir(fd) rewinds it to the start).
+    std::array<char, 4096> entries;
+    REQUIRE(::syscall(SYS_getdents64, d.get(), entries.data(), entries.size()) > 0);
+    const ::off_t at = ::lseek(d.get(), 0, SEEK_CUR);
+    CHECK(ospp::listdir(d).value().size() == 3);
+    CHECK(::lseek(d.get(), 0, SEEK_CUR) == at);
     CHECK_ERRNO(ospp::listdir(dir / "nope"), ENOENT, enoent("listdir", dir / "nope"));
     CHECK_ERRNO(ospp::listdir(""), ENOENT, "listdir: [Errno 2] No such file or directory: ''");  // as Python
     CHECK_ERRNO(ospp::listdir(dir / "a"), ENOTDIR,
@@ -319,6 +329,10 @@ TEST_CASE("renames creates the new parents and prunes the old ones") {
     REQUIRE(ospp::renames(dir / "old/sub/f", dir / "new/deep/g"));
     CHECK(ospp_test::read_file(dir / "new/deep/g") == "x");
     CHECK_FALSE(exists(dir / "old"));
+    // new's parents are made with exist_ok: "made/.." exists once "made" does (Python: FileExistsError).
+    REQUIRE(ospp::renames(dir / "new/deep/g", dir / "made/../top"));
+    CHECK(ospp_test::read_file(dir / "top") == "x");
+    CHECK(S_ISDIR(mode_of(dir / "made")));
     CHECK_ERRNO(ospp::renames(dir / "nope", dir / "other/x"), ENOENT,
                 "renames: [Errno 2] No such file or directory: " + ospp::quote_path(dir / "nope") + " -> " +
                     ospp::quote_path(dir / "other/x"));
@@ -429,6 +443,71 @@ TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on i
     CHECK(::lstat((dir / "out").c_str(), &st) != 0);  // refused before dst was created
     // A character device is read as opened (blocking): /dev/null copies as empty.
     CHECK(ospp::copy_file("/dev/null", dir / "empty").value() == 0);
+}
+
+TEST_CASE("copy_file's read/write fallback runs on a small thread stack") {
+    // 128 KiB is musl's default thread stack; /proc files take the read/write path. Run in a child:
+    // a stack overflow kills it, not the suite.
+    temp_dir dir;
+    const int code = ospp_test::exit_code_of([&] {
+        struct job {
+            std::string dst;
+            bool ok = false;
+        } j{dir / "status", false};
+        ::pthread_attr_t attr;
+        ::pthread_attr_init(&attr);
+        ::pthread_attr_setstacksize(&attr, std::size_t{128} * 1024);
+        ::pthread_t t;
+        auto body = [](void* arg) -> void* {
+            auto* jp = static_cast<job*>(arg);
+            jp->ok = ospp::copy_file("/proc/self/status", jp->dst).has_value();
+            return nullptr;
+        };
+        const int made = ::pthread_create(&t, &attr, body, &j);
+        ::pthread_attr_destroy(&attr);
+        if (made != 0) return 2;
+        ::pthread_join(t, nullptr);
+        return j.ok ? 0 : 1;
+    });
+    CHECK(code == 0);  // 1000 + 11: the thread overflowed its stack (SIGSEGV)
+    CHECK(ospp_test::read_file(dir / "status").starts_with("Name:"));
+}
+
+TEST_CASE("copy_file waits for a lease on src to be given up, as Python's blocking open does") {
+    // Another process holds a write lease on src (as Samba or an NFS server's delegation would):
+    // an open breaks it, and a non-blocking open fails with EWOULDBLOCK instead of waiting.
+    temp_dir dir;
+    ospp_test::write_file(dir / "src", "leased");
+    int ready[2];
+    REQUIRE(::pipe2(ready, O_CLOEXEC) == 0);
+    const pid_t holder = ::fork();
+    REQUIRE(holder >= 0);
+    if (holder == 0) {
+        ::sigset_t io;
+        ::sigemptyset(&io);
+        ::sigaddset(&io, SIGIO);  // the lease break's notice, waited for below
+        ::sigprocmask(SIG_BLOCK, &io, nullptr);
+        const int f = ::open((dir / "src").c_str(), O_RDONLY | O_CLOEXEC);
+        const bool leased = f >= 0 && ::fcntl(f, F_SETLEASE, F_WRLCK) == 0;
+        if (::write(ready[1], leased ? "y" : "n", 1) != 1 || !leased) ::_exit(1);
+        int sig = 0;
+        ::sigwait(&io, &sig);
+        ::_exit(::fcntl(f, F_SETLEASE, F_UNLCK) == 0 ? 0 : 2);  // gives the lease up: the open goes on
+    }
+    ::close(ready[1]);
+    char leased = 'n';
+    CHECK(::read(ready[0], &leased, 1) == 1);
+    ::close(ready[0]);
+    const auto copied = leased == 'y' ? ospp::copy_file(dir / "src", dir / "dst") : ospp::result<std::uint64_t>(0);
+    ::kill(holder, SIGIO);  // in case the copy never opened src
+    int status = 0;
+    REQUIRE(::waitpid(holder, &status, 0) == holder);
+    if (leased != 'y') OSPP_SKIP("F_SETLEASE is refused here (fs.leases-enable=0?)");
+    CHECK(WIFEXITED(status));
+    INFO((copied ? std::string() : copied.error().message()));
+    REQUIRE(copied.has_value());
+    CHECK(*copied == 6);
+    CHECK(ospp_test::read_file(dir / "dst") == "leased");
 }
 
 TEST_CASE("copy_file without following copies the whole target of a symlink that reports size 0") {

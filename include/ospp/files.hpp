@@ -8,7 +8,8 @@
 //   os.readlink("link")                           ospp::readlink("link")        // result<std::string>
 //   os.access("f", os.R_OK | os.W_OK)             if (ospp::access("f", access_mode::r_ok | access_mode::w_ok))
 //   os.chmod("f", 0o600, follow_symlinks=False)   ospp::chmod("f", 0600, {.follow_symlinks = false})
-//   os.utime("f", ns=(a, m))                      ospp::utime("f", ospp::file_time(a_ns), ospp::file_time(m_ns))
+//   os.utime("f", ns=(a, m))                      ospp::utime("f", ospp::file_time(std::chrono::nanoseconds(a)),
+//                                                                  ospp::file_time(std::chrono::nanoseconds(m)))
 //   os.listdir("d")                               ospp::listdir("d")            // result<vector<string>>
 //   os.getcwd()                                   ospp::getcwd()
 //
@@ -57,8 +58,8 @@ struct rename_options {
 };
 // Python's keywords of os.link. ospp does what follow_symlinks says, with linkat(2): true (the
 // default, as documented by Python and POSIX) passes AT_SYMLINK_FOLLOW and links the symlink's
-// target. CPython 3.11 on Linux, called without keywords, uses link(2), which links the symlink
-// itself: ospp::link(src, dst, {.follow_symlinks = false}) is that call.
+// target. CPython 3.11 on Linux, given no dir_fd, uses link(2) even for follow_symlinks=True, and
+// link(2) links the symlink itself: ospp::link(src, dst, {.follow_symlinks = false}) is that call.
 struct link_options {
     fd_ref src_dir_fd = cwd_fd;
     fd_ref dst_dir_fd = cwd_fd;
@@ -140,6 +141,8 @@ result<void> removedirs(path_ref path);
 result<void> rename(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
 result<void> replace(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
 // Python's os.renames(old, new): makedirs for new's parents, rename, then removedirs of old's parents.
+// The parents are made with exist_ok, so one that another process creates meanwhile is no error
+// (Python's renames raises FileExistsError then, and for a parent such as "x/.." when x is missing).
 result<void> renames(path_ref old_path, path_ref new_path);
 
 // Python's os.pathconf(path, name): a configuration limit of the file at `path` (os.fpathconf, for
@@ -173,9 +176,11 @@ struct copy_file_options {
 // mode 0666 minus the umask, or truncated) and returns the number of bytes copied. Uses
 // copy_file_range(2) (in-kernel, reflinks where the filesystem can), falling back to sendfile(2)
 // and then read/write where the kernel or the filesystems refuse it. Only the data is copied, like
-// copyfile: not the mode, owner or times. Errors: ENOENT, EACCES, EISDIR (src is a directory),
+// copyfile: not the mode, owner or times. Like Python's open, it waits for another process to give
+// up a lease on src (Samba, an NFS server's delegation). A copy that fails midway leaves dst
+// partly written, as Python's does. Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),
 // EINVAL (src and dst are the same file: Python's SameFileError; or either is a named pipe, which
-// would block the copy for good: Python's SpecialFileError), ENOSPC, EIO.
+// would block the copy for good: Python's SpecialFileError), ENOSPC, EFBIG, EIO.
 result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options = {});
 
 }  // namespace ospp
