@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <new>
 
 #include "ospp/files.hpp"
 #include "sys.hpp"
@@ -41,10 +42,15 @@ outcome copy_with(Step&& step, std::uint64_t& copied) noexcept {
     }
 }
 
-int copy_read_write(int in, int out, std::uint64_t& copied) {
-    // On the heap: a thread's stack may be 128 KiB in all (musl's default).
+int copy_read_write(int in, int out, std::uint64_t& copied) noexcept {
+    // On the heap: a thread's stack may be 128 KiB in all (musl's default). Without memory the
+    // copy fails with ENOMEM, like any other step, rather than throwing.
     constexpr std::size_t size = std::size_t{128} * 1024;
-    const auto buf = std::make_unique_for_overwrite<char[]>(size);
+    const std::unique_ptr<char[]> buf(new (std::nothrow) char[size]);
+    if (!buf) {
+        errno = ENOMEM;
+        return -1;
+    }
     for (;;) {
         const ssize_t n = sys::retry([&] { return ::read(in, buf.get(), size); });
         if (n <= 0) return static_cast<int>(n);

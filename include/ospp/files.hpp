@@ -180,7 +180,8 @@ struct copy_file_options {
 // up a lease on src (Samba, an NFS server's delegation). A copy that fails midway leaves dst
 // partly written, as Python's does. Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),
 // EINVAL (src and dst are the same file: Python's SameFileError; or either is a named pipe, which
-// would block the copy for good: Python's SpecialFileError), ENOSPC, EFBIG, EIO.
+// would block the copy for good: Python's SpecialFileError), ENOSPC, EFBIG, EIO, ENOMEM (no memory
+// for the read/write fallback's buffer).
 result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options = {});
 
 }  // namespace ospp
