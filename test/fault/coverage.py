@@ -10,6 +10,8 @@ the enclosing function reports errors with. A function's call names are
   - for a name table, an `enum class E { a, b, ... }` followed by `constexpr const char* E_names[] =
     {"a-name", ...}` (daemon.cpp's steps, whose failures open() reports as step_names[failed]): the
     name of every `E::x` the function mentions;
+  - the string literals of every constexpr function of the file it calls (a name table in function
+    form: fcntl.cpp's set_lock_command);
   - those of every function in the same file that calls it, directly or through other helpers
     (close_listed_fds reports through close_fds and detach_steps as "close_fds").
 Prints the injection points exercised, the interposable call sites, how many are covered, and
@@ -96,6 +98,13 @@ for name in sorted(os.listdir(os.path.join(root, "src"))):
     for a, _ in funcs:
         m = re.search(r"(\w+)\s*\(", lines[a].split("(")[0] + "(") if "(" in lines[a] else None
         fname.append(m.group(1) if m else None)
+    # A constexpr function holding literals is a name table in function form (fcntl.cpp's
+    # set_lock_command): a function that calls it reports under its names.
+    for k, (a, _) in enumerate(funcs):
+        if fname[k] and lines[a].startswith("constexpr"):
+            for j, body in enumerate(bodies):
+                if j != k and calls(body, fname[k]):
+                    own[j] |= own[k]
     # A helper reports under the names of the functions that call it, through any chain of calls.
     names = [set(n) for n in own]
     changed = True
