@@ -37,5 +37,14 @@ void* operator new(std::size_t n) {
     }
     throw std::bad_alloc();
 }
+// GCC 12 at -O3 inlines these into callers and, seeing `operator new` paired with `free`, warns
+// of a mismatch: this operator new is malloc, so free is its match.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
