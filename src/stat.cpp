@@ -68,10 +68,13 @@ statvfs_result from_statvfs(const struct ::statvfs& s) noexcept {
 
 namespace sys {
 
-// statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it. A
-// timestamp beyond int64 nanoseconds is EOVERFLOW, as glibc's stat reports a value its struct
-// cannot hold. AT_NO_AUTOMOUNT because fstatat implies it and statx does not: a stat must not
-// mount what an autofs or debugfs "tracing" point would mount, as stat(2) and Python's don't.
+// statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it: ENOSYS
+// (glibc's statx emulates that case itself), or EPERM from a seccomp filter that predates statx
+// (Docker before 18.04, libseccomp before 2.3.3), which lets the fstatat of glibc's stat and
+// Python's os.stat through. A real EPERM comes back from fstatat as well. A timestamp beyond int64
+// nanoseconds is EOVERFLOW, as glibc's stat reports a value its struct cannot hold.
+// AT_NO_AUTOMOUNT because fstatat implies it and statx does not: a stat must not mount what an
+// autofs or debugfs "tracing" point would mount, as stat(2) and Python's don't.
 int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept {
     flags |= AT_NO_AUTOMOUNT;
     // Not zeroed: on success the kernel writes the whole struct (it clears it before filling).
@@ -80,7 +83,7 @@ int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept 
     bool fits = true;
     if (r == 0) {
         fits = fill_from_statx(x, out);
-    } else if (errno == ENOSYS) {
+    } else if (errno == ENOSYS || errno == EPERM) {
         struct ::stat s {};
         r = retry([&] { return ::fstatat(dir_fd, path, &s, flags); });
         if (r == 0) fits = fill_from_stat(s, out);

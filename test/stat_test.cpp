@@ -2,11 +2,15 @@
 #include "ospp/stat.hpp"
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -25,6 +29,20 @@ struct ::stat raw_lstat(const std::string& p) {
     return st;
 }
 std::int64_t ns(const ::timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; }
+
+// Makes every statx of this process fail with `err`: a kernel before 4.11 (ENOSYS), or the seccomp
+// filter of a container runtime that predates the call (EPERM: Docker before 18.04, libseccomp
+// before 2.3.3), under which glibc's stat, which calls newfstatat, still works.
+bool refuse_statx(int err) {
+    ::sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(::seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_statx, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(err)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    const ::sock_fprog program{sizeof filter / sizeof filter[0], filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
 }  // namespace
 
 TEST_CASE("stat fills every field like stat(2)") {
@@ -99,6 +117,45 @@ TEST_CASE("stat errors name the call and the path") {
     // AT_FDCWD is no descriptor: os.fstat(-100) is EBADF, not the working directory's status.
     CHECK_ERRNO(ospp::fstat(ospp::cwd_fd), EBADF, "fstat: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::stat(std::string("a\0b", 3)), EINVAL, "stat: [Errno 22] Invalid argument: 'a\\x00b'");
+}
+
+// Python's os.stat calls fstatat, which such a filter lets through: so must ospp's, rather than
+// fail every stat, lstat, fstat, scandir and walk of the process with statx's errno.
+TEST_CASE("stat falls back to fstatat when statx is missing (ENOSYS) or refused by seccomp (EPERM)") {
+    temp_dir dir;
+    const std::string f = dir / "f";
+    ospp_test::write_file(f, "12345");
+    REQUIRE(::symlink("f", (dir / "l").c_str()) == 0);
+    const std::string missing = dir / "missing";
+    for (const int err : {ENOSYS, EPERM}) {
+        CAPTURE(err);
+        const std::string report = ospp_test::in_child([&]() -> std::string {
+            if (!refuse_statx(err)) return "cannot install the seccomp filter";
+            struct ::statx x {};  // the system call itself: glibc's statx emulates it on ENOSYS
+            if (::syscall(SYS_statx, AT_FDCWD, f.c_str(), 0, STATX_BASIC_STATS, &x) == 0 || errno != err) {
+                return "statx got through";
+            }
+            const struct ::stat raw = raw_lstat(f);
+            auto st = ospp::stat(f);
+            if (!st) return st.error().message();
+            if (st->st_ino != raw.st_ino || st->st_size != 5 || st->st_mtime_ns != ns(raw.st_mtim)) return "stat differs";
+            if (st->has_birthtime) return "a birth time without statx";
+            auto l = ospp::lstat(dir / "l");
+            if (!l) return l.error().message();
+            if (!l->is_symlink()) return "lstat followed the link";
+            const int fd = ::open(f.c_str(), O_PATH | O_CLOEXEC);
+            auto fs = ospp::fstat(ospp::fd_ref(fd));
+            ::close(fd);
+            if (!fs) return fs.error().message();
+            if (!fs->same_file(*st)) return "fstat differs";
+            auto gone = ospp::stat(missing);  // a real error is still the real errno
+            if (gone || gone.error().message() != "stat: [Errno 2] No such file or directory: '" + missing + "'") {
+                return "stat of a missing file: " + (gone ? std::string("succeeded") : gone.error().message());
+            }
+            return "";
+        });
+        CHECK(report == "");
+    }
 }
 
 TEST_CASE("stat does not trigger an automount, as stat(2) and Python's os.stat do not") {
