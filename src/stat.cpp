@@ -26,7 +26,8 @@ bool ns_of(const ::statx_timestamp& t, std::int64_t& ns) noexcept { return ns_of
 bool ns_of(const ::timespec& t, std::int64_t& ns) noexcept { return ns_of(t.tv_sec, t.tv_nsec, ns); }
 
 // Fills every field of `r` (no temporary: stat is hot in walkers and `du`-like loops). False when
-// a timestamp does not fit in int64 nanoseconds.
+// a timestamp of Python's stat_result does not fit in int64 nanoseconds. A birth time that does
+// not fit is left out (has_birthtime false): Python's os.stat on Linux has none and succeeds.
 bool fill_from_statx(const struct ::statx& x, stat_result& r) noexcept {
     r.st_mode = x.stx_mode;
     r.st_ino = x.stx_ino;
@@ -35,13 +36,12 @@ bool fill_from_statx(const struct ::statx& x, stat_result& r) noexcept {
     r.st_uid = x.stx_uid;
     r.st_gid = x.stx_gid;
     r.st_size = static_cast<std::int64_t>(x.stx_size);
-    r.has_birthtime = (x.stx_mask & STATX_BTIME) != 0;
-    r.st_birthtime_ns = 0;
+    r.has_birthtime = (x.stx_mask & STATX_BTIME) != 0 && ns_of(x.stx_btime, r.st_birthtime_ns);
+    if (!r.has_birthtime) r.st_birthtime_ns = 0;
     r.st_blocks = static_cast<std::int64_t>(x.stx_blocks);
     r.st_blksize = x.stx_blksize;
     r.st_rdev = make_device(x.stx_rdev_major, x.stx_rdev_minor);
-    return ns_of(x.stx_atime, r.st_atime_ns) && ns_of(x.stx_mtime, r.st_mtime_ns) && ns_of(x.stx_ctime, r.st_ctime_ns) &&
-           (!r.has_birthtime || ns_of(x.stx_btime, r.st_birthtime_ns));
+    return ns_of(x.stx_atime, r.st_atime_ns) && ns_of(x.stx_mtime, r.st_mtime_ns) && ns_of(x.stx_ctime, r.st_ctime_ns);
 }
 
 bool fill_from_stat(const struct ::stat& s, stat_result& r) noexcept {

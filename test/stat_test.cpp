@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 
 #include "ospp/fd_ops.hpp"
 #include "child.hpp"
@@ -202,6 +203,39 @@ TEST_CASE("a timestamp beyond int64 nanoseconds is EOVERFLOW, never a wrapped va
     ::close(fd);
     REQUIRE(st.has_value());
     CHECK(st->st_mtime_ns == fits * 1'000'000'000 + 5);
+}
+
+// Python 3.11 on Linux has no st_birthtime: its os.stat of such a file succeeds. A birth time
+// comes only from the clock at creation, so it cannot be set by utimensat; ext4 stores it up to
+// 2446, and debugfs writes one there, as a clock that was wrong at creation or a foreign disk would.
+TEST_CASE("a birth time beyond int64 nanoseconds is no birth time, not a failed stat") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string image = dir / "image", mnt = dir / "mnt";
+    REQUIRE(::mkdir(mnt.c_str(), 0700) == 0);
+    // 256-byte inodes: the 128-byte ones of a small file system have no room for a birth time.
+    const std::string make = "mkfs.ext4 -q -F -I 256 '" + image + "' 1M >/dev/null 2>&1 && printf '" +
+                             "write /dev/null late\\nwrite /dev/null now\\nset_inode_field late crtime 24000101000000\\n'" +
+                             " | debugfs -w -f - '" + image + "' >/dev/null 2>&1";
+    if (std::system(make.c_str()) != 0) OSPP_SKIP("no mkfs.ext4 or debugfs");
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            return "no mount namespace";
+        }
+        const std::string mount = "mount -o loop '" + image + "' '" + mnt + "' >/dev/null 2>&1";
+        if (std::system(mount.c_str()) != 0) return "no loop mount";
+        auto now = ospp::stat(mnt + "/now");
+        if (!now) return now.error().message();
+        if (!now->has_birthtime) return "ext4 gave no birth time";  // else this test proves nothing
+        const struct ::stat raw = raw_lstat(mnt + "/late");
+        auto late = ospp::stat(mnt + "/late");
+        if (!late) return late.error().message();
+        if (late->has_birthtime || late->st_birthtime_ns != 0) return "a birth time that does not fit";
+        if (late->st_mtime_ns != ns(raw.st_mtim) || late->st_ino != raw.st_ino) return "the other fields differ";
+        return "";
+    });
+    if (report == "no mount namespace" || report == "no loop mount") OSPP_SKIP(report);
+    CHECK(report == "");
 }
 
 TEST_CASE("times before 1970 down to the first int64 nanosecond, as Python's st_*_ns") {
