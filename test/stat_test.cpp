@@ -360,4 +360,18 @@ TEST_CASE("statvfs and fstatvfs report the filesystem") {
     CHECK_ERRNO(ospp::statvfs(dir / "missing"), ENOENT,
                 "statvfs: [Errno 2] No such file or directory: '" + (dir / "missing") + "'");
     CHECK_ERRNO(ospp::fstatvfs(ospp::fd_ref(-1)), EBADF, "fstatvfs: [Errno 9] Bad file descriptor");
+    // The errors the header lists beyond ENOENT, as os.statvfs gives them.
+    const std::string long_name = dir / std::string(256, 'n');
+    CHECK_ERRNO(ospp::statvfs(long_name), ENAMETOOLONG, "statvfs: [Errno 36] File name too long: '" + long_name + "'");
+    REQUIRE(::symlink("loop", (dir / "loop").c_str()) == 0);
+    CHECK_ERRNO(ospp::statvfs(dir / "loop"), ELOOP,
+                "statvfs: [Errno 40] Too many levels of symbolic links: '" + (dir / "loop") + "'");
+    CHECK_ERRNO(ospp::statvfs(std::string("a\0b", 3)), EINVAL, "statvfs: [Errno 22] Invalid argument: 'a\\x00b'");
+    // An O_PATH descriptor is enough, as for os.fstatvfs.
+    const int path_fd = ::open(dir.path().c_str(), O_PATH | O_CLOEXEC);
+    REQUIRE(path_fd >= 0);
+    auto pv = ospp::fstatvfs(ospp::fd_ref(path_fd));
+    ::close(path_fd);
+    REQUIRE(pv.has_value());
+    CHECK(pv->f_blocks == v->f_blocks);
 }

@@ -143,9 +143,10 @@ struct statvfs_result {
     unsigned long f_fsid = 0;
 };
 
-// Python's os.statvfs(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENOSYS; EINVAL (NUL in path).
+// Python's os.statvfs(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, ENOMEM, EIO,
+// ENOSYS (a filesystem without statfs); EINVAL (NUL in path).
 result<statvfs_result> statvfs(path_ref path) noexcept;
-// Python's os.fstatvfs(fd). Errors: EBADF, ENOSYS.
+// Python's os.fstatvfs(fd), also of an O_PATH descriptor. Errors: EBADF, EIO, ENOSYS.
 result<statvfs_result> fstatvfs(fd_ref f) noexcept;
 
 }  // namespace ospp
