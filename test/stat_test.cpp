@@ -230,11 +230,14 @@ TEST_CASE("a birth time beyond int64 nanoseconds is no birth time, not a failed 
         const struct ::stat raw = raw_lstat(mnt + "/late");
         auto late = ospp::stat(mnt + "/late");
         if (!late) return late.error().message();
+        // debugfs answers 0 even when a command fails: then the birth time is the creation's.
+        if (late->has_birthtime && late->st_birthtime_ns / 1'000'000'000 == raw.st_ctim.tv_sec) return "not set";
         if (late->has_birthtime || late->st_birthtime_ns != 0) return "a birth time that does not fit";
         if (late->st_mtime_ns != ns(raw.st_mtim) || late->st_ino != raw.st_ino) return "the other fields differ";
         return "";
     });
     if (report == "no mount namespace" || report == "no loop mount") OSPP_SKIP(report);
+    if (report == "not set") OSPP_SKIP("this debugfs cannot set a birth time after 2262");
     CHECK(report == "");
 }
 
