@@ -26,7 +26,8 @@ bool ns_of(const ::statx_timestamp& t, std::int64_t& ns) noexcept { return ns_of
 bool ns_of(const ::timespec& t, std::int64_t& ns) noexcept { return ns_of(t.tv_sec, t.tv_nsec, ns); }
 
 // Fills every field of `r` (no temporary: stat is hot in walkers and `du`-like loops). False when
-// a timestamp does not fit in int64 nanoseconds.
+// a timestamp of Python's stat_result does not fit in int64 nanoseconds. A birth time that does
+// not fit is left out (has_birthtime false): Python's os.stat on Linux has none and succeeds.
 bool fill_from_statx(const struct ::statx& x, stat_result& r) noexcept {
     r.st_mode = x.stx_mode;
     r.st_ino = x.stx_ino;
@@ -35,13 +36,12 @@ bool fill_from_statx(const struct ::statx& x, stat_result& r) noexcept {
     r.st_uid = x.stx_uid;
     r.st_gid = x.stx_gid;
     r.st_size = static_cast<std::int64_t>(x.stx_size);
-    r.has_birthtime = (x.stx_mask & STATX_BTIME) != 0;
-    r.st_birthtime_ns = 0;
+    r.has_birthtime = (x.stx_mask & STATX_BTIME) != 0 && ns_of(x.stx_btime, r.st_birthtime_ns);
+    if (!r.has_birthtime) r.st_birthtime_ns = 0;
     r.st_blocks = static_cast<std::int64_t>(x.stx_blocks);
     r.st_blksize = x.stx_blksize;
     r.st_rdev = make_device(x.stx_rdev_major, x.stx_rdev_minor);
-    return ns_of(x.stx_atime, r.st_atime_ns) && ns_of(x.stx_mtime, r.st_mtime_ns) && ns_of(x.stx_ctime, r.st_ctime_ns) &&
-           (!r.has_birthtime || ns_of(x.stx_btime, r.st_birthtime_ns));
+    return ns_of(x.stx_atime, r.st_atime_ns) && ns_of(x.stx_mtime, r.st_mtime_ns) && ns_of(x.stx_ctime, r.st_ctime_ns);
 }
 
 bool fill_from_stat(const struct ::stat& s, stat_result& r) noexcept {
@@ -68,10 +68,13 @@ statvfs_result from_statvfs(const struct ::statvfs& s) noexcept {
 
 namespace sys {
 
-// statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it. A
-// timestamp beyond int64 nanoseconds is EOVERFLOW, as glibc's stat reports a value its struct
-// cannot hold. AT_NO_AUTOMOUNT because fstatat implies it and statx does not: a stat must not
-// mount what an autofs or debugfs "tracing" point would mount, as stat(2) and Python's don't.
+// statx where the kernel has it (birth time), fstatat on kernels or sandboxes without it: ENOSYS
+// (glibc's statx emulates that case itself), or EPERM from a seccomp filter that predates statx
+// (Docker before 18.04, libseccomp before 2.3.3), which lets the fstatat of glibc's stat and
+// Python's os.stat through. A real EPERM comes back from fstatat as well. A timestamp beyond int64
+// nanoseconds is EOVERFLOW, as glibc's stat reports a value its struct cannot hold.
+// AT_NO_AUTOMOUNT because fstatat implies it and statx does not: a stat must not mount what an
+// autofs or debugfs "tracing" point would mount, as stat(2) and Python's don't.
 int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept {
     flags |= AT_NO_AUTOMOUNT;
     // Not zeroed: on success the kernel writes the whole struct (it clears it before filling).
@@ -80,7 +83,7 @@ int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept 
     bool fits = true;
     if (r == 0) {
         fits = fill_from_statx(x, out);
-    } else if (errno == ENOSYS) {
+    } else if (errno == ENOSYS || errno == EPERM) {
         struct ::stat s {};
         r = retry([&] { return ::fstatat(dir_fd, path, &s, flags); });
         if (r == 0) fits = fill_from_stat(s, out);

@@ -5,8 +5,8 @@
 
 namespace ospp::sys {
 
-// statx(dir_fd, path, flags) into `out` (fstatat where statx is missing). Returns 0, or -1 with
-// errno set, like the system call. EINTR is retried.
+// statx(dir_fd, path, flags) into `out` (fstatat where statx is missing or refused by seccomp).
+// Returns 0, or -1 with errno set, like the system call. EINTR is retried.
 int stat_at(int dir_fd, const char* path, int flags, stat_result& out) noexcept;
 
 }  // namespace ospp::sys

@@ -2,15 +2,20 @@
 #include "ospp/stat.hpp"
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 
 #include "ospp/fd_ops.hpp"
 #include "child.hpp"
@@ -25,6 +30,20 @@ struct ::stat raw_lstat(const std::string& p) {
     return st;
 }
 std::int64_t ns(const ::timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; }
+
+// Makes every statx of this process fail with `err`: a kernel before 4.11 (ENOSYS), or the seccomp
+// filter of a container runtime that predates the call (EPERM: Docker before 18.04, libseccomp
+// before 2.3.3), under which glibc's stat, which calls newfstatat, still works.
+bool refuse_statx(int err) {
+    ::sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(::seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_statx, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(err)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    const ::sock_fprog program{sizeof filter / sizeof filter[0], filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
 }  // namespace
 
 TEST_CASE("stat fills every field like stat(2)") {
@@ -101,6 +120,45 @@ TEST_CASE("stat errors name the call and the path") {
     CHECK_ERRNO(ospp::stat(std::string("a\0b", 3)), EINVAL, "stat: [Errno 22] Invalid argument: 'a\\x00b'");
 }
 
+// Python's os.stat calls fstatat, which such a filter lets through: so must ospp's, rather than
+// fail every stat, lstat, fstat, scandir and walk of the process with statx's errno.
+TEST_CASE("stat falls back to fstatat when statx is missing (ENOSYS) or refused by seccomp (EPERM)") {
+    temp_dir dir;
+    const std::string f = dir / "f";
+    ospp_test::write_file(f, "12345");
+    REQUIRE(::symlink("f", (dir / "l").c_str()) == 0);
+    const std::string missing = dir / "missing";
+    for (const int err : {ENOSYS, EPERM}) {
+        CAPTURE(err);
+        const std::string report = ospp_test::in_child([&]() -> std::string {
+            if (!refuse_statx(err)) return "cannot install the seccomp filter";
+            struct ::statx x {};  // the system call itself: glibc's statx emulates it on ENOSYS
+            if (::syscall(SYS_statx, AT_FDCWD, f.c_str(), 0, STATX_BASIC_STATS, &x) == 0 || errno != err) {
+                return "statx got through";
+            }
+            const struct ::stat raw = raw_lstat(f);
+            auto st = ospp::stat(f);
+            if (!st) return st.error().message();
+            if (st->st_ino != raw.st_ino || st->st_size != 5 || st->st_mtime_ns != ns(raw.st_mtim)) return "stat differs";
+            if (st->has_birthtime) return "a birth time without statx";
+            auto l = ospp::lstat(dir / "l");
+            if (!l) return l.error().message();
+            if (!l->is_symlink()) return "lstat followed the link";
+            const int fd = ::open(f.c_str(), O_PATH | O_CLOEXEC);
+            auto fs = ospp::fstat(ospp::fd_ref(fd));
+            ::close(fd);
+            if (!fs) return fs.error().message();
+            if (!fs->same_file(*st)) return "fstat differs";
+            auto gone = ospp::stat(missing);  // a real error is still the real errno
+            if (gone || gone.error().message() != "stat: [Errno 2] No such file or directory: '" + missing + "'") {
+                return "stat of a missing file: " + (gone ? std::string("succeeded") : gone.error().message());
+            }
+            return "";
+        });
+        CHECK(report == "");
+    }
+}
+
 TEST_CASE("stat does not trigger an automount, as stat(2) and Python's os.stat do not") {
     OSPP_REQUIRE_ROOT();
     temp_dir dir;
@@ -145,6 +203,42 @@ TEST_CASE("a timestamp beyond int64 nanoseconds is EOVERFLOW, never a wrapped va
     ::close(fd);
     REQUIRE(st.has_value());
     CHECK(st->st_mtime_ns == fits * 1'000'000'000 + 5);
+}
+
+// Python 3.11 on Linux has no st_birthtime: its os.stat of such a file succeeds. A birth time
+// comes only from the clock at creation, so it cannot be set by utimensat; ext4 stores it up to
+// 2446, and debugfs writes one there, as a clock that was wrong at creation or a foreign disk would.
+TEST_CASE("a birth time beyond int64 nanoseconds is no birth time, not a failed stat") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string image = dir / "image", mnt = dir / "mnt";
+    REQUIRE(::mkdir(mnt.c_str(), 0700) == 0);
+    // 256-byte inodes: the 128-byte ones of a small file system have no room for a birth time.
+    const std::string make = "mkfs.ext4 -q -F -I 256 '" + image + "' 1M >/dev/null 2>&1 && printf '" +
+                             "write /dev/null late\\nwrite /dev/null now\\nset_inode_field late crtime 24000101000000\\n'" +
+                             " | debugfs -w -f - '" + image + "' >/dev/null 2>&1";
+    if (std::system(make.c_str()) != 0) OSPP_SKIP("no mkfs.ext4 or debugfs");
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+            return "no mount namespace";
+        }
+        const std::string mount = "mount -o loop '" + image + "' '" + mnt + "' >/dev/null 2>&1";
+        if (std::system(mount.c_str()) != 0) return "no loop mount";
+        auto now = ospp::stat(mnt + "/now");
+        if (!now) return now.error().message();
+        if (!now->has_birthtime) return "ext4 gave no birth time";  // else this test proves nothing
+        const struct ::stat raw = raw_lstat(mnt + "/late");
+        auto late = ospp::stat(mnt + "/late");
+        if (!late) return late.error().message();
+        // debugfs answers 0 even when a command fails: then the birth time is the creation's.
+        if (late->has_birthtime && late->st_birthtime_ns / 1'000'000'000 == raw.st_ctim.tv_sec) return "not set";
+        if (late->has_birthtime || late->st_birthtime_ns != 0) return "a birth time that does not fit";
+        if (late->st_mtime_ns != ns(raw.st_mtim) || late->st_ino != raw.st_ino) return "the other fields differ";
+        return "";
+    });
+    if (report == "no mount namespace" || report == "no loop mount") OSPP_SKIP(report);
+    if (report == "not set") OSPP_SKIP("this debugfs cannot set a birth time after 2262");
+    CHECK(report == "");
 }
 
 TEST_CASE("times before 1970 down to the first int64 nanosecond, as Python's st_*_ns") {
@@ -269,4 +363,18 @@ TEST_CASE("statvfs and fstatvfs report the filesystem") {
     CHECK_ERRNO(ospp::statvfs(dir / "missing"), ENOENT,
                 "statvfs: [Errno 2] No such file or directory: '" + (dir / "missing") + "'");
     CHECK_ERRNO(ospp::fstatvfs(ospp::fd_ref(-1)), EBADF, "fstatvfs: [Errno 9] Bad file descriptor");
+    // The errors the header lists beyond ENOENT, as os.statvfs gives them.
+    const std::string long_name = dir / std::string(256, 'n');
+    CHECK_ERRNO(ospp::statvfs(long_name), ENAMETOOLONG, "statvfs: [Errno 36] File name too long: '" + long_name + "'");
+    REQUIRE(::symlink("loop", (dir / "loop").c_str()) == 0);
+    CHECK_ERRNO(ospp::statvfs(dir / "loop"), ELOOP,
+                "statvfs: [Errno 40] Too many levels of symbolic links: '" + (dir / "loop") + "'");
+    CHECK_ERRNO(ospp::statvfs(std::string("a\0b", 3)), EINVAL, "statvfs: [Errno 22] Invalid argument: 'a\\x00b'");
+    // An O_PATH descriptor is enough, as for os.fstatvfs.
+    const int path_fd = ::open(dir.path().c_str(), O_PATH | O_CLOEXEC);
+    REQUIRE(path_fd >= 0);
+    auto pv = ospp::fstatvfs(ospp::fd_ref(path_fd));
+    ::close(path_fd);
+    REQUIRE(pv.has_value());
+    CHECK(pv->f_blocks == v->f_blocks);
 }

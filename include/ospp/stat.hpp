@@ -77,7 +77,9 @@ struct stat_result {
     std::int64_t st_mtime_ns = 0;  // last modification of the content
     std::int64_t st_ctime_ns = 0;  // last change of the inode (metadata)
     std::int64_t st_birthtime_ns = 0;  // creation; valid only when has_birthtime
-    bool has_birthtime = false;        // statx gave STATX_BTIME (the filesystem keeps it)
+    // statx gave STATX_BTIME (the filesystem keeps it) and it fits in int64 nanoseconds: one that
+    // does not is left out rather than failing the stat (Python 3.11 on Linux has no st_birthtime).
+    bool has_birthtime = false;
     std::int64_t st_blocks = 0;        // 512-byte blocks allocated
     std::int64_t st_blksize = 0;       // preferred I/O size
     ::dev_t st_rdev = 0;               // the device, for character and block special files
@@ -100,8 +102,8 @@ struct stat_result {
 // Python's os.stat(path, *, dir_fd=None, follow_symlinks=True). Like stat(2), it never triggers
 // an automount (AT_NO_AUTOMOUNT): an autofs point reports itself, not what it would mount.
 // Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, EBADF (dir_fd), ENOMEM; EINVAL (NUL in path);
-// EOVERFLOW: a timestamp outside the int64 nanoseconds of *_ns (before 1677 or after 2262; ext4
-// stores dates up to 2446), where Python's unbounded integers have room.
+// EOVERFLOW: an access, modification or change time outside the int64 nanoseconds of *_ns (before
+// 1677 or after 2262; ext4 stores dates up to 2446), where Python's unbounded integers have room.
 result<stat_result> stat(path_ref path, const lookup_options& options = {}) noexcept;
 // Python's os.lstat(path, *, dir_fd=None): stat without following a final symlink.
 result<stat_result> lstat(path_ref path, const dir_fd_options& options = {}) noexcept;
@@ -141,9 +143,10 @@ struct statvfs_result {
     unsigned long f_fsid = 0;
 };
 
-// Python's os.statvfs(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENOSYS; EINVAL (NUL in path).
+// Python's os.statvfs(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, ENOMEM, EIO,
+// ENOSYS (a filesystem without statfs); EINVAL (NUL in path).
 result<statvfs_result> statvfs(path_ref path) noexcept;
-// Python's os.fstatvfs(fd). Errors: EBADF, ENOSYS.
+// Python's os.fstatvfs(fd), also of an O_PATH descriptor. Errors: EBADF, EIO, ENOSYS.
 result<statvfs_result> fstatvfs(fd_ref f) noexcept;
 
 }  // namespace ospp

@@ -10,7 +10,8 @@
 //
 // Values are bytes in a std::string (they may hold NULs). Sizes are asked of the kernel and the
 // buffer grown and the call retried if the attribute grew in between. Each call also takes an fd,
-// as Python's path argument does. follow_symlinks=false uses the l*xattr calls, which act on a
+// as Python's path argument does; its errors name no path, where Python's OSError shows the fd
+// number as the file name ("[Errno 9] Bad file descriptor: 99"). follow_symlinks=false uses the l*xattr calls, which act on a
 // symlink itself (Linux allows no user.* attributes there: EPERM).
 #pragma once
 
