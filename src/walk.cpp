@@ -237,11 +237,12 @@ bool walker::is_listed_directory(const walk_level& parent, const walk_level& chi
     if (sys::retry([&] { return ::statx(child.dir.get(), "", AT_EMPTY_PATH, STATX_INO, &x); }) == 0) {
         if (x.stx_ino == entry_ino) return true;
         if ((x.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0) return (x.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
-    } else if (errno != ENOSYS) {
+    } else if (errno != ENOSYS && errno != EPERM) {  // EPERM: a container's seccomp filter
         report("scandir", errno, child.path);
         return false;
     }
-    // Before Linux 5.8 (or without statx) the kernel does not say: a change of device is a mount
+    // Before Linux 5.8 (or without statx: a kernel before 4.11, or a seccomp filter that predates
+    // it, as stat_at falls back) the kernel does not say: a change of device is a mount
     // point (a bind mount of the same file system is then taken for a swapped directory).
     struct ::stat c {}, p {};
     if (::fstat(child.dir.get(), &c) < 0 || ::fstat(parent.dir.get(), &p) < 0) {

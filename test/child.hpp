@@ -10,10 +10,14 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <string>
 
 namespace ospp_test {
@@ -74,6 +78,21 @@ inline bool allow_only_more_fds(int more) {
     if (limit < 0 || ::getrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
     lim.rlim_cur = static_cast<rlim_t>(limit);
     return ::setrlimit(RLIMIT_NOFILE, &lim) == 0;
+}
+
+// In a child: makes every call of system call `nr` fail with `err` from now on (a seccomp filter),
+// as a kernel without it does (ENOSYS) or a container runtime whose filter predates it (EPERM:
+// Docker before 18.04 refused statx so). glibc's emulations then show: it calls other system
+// calls. False if the filter could not be installed.
+inline bool refuse_syscall(long nr, int err) {
+    ::sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(::seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<unsigned>(nr), 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(err)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    const ::sock_fprog program{sizeof filter / sizeof filter[0], filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
 }
 
 }  // namespace ospp_test

@@ -1,9 +1,6 @@
 // test/random_test.cpp — getrandom and urandom.
 #include "ospp/random.hpp"
 
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -16,23 +13,6 @@
 
 #include "child.hpp"
 #include "support.hpp"
-
-namespace {
-
-// Makes every getrandom of this process fail with `err`, as a seccomp filter of a container
-// runtime that predates the call does (EPERM), or a kernel before 3.17 (ENOSYS).
-bool refuse_getrandom(int err) {
-    ::sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(::seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(err)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    const ::sock_fprog program{sizeof filter / sizeof filter[0], filter};
-    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
-}
-
-}  // namespace
 
 TEST_CASE("urandom fills exactly what was asked, with varied bytes") {
     auto a = ospp::urandom(32);
@@ -66,7 +46,7 @@ TEST_CASE("urandom falls back to /dev/urandom when getrandom fails with ENOSYS o
     for (const int err : {ENOSYS, EPERM}) {
         CAPTURE(err);
         const std::string report = ospp_test::in_child([err]() -> std::string {
-            if (!refuse_getrandom(err)) return "cannot install the seccomp filter";
+            if (!ospp_test::refuse_syscall(SYS_getrandom, err)) return "cannot install the seccomp filter";
             auto raw = ospp::getrandom(16);
             if (raw || raw.error().code() != err) return "getrandom did not fail with the filter's errno";
             auto a = ospp::urandom(64);
@@ -85,7 +65,7 @@ TEST_CASE("urandom falls back to /dev/urandom when getrandom fails with ENOSYS o
 // ("[Errno 24] Too many open files: '/dev/urandom'" with getrandom refused and no fd left).
 TEST_CASE("urandom reports the fallback's error with the device's name") {
     const std::string report = ospp_test::in_child([]() -> std::string {
-        if (!refuse_getrandom(EPERM)) return "cannot install the seccomp filter";
+        if (!ospp_test::refuse_syscall(SYS_getrandom, EPERM)) return "cannot install the seccomp filter";
         const ::rlimit none{0, 0};
         if (::setrlimit(RLIMIT_NOFILE, &none) != 0) return "setrlimit failed";
         const auto r = ospp::urandom(16);

@@ -2,12 +2,9 @@
 #include "ospp/stat.hpp"
 
 #include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -30,20 +27,6 @@ struct ::stat raw_lstat(const std::string& p) {
     return st;
 }
 std::int64_t ns(const ::timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; }
-
-// Makes every statx of this process fail with `err`: a kernel before 4.11 (ENOSYS), or the seccomp
-// filter of a container runtime that predates the call (EPERM: Docker before 18.04, libseccomp
-// before 2.3.3), under which glibc's stat, which calls newfstatat, still works.
-bool refuse_statx(int err) {
-    ::sock_filter filter[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(::seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_statx, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | static_cast<unsigned>(err)),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-    };
-    const ::sock_fprog program{sizeof filter / sizeof filter[0], filter};
-    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
-}
 }  // namespace
 
 TEST_CASE("stat fills every field like stat(2)") {
@@ -131,7 +114,7 @@ TEST_CASE("stat falls back to fstatat when statx is missing (ENOSYS) or refused 
     for (const int err : {ENOSYS, EPERM}) {
         CAPTURE(err);
         const std::string report = ospp_test::in_child([&]() -> std::string {
-            if (!refuse_statx(err)) return "cannot install the seccomp filter";
+            if (!ospp_test::refuse_syscall(SYS_statx, err)) return "cannot install the seccomp filter";
             struct ::statx x {};  // the system call itself: glibc's statx emulates it on ENOSYS
             if (::syscall(SYS_statx, AT_FDCWD, f.c_str(), 0, STATX_BASIC_STATS, &x) == 0 || errno != err) {
                 return "statx got through";
