@@ -12,8 +12,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -37,6 +35,7 @@
 #include "ospp/process.hpp"
 #include "ospp/signal_state.hpp"
 #include "ospp/terminal.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 extern "C" {
@@ -437,15 +436,7 @@ TEST_CASE("fork_safety: daemon_context::open without close_range: the /proc/self
     temp_dir dir;
     auto no_close_range = [] {
         if (::fcntl(0, F_DUPFD, 100) < 0) ::_exit(51);  // something to close, after a gap
-        sock_filter filter[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
-            ::_exit(52);
+        if (!ospp_test::refuse_syscall(SYS_close_range, ENOSYS)) ::_exit(52);
     };
     const daemon_run run = start_daemon([&](ospp::daemon::daemon_context& ctx, int) { ctx.pidfile = dir / "d.pid"; },
                                         no_close_range);
