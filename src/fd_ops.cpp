@@ -227,19 +227,19 @@ result<std::size_t> writev(fd_ref f, std::span<const std::string_view> buffers) 
 
 result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
                            rw_flags flags) noexcept {
-    // Like Python: plain preadv unless flags are given (preadv2 needs Linux 4.6).
-    return vectored("preadv", buffers, [&](const ::iovec* v, int n) {
-        return flags == rw_flags{} ? ::preadv(f.get(), v, n, offset) : ::preadv2(f.get(), v, n, offset, to_raw(flags));
-    });
+    // Always preadv2, like CPython: offset -1 then means the file's own offset with or without
+    // flags (plain preadv refuses it). Before Linux 4.6 glibc turns a flagless call into preadv,
+    // or readv for -1.
+    return vectored("preadv", buffers,
+                    [&](const ::iovec* v, int n) { return ::preadv2(f.get(), v, n, offset, to_raw(flags)); });
 }
 
 namespace {
 template <class Buffer>
 result<std::size_t> pwritev_any(fd_ref f, std::span<const Buffer> buffers, ::off_t offset, rw_flags flags) noexcept {
-    return vectored("pwritev", buffers, [&](const ::iovec* v, int n) {
-        return flags == rw_flags{} ? ::pwritev(f.get(), v, n, offset)
-                                   : ::pwritev2(f.get(), v, n, offset, to_raw(flags));
-    });
+    // pwritev2 always, for offset -1, as preadv above.
+    return vectored("pwritev", buffers,
+                    [&](const ::iovec* v, int n) { return ::pwritev2(f.get(), v, n, offset, to_raw(flags)); });
 }
 }  // namespace
 

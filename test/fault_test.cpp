@@ -251,9 +251,9 @@ std::vector<fault_case> fd_ops_cases(fixture& fx) {
              const std::span<const std::byte> v[] = {std::as_bytes(std::span("ab", 2))};
              return drop_value(ospp::writev(null, v));
          }},
-        {"preadv", {"preadv"}, [rw] { return drop_value(ospp::preadv(rw, rbufs, 0)); }},
+        {"preadv", {"preadv2"}, [rw] { return drop_value(ospp::preadv(rw, rbufs, 0)); }},
         {"preadv", {"preadv2"}, [rw] { return drop_value(ospp::preadv(rw, rbufs, 0, ospp::rw_flags::hipri)); }},
-        {"pwritev", {"pwritev"}, [rw] { return drop_value(ospp::pwritev(rw, std::span(wbufs, 1), 0)); }},
+        {"pwritev", {"pwritev2"}, [rw] { return drop_value(ospp::pwritev(rw, std::span(wbufs, 1), 0)); }},
         {"pwritev", {"pwritev2"}, [rw] {
              const std::span<const std::byte> v[] = {std::as_bytes(std::span("c", 1))};
              return drop_value(ospp::pwritev(rw, v, 0, ospp::rw_flags::dsync));

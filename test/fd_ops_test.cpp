@@ -356,6 +356,27 @@ TEST_CASE("preadv and pwritev work at an offset, with RWF flags") {
     CHECK_ERRNO(ospp::pwritev(p.write_end, parts, 0), ESPIPE, "pwritev: [Errno 29] Illegal seek");
 }
 
+TEST_CASE("preadv and pwritev at offset -1 use and advance the file offset, like Python's") {
+    // CPython calls preadv2/pwritev2 whatever the flags, and the kernel takes offset -1 there as
+    // "the file's own offset", as readv/writev do. Plain preadv(2) refuses -1 with EINVAL, which
+    // made -1 work only when some rw_flags were given.
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "0123456789");
+    REQUIRE(ospp::lseek(f, 4, ospp::whence::set).has_value());
+    std::string a(3, '\0');
+    const std::span<std::byte> into[] = {bytes(a)};
+    CHECK(ospp::preadv(f, into, -1).value() == 3);
+    CHECK(a == "456");
+    CHECK(ospp::lseek(f, 0, ospp::whence::cur).value() == 7);
+    const std::string_view parts[] = {"XY"};
+    CHECK(ospp::pwritev(f, parts, -1).value() == 2);
+    CHECK(ospp::lseek(f, 0, ospp::whence::cur).value() == 9);
+    CHECK(ospp_test::read_file(dir / "f") == "0123456XY9");
+    // Any other negative offset is still the kernel's EINVAL, as Python's.
+    CHECK_ERRNO(ospp::preadv(f, into, -2), EINVAL, "preadv: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::pwritev(f, parts, -2), EINVAL, "pwritev: [Errno 22] Invalid argument");
+}
+
 TEST_CASE("copy_file_range copies with and without explicit offsets") {
     temp_dir dir;
     auto src = open_rw(dir, "src", "abcdefgh");

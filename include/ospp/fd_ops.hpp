@@ -203,12 +203,15 @@ result<std::size_t> readv(fd_ref f, std::span<const std::span<std::byte>> buffer
 result<std::size_t> writev(fd_ref f, std::span<const std::span<const std::byte>> buffers) noexcept;
 result<std::size_t> writev(fd_ref f, std::span<const std::string_view> buffers) noexcept;
 
-// Python's os.preadv(fd, buffers, offset, flags=0): readv at an offset (preadv2(2) when flags
-// are given). Errors: those of readv, ESPIPE, EOPNOTSUPP (a flag the file does not support),
-// EAGAIN (rw_flags::nowait and the data is not cached).
+// Python's os.preadv(fd, buffers, offset, flags=0): readv at an offset, through preadv2(2) as
+// Python's: offset -1 reads at the file's own offset and advances it, like readv.
+// Errors: those of readv, EINVAL (offset below -1), ESPIPE, EOPNOTSUPP (a flag the file does not
+// support), EAGAIN (rw_flags::nowait and the data is not cached).
 result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
                            rw_flags flags = {}) noexcept;
-// Python's os.pwritev(fd, buffers, offset, flags=0). Errors: those of writev, ESPIPE, EOPNOTSUPP.
+// Python's os.pwritev(fd, buffers, offset, flags=0), through pwritev2(2): offset -1 writes at
+// the file's own offset and advances it. Errors: those of writev, EINVAL (offset below -1),
+// ESPIPE, EOPNOTSUPP.
 result<std::size_t> pwritev(fd_ref f, std::span<const std::span<const std::byte>> buffers, ::off_t offset,
                             rw_flags flags = {}) noexcept;
 result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers, ::off_t offset,
