@@ -257,6 +257,46 @@ TEST_CASE("read_all reads to end of file, both forms") {
     CHECK(e.error().code() == EBADF);
 }
 
+TEST_CASE("read_all from inside a big file allocates for what is left, not for the whole file") {
+    // CPython's FileIO.readall sizes its buffer as st_size - position + 1. Sizing it by st_size
+    // alone kept 64 MiB of zeros alive in the string for the 3 bytes read here.
+    temp_dir dir;
+    auto f = open_rw(dir, "sparse", "");
+    constexpr ::off_t size = ::off_t{64} << 20;
+    REQUIRE(ospp::ftruncate(f, size).has_value());
+    REQUIRE(ospp::pwrite(f, "end", size - 3).value() == 3);
+    REQUIRE(ospp::lseek(f, -3, ospp::whence::end).has_value());
+    const auto tail = ospp::read_all(f);
+    REQUIRE(tail.has_value());
+    CHECK(*tail == "end");
+    CHECK(tail->capacity() < 4096);
+}
+
+TEST_CASE("a short read keeps no more memory than its result needs, like Python's bytes") {
+    // Python's os.read(fd, n) and readall shrink the bytes object to what was read. A string that
+    // kept the whole buffer held a megabyte for each 5-byte message read with read(fd, 1 << 20).
+    auto p = ospp::pipe().value();
+    REQUIRE(ospp::write_all(p.write_end, "hello").has_value());
+    const auto got = ospp::read(p.read_end, std::size_t{1} << 20);
+    REQUIRE(got.has_value());
+    CHECK(*got == "hello");
+    CHECK(got->capacity() < 4096);
+
+    REQUIRE(ospp::write_all(p.write_end, "world").has_value());
+    p.write_end.reset();
+    const auto all = ospp::read_all(p.read_end);  // starts with an 8 KiB buffer
+    REQUIRE(all.has_value());
+    CHECK(*all == "world");
+    CHECK(all->capacity() < 4096);
+
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "hello world");
+    const auto at = ospp::pread(f, std::size_t{1} << 20, 6);
+    REQUIRE(at.has_value());
+    CHECK(*at == "world");
+    CHECK(at->capacity() < 4096);
+}
+
 TEST_CASE("closerange closes [low, high) and ignores holes") {
     auto a = ospp::open("/dev/null", open_flags::rdonly).value();
     // Numbers well above anything in use (but under the fd limit), one left as a hole.

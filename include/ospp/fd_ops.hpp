@@ -77,7 +77,8 @@ result<fd> open(path_ref path, open_flags flags, ::mode_t mode = 0777,
 // Python's os.read(fd, n) into the caller's buffer: the number of bytes read, 0 at end of file.
 // Errors: EBADF, EAGAIN (non-blocking, nothing to read), EISDIR, EIO.
 result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept;
-// Python's os.read(fd, n): up to n bytes as a string; empty at end of file.
+// Python's os.read(fd, n): up to n bytes as a string; empty at end of file. A buffer of n bytes
+// is allocated for the read, and given back when less than half of it is used.
 result<std::string> read(fd_ref f, std::size_t n);
 
 // Python's os.write(fd, data): the number of bytes written, which may be fewer than given.
@@ -136,7 +137,8 @@ inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept
 }
 
 // Reads until end of file (Python's FileIO.readall, f.read() on a raw file): the whole remaining
-// content. Starts from the file size for regular files and doubles the buffer otherwise.
+// content. Starts from what is left of a regular file (its size less the offset) and doubles
+// the buffer otherwise; the string keeps no more than twice the memory its content needs.
 // A non-blocking descriptor that has no more data for now (EAGAIN) ends the read like end of
 // file once some bytes came — they are returned, not lost — and is the EAGAIN error only when
 // nothing came (where Python returns None). Errors: those of read, with the call name "read"; an
@@ -175,7 +177,7 @@ result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept;
 // Python's os.pread(fd, n, offset) into the caller's buffer: bytes read, 0 at end of file.
 // The file offset is not changed. Errors: EBADF, EINVAL (negative offset), ESPIPE, EISDIR, EIO.
 result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset) noexcept;
-// Python's os.pread(fd, n, offset): up to n bytes as a string.
+// Python's os.pread(fd, n, offset): up to n bytes as a string (memory as for read above).
 result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset);
 
 // Python's os.pwrite(fd, data, offset): bytes written; the file offset is not changed.
