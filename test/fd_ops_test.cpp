@@ -153,6 +153,12 @@ TEST_CASE("dup2 is inheritable by default, close-on-exec on request") {
     REQUIRE(ospp::dup2(target, target).has_value());
     CHECK(cloexec(target.get()));
     CHECK_ERRNO(ospp::dup2(ospp::fd_ref(-1), target), EBADF, "dup2: [Errno 9] Bad file descriptor");
+    // A target beyond the descriptor limit is EBADF, in both forms: dup2 has no EMFILE.
+    ::rlimit nofile{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &nofile) == 0);
+    const ospp::fd_ref beyond(static_cast<int>(std::min<rlim_t>(nofile.rlim_cur, INT_MAX)));
+    CHECK_ERRNO(ospp::dup2(p.write_end, beyond), EBADF, "dup2: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::dup2(p.write_end, beyond, false), EBADF, "dup2: [Errno 9] Bad file descriptor");
 }
 
 TEST_CASE("open, read, write and close allocate nothing on success") {
@@ -434,6 +440,10 @@ TEST_CASE("copy_file_range copies with and without explicit offsets") {
     CHECK_ERRNO(ospp::copy_file_range(src, ospp::fd_ref(-1), 1), EBADF,
                 "copy_file_range: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::copy_file_range(p.read_end, dst, 1), EINVAL, "copy_file_range: [Errno 22] Invalid argument");
+    // Negative offsets, as Python's os.copy_file_range reports them: -1 wraps (EOVERFLOW), -5 not.
+    CHECK_ERRNO(ospp::copy_file_range(src, dst, 1, -1), EOVERFLOW,
+                "copy_file_range: [Errno 75] Value too large for defined data type");
+    CHECK_ERRNO(ospp::copy_file_range(src, dst, 1, 0, -5), EINVAL, "copy_file_range: [Errno 22] Invalid argument");
 }
 
 TEST_CASE("sendfile copies from a file to a pipe") {

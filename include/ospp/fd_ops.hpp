@@ -106,7 +106,8 @@ result<pipe_fds> pipe2(open_flags flags) noexcept;
 // Errors: EBADF, EMFILE.
 result<fd> dup(fd_ref f) noexcept;
 // Python's os.dup2(fd, fd2, inheritable=True): makes fd2 refer to fd's file and returns fd2,
-// borrowed (the caller decides who owns it). Errors: EBADF, EBUSY, EMFILE.
+// borrowed (the caller decides who owns it). Errors: EBADF (f not open, or target negative or
+// not below RLIMIT_NOFILE: never EMFILE), EBUSY (a race with open or dup in another thread).
 // Unlike Python, dup2(f, f, false) succeeds and sets FD_CLOEXEC on f, on purpose: "make f refer to
 // its own file, close-on-exec" is well defined, so ospp does it, where Python's os.dup2 fails with
 // EINVAL because dup3(2) refuses equal descriptors. dup2(f, f) leaves the flags alone, like
@@ -224,7 +225,9 @@ result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers,
 // Python's os.copy_file_range(src, dst, count, offset_src=None, offset_dst=None): copies up to
 // count bytes between two regular files; an empty offset (Python's None) uses and advances the
 // file's own offset, a given one leaves it alone. Returns the bytes copied (0 at end of src).
-// Errors: EBADF, EINVAL (overlap, not regular files), EXDEV (before 5.3), EFBIG, EISDIR, ENOSPC.
+// Errors: EBADF, EINVAL (overlap, not regular files, a negative offset), EOVERFLOW (offset -1:
+// offset + count wraps), EXDEV (different filesystems: always before Linux 5.3, filesystems of
+// different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC.
 result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                     std::optional<::off_t> offset_src = {},
                                     std::optional<::off_t> offset_dst = {}) noexcept;
