@@ -1391,7 +1391,7 @@ TEST_CASE("getlogin reports the injected errno, and asks again with a bigger buf
 }
 
 // Sites whose failure is absorbed by design report nothing; what they fall back on must still do
-// the job. read_all's size hint (fstat) falls back to 8 KiB and doubling; the existence probes of
+// the job. read_all's size hint (fstat, lseek) falls back to 8 KiB and doubling; the existence probes of
 // makedirs and renames (access) fall back to "absent", and making an existing parent is tolerated.
 TEST_CASE("a failed size hint or existence probe is absorbed: read_all, makedirs and renames still work") {
     if (!interposed()) return;
@@ -1402,6 +1402,11 @@ TEST_CASE("a failed size hint or existence probe is absorbed: read_all, makedirs
     const auto all = with_fault("fstat", EIO, 1, 1, [&f] { return ospp::read_all(f); });
     REQUIRE(all.has_value());
     CHECK(*all == big);
+    // The same when the offset that the size hint subtracts (lseek) cannot be had.
+    REQUIRE(ospp::lseek(f, 0, ospp::whence::set).has_value());
+    const auto again = with_fault("lseek", EIO, 1, 1, [&f] { return ospp::read_all(f); });
+    REQUIRE(again.has_value());
+    CHECK(*again == big);
 
     REQUIRE(::mkdir((dir / "a").c_str(), 0700) == 0);
     // "a" looks absent.
