@@ -82,7 +82,8 @@ result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept;
 result<std::string> read(fd_ref f, std::size_t n);
 
 // Python's os.write(fd, data): the number of bytes written, which may be fewer than given.
-// Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC, EFBIG, EIO.
+// Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC, EFBIG, EIO, EPERM (a
+// seal on a memfd: F_SEAL_WRITE, or F_SEAL_GROW for a write past the end).
 result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept;
 // (Inline, like the other string_view forms: a forwarding call into the library would cost a
 // second PLT hop on the hottest path; see docs/performance.md.)
@@ -182,7 +183,7 @@ result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset)
 result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset);
 
 // Python's os.pwrite(fd, data, offset): bytes written; the file offset is not changed.
-// Errors: EBADF, EINVAL, ESPIPE, ENOSPC, EFBIG, EIO.
+// Errors: EBADF, EINVAL, ESPIPE, ENOSPC, EFBIG, EIO, EPERM (a memfd seal, as write).
 result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t offset) noexcept;
 inline result<std::size_t> pwrite(fd_ref f, std::string_view data, ::off_t offset) noexcept {
     return pwrite(f, std::as_bytes(std::span(data)), offset);
