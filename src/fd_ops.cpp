@@ -21,6 +21,16 @@ result<fd> open(path_ref path, open_flags flags, ::mode_t mode, const dir_fd_opt
     return fd(raw);
 }
 
+namespace {
+// Cuts a read buffer down to the `len` bytes read. Like CPython's _PyBytes_Resize it gives the
+// unused memory back, so that read(fd, 1 << 20) returning 5 bytes does not keep a megabyte alive;
+// only when more than half is unused, so that a nearly full buffer is not copied again.
+void fit(std::string& s, std::size_t len) {
+    s.resize(len);
+    if (len < s.capacity() / 2) s.shrink_to_fit();
+}
+}  // namespace
+
 result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept {
     const ssize_t n = sys::retry([&] { return ::read(f.get(), buffer.data(), buffer.size()); });
     if (n < 0) return sys::fail("read");
@@ -31,7 +41,7 @@ result<std::string> read(fd_ref f, std::size_t n) {
     std::string out(n, '\0');
     auto got = read(f, std::as_writable_bytes(std::span(out)));
     if (!got) return tl::unexpected(std::move(got.error()));
-    out.resize(*got);
+    fit(out, *got);
     return out;
 }
 
@@ -99,12 +109,14 @@ bool ran_dry(const errno_error& e, std::size_t done) noexcept {
 }  // namespace
 
 result<std::string> read_all(fd_ref f) {
-    // Like CPython's FileIO.readall: a regular file's size (+1 to see the end of file in the
-    // same read) saves the regrowth; anything else starts at 8 KiB and doubles.
+    // Like CPython's FileIO.readall: what is left of a regular file (its size less the offset,
+    // +1 to see the end of file in the same read) saves the regrowth; anything else starts at
+    // 8 KiB and doubles.
     std::size_t size = 8192;
     struct ::stat st {};
     if (::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        size = static_cast<std::size_t>(st.st_size) + 1;
+        const ::off_t pos = ::lseek(f.get(), 0, SEEK_CUR);
+        if (pos >= 0 && pos <= st.st_size) size = static_cast<std::size_t>(st.st_size - pos) + 1;
     }
     std::string out(size, '\0');
     std::size_t len = 0;
@@ -116,7 +128,7 @@ result<std::string> read_all(fd_ref f) {
         if (*n == 0) break;
         len += *n;
     }
-    out.resize(len);
+    fit(out, len);
     return out;
 }
 
@@ -170,7 +182,7 @@ result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset) {
     std::string out(n, '\0');
     auto got = pread(f, std::as_writable_bytes(std::span(out)), offset);
     if (!got) return tl::unexpected(std::move(got.error()));
-    out.resize(*got);
+    fit(out, *got);
     return out;
 }
 
@@ -227,19 +239,19 @@ result<std::size_t> writev(fd_ref f, std::span<const std::string_view> buffers) 
 
 result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
                            rw_flags flags) noexcept {
-    // Like Python: plain preadv unless flags are given (preadv2 needs Linux 4.6).
-    return vectored("preadv", buffers, [&](const ::iovec* v, int n) {
-        return flags == rw_flags{} ? ::preadv(f.get(), v, n, offset) : ::preadv2(f.get(), v, n, offset, to_raw(flags));
-    });
+    // Always preadv2, like CPython: offset -1 then means the file's own offset with or without
+    // flags (plain preadv refuses it). Before Linux 4.6 glibc turns a flagless call into preadv,
+    // or readv for -1.
+    return vectored("preadv", buffers,
+                    [&](const ::iovec* v, int n) { return ::preadv2(f.get(), v, n, offset, to_raw(flags)); });
 }
 
 namespace {
 template <class Buffer>
 result<std::size_t> pwritev_any(fd_ref f, std::span<const Buffer> buffers, ::off_t offset, rw_flags flags) noexcept {
-    return vectored("pwritev", buffers, [&](const ::iovec* v, int n) {
-        return flags == rw_flags{} ? ::pwritev(f.get(), v, n, offset)
-                                   : ::pwritev2(f.get(), v, n, offset, to_raw(flags));
-    });
+    // pwritev2 always, for offset -1, as preadv above.
+    return vectored("pwritev", buffers,
+                    [&](const ::iovec* v, int n) { return ::pwritev2(f.get(), v, n, offset, to_raw(flags)); });
 }
 }  // namespace
 

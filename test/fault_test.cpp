@@ -251,9 +251,9 @@ std::vector<fault_case> fd_ops_cases(fixture& fx) {
              const std::span<const std::byte> v[] = {std::as_bytes(std::span("ab", 2))};
              return drop_value(ospp::writev(null, v));
          }},
-        {"preadv", {"preadv"}, [rw] { return drop_value(ospp::preadv(rw, rbufs, 0)); }},
+        {"preadv", {"preadv2"}, [rw] { return drop_value(ospp::preadv(rw, rbufs, 0)); }},
         {"preadv", {"preadv2"}, [rw] { return drop_value(ospp::preadv(rw, rbufs, 0, ospp::rw_flags::hipri)); }},
-        {"pwritev", {"pwritev"}, [rw] { return drop_value(ospp::pwritev(rw, std::span(wbufs, 1), 0)); }},
+        {"pwritev", {"pwritev2"}, [rw] { return drop_value(ospp::pwritev(rw, std::span(wbufs, 1), 0)); }},
         {"pwritev", {"pwritev2"}, [rw] {
              const std::span<const std::byte> v[] = {std::as_bytes(std::span("c", 1))};
              return drop_value(ospp::pwritev(rw, v, 0, ospp::rw_flags::dsync));
@@ -1391,7 +1391,7 @@ TEST_CASE("getlogin reports the injected errno, and asks again with a bigger buf
 }
 
 // Sites whose failure is absorbed by design report nothing; what they fall back on must still do
-// the job. read_all's size hint (fstat) falls back to 8 KiB and doubling; the existence probes of
+// the job. read_all's size hint (fstat, lseek) falls back to 8 KiB and doubling; the existence probes of
 // makedirs and renames (access) fall back to "absent", and making an existing parent is tolerated.
 TEST_CASE("a failed size hint or existence probe is absorbed: read_all, makedirs and renames still work") {
     if (!interposed()) return;
@@ -1402,6 +1402,11 @@ TEST_CASE("a failed size hint or existence probe is absorbed: read_all, makedirs
     const auto all = with_fault("fstat", EIO, 1, 1, [&f] { return ospp::read_all(f); });
     REQUIRE(all.has_value());
     CHECK(*all == big);
+    // The same when the offset that the size hint subtracts (lseek) cannot be had.
+    REQUIRE(ospp::lseek(f, 0, ospp::whence::set).has_value());
+    const auto again = with_fault("lseek", EIO, 1, 1, [&f] { return ospp::read_all(f); });
+    REQUIRE(again.has_value());
+    CHECK(*again == big);
 
     REQUIRE(::mkdir((dir / "a").c_str(), 0700) == 0);
     // "a" looks absent.

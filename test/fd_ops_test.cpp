@@ -153,6 +153,12 @@ TEST_CASE("dup2 is inheritable by default, close-on-exec on request") {
     REQUIRE(ospp::dup2(target, target).has_value());
     CHECK(cloexec(target.get()));
     CHECK_ERRNO(ospp::dup2(ospp::fd_ref(-1), target), EBADF, "dup2: [Errno 9] Bad file descriptor");
+    // A target beyond the descriptor limit is EBADF, in both forms: dup2 has no EMFILE.
+    ::rlimit nofile{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &nofile) == 0);
+    const ospp::fd_ref beyond(static_cast<int>(std::min<rlim_t>(nofile.rlim_cur, INT_MAX)));
+    CHECK_ERRNO(ospp::dup2(p.write_end, beyond), EBADF, "dup2: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::dup2(p.write_end, beyond, false), EBADF, "dup2: [Errno 9] Bad file descriptor");
 }
 
 TEST_CASE("open, read, write and close allocate nothing on success") {
@@ -257,6 +263,46 @@ TEST_CASE("read_all reads to end of file, both forms") {
     CHECK(e.error().code() == EBADF);
 }
 
+TEST_CASE("read_all from inside a big file allocates for what is left, not for the whole file") {
+    // CPython's FileIO.readall sizes its buffer as st_size - position + 1. Sizing it by st_size
+    // alone kept 64 MiB of zeros alive in the string for the 3 bytes read here.
+    temp_dir dir;
+    auto f = open_rw(dir, "sparse", "");
+    constexpr ::off_t size = ::off_t{64} << 20;
+    REQUIRE(ospp::ftruncate(f, size).has_value());
+    REQUIRE(ospp::pwrite(f, "end", size - 3).value() == 3);
+    REQUIRE(ospp::lseek(f, -3, ospp::whence::end).has_value());
+    const auto tail = ospp::read_all(f);
+    REQUIRE(tail.has_value());
+    CHECK(*tail == "end");
+    CHECK(tail->capacity() < 4096);
+}
+
+TEST_CASE("a short read keeps no more memory than its result needs, like Python's bytes") {
+    // Python's os.read(fd, n) and readall shrink the bytes object to what was read. A string that
+    // kept the whole buffer held a megabyte for each 5-byte message read with read(fd, 1 << 20).
+    auto p = ospp::pipe().value();
+    REQUIRE(ospp::write_all(p.write_end, "hello").has_value());
+    const auto got = ospp::read(p.read_end, std::size_t{1} << 20);
+    REQUIRE(got.has_value());
+    CHECK(*got == "hello");
+    CHECK(got->capacity() < 4096);
+
+    REQUIRE(ospp::write_all(p.write_end, "world").has_value());
+    p.write_end.reset();
+    const auto all = ospp::read_all(p.read_end);  // starts with an 8 KiB buffer
+    REQUIRE(all.has_value());
+    CHECK(*all == "world");
+    CHECK(all->capacity() < 4096);
+
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "hello world");
+    const auto at = ospp::pread(f, std::size_t{1} << 20, 6);
+    REQUIRE(at.has_value());
+    CHECK(*at == "world");
+    CHECK(at->capacity() < 4096);
+}
+
 TEST_CASE("closerange closes [low, high) and ignores holes") {
     auto a = ospp::open("/dev/null", open_flags::rdonly).value();
     // Numbers well above anything in use (but under the fd limit), one left as a hole.
@@ -356,6 +402,27 @@ TEST_CASE("preadv and pwritev work at an offset, with RWF flags") {
     CHECK_ERRNO(ospp::pwritev(p.write_end, parts, 0), ESPIPE, "pwritev: [Errno 29] Illegal seek");
 }
 
+TEST_CASE("preadv and pwritev at offset -1 use and advance the file offset, like Python's") {
+    // CPython calls preadv2/pwritev2 whatever the flags, and the kernel takes offset -1 there as
+    // "the file's own offset", as readv/writev do. Plain preadv(2) refuses -1 with EINVAL, which
+    // made -1 work only when some rw_flags were given.
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "0123456789");
+    REQUIRE(ospp::lseek(f, 4, ospp::whence::set).has_value());
+    std::string a(3, '\0');
+    const std::span<std::byte> into[] = {bytes(a)};
+    CHECK(ospp::preadv(f, into, -1).value() == 3);
+    CHECK(a == "456");
+    CHECK(ospp::lseek(f, 0, ospp::whence::cur).value() == 7);
+    const std::string_view parts[] = {"XY"};
+    CHECK(ospp::pwritev(f, parts, -1).value() == 2);
+    CHECK(ospp::lseek(f, 0, ospp::whence::cur).value() == 9);
+    CHECK(ospp_test::read_file(dir / "f") == "0123456XY9");
+    // Any other negative offset is still the kernel's EINVAL, as Python's.
+    CHECK_ERRNO(ospp::preadv(f, into, -2), EINVAL, "preadv: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::pwritev(f, parts, -2), EINVAL, "pwritev: [Errno 22] Invalid argument");
+}
+
 TEST_CASE("copy_file_range copies with and without explicit offsets") {
     temp_dir dir;
     auto src = open_rw(dir, "src", "abcdefgh");
@@ -373,6 +440,10 @@ TEST_CASE("copy_file_range copies with and without explicit offsets") {
     CHECK_ERRNO(ospp::copy_file_range(src, ospp::fd_ref(-1), 1), EBADF,
                 "copy_file_range: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::copy_file_range(p.read_end, dst, 1), EINVAL, "copy_file_range: [Errno 22] Invalid argument");
+    // Negative offsets, as Python's os.copy_file_range reports them: -1 wraps (EOVERFLOW), -5 not.
+    CHECK_ERRNO(ospp::copy_file_range(src, dst, 1, -1), EOVERFLOW,
+                "copy_file_range: [Errno 75] Value too large for defined data type");
+    CHECK_ERRNO(ospp::copy_file_range(src, dst, 1, 0, -5), EINVAL, "copy_file_range: [Errno 22] Invalid argument");
 }
 
 TEST_CASE("sendfile copies from a file to a pipe") {

@@ -45,6 +45,10 @@ TEST_CASE("memfd_create makes a named, close-on-exec file in memory") {
     // allow_sealing: seals can be added; without it the file comes sealed against sealing.
     CHECK(::fcntl(m->get(), F_ADD_SEALS, F_SEAL_GROW) == 0);
     CHECK(::fcntl(m->get(), F_GET_SEALS) == F_SEAL_GROW);
+    // A seal is enforced by write and pwrite with EPERM (the offset is at the end: this would grow it).
+    CHECK_ERRNO(ospp::write(*m, "more"), EPERM, "write: [Errno 1] Operation not permitted");
+    CHECK_ERRNO(ospp::pwrite(*m, "more", 9), EPERM, "pwrite: [Errno 1] Operation not permitted");
+    CHECK(ospp::pwrite(*m, "IN", 0).value() == 2);  // within the size: allowed
     auto plain = ospp::memfd_create("plain");
     REQUIRE(plain.has_value());
     CHECK(cloexec(plain->get()));

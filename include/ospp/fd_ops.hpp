@@ -77,11 +77,13 @@ result<fd> open(path_ref path, open_flags flags, ::mode_t mode = 0777,
 // Python's os.read(fd, n) into the caller's buffer: the number of bytes read, 0 at end of file.
 // Errors: EBADF, EAGAIN (non-blocking, nothing to read), EISDIR, EIO.
 result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept;
-// Python's os.read(fd, n): up to n bytes as a string; empty at end of file.
+// Python's os.read(fd, n): up to n bytes as a string; empty at end of file. A buffer of n bytes
+// is allocated for the read, and given back when less than half of it is used.
 result<std::string> read(fd_ref f, std::size_t n);
 
 // Python's os.write(fd, data): the number of bytes written, which may be fewer than given.
-// Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC, EFBIG, EIO.
+// Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC, EFBIG, EIO, EPERM (a
+// seal on a memfd: F_SEAL_WRITE, or F_SEAL_GROW for a write past the end).
 result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept;
 // (Inline, like the other string_view forms: a forwarding call into the library would cost a
 // second PLT hop on the hottest path; see docs/performance.md.)
@@ -105,7 +107,8 @@ result<pipe_fds> pipe2(open_flags flags) noexcept;
 // Errors: EBADF, EMFILE.
 result<fd> dup(fd_ref f) noexcept;
 // Python's os.dup2(fd, fd2, inheritable=True): makes fd2 refer to fd's file and returns fd2,
-// borrowed (the caller decides who owns it). Errors: EBADF, EBUSY, EMFILE.
+// borrowed (the caller decides who owns it). Errors: EBADF (f not open, or target negative or
+// not below RLIMIT_NOFILE: never EMFILE), EBUSY (a race with open or dup in another thread).
 // Unlike Python, dup2(f, f, false) succeeds and sets FD_CLOEXEC on f, on purpose: "make f refer to
 // its own file, close-on-exec" is well defined, so ospp does it, where Python's os.dup2 fails with
 // EINVAL because dup3(2) refuses equal descriptors. dup2(f, f) leaves the flags alone, like
@@ -136,7 +139,8 @@ inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept
 }
 
 // Reads until end of file (Python's FileIO.readall, f.read() on a raw file): the whole remaining
-// content. Starts from the file size for regular files and doubles the buffer otherwise.
+// content. Starts from what is left of a regular file (its size less the offset) and doubles
+// the buffer otherwise; the string keeps no more than twice the memory its content needs.
 // A non-blocking descriptor that has no more data for now (EAGAIN) ends the read like end of
 // file once some bytes came — they are returned, not lost — and is the EAGAIN error only when
 // nothing came (where Python returns None). Errors: those of read, with the call name "read"; an
@@ -175,11 +179,11 @@ result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept;
 // Python's os.pread(fd, n, offset) into the caller's buffer: bytes read, 0 at end of file.
 // The file offset is not changed. Errors: EBADF, EINVAL (negative offset), ESPIPE, EISDIR, EIO.
 result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset) noexcept;
-// Python's os.pread(fd, n, offset): up to n bytes as a string.
+// Python's os.pread(fd, n, offset): up to n bytes as a string (memory as for read above).
 result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset);
 
 // Python's os.pwrite(fd, data, offset): bytes written; the file offset is not changed.
-// Errors: EBADF, EINVAL, ESPIPE, ENOSPC, EFBIG, EIO.
+// Errors: EBADF, EINVAL, ESPIPE, ENOSPC, EFBIG, EIO, EPERM (a memfd seal, as write).
 result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t offset) noexcept;
 inline result<std::size_t> pwrite(fd_ref f, std::string_view data, ::off_t offset) noexcept {
     return pwrite(f, std::as_bytes(std::span(data)), offset);
@@ -203,12 +207,15 @@ result<std::size_t> readv(fd_ref f, std::span<const std::span<std::byte>> buffer
 result<std::size_t> writev(fd_ref f, std::span<const std::span<const std::byte>> buffers) noexcept;
 result<std::size_t> writev(fd_ref f, std::span<const std::string_view> buffers) noexcept;
 
-// Python's os.preadv(fd, buffers, offset, flags=0): readv at an offset (preadv2(2) when flags
-// are given). Errors: those of readv, ESPIPE, EOPNOTSUPP (a flag the file does not support),
-// EAGAIN (rw_flags::nowait and the data is not cached).
+// Python's os.preadv(fd, buffers, offset, flags=0): readv at an offset, through preadv2(2) as
+// Python's: offset -1 reads at the file's own offset and advances it, like readv.
+// Errors: those of readv, EINVAL (offset below -1), ESPIPE, EOPNOTSUPP (a flag the file does not
+// support), EAGAIN (rw_flags::nowait and the data is not cached).
 result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
                            rw_flags flags = {}) noexcept;
-// Python's os.pwritev(fd, buffers, offset, flags=0). Errors: those of writev, ESPIPE, EOPNOTSUPP.
+// Python's os.pwritev(fd, buffers, offset, flags=0), through pwritev2(2): offset -1 writes at
+// the file's own offset and advances it. Errors: those of writev, EINVAL (offset below -1),
+// ESPIPE, EOPNOTSUPP.
 result<std::size_t> pwritev(fd_ref f, std::span<const std::span<const std::byte>> buffers, ::off_t offset,
                             rw_flags flags = {}) noexcept;
 result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers, ::off_t offset,
@@ -219,7 +226,9 @@ result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers,
 // Python's os.copy_file_range(src, dst, count, offset_src=None, offset_dst=None): copies up to
 // count bytes between two regular files; an empty offset (Python's None) uses and advances the
 // file's own offset, a given one leaves it alone. Returns the bytes copied (0 at end of src).
-// Errors: EBADF, EINVAL (overlap, not regular files), EXDEV (before 5.3), EFBIG, EISDIR, ENOSPC.
+// Errors: EBADF, EINVAL (overlap, not regular files, a negative offset), EOVERFLOW (offset -1:
+// offset + count wraps), EXDEV (different filesystems: always before Linux 5.3, filesystems of
+// different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC.
 result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                     std::optional<::off_t> offset_src = {},
                                     std::optional<::off_t> offset_dst = {}) noexcept;
