@@ -140,3 +140,27 @@ TEST_CASE("cstring_array takes empty string_views with a null data()") {
     CHECK(std::string(env[0]) == "K=");
     CHECK(env.valid());
 }
+
+// A moved-from array said size() 2 with a null data(): iterating it, or exec'ing with it, read
+// through a null pointer. It is now an empty, valid array, as a moved-from std::vector is.
+TEST_CASE("cstring_array: a moved-from array is empty and still NULL-terminated") {
+    ospp::cstring_array a{"x", std::string_view("y\0", 2)};
+    ospp::cstring_array b = std::move(a);
+    CHECK(b.size() == 2);
+    CHECK(std::string(b[0]) == "x");
+    CHECK_FALSE(b.valid());
+    CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is what is tested
+    CHECK(a.size() == 0);
+    REQUIRE(a.data() != nullptr);
+    CHECK(a.data()[0] == nullptr);
+    CHECK(a.begin() == a.end());
+    CHECK(a.valid());
+    ospp::cstring_array c{"z"};
+    c = std::move(b);
+    CHECK(c.size() == 2);
+    CHECK(b.empty());  // NOLINT(bugprone-use-after-move)
+    CHECK(b.data()[0] == nullptr);
+    a = std::move(c);
+    CHECK(std::string(a[0]) == "x");
+    CHECK(c.empty());  // NOLINT(bugprone-use-after-move)
+}
