@@ -13,6 +13,7 @@ extern "C" {
 #include <sys/pidfd.h>
 }
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -117,6 +118,10 @@ result<void> killpg(::pid_t pgid, signum sig) noexcept {
 }
 
 result<int> nice(int increment) noexcept {
+    // glibc's nice(3) adds the increment to the niceness in an int: INT_MAX from niceness 1 wrapped
+    // to INT_MIN and asked for -20. Clamped to +-40 first, as the kernel's nice(2) does, the sum
+    // cannot overflow and the kernel clamps it to -20..19, as the man page promises.
+    increment = std::clamp(increment, -40, 40);
     // -1 is a valid niceness: errno tells success from failure.
     errno = 0;
     const int r = ::nice(increment);

@@ -9,7 +9,9 @@
 #include <sys/stat.h>
 #include <sys/times.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -328,6 +330,26 @@ TEST_CASE("nice, getpriority and setpriority change a child's niceness") {
     CHECK(code == 0);
     CHECK_ERRNO(ospp::getpriority(ospp::prio_which::process, 999999999), ESRCH, "getpriority: [Errno 3] No such process");
     CHECK_ERRNO(ospp::setpriority(ospp::prio_which{99}, 0, 0), EINVAL, "setpriority: [Errno 22] Invalid argument");
+}
+
+TEST_CASE("nice clamps a huge increment to 19 (-20) instead of wrapping around int") {
+    // glibc's nice(3) adds the increment to the niceness in an int: from niceness 1, INT_MAX
+    // overflowed to INT_MIN and set -20 as root (EPERM otherwise), the opposite of what was asked.
+    const int code = ospp_test::exit_code_of([] {
+        if (!ospp::setpriority(ospp::prio_which::process, 0, 1)) return 1;
+        auto up = ospp::nice(std::numeric_limits<int>::max());
+        if (!up) return 2;
+        if (*up != 19) return 3;
+        if (ospp::getpriority(ospp::prio_which::process, 0).value_or(-100) != 19) return 4;
+        if (ospp_test::is_root()) {
+            if (!ospp::setpriority(ospp::prio_which::process, 0, -1)) return 5;
+            auto down = ospp::nice(std::numeric_limits<int>::min());
+            if (!down) return 6;
+            if (*down != -20) return 7;
+        }
+        return 0;
+    });
+    CHECK(code == 0);
 }
 
 TEST_CASE("umask returns the old mask and new files get the new one") {

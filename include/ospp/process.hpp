@@ -107,8 +107,10 @@ result<void> kill(::pid_t pid, signum sig) noexcept;
 // Python's os.killpg(pgid, sig). Errors: EPERM, ESRCH, EINVAL.
 result<void> killpg(::pid_t pgid, signum sig) noexcept;
 
-// Python's os.nice(increment): adds to the niceness, returns the new one. Errors: EPERM (lowering
-// it without CAP_SYS_NICE).
+// Python's os.nice(increment): adds to the niceness, returns the new one, clamped to -20..19 as
+// nice(2) says (an increment beyond +-40 counts as +-40, so INT_MAX cannot wrap around to -20 as
+// it does through glibc's nice(3) and Python's os.nice). Errors: EPERM (lowering it without
+// CAP_SYS_NICE).
 result<int> nice(int increment) noexcept;
 
 // The `which` of getpriority/setpriority: Python's os.PRIO_PROCESS, PRIO_PGRP, PRIO_USER.
