@@ -234,6 +234,13 @@ TEST_CASE("execve, execle, execvpe and execlpe name the path in the error, as Py
           "execvpe: [Errno 2] No such file or directory: 'no-such-program-ospp'");
     CHECK(ospp::execvpe(dir / "prog", argv, nowhere).message() ==
           "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    // A PATH directory written with a trailing '/' gets no second one: Python's os.path.join.
+    const ospp::cstring_array slash{"PATH=/no/such/dir/:" + dir.path() + "/"};
+    CHECK(ospp::execvpe("prog", argv, slash).message() ==
+          "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    const ospp::cstring_array root{"PATH=/"};
+    CHECK(ospp::execvpe("no-such-program-ospp", argv, root).message() ==
+          "execvpe: [Errno 2] No such file or directory: '/no-such-program-ospp'");
     CHECK_FALSE(ospp::execvp("no-such-program-ospp", argv).has_path());  // ENOENT, or EACCES from a PATH dir
 }
 
