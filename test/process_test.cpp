@@ -566,3 +566,26 @@ TEST_CASE("forkpty: the child's stdio survives exec when the parent had 0 and 1 
     if (report == "no pty") OSPP_SKIP("no pseudo-terminals here");
     CHECK(report == "");
 }
+
+namespace {
+// Set by an after_in_child hook: whether the child was already on its terminal when the hook ran.
+bool g_hook_saw_tty = false;
+}  // namespace
+
+TEST_CASE("forkpty runs the after_in_child hooks once the child is on its terminal, as Python's") {
+    // CPython's os.forkpty calls forkpty(3) and then the hooks: a hook in the child sees the new
+    // session and its terminal as stdio.
+    static const bool registered = ospp::register_at_fork({.after_in_child = [] {
+                                                               g_hook_saw_tty = ::isatty(0) == 1 && ::isatty(1) == 1 &&
+                                                                                ::getsid(0) == ::getpid();
+                                                           }})
+                                       .has_value();
+    REQUIRE(registered);
+    auto r = ospp::forkpty();
+    if (!r && (r.error().code() == ENOENT || r.error().code() == ENXIO)) OSPP_SKIP("no pseudo-terminals here");
+    REQUIRE(r.has_value());
+    if (r->process.is_child()) ospp::_exit(g_hook_saw_tty ? 0 : 1);
+    auto w = ospp::waitpid(r->process.pid());
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 0);
+}

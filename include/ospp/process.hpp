@@ -136,8 +136,9 @@ using ::umask;
 result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
 // Python's signal.pidfd_send_signal(pidfd, sig) (siginfo=None, flags=0, the only values Linux
 // accepts from most callers): kill() through a pidfd, so a pid reused after the process ended is
-// never hit. signum{0} only checks that the process is alive. Errors: ESRCH (the process has
-// ended, even if not yet reaped), EBADF (not a pidfd), EPERM, EINVAL (not a signal), ENOSYS
+// never hit. signum{0} only checks that the process exists: one that has ended but is not yet
+// reaped (a zombie) still does, and takes any signal without effect, as with kill(). Errors: ESRCH
+// (the process has been reaped), EBADF (not a pidfd), EPERM, EINVAL (not a signal), ENOSYS
 // (kernel older than 5.1).
 result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept;
 
@@ -177,7 +178,9 @@ struct enable_bitmask<clone_flags> : std::true_type {};
 // Errors: EPERM (needs CAP_SYS_ADMIN, except newuser), EINVAL, ENOMEM, ENOSPC, EUSERS.
 result<void> unshare(clone_flags flags) noexcept;
 // Python's os.setns(fd, nstype=0): joins the namespace `ns` refers to (a /proc/PID/ns/* file or a
-// pidfd); nstype restricts the namespace kind (none: any). Errors: EPERM, EINVAL, EBADF.
+// pidfd); nstype restricts the namespace kind (none: any; a pidfd needs at least one). Errors:
+// EPERM, EINVAL, EBADF, ESRCH (a pidfd's process has ended, even if not yet reaped: its
+// namespaces went with it), ENOMEM.
 result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 
 // ---- exec -------------------------------------------------------------------------------------
