@@ -91,17 +91,22 @@ result<forkpty_result> forkpty() {
     if (const int e = ::ptsname_r(master.get(), name, sizeof name); e != 0) return sys::fail_with(e, "forkpty");
     fd slave(sys::retry([&] { return ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC); }));
     if (!slave.valid()) return sys::fail("forkpty");
-    auto f = fork_with_hooks("forkpty", [] { return ::fork(); });
+    // The child moves onto the terminal inside the fork, before its after_in_child hooks run:
+    // Python runs them after forkpty(3), so a hook sees the new session and the terminal as stdio.
+    auto f = fork_with_hooks("forkpty", [&] {
+        const ::pid_t pid = ::fork();
+        if (pid == 0) {
+            master.reset();  // the child has only the slave side, as with forkpty(3)
+            // When the parent had 0, 1 or 2 closed, the slave is one of them, and login_tty's
+            // dup2(slave, slave) keeps its FD_CLOEXEC: that stdio fd would vanish at exec. The
+            // child's 0, 1 and 2 must survive exec, as Python's os.forkpty gives them; the parent's
+            // fds keep their flag (this runs in the child only).
+            if (::fcntl(slave.get(), F_SETFD, 0) < 0 || ::login_tty(slave.release()) < 0) ::_exit(127);
+        }
+        return pid;
+    });
     if (!f) return tl::unexpected(std::move(f.error()));
-    if (f->is_child()) {
-        master.reset();  // the child has only the slave side, as with forkpty(3)
-        // When the parent had 0, 1 or 2 closed, the slave is one of them, and login_tty's
-        // dup2(slave, slave) keeps its FD_CLOEXEC: that stdio fd would vanish at exec. The child's
-        // 0, 1 and 2 must survive exec, as Python's os.forkpty gives them; the parent's fds keep
-        // their flag (this runs in the child only).
-        if (::fcntl(slave.get(), F_SETFD, 0) < 0 || ::login_tty(slave.release()) < 0) ::_exit(127);
-        return forkpty_result{*f, fd()};
-    }
+    if (f->is_child()) return forkpty_result{*f, fd()};
     return forkpty_result{*f, std::move(master)};
 }
 

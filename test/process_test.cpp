@@ -441,6 +441,26 @@ TEST_CASE("pidfd_send_signal: the child dies of the signal; ESRCH once reaped, E
                 "pidfd_send_signal: [Errno 9] Bad file descriptor");
 }
 
+TEST_CASE("a pidfd whose child has ended unreaped: pidfd_send_signal reaches it, setns is ESRCH") {
+    // The kernel signals a zombie as kill() does (nothing happens): only reaping ends the pidfd's
+    // process for a signal, so ESRCH comes after waitpid. Its namespaces went at exit already.
+    waiting_child child = fork_waiting_child();
+    if (!child.pidfd && child.pidfd.error().code() == ENOSYS) OSPP_SKIP("kernel has no pidfd_open");
+    REQUIRE(child.pidfd.has_value());
+    child.release.reset();
+    siginfo_t info{};
+    REQUIRE(::waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOWAIT) == 0);  // ended, not reaped
+    CHECK(ospp::pidfd_send_signal(*child.pidfd, signum{0}).has_value());
+    CHECK(ospp::pidfd_send_signal(*child.pidfd, signum::term).has_value());
+    CHECK_ERRNO(ospp::setns(*child.pidfd, ospp::clone_flags::newuts), ESRCH, "setns: [Errno 3] No such process");
+    auto w = ospp::waitpid(child.pid);
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 12);
+    CHECK_ERRNO(ospp::pidfd_send_signal(*child.pidfd, signum{0}), ESRCH,
+                "pidfd_send_signal: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::setns(*child.pidfd, ospp::clone_flags::newuts), ESRCH, "setns: [Errno 3] No such process");
+}
+
 namespace {
 std::string g_fork_log;
 }
