@@ -42,20 +42,30 @@ constinit std::atomic<hook_node*> g_oldest{nullptr};
 constinit std::atomic<hook_node*> g_newest{nullptr};  // published last: what fork() walks up to
 constinit std::mutex g_register_lock;                 // serialises register_at_fork only
 
+// Runs one hook. An exception it throws is ignored, as Python ignores (after printing) one a hook
+// raises: thrown out of fork, it would lose the child's pid in the parent, or run the caller's
+// code in the child, and it would skip the other hooks.
+void run_hook(const std::function<void()>& hook) noexcept {
+    if (!hook) return;
+    try {
+        hook();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see above
+    }
+}
+
 // Forks with the hooks run around it: `before` newest first, the others oldest first, as Python.
 // `call` names the wrapper in the error ("fork", "forkpty").
 template <class Fork>
 result<fork_result> fork_with_hooks(const char* call, Fork do_fork) {
     hook_node* const newest = g_newest.load(std::memory_order_acquire);
     for (hook_node* n = newest; n != nullptr; n = n->older)
-        if (n->hooks.before) n->hooks.before();
+        run_hook(n->hooks.before);
     const ::pid_t pid = do_fork();
     const int saved = errno;
     // Only up to `newest`: a node registered since (by a hook, or another thread) waits for the next fork.
     for (hook_node* n = newest != nullptr ? g_oldest.load(std::memory_order_acquire) : nullptr; n != nullptr;
          n = n != newest ? n->newer.load(std::memory_order_acquire) : nullptr) {
-        auto& after = pid == 0 ? n->hooks.after_in_child : n->hooks.after_in_parent;
-        if (after) after();
+        run_hook(pid == 0 ? n->hooks.after_in_child : n->hooks.after_in_parent);
     }
     if (pid < 0) return sys::fail_with(saved, call);
     return fork_result(pid);
