@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -123,6 +124,14 @@ TEST_CASE("cstring_array builds one NULL-terminated block from strings or a mapp
         CHECK_FALSE(bad.valid());
     }
     CHECK(ospp::cstring_array::from_env(std::map<std::string, std::string>{{"=A", "1"}}).valid());
+    const std::vector<std::pair<std::string, std::string>> twice{{"A", "1"}, {"A", "2"}};
+    const auto dup = ospp::cstring_array::from_env(twice);
+    REQUIRE(dup.size() == 2);
+    CHECK(std::string(dup[0]) == "A=1");
+    CHECK(std::string(dup[1]) == "A=2");
+    CHECK(ospp::get_exec_path(ospp::cstring_array::from_env(
+              std::vector<std::pair<std::string, std::string>>{{"PATH", "/a"}, {"PATH", "/b"}})) ==
+          std::vector<std::string>{"/a"});
 }
 
 // A default-constructed string_view has a null data(): copying it must not hand memchr/memcpy a

@@ -38,6 +38,8 @@ public:
     }
     // An environment block "KEY=VALUE" from a range of key/value pairs (a std::map, a vector of
     // pairs), as Python's env mapping. A key Python refuses makes the array invalid (see valid()).
+    // A key given twice (a vector of pairs allows it) is passed twice, in order: the child's
+    // getenv(3) and os.environ see the first, where a Python dict built from the pairs keeps the last.
     template <std::ranges::input_range R>
     static cstring_array from_env(const R& mapping) {
         std::size_t count = 0;
