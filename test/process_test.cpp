@@ -181,6 +181,8 @@ TEST_CASE("exec refuses empty argv and embedded NUL bytes before calling the ker
     CHECK(ospp::execve("/bin/sh", {"sh"}, bad).code() == EINVAL);
     CHECK(ospp::execv(std::string("/bin/s\0h", 8), {"sh"}).code() == EINVAL);
     CHECK(ospp::execl("/bin/sh").code() == EINVAL);
+    CHECK(ospp::execv("/bin/sh", {""}).message() == "execv: [Errno 22] Invalid argument");  // Python: ValueError
+    CHECK(ospp::execl("/bin/sh", "").code() == EINVAL);
     CHECK(ospp::execvpe("no-such-program-ospp", {"x"}, {"PATH=/no/such/dir:/no/other"}).code() == ENOENT);
 }
 

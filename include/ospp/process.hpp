@@ -193,7 +193,8 @@ result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 // failure and are async-signal-safe; a failure that names its path copies it (one malloc, which
 // glibc keeps usable in a forked child; two for a "dir/file" longer than PATH_MAX). EINVAL when a
 // string holds a NUL byte, when the env has an illegal name (see cstring_array::valid(); Python's
-// ValueError) or argv is empty.
+// ValueError), when argv is empty or its first string is "" (Python's ValueError "first element
+// cannot be empty").
 
 // Python's os.execv(path, args): with the current environment.
 [[nodiscard]] errno_error execv(path_ref path, const cstring_array& argv) noexcept;
