@@ -136,12 +136,12 @@ using ::umask;
 // readable when the process ends; waitid(pidfd, ...)). Always close-on-exec.
 // Errors: ESRCH, EINVAL, EMFILE, ENOSYS (kernel older than 5.3).
 result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
-// Python's signal.pidfd_send_signal(pidfd, sig) (siginfo=None, flags=0, the only values Linux
-// accepts from most callers): kill() through a pidfd, so a pid reused after the process ended is
-// never hit. signum{0} only checks that the process exists: one that has ended but is not yet
-// reaped (a zombie) still does, and takes any signal without effect, as with kill(). Errors: ESRCH
-// (the process has been reaped), EBADF (not a pidfd), EPERM, EINVAL (not a signal), ENOSYS
-// (kernel older than 5.1).
+// Python's signal.pidfd_send_signal(pidfd, sig) with its defaults siginfo=None, flags=0 (Linux
+// 6.9's PIDFD_SIGNAL_THREAD, _THREAD_GROUP and _PROCESS_GROUP flags are not offered): kill()
+// through a pidfd, so a pid reused after the process ended is never hit. signum{0} only checks
+// that the process exists: one that has ended but is not yet reaped (a zombie) still does, and
+// takes any signal without effect, as with kill(). Errors: ESRCH (the process has been reaped),
+// EBADF (not a pidfd), EPERM, EINVAL (not a signal), ENOSYS (kernel older than 5.1).
 result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept;
 
 // Python's os.times_result. Durations rather than float seconds; tick resolution (usually 10 ms).
