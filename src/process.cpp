@@ -13,6 +13,7 @@ extern "C" {
 #include <sys/pidfd.h>
 }
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -41,20 +42,30 @@ constinit std::atomic<hook_node*> g_oldest{nullptr};
 constinit std::atomic<hook_node*> g_newest{nullptr};  // published last: what fork() walks up to
 constinit std::mutex g_register_lock;                 // serialises register_at_fork only
 
+// Runs one hook. An exception it throws is ignored, as Python ignores (after printing) one a hook
+// raises: thrown out of fork, it would lose the child's pid in the parent, or run the caller's
+// code in the child, and it would skip the other hooks.
+void run_hook(const std::function<void()>& hook) noexcept {
+    if (!hook) return;
+    try {
+        hook();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): see above
+    }
+}
+
 // Forks with the hooks run around it: `before` newest first, the others oldest first, as Python.
 // `call` names the wrapper in the error ("fork", "forkpty").
 template <class Fork>
 result<fork_result> fork_with_hooks(const char* call, Fork do_fork) {
     hook_node* const newest = g_newest.load(std::memory_order_acquire);
     for (hook_node* n = newest; n != nullptr; n = n->older)
-        if (n->hooks.before) n->hooks.before();
+        run_hook(n->hooks.before);
     const ::pid_t pid = do_fork();
     const int saved = errno;
     // Only up to `newest`: a node registered since (by a hook, or another thread) waits for the next fork.
     for (hook_node* n = newest != nullptr ? g_oldest.load(std::memory_order_acquire) : nullptr; n != nullptr;
          n = n != newest ? n->newer.load(std::memory_order_acquire) : nullptr) {
-        auto& after = pid == 0 ? n->hooks.after_in_child : n->hooks.after_in_parent;
-        if (after) after();
+        run_hook(pid == 0 ? n->hooks.after_in_child : n->hooks.after_in_parent);
     }
     if (pid < 0) return sys::fail_with(saved, call);
     return fork_result(pid);
@@ -90,17 +101,22 @@ result<forkpty_result> forkpty() {
     if (const int e = ::ptsname_r(master.get(), name, sizeof name); e != 0) return sys::fail_with(e, "forkpty");
     fd slave(sys::retry([&] { return ::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC); }));
     if (!slave.valid()) return sys::fail("forkpty");
-    auto f = fork_with_hooks("forkpty", [] { return ::fork(); });
+    // The child moves onto the terminal inside the fork, before its after_in_child hooks run:
+    // Python runs them after forkpty(3), so a hook sees the new session and the terminal as stdio.
+    auto f = fork_with_hooks("forkpty", [&] {
+        const ::pid_t pid = ::fork();
+        if (pid == 0) {
+            master.reset();  // the child has only the slave side, as with forkpty(3)
+            // When the parent had 0, 1 or 2 closed, the slave is one of them, and login_tty's
+            // dup2(slave, slave) keeps its FD_CLOEXEC: that stdio fd would vanish at exec. The
+            // child's 0, 1 and 2 must survive exec, as Python's os.forkpty gives them; the parent's
+            // fds keep their flag (this runs in the child only).
+            if (::fcntl(slave.get(), F_SETFD, 0) < 0 || ::login_tty(slave.release()) < 0) ::_exit(127);
+        }
+        return pid;
+    });
     if (!f) return tl::unexpected(std::move(f.error()));
-    if (f->is_child()) {
-        master.reset();  // the child has only the slave side, as with forkpty(3)
-        // When the parent had 0, 1 or 2 closed, the slave is one of them, and login_tty's
-        // dup2(slave, slave) keeps its FD_CLOEXEC: that stdio fd would vanish at exec. The child's
-        // 0, 1 and 2 must survive exec, as Python's os.forkpty gives them; the parent's fds keep
-        // their flag (this runs in the child only).
-        if (::fcntl(slave.get(), F_SETFD, 0) < 0 || ::login_tty(slave.release()) < 0) ::_exit(127);
-        return forkpty_result{*f, fd()};
-    }
+    if (f->is_child()) return forkpty_result{*f, fd()};
     return forkpty_result{*f, std::move(master)};
 }
 
@@ -117,6 +133,10 @@ result<void> killpg(::pid_t pgid, signum sig) noexcept {
 }
 
 result<int> nice(int increment) noexcept {
+    // glibc's nice(3) adds the increment to the niceness in an int: INT_MAX from niceness 1 wrapped
+    // to INT_MIN and asked for -20. Clamped to +-40 first, as the kernel's nice(2) does, the sum
+    // cannot overflow and the kernel clamps it to -20..19, as the man page promises.
+    increment = std::clamp(increment, -40, 40);
     // -1 is a valid niceness: errno tells success from failure.
     errno = 0;
     const int r = ::nice(increment);
@@ -204,6 +224,12 @@ const char* path_of(char* const* envp) noexcept {
     return "/bin:/usr/bin";
 }
 
+// What goes between a PATH directory and the file, as Python's os.path.join puts it: nothing after
+// "" (the current directory: the bare file name) or after a directory that ends with '/'.
+std::string_view separator(std::string_view dir) noexcept {
+    return dir.empty() || dir.back() == '/' ? std::string_view("") : std::string_view("/");
+}
+
 // What a PATH search reports: the error and the directory whose candidate gave it ("" for the
 // current directory), so that the error can name "dir/file" as Python's does.
 struct search_failure {
@@ -221,16 +247,14 @@ search_failure exec_search(const char* file, char* const* argv, char* const* env
     for (;;) {
         const char* colon = std::strchr(dir, ':');
         const std::size_t dir_len = colon != nullptr ? static_cast<std::size_t>(colon - dir) : std::strlen(dir);
+        const std::string_view sep = separator({dir, dir_len});
         char candidate[PATH_MAX];
-        if (dir_len + 1 + file_len + 1 > sizeof candidate) {
+        if (dir_len + sep.size() + file_len + 1 > sizeof candidate) {
             last = {ENAMETOOLONG, {dir, dir_len}};
         } else {
-            std::size_t n = 0;
-            if (dir_len > 0) {  // "" is the current directory: the bare file name
-                std::memcpy(candidate, dir, dir_len);
-                candidate[dir_len] = '/';
-                n = dir_len + 1;
-            }
+            std::memcpy(candidate, dir, dir_len);
+            std::memcpy(candidate + dir_len, sep.data(), sep.size());
+            const std::size_t n = dir_len + sep.size();
             std::memcpy(candidate + n, file, file_len);
             candidate[n + file_len] = '\0';
             ::execve(candidate, argv, envp);
@@ -259,14 +283,16 @@ errno_error detail::execve_raw(const char* call, const path_ref& path, char* con
         if (!name_path || f.dir.empty()) return error(f.code, path.view());
         // "dir/file", put together on the stack so that errno_error's copy is the one allocation.
         const std::string_view file = path.view();
+        const std::string_view sep = separator(f.dir);
+        const std::size_t size = f.dir.size() + sep.size() + file.size();
         char named[PATH_MAX];
-        if (f.dir.size() + 1 + file.size() > sizeof named) {  // the kernel said ENAMETOOLONG
-            return error(f.code, std::string(f.dir) + '/' + std::string(file));
+        if (size > sizeof named) {  // the kernel said ENAMETOOLONG
+            return error(f.code, std::string(f.dir) + std::string(sep) + std::string(file));
         }
         std::memcpy(named, f.dir.data(), f.dir.size());
-        named[f.dir.size()] = '/';
-        std::memcpy(named + f.dir.size() + 1, file.data(), file.size());
-        return error(f.code, std::string_view(named, f.dir.size() + 1 + file.size()));
+        std::memcpy(named + f.dir.size(), sep.data(), sep.size());
+        std::memcpy(named + f.dir.size() + sep.size(), file.data(), file.size());
+        return error(f.code, std::string_view(named, size));
     }
     ::execve(path.c_str(), argv, envp);
     return error(errno, path.view());

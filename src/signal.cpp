@@ -38,6 +38,8 @@ int parse_realtime(std::string_view name) noexcept {
         std::string_view rest = name.substr(p.size());
         if (rest.empty()) return base;
         if (rest[0] != (sign > 0 ? '+' : '-')) return -1;
+        // Digits only: from_chars takes a '-' too, and "RTMIN+-0" is no signal name.
+        if (rest.size() < 2 || rest[1] < '0' || rest[1] > '9') return -1;
         int offset = 0;
         // The range check comes before the sum, which could overflow int ("RTMIN+2147483647").
         if (!parse_int(rest.substr(1), offset) || offset < 0 || offset > SIGRTMAX - SIGRTMIN) return -1;

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -123,6 +124,14 @@ TEST_CASE("cstring_array builds one NULL-terminated block from strings or a mapp
         CHECK_FALSE(bad.valid());
     }
     CHECK(ospp::cstring_array::from_env(std::map<std::string, std::string>{{"=A", "1"}}).valid());
+    const std::vector<std::pair<std::string, std::string>> twice{{"A", "1"}, {"A", "2"}};
+    const auto dup = ospp::cstring_array::from_env(twice);
+    REQUIRE(dup.size() == 2);
+    CHECK(std::string(dup[0]) == "A=1");
+    CHECK(std::string(dup[1]) == "A=2");
+    CHECK(ospp::get_exec_path(ospp::cstring_array::from_env(
+              std::vector<std::pair<std::string, std::string>>{{"PATH", "/a"}, {"PATH", "/b"}})) ==
+          std::vector<std::string>{"/a"});
 }
 
 // A default-constructed string_view has a null data(): copying it must not hand memchr/memcpy a
@@ -139,4 +148,28 @@ TEST_CASE("cstring_array takes empty string_views with a null data()") {
     const auto env = ospp::cstring_array::from_env(m);
     CHECK(std::string(env[0]) == "K=");
     CHECK(env.valid());
+}
+
+// A moved-from array said size() 2 with a null data(): iterating it, or exec'ing with it, read
+// through a null pointer. It is now an empty, valid array, as a moved-from std::vector is.
+TEST_CASE("cstring_array: a moved-from array is empty and still NULL-terminated") {
+    ospp::cstring_array a{"x", std::string_view("y\0", 2)};
+    ospp::cstring_array b = std::move(a);
+    CHECK(b.size() == 2);
+    CHECK(std::string(b[0]) == "x");
+    CHECK_FALSE(b.valid());
+    CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is what is tested
+    CHECK(a.size() == 0);
+    REQUIRE(a.data() != nullptr);
+    CHECK(a.data()[0] == nullptr);
+    CHECK(a.begin() == a.end());
+    CHECK(a.valid());
+    ospp::cstring_array c{"z"};
+    c = std::move(b);
+    CHECK(c.size() == 2);
+    CHECK(b.empty());  // NOLINT(bugprone-use-after-move)
+    CHECK(b.data()[0] == nullptr);
+    a = std::move(c);
+    CHECK(std::string(a[0]) == "x");
+    CHECK(c.empty());  // NOLINT(bugprone-use-after-move)
 }

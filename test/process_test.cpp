@@ -9,8 +9,12 @@
 #include <sys/stat.h>
 #include <sys/times.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
+#include <limits>
 #include <map>
+#include <optional>
+#include <stdexcept>
 #include <set>
 #include <string>
 #include <vector>
@@ -177,6 +181,8 @@ TEST_CASE("exec refuses empty argv and embedded NUL bytes before calling the ker
     CHECK(ospp::execve("/bin/sh", {"sh"}, bad).code() == EINVAL);
     CHECK(ospp::execv(std::string("/bin/s\0h", 8), {"sh"}).code() == EINVAL);
     CHECK(ospp::execl("/bin/sh").code() == EINVAL);
+    CHECK(ospp::execv("/bin/sh", {""}).message() == "execv: [Errno 22] Invalid argument");  // Python: ValueError
+    CHECK(ospp::execl("/bin/sh", "").code() == EINVAL);
     CHECK(ospp::execvpe("no-such-program-ospp", {"x"}, {"PATH=/no/such/dir:/no/other"}).code() == ENOENT);
 }
 
@@ -232,6 +238,13 @@ TEST_CASE("execve, execle, execvpe and execlpe name the path in the error, as Py
           "execvpe: [Errno 2] No such file or directory: 'no-such-program-ospp'");
     CHECK(ospp::execvpe(dir / "prog", argv, nowhere).message() ==
           "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    // A PATH directory written with a trailing '/' gets no second one: Python's os.path.join.
+    const ospp::cstring_array slash{"PATH=/no/such/dir/:" + dir.path() + "/"};
+    CHECK(ospp::execvpe("prog", argv, slash).message() ==
+          "execvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "prog"));
+    const ospp::cstring_array root{"PATH=/"};
+    CHECK(ospp::execvpe("no-such-program-ospp", argv, root).message() ==
+          "execvpe: [Errno 2] No such file or directory: '/no-such-program-ospp'");
     CHECK_FALSE(ospp::execvp("no-such-program-ospp", argv).has_path());  // ENOENT, or EACCES from a PATH dir
 }
 
@@ -330,6 +343,26 @@ TEST_CASE("nice, getpriority and setpriority change a child's niceness") {
     CHECK_ERRNO(ospp::setpriority(ospp::prio_which{99}, 0, 0), EINVAL, "setpriority: [Errno 22] Invalid argument");
 }
 
+TEST_CASE("nice clamps a huge increment to 19 (-20) instead of wrapping around int") {
+    // glibc's nice(3) adds the increment to the niceness in an int: from niceness 1, INT_MAX
+    // overflowed to INT_MIN and set -20 as root (EPERM otherwise), the opposite of what was asked.
+    const int code = ospp_test::exit_code_of([] {
+        if (!ospp::setpriority(ospp::prio_which::process, 0, 1)) return 1;
+        auto up = ospp::nice(std::numeric_limits<int>::max());
+        if (!up) return 2;
+        if (*up != 19) return 3;
+        if (ospp::getpriority(ospp::prio_which::process, 0).value_or(-100) != 19) return 4;
+        if (ospp_test::is_root()) {
+            if (!ospp::setpriority(ospp::prio_which::process, 0, -1)) return 5;
+            auto down = ospp::nice(std::numeric_limits<int>::min());
+            if (!down) return 6;
+            if (*down != -20) return 7;
+        }
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
 TEST_CASE("umask returns the old mask and new files get the new one") {
     ospp_test::temp_dir dir;
     const mode_t old = ospp::umask(027);
@@ -410,6 +443,26 @@ TEST_CASE("pidfd_send_signal: the child dies of the signal; ESRCH once reaped, E
                 "pidfd_send_signal: [Errno 3] No such process");
     CHECK_ERRNO(ospp::pidfd_send_signal(child.release, ospp::signum::term), EBADF,
                 "pidfd_send_signal: [Errno 9] Bad file descriptor");
+}
+
+TEST_CASE("a pidfd whose child has ended unreaped: pidfd_send_signal reaches it, setns is ESRCH") {
+    // The kernel signals a zombie as kill() does (nothing happens): only reaping ends the pidfd's
+    // process for a signal, so ESRCH comes after waitpid. Its namespaces went at exit already.
+    waiting_child child = fork_waiting_child();
+    if (!child.pidfd && child.pidfd.error().code() == ENOSYS) OSPP_SKIP("kernel has no pidfd_open");
+    REQUIRE(child.pidfd.has_value());
+    child.release.reset();
+    siginfo_t info{};
+    REQUIRE(::waitid(P_PID, static_cast<id_t>(child.pid), &info, WEXITED | WNOWAIT) == 0);  // ended, not reaped
+    CHECK(ospp::pidfd_send_signal(*child.pidfd, signum{0}).has_value());
+    CHECK(ospp::pidfd_send_signal(*child.pidfd, signum::term).has_value());
+    CHECK_ERRNO(ospp::setns(*child.pidfd, ospp::clone_flags::newuts), ESRCH, "setns: [Errno 3] No such process");
+    auto w = ospp::waitpid(child.pid);
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 12);
+    CHECK_ERRNO(ospp::pidfd_send_signal(*child.pidfd, signum{0}), ESRCH,
+                "pidfd_send_signal: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::setns(*child.pidfd, ospp::clone_flags::newuts), ESRCH, "setns: [Errno 3] No such process");
 }
 
 namespace {
@@ -536,4 +589,67 @@ TEST_CASE("forkpty: the child's stdio survives exec when the parent had 0 and 1 
     });
     if (report == "no pty") OSPP_SKIP("no pseudo-terminals here");
     CHECK(report == "");
+}
+
+namespace {
+// Set by an after_in_child hook: whether the child was already on its terminal when the hook ran.
+bool g_hook_saw_tty = false;
+}  // namespace
+
+TEST_CASE("forkpty runs the after_in_child hooks once the child is on its terminal, as Python's") {
+    // CPython's os.forkpty calls forkpty(3) and then the hooks: a hook in the child sees the new
+    // session and its terminal as stdio.
+    static const bool registered = ospp::register_at_fork({.after_in_child = [] {
+                                                               g_hook_saw_tty = ::isatty(0) == 1 && ::isatty(1) == 1 &&
+                                                                                ::getsid(0) == ::getpid();
+                                                           }})
+                                       .has_value();
+    REQUIRE(registered);
+    auto r = ospp::forkpty();
+    if (!r && (r.error().code() == ENOENT || r.error().code() == ENXIO)) OSPP_SKIP("no pseudo-terminals here");
+    REQUIRE(r.has_value());
+    if (r->process.is_child()) ospp::_exit(g_hook_saw_tty ? 0 : 1);
+    auto w = ospp::waitpid(r->process.pid());
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 0);
+}
+
+namespace {
+// Whether the hooks below throw: they stay registered for the whole run, so only this test arms them.
+bool g_hooks_throw = false;
+int g_hooks_after_throw = 0;
+}  // namespace
+
+TEST_CASE("register_at_fork: a hook that throws is ignored, as Python ignores a hook's exception") {
+    // Thrown out of ospp::fork, the exception lost the child's pid in the parent (nothing could
+    // reap it) and ran the caller's code in the child. Python reports and ignores it; the fork and
+    // the other hooks go on.
+    static const bool registered = [] {
+        const auto thrower = [] {
+            if (g_hooks_throw) throw std::runtime_error("hook");
+        };
+        const auto counter = [] {
+            if (g_hooks_throw) ++g_hooks_after_throw;
+        };
+        return ospp::register_at_fork({.before = counter, .after_in_parent = counter, .after_in_child = counter})
+                   .has_value() &&
+               ospp::register_at_fork({.before = thrower, .after_in_parent = thrower, .after_in_child = thrower})
+                   .has_value();
+    }();
+    REQUIRE(registered);
+    g_hooks_throw = true;
+    g_hooks_after_throw = 0;
+    std::optional<ospp::result<ospp::fork_result>> f;
+    try {
+        f = ospp::fork();
+    } catch (...) {
+    }
+    if (f && *f && (*f)->is_child()) ospp::_exit(g_hooks_after_throw == 2 ? 0 : 1);  // before, after_in_child
+    g_hooks_throw = false;
+    REQUIRE(f.has_value());
+    REQUIRE(f->has_value());
+    CHECK(g_hooks_after_throw == 2);  // before, after_in_parent
+    auto w = ospp::waitpid((*f)->pid());
+    REQUIRE(w.has_value());
+    CHECK(w->status.exit_code() == 0);
 }

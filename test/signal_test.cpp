@@ -32,7 +32,8 @@ TEST_CASE("signal_from_name accepts names, SIG-names, any case and numbers") {
 
 TEST_CASE("signal_from_name refuses what names no signal") {
     for (const char* bad : {"", "SIG", "NOPE", "0", "-1", "65", "RTMIN+99", "RTMIN-1", "TERM ", "1x",
-                            "RTMIN+2147483647", "SIGRTMIN+2147483614", "RTMAX-2147483647", "RTMIN+99999999999"}) {
+                            "RTMIN+2147483647", "SIGRTMIN+2147483614", "RTMAX-2147483647", "RTMIN+99999999999",
+                            "RTMIN+-0", "RTMAX--0", "RTMIN+-1"}) {
         CAPTURE(bad);
         CHECK_ERRNO(ospp::signal_from_name(bad), EINVAL, "signal_from_name: [Errno 22] Invalid argument");
     }

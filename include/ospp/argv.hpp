@@ -38,6 +38,8 @@ public:
     }
     // An environment block "KEY=VALUE" from a range of key/value pairs (a std::map, a vector of
     // pairs), as Python's env mapping. A key Python refuses makes the array invalid (see valid()).
+    // A key given twice (a vector of pairs allows it) is passed twice, in order: the child's
+    // getenv(3) and os.environ see the first, where a Python dict built from the pairs keeps the last.
     template <std::ranges::input_range R>
     static cstring_array from_env(const R& mapping) {
         std::size_t count = 0;
@@ -57,13 +59,21 @@ public:
         return out;
     }
 
+    // Moving leaves an empty array behind, as a moved-from std::vector: size() 0, data() {nullptr}.
+    cstring_array(cstring_array&& other) noexcept { take(other); }
+    cstring_array& operator=(cstring_array&& other) noexcept {
+        if (this != &other) take(other);
+        return *this;
+    }
+    ~cstring_array() = default;
+
     // The NULL-terminated array for exec/spawn.
-    [[nodiscard]] char* const* data() const noexcept { return pointers(); }
+    [[nodiscard]] char* const* data() const noexcept { return block_ ? pointers() : no_strings; }
     // The number of strings (not counting the terminating null pointer).
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
     // The i-th string.
-    [[nodiscard]] const char* operator[](std::size_t i) const noexcept { return pointers()[i]; }
+    [[nodiscard]] const char* operator[](std::size_t i) const noexcept { return data()[i]; }
     // True when some string held a NUL byte (which would silently cut it short): exec and spawn
     // refuse such an array with EINVAL, like Python's "embedded null byte" ValueError.
     [[nodiscard]] bool has_embedded_nul() const noexcept { return embedded_nul_; }
@@ -74,8 +84,8 @@ public:
     // calling the kernel (Python's ValueError).
     [[nodiscard]] bool valid() const noexcept { return !embedded_nul_ && !illegal_env_name_; }
 
-    [[nodiscard]] const char* const* begin() const noexcept { return pointers(); }
-    [[nodiscard]] const char* const* end() const noexcept { return pointers() + size_; }
+    [[nodiscard]] const char* const* begin() const noexcept { return data(); }
+    [[nodiscard]] const char* const* end() const noexcept { return data() + size_; }
 
 private:
     cstring_array(std::size_t count, std::size_t bytes) { allocate(count, bytes); }
@@ -113,6 +123,17 @@ private:
     }
 
     [[nodiscard]] char** pointers() const noexcept { return reinterpret_cast<char**>(block_.get()); }
+
+    void take(cstring_array& other) noexcept {
+        block_ = std::move(other.block_);
+        next_ = std::exchange(other.next_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+        embedded_nul_ = std::exchange(other.embedded_nul_, false);
+        illegal_env_name_ = std::exchange(other.illegal_env_name_, false);
+    }
+
+    // What a moved-from array (which has no block) holds: no string, just the terminating null.
+    static constexpr char* const no_strings[1] = {nullptr};
 
     std::unique_ptr<char[]> block_;
     char* next_ = nullptr;

@@ -86,6 +86,8 @@ struct at_fork_hooks {
 // not around a raw fork(2), posix_spawn or a fork in another library). They cannot be removed.
 // Registering allocates; forking does not: fork reads the hooks without a lock or a copy, so in the
 // child only your after_in_child hooks run (async-signal-safe ones, in a multi-threaded program).
+// An exception a hook throws is ignored, as Python ignores one a hook raises: the fork and the
+// other hooks go on (thrown out of fork, it would lose the child's pid).
 // Errors: EINVAL when all three are empty (Python's TypeError).
 result<void> register_at_fork(at_fork_hooks hooks);
 
@@ -107,8 +109,10 @@ result<void> kill(::pid_t pid, signum sig) noexcept;
 // Python's os.killpg(pgid, sig). Errors: EPERM, ESRCH, EINVAL.
 result<void> killpg(::pid_t pgid, signum sig) noexcept;
 
-// Python's os.nice(increment): adds to the niceness, returns the new one. Errors: EPERM (lowering
-// it without CAP_SYS_NICE).
+// Python's os.nice(increment): adds to the niceness, returns the new one, clamped to -20..19 as
+// nice(2) says (an increment beyond +-40 counts as +-40, so INT_MAX cannot wrap around to -20 as
+// it does through glibc's nice(3) and Python's os.nice). Errors: EPERM (lowering it without
+// CAP_SYS_NICE).
 result<int> nice(int increment) noexcept;
 
 // The `which` of getpriority/setpriority: Python's os.PRIO_PROCESS, PRIO_PGRP, PRIO_USER.
@@ -132,11 +136,12 @@ using ::umask;
 // readable when the process ends; waitid(pidfd, ...)). Always close-on-exec.
 // Errors: ESRCH, EINVAL, EMFILE, ENOSYS (kernel older than 5.3).
 result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
-// Python's signal.pidfd_send_signal(pidfd, sig) (siginfo=None, flags=0, the only values Linux
-// accepts from most callers): kill() through a pidfd, so a pid reused after the process ended is
-// never hit. signum{0} only checks that the process is alive. Errors: ESRCH (the process has
-// ended, even if not yet reaped), EBADF (not a pidfd), EPERM, EINVAL (not a signal), ENOSYS
-// (kernel older than 5.1).
+// Python's signal.pidfd_send_signal(pidfd, sig) with its defaults siginfo=None, flags=0 (Linux
+// 6.9's PIDFD_SIGNAL_THREAD, _THREAD_GROUP and _PROCESS_GROUP flags are not offered): kill()
+// through a pidfd, so a pid reused after the process ended is never hit. signum{0} only checks
+// that the process exists: one that has ended but is not yet reaped (a zombie) still does, and
+// takes any signal without effect, as with kill(). Errors: ESRCH (the process has been reaped),
+// EBADF (not a pidfd), EPERM, EINVAL (not a signal), ENOSYS (kernel older than 5.1).
 result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept;
 
 // Python's os.times_result. Durations rather than float seconds; tick resolution (usually 10 ms).
@@ -175,7 +180,9 @@ struct enable_bitmask<clone_flags> : std::true_type {};
 // Errors: EPERM (needs CAP_SYS_ADMIN, except newuser), EINVAL, ENOMEM, ENOSPC, EUSERS.
 result<void> unshare(clone_flags flags) noexcept;
 // Python's os.setns(fd, nstype=0): joins the namespace `ns` refers to (a /proc/PID/ns/* file or a
-// pidfd); nstype restricts the namespace kind (none: any). Errors: EPERM, EINVAL, EBADF.
+// pidfd); nstype restricts the namespace kind (none: any; a pidfd needs at least one). Errors:
+// EPERM, EINVAL, EBADF, ESRCH (a pidfd's process has ended, even if not yet reaped: its
+// namespaces went with it), ENOMEM.
 result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 
 // ---- exec -------------------------------------------------------------------------------------
@@ -186,7 +193,8 @@ result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 // failure and are async-signal-safe; a failure that names its path copies it (one malloc, which
 // glibc keeps usable in a forked child; two for a "dir/file" longer than PATH_MAX). EINVAL when a
 // string holds a NUL byte, when the env has an illegal name (see cstring_array::valid(); Python's
-// ValueError) or argv is empty.
+// ValueError), when argv is empty or its first string is "" (Python's ValueError "first element
+// cannot be empty").
 
 // Python's os.execv(path, args): with the current environment.
 [[nodiscard]] errno_error execv(path_ref path, const cstring_array& argv) noexcept;
