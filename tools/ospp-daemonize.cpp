@@ -201,10 +201,38 @@ std::optional<::pid_t> read_pid(int fd) {
     return static_cast<::pid_t>(v);
 }
 
-// How /proc/locks and /proc/PID/fdinfo name a file: "MAJOR:MINOR:INODE" (hex, hex, decimal).
-std::string lock_id(const struct ::stat& st) {
+// The device the kernel names the locks on the open file `fd` by: its superblock's, which
+// /proc/self/mountinfo gives for the mount the file is on (fdinfo's mnt_id). stat's st_dev is not
+// always that one: btrfs reports each subvolume's own device, overlayfs over two filesystems the
+// layer's, and on those the lock would never be found. st_dev when /proc cannot tell.
+::dev_t lock_device(int fd, const struct ::stat& st) {
+    std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
+    std::string word, mount_id;
+    while (info >> word) {
+        if (word == "mnt_id:") {
+            info >> mount_id;
+            break;
+        }
+    }
+    std::ifstream mounts("/proc/self/mountinfo");
+    std::string line;
+    while (!mount_id.empty() && std::getline(mounts, line)) {
+        std::istringstream fields(line);
+        std::string id, parent;
+        unsigned major = 0, minor = 0;
+        char colon = 0;
+        if (fields >> id >> parent >> major >> colon >> minor && id == mount_id && colon == ':')
+            return ::makedev(major, minor);
+    }
+    return st.st_dev;
+}
+
+// How /proc/locks and /proc/PID/fdinfo name the file open as `fd`: "MAJOR:MINOR:INODE" (hex, hex,
+// decimal).
+std::string lock_id(int fd, const struct ::stat& st) {
+    const ::dev_t dev = lock_device(fd, st);
     char id[64];
-    (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(st.st_dev), ::minor(st.st_dev),
+    (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(dev), ::minor(dev),
                         static_cast<unsigned long long>(st.st_ino));
     return id;
 }
@@ -276,7 +304,7 @@ pidfile_state probe_pidfile(const std::string& path) {
         s.error = errno;
         return s;
     }
-    const std::string id = lock_id(st);
+    const std::string id = lock_id(f.get(), st);
     s.locked = is_locked(f.get(), id);
     s.pid = read_pid(f.get());
     // A start empties a stale file right after its flock; until then the file still names the old
