@@ -670,6 +670,33 @@ TEST_CASE("a failed exec is reported by the launcher, which exits 7 and leaves n
     CHECK(reap_all().size() == 1);
 }
 
+TEST_CASE("a file the kernel cannot execute is not run by /bin/sh instead: exit 7") {
+    // execvp(3) hands a file without a #! line (or a binary for another machine) to /bin/sh: the
+    // launcher then said 0, "executed", of a command that never ran, or of sh's syntax errors.
+    temp_dir dir;
+    const std::string script = dir / "no-shebang", ran = dir / "ran";
+    ospp_test::write_file(script, "touch " + ran + "\n");
+    REQUIRE(::chmod(script.c_str(), 0755) == 0);
+    const std::string enoexec = "ospp-daemonize: cannot execute " + script +
+                                ": Exec format error (not a binary for this machine, nor a script with a #! line)\n";
+    for (const std::vector<std::string>& mode : {std::vector<std::string>{}, {"-R"}}) {
+        std::vector<std::string> args = mode;
+        args.insert(args.end(), {"-p", dir / "d.pid", "--", script});
+        const run_result r = run(args);
+        CHECK(r.err == enoexec);
+        CHECK(r.code == 7);
+        CHECK(reap_all().size() == 1);
+        CHECK_FALSE(exists(dir / "d.pid"));
+    }
+    // Found in PATH, the same.
+    const run_result r = run({"-E", "PATH=/nonexistent:" + dir.path(), "--", "no-shebang"});
+    CHECK(r.err == "ospp-daemonize: cannot execute no-shebang: Exec format error (not a binary for this machine,"
+                   " nor a script with a #! line)\n");
+    CHECK(r.code == 7);
+    CHECK(reap_all().size() == 1);
+    CHECK_FALSE(exists(ran));
+}
+
 TEST_CASE("a failed setup step is reported with its errno, exit 6") {
     temp_dir dir;
     run_result r = run({"-C", "/nonexistent", sleeper, "1"});

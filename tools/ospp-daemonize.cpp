@@ -131,6 +131,7 @@ std::string describe(step s, int err, const options& o) {
         if (err == ENOENT && relative) {
             why += " (a relative COMMAND is looked up from the daemon's working directory, " + o.working_directory + ")";
         }
+        if (err == ENOEXEC) why += " (not a binary for this machine, nor a script with a #! line)";
         return "cannot execute " + c + ": " + why;
     }
     }
@@ -348,6 +349,37 @@ std::vector<char*> exec_argv(const options& o) {
     return argv;
 }
 
+// The files COMMAND may be, in the order execvp(3) tries them: COMMAND itself when it has a slash,
+// else COMMAND in each directory of PATH (the daemon's environment, --env applied; unset:
+// /bin:/usr/bin; an empty entry is the working directory). Built before any fork.
+std::vector<std::string> exec_candidates(const std::string& command) {
+    if (command.find('/') != std::string::npos) return {command};
+    const char* const path = std::getenv("PATH");
+    const std::string_view dirs = path != nullptr ? path : "/bin:/usr/bin";
+    std::vector<std::string> candidates;
+    for (std::size_t start = 0;;) {
+        const std::size_t colon = std::min(dirs.find(':', start), dirs.size());
+        const std::string_view dir = dirs.substr(start, colon - start);
+        candidates.push_back(dir.empty() ? command : std::string(dir) + "/" + command);
+        if (colon == dirs.size()) return candidates;
+        start = colon + 1;
+    }
+}
+
+// execvp(3) without its fallback, which hands a file the kernel refuses with ENOEXEC (no #! line,
+// a binary for another machine) to /bin/sh: sh's run, or its syntax errors, would pass for the
+// command's. Returns only on failure, errno as execvp sets it: an error other than "not there"
+// at once (ENOEXEC among them), else EACCES when a file was refused so, else the last error.
+void exec_command(const std::vector<std::string>& candidates, const std::vector<char*>& argv) {
+    bool denied = false;
+    for (const std::string& file : candidates) {
+        ::execv(file.c_str(), argv.data());
+        if (errno == EACCES) denied = true;
+        else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV && errno != ETIMEDOUT) return;
+    }
+    if (denied) errno = EACCES;
+}
+
 // ---------------------------------------------------------------------------------------------
 // --respawn: the supervisor.
 
@@ -359,7 +391,7 @@ std::string describe_status(int status) {
 
 // Forks and execs COMMAND with a clean signal mask. Returns the child's pid, or -errno when it could
 // not be started (fork failed, or exec failed: the child says so through a close-on-exec pipe).
-::pid_t spawn(const std::vector<char*>& argv) {
+::pid_t spawn(const std::vector<std::string>& candidates, const std::vector<char*>& argv) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return -errno;
     const ::pid_t supervisor = ::getpid();
@@ -377,7 +409,7 @@ std::string describe_status(int status) {
         sigset_t none;
         ::sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::execvp(argv[0], argv.data());
+        exec_command(candidates, argv);
         const int e = errno;
         (void)!::write(p[1], &e, sizeof e);
         ::_exit(127);
@@ -409,6 +441,7 @@ ospp::signal_set supervised_signals() noexcept {
 [[noreturn]] void supervise(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
                             ospp::daemon::pidfile& pidfile) {
     const std::vector<char*> argv = exec_argv(o);
+    const std::vector<std::string> candidates = exec_candidates(o.command.front());
     const ospp::signal_set handled = supervised_signals();
     if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
     ospp::fd signals(::signalfd(-1, &handled.native(), SFD_CLOEXEC));
@@ -418,7 +451,7 @@ ospp::signal_set supervised_signals() noexcept {
         (void)pidfile.release();
         ::_exit(code);
     };
-    ::pid_t child = spawn(argv);
+    ::pid_t child = spawn(candidates, argv);
     if (child < 0) {
         (void)pidfile.release();
         r.fail(step::exec, -child);
@@ -441,7 +474,7 @@ ospp::signal_set supervised_signals() noexcept {
         if (ready < 0 && errno != EINTR) finish(exit_code::failure);
         if (ready == 0 && restart_at) {
             restart_at.reset();
-            child = spawn(argv);
+            child = spawn(candidates, argv);
             if (child < 0) {
                 say(2, describe(step::exec, -child, o));
                 exits.push_back(clock_type::now());
@@ -511,8 +544,7 @@ void check_privileges_dropped(const ids& who, reporter& r) {
     if (o.respawn) supervise(o, r, ctx, pidfile);
     // Exec mode: the command inherits the pidfile's lock (see the top of this file).
     if (pidfile.held()) set_inheritable(pidfile.get().get(), true);
-    const std::vector<char*> argv = exec_argv(o);
-    ::execvp(argv[0], argv.data());
+    exec_command(exec_candidates(o.command.front()), exec_argv(o));
     r.fail(step::exec, errno);
 }
 
