@@ -177,6 +177,12 @@ TEST_CASE("usage errors name what is wrong") {
     CHECK(tiny->ready_timeout == seconds(0.001));
     CHECK(error_of({"-k", "x", "prog"}) == "invalid --keep-fd 'x' (a file descriptor number expected)");
     CHECK(error_of({"-k", "-1", "prog"}) == "invalid --keep-fd '-1' (a file descriptor number expected)");
+    // 0-2 were silently replaced by --stdin, --stdout and --stderr (default /dev/null), not kept.
+    for (const char* stdio : {"0", "1", "2"}) {
+        CAPTURE(stdio);
+        CHECK(error_of({"-k", stdio, "prog"}) == "invalid --keep-fd '" + std::string(stdio) +
+                                                     "' (0-2 are --stdin, --stdout and --stderr: use e.g. -o /dev/stdout)");
+    }
     CHECK(error_of({"-k", "99999999999", "prog"}) == "invalid --keep-fd '99999999999' (a file descriptor number expected)");
     CHECK(error_of({"-E", "NOVALUE", "prog"}) == "invalid --env 'NOVALUE' (NAME=VALUE expected)");
     CHECK(error_of({"-E", "=x", "prog"}) == "invalid --env '=x' (NAME=VALUE expected)");

@@ -113,6 +113,7 @@ constexpr option_spec option_table[] = {
      [](options& o, std::string_view v) -> std::string {
          int n = 0;
          if (!parse_fd_number(v, n)) return "invalid --keep-fd " + in_quotes(v) + " (a file descriptor number expected)";
+         if (n <= 2) return "invalid --keep-fd " + in_quotes(v) + " (0-2 are --stdin, --stdout and --stderr: use e.g. -o /dev/stdout)";
          o.keep_fds.push_back(n);
          return {};
      }},
