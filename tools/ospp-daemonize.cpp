@@ -342,43 +342,10 @@ void set_inheritable(int fd, bool inheritable) {
     if (flags >= 0) ::fcntl(fd, F_SETFD, inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC);
 }
 
-std::vector<char*> exec_argv(const options& o) {
-    std::vector<char*> argv;
-    for (const auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    return argv;
-}
-
-// The files COMMAND may be, in the order execvp(3) tries them: COMMAND itself when it has a slash,
-// else COMMAND in each directory of PATH (the daemon's environment, --env applied; unset:
-// /bin:/usr/bin; an empty entry is the working directory). Built before any fork.
-std::vector<std::string> exec_candidates(const std::string& command) {
-    if (command.find('/') != std::string::npos) return {command};
-    const char* const path = std::getenv("PATH");
-    const std::string_view dirs = path != nullptr ? path : "/bin:/usr/bin";
-    std::vector<std::string> candidates;
-    for (std::size_t start = 0;;) {
-        const std::size_t colon = std::min(dirs.find(':', start), dirs.size());
-        const std::string_view dir = dirs.substr(start, colon - start);
-        candidates.push_back(dir.empty() ? command : std::string(dir) + "/" + command);
-        if (colon == dirs.size()) return candidates;
-        start = colon + 1;
-    }
-}
-
-// execvp(3) without its fallback, which hands a file the kernel refuses with ENOEXEC (no #! line,
-// a binary for another machine) to /bin/sh: sh's run, or its syntax errors, would pass for the
-// command's. Returns only on failure, errno as execvp sets it: an error other than "not there"
-// at once (ENOEXEC among them), else EACCES when a file was refused so, else the last error.
-void exec_command(const std::vector<std::string>& candidates, const std::vector<char*>& argv) {
-    bool denied = false;
-    for (const std::string& file : candidates) {
-        ::execv(file.c_str(), argv.data());
-        if (errno == EACCES) denied = true;
-        else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV && errno != ETIMEDOUT) return;
-    }
-    if (denied) errno = EACCES;
-}
+// COMMAND's argv, built before any fork: ospp::execvp on it does not allocate. ospp::execvp, not
+// glibc's: that one hands a file the kernel refuses with ENOEXEC (no #! line, a binary for another
+// machine) to /bin/sh, whose run, or its syntax errors, would pass for the command's.
+ospp::cstring_array exec_argv(const options& o) { return ospp::cstring_array(o.command); }
 
 // ---------------------------------------------------------------------------------------------
 // --respawn: the supervisor.
@@ -391,7 +358,7 @@ std::string describe_status(int status) {
 
 // Forks and execs COMMAND with a clean signal mask. Returns the child's pid, or -errno when it could
 // not be started (fork failed, or exec failed: the child says so through a close-on-exec pipe).
-::pid_t spawn(const std::vector<std::string>& candidates, const std::vector<char*>& argv) {
+::pid_t spawn(const options& o, const ospp::cstring_array& argv) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return -errno;
     const ::pid_t supervisor = ::getpid();
@@ -409,8 +376,7 @@ std::string describe_status(int status) {
         sigset_t none;
         ::sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        exec_command(candidates, argv);
-        const int e = errno;
+        const int e = ospp::execvp(o.command.front(), argv).code();
         (void)!::write(p[1], &e, sizeof e);
         ::_exit(127);
     }
@@ -440,8 +406,7 @@ ospp::signal_set supervised_signals() noexcept {
 
 [[noreturn]] void supervise(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
                             ospp::daemon::pidfile& pidfile) {
-    const std::vector<char*> argv = exec_argv(o);
-    const std::vector<std::string> candidates = exec_candidates(o.command.front());
+    const ospp::cstring_array argv = exec_argv(o);
     const ospp::signal_set handled = supervised_signals();
     if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
     ospp::fd signals(::signalfd(-1, &handled.native(), SFD_CLOEXEC));
@@ -451,7 +416,7 @@ ospp::signal_set supervised_signals() noexcept {
         (void)pidfile.release();
         ::_exit(code);
     };
-    ::pid_t child = spawn(candidates, argv);
+    ::pid_t child = spawn(o, argv);
     if (child < 0) {
         (void)pidfile.release();
         r.fail(step::exec, -child);
@@ -474,7 +439,7 @@ ospp::signal_set supervised_signals() noexcept {
         if (ready < 0 && errno != EINTR) finish(exit_code::failure);
         if (ready == 0 && restart_at) {
             restart_at.reset();
-            child = spawn(candidates, argv);
+            child = spawn(o, argv);
             if (child < 0) {
                 say(2, describe(step::exec, -child, o));
                 exits.push_back(clock_type::now());
@@ -544,8 +509,7 @@ void check_privileges_dropped(const ids& who, reporter& r) {
     if (o.respawn) supervise(o, r, ctx, pidfile);
     // Exec mode: the command inherits the pidfile's lock (see the top of this file).
     if (pidfile.held()) set_inheritable(pidfile.get().get(), true);
-    exec_command(exec_candidates(o.command.front()), exec_argv(o));
-    r.fail(step::exec, errno);
+    r.fail(step::exec, ospp::execvp(o.command.front(), exec_argv(o)).code());
 }
 
 // The launcher, once open() came back with EPIPE "ready" (the daemon's readiness pipe closed): the
