@@ -159,14 +159,36 @@ TEST_CASE("usage errors name what is wrong") {
     CHECK(error_of({"--umask=0999", "prog"}) == "invalid umask '0999' (octal 0 to 0777 expected)");
     CHECK(error_of({"-m", "u+rwx", "prog"}) == "invalid umask 'u+rwx' (octal 0 to 0777 expected)");
     CHECK(error_of({"-m", "1777", "prog"}) == "invalid umask '1777' (octal 0 to 0777 expected)");
+    for (const char* leading_zeros : {"00022", "000000022"}) {  // as umask(1) and chmod(1) take them
+        CAPTURE(leading_zeros);
+        CHECK(error_of({"-m", leading_zeros, "prog"}) == "");
+        const auto zeros = parse({"-m", leading_zeros, "prog"});
+        REQUIRE(zeros);
+        CHECK(zeros->umask == 022);
+    }
+    CHECK(error_of({"-m", "01777", "prog"}) == "invalid umask '01777' (octal 0 to 0777 expected)");
+    // A number too big once said "seconds expected", of a number of seconds.
+    CHECK(error_of({"--timeout=86401", "--stop", "-p", "x"}) == "invalid --timeout '86401' (0 to 86400 seconds expected)");
+    CHECK(error_of({"-R100000", "prog"}) == "invalid --respawn '100000' (0 to 86400 seconds expected)");
+    // 0 would kill every daemon before it could execute COMMAND.
+    CHECK(error_of({"--ready-timeout=0", "prog"}) == "invalid --ready-timeout '0' (more than 0, at most 86400 seconds expected)");
+    const auto tiny = parse({"--ready-timeout=0.001", "prog"});
+    REQUIRE(tiny);
+    CHECK(tiny->ready_timeout == seconds(0.001));
     CHECK(error_of({"-k", "x", "prog"}) == "invalid --keep-fd 'x' (a file descriptor number expected)");
     CHECK(error_of({"-k", "-1", "prog"}) == "invalid --keep-fd '-1' (a file descriptor number expected)");
+    // 0-2 were silently replaced by --stdin, --stdout and --stderr (default /dev/null), not kept.
+    for (const char* stdio : {"0", "1", "2"}) {
+        CAPTURE(stdio);
+        CHECK(error_of({"-k", stdio, "prog"}) == "invalid --keep-fd '" + std::string(stdio) +
+                                                     "' (0-2 are --stdin, --stdout and --stderr: use e.g. -o /dev/stdout)");
+    }
     CHECK(error_of({"-k", "99999999999", "prog"}) == "invalid --keep-fd '99999999999' (a file descriptor number expected)");
     CHECK(error_of({"-E", "NOVALUE", "prog"}) == "invalid --env 'NOVALUE' (NAME=VALUE expected)");
     CHECK(error_of({"-E", "=x", "prog"}) == "invalid --env '=x' (NAME=VALUE expected)");
-    CHECK(error_of({"--respawn=soon", "prog"}) == "invalid --respawn 'soon' (seconds expected)");
-    CHECK(error_of({"--ready-timeout=-1", "prog"}) == "invalid --ready-timeout '-1' (seconds expected)");
-    CHECK(error_of({"--ready-timeout=nan", "prog"}) == "invalid --ready-timeout 'nan' (seconds expected)");
+    CHECK(error_of({"--respawn=soon", "prog"}) == "invalid --respawn 'soon' (0 to 86400 seconds expected)");
+    CHECK(error_of({"--ready-timeout=-1", "prog"}) == "invalid --ready-timeout '-1' (0 to 86400 seconds expected)");
+    CHECK(error_of({"--ready-timeout=nan", "prog"}) == "invalid --ready-timeout 'nan' (0 to 86400 seconds expected)");
     CHECK(error_of({"--signal=NOPE", "-p", "x"}) == "invalid --signal 'NOPE' (a signal name or number expected)");
     CHECK(error_of({"--core=yes", "prog"}) == "option '--core' doesn't allow an argument");
     CHECK(error_of({"--pidfile"}) == "option '--pidfile' requires an argument");

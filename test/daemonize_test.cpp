@@ -10,9 +10,11 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -483,6 +485,76 @@ TEST_CASE("--status, --signal and --stop") {
     CHECK(run({"--status", "-p", pidfile}).code == 3);
 }
 
+namespace {
+
+// Unmounts at the end of the scope (before the temp_dir it is in is removed).
+class mount_guard {
+public:
+    explicit mount_guard(std::string target) : target_(std::move(target)) {}
+    mount_guard(const mount_guard&) = delete;
+    mount_guard& operator=(const mount_guard&) = delete;
+    ~mount_guard() { ::umount2(target_.c_str(), MNT_DETACH); }
+
+private:
+    std::string target_;
+};
+
+// The device number /proc/self/mountinfo gives the mount at `dir`, which is what the kernel names
+// its files' locks by (the superblock's), as "MAJOR:MINOR".
+std::string mountinfo_device(const std::string& dir) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line, found;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::string id, parent, device, root, point;
+        fields >> id >> parent >> device >> root >> point;
+        if (point == dir) found = device;  // the last one mounted there
+    }
+    return found;
+}
+
+}  // namespace
+
+TEST_CASE("the control verbs find the lock on a filesystem whose st_dev is not its superblock's") {
+    // stat(2) does not always give the device number the kernel names a file's locks by in
+    // /proc/locks and /proc/PID/fdinfo (the superblock's): btrfs reports each subvolume's own
+    // device, overlayfs over two filesystems the layer's. There --status once said "stale" of a
+    // running daemon, and --stop "not running" without stopping it.
+    OSPP_REQUIRE_ROOT();
+    // A private mount namespace for this test process: what is mounted below vanishes with it.
+    static const bool private_mounts =
+        ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+    if (!private_mounts) OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
+    temp_dir dir;
+    for (const char* sub : {"lower", "upper", "work", "merged"}) REQUIRE(::mkdir((dir / sub).c_str(), 0755) == 0);
+    if (::mount("none", (dir / "lower").c_str(), "tmpfs", 0, nullptr) != 0) OSPP_SKIP("cannot mount a tmpfs");
+    const mount_guard lower(dir / "lower");
+    const std::string layers = "xino=off,lowerdir=" + dir / "lower" + ",upperdir=" + dir / "upper" + ",workdir=" + dir / "work";
+    if (::mount("overlay", (dir / "merged").c_str(), "overlay", 0, layers.c_str()) != 0) OSPP_SKIP("no overlayfs");
+    const mount_guard merged(dir / "merged");
+    const std::string pidfile = dir / "merged/d.pid";
+
+    run_result r = run({"-p", pidfile, sleeper, "1000"});
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    struct stat st {};
+    REQUIRE(::stat(pidfile.c_str(), &st) == 0);
+    const std::string st_dev = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+    if (st_dev == mountinfo_device(dir / "merged")) OSPP_SKIP("this overlayfs reports its own st_dev");
+
+    r = run({"--status", "-p", pidfile});
+    CHECK(r.out == "running (pid " + std::to_string(daemon.pid()) + ")\n");
+    CHECK(r.code == 0);
+    r = run({"--stop", "-p", pidfile});
+    CHECK(r.err == "");
+    CHECK(r.code == 0);
+    REQUIRE(r.out == "");  // not "not running", with the daemon left running (the guard kills it)
+    const int status = daemon.wait();
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK_FALSE(exists(pidfile));
+}
+
 TEST_CASE("a locked pidfile that names no pid yet (a start in progress): no verb acts on the old pid") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
@@ -596,6 +668,33 @@ TEST_CASE("a failed exec is reported by the launcher, which exits 7 and leaves n
                           " (a relative COMMAND is looked up from the daemon's working directory, " +
                               dir.path() + ")\n");
     CHECK(reap_all().size() == 1);
+}
+
+TEST_CASE("a file the kernel cannot execute is not run by /bin/sh instead: exit 7") {
+    // execvp(3) hands a file without a #! line (or a binary for another machine) to /bin/sh: the
+    // launcher then said 0, "executed", of a command that never ran, or of sh's syntax errors.
+    temp_dir dir;
+    const std::string script = dir / "no-shebang", ran = dir / "ran";
+    ospp_test::write_file(script, "touch " + ran + "\n");
+    REQUIRE(::chmod(script.c_str(), 0755) == 0);
+    const std::string enoexec = "ospp-daemonize: cannot execute " + script +
+                                ": Exec format error (not a binary for this machine, nor a script with a #! line)\n";
+    for (const std::vector<std::string>& mode : {std::vector<std::string>{}, {"-R"}}) {
+        std::vector<std::string> args = mode;
+        args.insert(args.end(), {"-p", dir / "d.pid", "--", script});
+        const run_result r = run(args);
+        CHECK(r.err == enoexec);
+        CHECK(r.code == 7);
+        CHECK(reap_all().size() == 1);
+        CHECK_FALSE(exists(dir / "d.pid"));
+    }
+    // Found in PATH, the same.
+    const run_result r = run({"-E", "PATH=/nonexistent:" + dir.path(), "--", "no-shebang"});
+    CHECK(r.err == "ospp-daemonize: cannot execute no-shebang: Exec format error (not a binary for this machine,"
+                   " nor a script with a #! line)\n");
+    CHECK(r.code == 7);
+    CHECK(reap_all().size() == 1);
+    CHECK_FALSE(exists(ran));
 }
 
 TEST_CASE("a failed setup step is reported with its errno, exit 6") {

@@ -27,14 +27,15 @@ struct option_spec {
 
 using failure = tl::unexpected<usage_error>;
 
+// Octal digits, leading zeros allowed ("00022", as umask(1) and chmod(1) take it), at most 0777.
 bool parse_octal_mode(std::string_view text, ::mode_t& out) noexcept {
-    if (text.empty() || text.size() > 4) return false;
+    if (text.empty()) return false;
     unsigned value = 0;
     for (char c : text) {
         if (c < '0' || c > '7') return false;
         value = value * 8 + static_cast<unsigned>(c - '0');
+        if (value > 0777) return false;  // before it could overflow
     }
-    if (value > 0777) return false;
     out = static_cast<::mode_t>(value);
     return true;
 }
@@ -72,8 +73,12 @@ std::string set_verb(options& o, verb v) {
     return {};
 }
 
+std::string invalid_seconds(std::string_view name, std::string_view value) {
+    return "invalid " + std::string(name) + " " + in_quotes(value) + " (0 to 86400 seconds expected)";
+}
+
 std::string set_seconds(seconds& field, std::string_view name, std::string_view value) {
-    if (!parse_seconds(value, field)) return "invalid " + std::string(name) + " " + in_quotes(value) + " (seconds expected)";
+    if (!parse_seconds(value, field)) return invalid_seconds(name, value);
     return {};
 }
 
@@ -108,6 +113,7 @@ constexpr option_spec option_table[] = {
      [](options& o, std::string_view v) -> std::string {
          int n = 0;
          if (!parse_fd_number(v, n)) return "invalid --keep-fd " + in_quotes(v) + " (a file descriptor number expected)";
+         if (n <= 2) return "invalid --keep-fd " + in_quotes(v) + " (0-2 are --stdin, --stdout and --stderr: use e.g. -o /dev/stdout)";
          o.keep_fds.push_back(n);
          return {};
      }},
@@ -136,12 +142,17 @@ constexpr option_spec option_table[] = {
     {"respawn", 'R', arg_kind::optional,
      [](options& o, std::string_view v) -> std::string {
          seconds delay{1.0};
-         if (!v.empty() && !parse_seconds(v, delay)) return "invalid --respawn " + in_quotes(v) + " (seconds expected)";
+         if (!v.empty() && !parse_seconds(v, delay)) return invalid_seconds("--respawn", v);
          o.respawn = delay;
          return {};
      }},
     {"ready-timeout", '\0', arg_kind::required,
-     [](options& o, std::string_view v) { return set_seconds(o.ready_timeout, "--ready-timeout", v); }},
+     [](options& o, std::string_view v) -> std::string {
+         // 0 would kill every daemon before it could execute COMMAND.
+         if (parse_seconds(v, o.ready_timeout) && o.ready_timeout.count() == 0)
+             return "invalid --ready-timeout " + in_quotes(v) + " (more than 0, at most 86400 seconds expected)";
+         return set_seconds(o.ready_timeout, "--ready-timeout", v);
+     }},
     {"status", '\0', arg_kind::none, [](options& o, std::string_view) { return set_verb(o, verb::status); }},
     {"stop", '\0', arg_kind::none, [](options& o, std::string_view) { return set_verb(o, verb::stop); }},
     {"timeout", '\0', arg_kind::required,

@@ -67,7 +67,7 @@ struct options {
     std::string stdin_path = "/dev/null";
     std::string stdout_path;              // empty: /dev/null
     std::string stderr_path;              // empty: stdout_path, else /dev/null
-    std::vector<int> keep_fds;            // -k, repeatable, in order given
+    std::vector<int> keep_fds;            // -k, repeatable, in order given; all >= 3
     std::vector<std::string> env;         // -E NAME=VALUE, repeatable, in order given
     bool clear_env = false;
     bool core = false;

@@ -131,6 +131,7 @@ std::string describe(step s, int err, const options& o) {
         if (err == ENOENT && relative) {
             why += " (a relative COMMAND is looked up from the daemon's working directory, " + o.working_directory + ")";
         }
+        if (err == ENOEXEC) why += " (not a binary for this machine, nor a script with a #! line)";
         return "cannot execute " + c + ": " + why;
     }
     }
@@ -201,10 +202,38 @@ std::optional<::pid_t> read_pid(int fd) {
     return static_cast<::pid_t>(v);
 }
 
-// How /proc/locks and /proc/PID/fdinfo name a file: "MAJOR:MINOR:INODE" (hex, hex, decimal).
-std::string lock_id(const struct ::stat& st) {
+// The device the kernel names the locks on the open file `fd` by: its superblock's, which
+// /proc/self/mountinfo gives for the mount the file is on (fdinfo's mnt_id). stat's st_dev is not
+// always that one: btrfs reports each subvolume's own device, overlayfs over two filesystems the
+// layer's, and on those the lock would never be found. st_dev when /proc cannot tell.
+::dev_t lock_device(int fd, const struct ::stat& st) {
+    std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
+    std::string word, mount_id;
+    while (info >> word) {
+        if (word == "mnt_id:") {
+            info >> mount_id;
+            break;
+        }
+    }
+    std::ifstream mounts("/proc/self/mountinfo");
+    std::string line;
+    while (!mount_id.empty() && std::getline(mounts, line)) {
+        std::istringstream fields(line);
+        std::string id, parent;
+        unsigned major = 0, minor = 0;
+        char colon = 0;
+        if (fields >> id >> parent >> major >> colon >> minor && id == mount_id && colon == ':')
+            return ::makedev(major, minor);
+    }
+    return st.st_dev;
+}
+
+// How /proc/locks and /proc/PID/fdinfo name the file open as `fd`: "MAJOR:MINOR:INODE" (hex, hex,
+// decimal).
+std::string lock_id(int fd, const struct ::stat& st) {
+    const ::dev_t dev = lock_device(fd, st);
     char id[64];
-    (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(st.st_dev), ::minor(st.st_dev),
+    (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(dev), ::minor(dev),
                         static_cast<unsigned long long>(st.st_ino));
     return id;
 }
@@ -276,7 +305,7 @@ pidfile_state probe_pidfile(const std::string& path) {
         s.error = errno;
         return s;
     }
-    const std::string id = lock_id(st);
+    const std::string id = lock_id(f.get(), st);
     s.locked = is_locked(f.get(), id);
     s.pid = read_pid(f.get());
     // A start empties a stale file right after its flock; until then the file still names the old
@@ -313,12 +342,10 @@ void set_inheritable(int fd, bool inheritable) {
     if (flags >= 0) ::fcntl(fd, F_SETFD, inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC);
 }
 
-std::vector<char*> exec_argv(const options& o) {
-    std::vector<char*> argv;
-    for (const auto& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    return argv;
-}
+// COMMAND's argv, built before any fork: ospp::execvp on it does not allocate. ospp::execvp, not
+// glibc's: that one hands a file the kernel refuses with ENOEXEC (no #! line, a binary for another
+// machine) to /bin/sh, whose run, or its syntax errors, would pass for the command's.
+ospp::cstring_array exec_argv(const options& o) { return ospp::cstring_array(o.command); }
 
 // ---------------------------------------------------------------------------------------------
 // --respawn: the supervisor.
@@ -331,7 +358,7 @@ std::string describe_status(int status) {
 
 // Forks and execs COMMAND with a clean signal mask. Returns the child's pid, or -errno when it could
 // not be started (fork failed, or exec failed: the child says so through a close-on-exec pipe).
-::pid_t spawn(const std::vector<char*>& argv) {
+::pid_t spawn(const options& o, const ospp::cstring_array& argv) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return -errno;
     const ::pid_t supervisor = ::getpid();
@@ -349,8 +376,7 @@ std::string describe_status(int status) {
         sigset_t none;
         ::sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::execvp(argv[0], argv.data());
-        const int e = errno;
+        const int e = ospp::execvp(o.command.front(), argv).code();
         (void)!::write(p[1], &e, sizeof e);
         ::_exit(127);
     }
@@ -380,7 +406,7 @@ ospp::signal_set supervised_signals() noexcept {
 
 [[noreturn]] void supervise(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
                             ospp::daemon::pidfile& pidfile) {
-    const std::vector<char*> argv = exec_argv(o);
+    const ospp::cstring_array argv = exec_argv(o);
     const ospp::signal_set handled = supervised_signals();
     if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
     ospp::fd signals(::signalfd(-1, &handled.native(), SFD_CLOEXEC));
@@ -390,7 +416,7 @@ ospp::signal_set supervised_signals() noexcept {
         (void)pidfile.release();
         ::_exit(code);
     };
-    ::pid_t child = spawn(argv);
+    ::pid_t child = spawn(o, argv);
     if (child < 0) {
         (void)pidfile.release();
         r.fail(step::exec, -child);
@@ -413,7 +439,7 @@ ospp::signal_set supervised_signals() noexcept {
         if (ready < 0 && errno != EINTR) finish(exit_code::failure);
         if (ready == 0 && restart_at) {
             restart_at.reset();
-            child = spawn(argv);
+            child = spawn(o, argv);
             if (child < 0) {
                 say(2, describe(step::exec, -child, o));
                 exits.push_back(clock_type::now());
@@ -483,9 +509,7 @@ void check_privileges_dropped(const ids& who, reporter& r) {
     if (o.respawn) supervise(o, r, ctx, pidfile);
     // Exec mode: the command inherits the pidfile's lock (see the top of this file).
     if (pidfile.held()) set_inheritable(pidfile.get().get(), true);
-    const std::vector<char*> argv = exec_argv(o);
-    ::execvp(argv[0], argv.data());
-    r.fail(step::exec, errno);
+    r.fail(step::exec, ospp::execvp(o.command.front(), exec_argv(o)).code());
 }
 
 // The launcher, once open() came back with EPIPE "ready" (the daemon's readiness pipe closed): the
