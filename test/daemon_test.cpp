@@ -10,9 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
 #include <linux/kcmp.h>
-#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/file.h>
@@ -38,6 +36,7 @@
 
 #include "ospp/fd_ops.hpp"
 #include "ospp/process.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp::signum;
@@ -1128,16 +1127,7 @@ TEST_CASE("daemon: without close_range, fds are closed from the /proc/self/fd li
             if (::open("/dev/null", O_RDONLY) < 0) ::_exit(50);
         }
         if (::fcntl(0, F_DUPFD, 100) < 0) ::_exit(51);  // a high one, after a gap
-        sock_filter filter[] = {
-            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 0, 1),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        };
-        sock_fprog prog{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
-        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
-            ::_exit(52);
-        }
+        if (!ospp_test::refuse_syscall(SYS_close_range, ENOSYS)) ::_exit(52);
         if (::syscall(SYS_close_range, 1000U, 1000U, 0U) != -1 || errno != ENOSYS) ::_exit(53);
     };
     daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, no_close_range);
