@@ -313,6 +313,8 @@ cases = [
     ("execvp_enoent", lambda: os.execvp("ospp-parity-no-such-command", ["x"])),
     ("posix_spawn_enoent", lambda: os.posix_spawn(P("missing"), ["x"], {})),
     ("posix_spawnp_enoent", lambda: os.posix_spawnp("ospp-parity-no-such-command", ["x"], {})),
+    ("posix_spawn_empty_argv0", lambda: os.posix_spawn(P("file"), [""], {})),
+    ("execv_empty_argv0", lambda: os.execv(P("file"), [""])),
     ("spawnv_enoent", lambda: os.spawnv(os.P_WAIT, P("missing"), ["x"])),
     ("get_terminal_size_enotty", lambda: with_fd(P("file"), os.O_RDONLY, os.get_terminal_size)),
     ("tcgetpgrp_enotty", lambda: with_fd(P("file"), os.O_RDONLY, os.tcgetpgrp)),
@@ -849,6 +851,14 @@ TEST_CASE("ospp's errors read like Python's OSError, errno and text, case by cas
         {"posix_spawn_enoent", "posix_spawn", OSPP_ERROR_OF(ospp::posix_spawn(P("missing"), {"x"}, std::nullopt))},
         {"posix_spawnp_enoent", "posix_spawnp",
          OSPP_ERROR_OF(ospp::posix_spawnp("ospp-parity-no-such-command", {"x"}, std::nullopt))},
+        // Deliberate: Python refuses an empty argv[0] with ValueError before any call; ospp with
+        // EINVAL (design.md "Paths", as for an embedded NUL byte).
+        {"posix_spawn_empty_argv0", "posix_spawn", OSPP_ERROR_OF(ospp::posix_spawn(P("file"), {""}, std::nullopt)),
+         instead_of("ValueError: posix_spawn: argv first element cannot be empty", EINVAL,
+                    "posix_spawn: [Errno 22] Invalid argument: " + ospp::quote_path(P("file")))},
+        {"execv_empty_argv0", "execv", [&] { return std::optional(ospp::execv(P("file"), {""})); },
+         instead_of("ValueError: execv() arg 2 first element cannot be empty", EINVAL,
+                    "execv: [Errno 22] Invalid argument")},
         // Deliberate (spawn.hpp): Python's os.spawnv forks, the child's exec fails and it exits 127;
         // ospp spawns through posix_spawn and returns exec's errno.
         {"spawnv_enoent", "spawnv", OSPP_ERROR_OF(ospp::spawnv(ospp::spawn_mode::wait, P("missing"), {"x"})),
