@@ -12,12 +12,15 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <string>
 
 namespace ospp_test {
@@ -93,6 +96,20 @@ inline bool refuse_syscall(long nr, int err) {
     };
     const ::sock_fprog program{sizeof filter / sizeof filter[0], filter};
     return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+// This process in a mount namespace of its own, with nothing propagated back: what it mounts
+// vanishes with it. False without CAP_SYS_ADMIN.
+inline bool private_mount_namespace() {
+    return ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+}
+
+// In a private mount namespace: mounts the file system image `image` on `dir` through a loop
+// device (mount(8) finds a free one). "" when mounted, else why not.
+inline std::string loop_mount(const std::string& image, const std::string& dir) {
+    if (!private_mount_namespace()) return "no mount namespace";
+    const std::string mount = "mount -o loop '" + image + "' '" + dir + "' >/dev/null 2>&1";
+    return std::system(mount.c_str()) == 0 ? "" : "no loop mount";
 }
 
 }  // namespace ospp_test

@@ -32,6 +32,7 @@
 
 #include "ospp/fd.hpp"
 #include "ospp/pidfile.hpp"
+#include "child.hpp"
 #include "support.hpp"
 
 using ospp_test::read_file;
@@ -522,8 +523,7 @@ TEST_CASE("the control verbs find the lock on a filesystem whose st_dev is not i
     // running daemon, and --stop "not running" without stopping it.
     OSPP_REQUIRE_ROOT();
     // A private mount namespace for this test process: what is mounted below vanishes with it.
-    static const bool private_mounts =
-        ::unshare(CLONE_NEWNS) == 0 && ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0;
+    static const bool private_mounts = ospp_test::private_mount_namespace();
     if (!private_mounts) OSPP_SKIP("cannot make a private mount namespace here (needs CAP_SYS_ADMIN)");
     temp_dir dir;
     for (const char* sub : {"lower", "upper", "work", "merged"}) REQUIRE(::mkdir((dir / sub).c_str(), 0755) == 0);

@@ -330,7 +330,7 @@ TEST_CASE("pidfile: a full file system fails acquire (no inode) or write (no blo
     REQUIRE(child >= 0);
     if (child == 0) {
         auto say = [&](int code) { (void)!::write(results.write_end.get(), &code, sizeof code); };
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(2);
+        if (!ospp_test::private_mount_namespace()) ::_exit(2);
         // No inode left (the root directory and one file use both): the create fails.
         if (::mount("none", mnt.c_str(), "tmpfs", 0, "size=4k,nr_inodes=2") != 0) ::_exit(3);
         ospp_test::write_file(mnt + "/other", "");

@@ -150,7 +150,7 @@ TEST_CASE("stat does not trigger an automount, as stat(2) and Python's os.stat d
     // In a child's own mount namespace, so that nothing outlives the test.
     const std::string report = ospp_test::in_child([&]() -> std::string {
         struct ::stat before {}, after {};
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        if (!ospp_test::private_mount_namespace() ||
             ::mount("none", dir.path().c_str(), "debugfs", 0, nullptr) != 0 || ::stat(point.c_str(), &before) != 0) {
             return "skip";
         }
@@ -202,11 +202,7 @@ TEST_CASE("a birth time beyond int64 nanoseconds is no birth time, not a failed 
                              " | debugfs -w -f - '" + image + "' >/dev/null 2>&1";
     if (std::system(make.c_str()) != 0) OSPP_SKIP("no mkfs.ext4 or debugfs");
     const std::string report = ospp_test::in_child([&]() -> std::string {
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-            return "no mount namespace";
-        }
-        const std::string mount = "mount -o loop '" + image + "' '" + mnt + "' >/dev/null 2>&1";
-        if (std::system(mount.c_str()) != 0) return "no loop mount";
+        if (auto why = ospp_test::loop_mount(image, mnt); !why.empty()) return why;
         auto now = ospp::stat(mnt + "/now");
         if (!now) return now.error().message();
         if (!now->has_birthtime) return "ext4 gave no birth time";  // else this test proves nothing

@@ -486,7 +486,7 @@ TEST_CASE("walk, fwalk and rmtree enter mount points, a bind mount of the same f
     touch(dir / "src/inner/f");
     const std::string report = ospp_test::in_child([&]() -> std::string {
         // A private mount namespace: the mounts vanish with the child.
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        if (!ospp_test::private_mount_namespace() ||
             ::mount((dir / "src").c_str(), (top + "/bound").c_str(), nullptr, MS_BIND, nullptr) != 0 ||
             ::mount("tmpfs", (top + "/tmpfs").c_str(), "tmpfs", 0, "size=1m") != 0) {
             return "no mount namespace";
@@ -546,11 +546,7 @@ TEST_CASE("on a file system without d_type (DT_UNKNOWN), scandir, walk, fwalk an
     const std::string mkfs = "mkfs.ext4 -q -F -O ^filetype '" + image + "' 1M >/dev/null 2>&1";
     if (std::system(mkfs.c_str()) != 0) OSPP_SKIP("no mkfs.ext4");
     const std::string report = ospp_test::in_child([&]() -> std::string {
-        if (::unshare(CLONE_NEWNS) != 0 || ::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-            return "no mount namespace";
-        }
-        const std::string mount = "mount -o loop '" + image + "' '" + mnt + "' >/dev/null 2>&1";
-        if (std::system(mount.c_str()) != 0) return "no loop mount";
+        if (auto why = ospp_test::loop_mount(image, mnt); !why.empty()) return why;
         // Every kind of entry (build_tree's 10,000 files would not fit): no cycle, so that walk
         // with followlinks is compared too.
         for (const char* d : {"", "/sub", "/sub/deeper", "/empty", "/dir \xff odd"}) make_dir(top + d);
