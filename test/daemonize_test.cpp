@@ -45,9 +45,13 @@ namespace {
 // a program that blocks SIGHUP/SIGUSR1/SIGUSR2/SIGINT/SIGTERM, writes its pid to FIFO, then for each
 // signal writes "hup", "usr1" or "usr2" (and goes on) or "bye" (and exits 0). A shell's trap cannot do this reliably: a signal that
 // arrives just before `wait` blocks is acted upon only when the waited-for child ends.
+// With OSPP_SIGNAL_HELPER_INT=count as well, a SIGINT writes who sent it, "int from the kernel" (a
+// terminal) or "int from a process", and it goes on.
 const bool signal_helper_checked = [] {
     const char* fifo_path = std::getenv("OSPP_SIGNAL_HELPER");
     if (fifo_path == nullptr) return true;
+    const char* int_mode = std::getenv("OSPP_SIGNAL_HELPER_INT");
+    const bool count_ints = int_mode != nullptr && std::strcmp(int_mode, "count") == 0;
     sigset_t set;
     ::sigemptyset(&set);
     for (int s : {SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGTERM}) ::sigaddset(&set, s);
@@ -56,10 +60,15 @@ const bool signal_helper_checked = [] {
     const auto say = [out](const std::string& line) { (void)!::write(out, line.data(), line.size()); };
     say(std::to_string(::getpid()) + "\n");
     for (;;) {
-        const int sig = ::sigwaitinfo(&set, nullptr);
+        siginfo_t info{};
+        const int sig = ::sigwaitinfo(&set, &info);
         if (sig == SIGHUP) say("hup\n");
         if (sig == SIGUSR1) say("usr1\n");
         if (sig == SIGUSR2) say("usr2\n");
+        if (sig == SIGINT && count_ints) {
+            say(info.si_code == SI_KERNEL ? "int from the kernel\n" : "int from a process\n");
+            continue;
+        }
         if (sig == SIGINT || sig == SIGTERM) {
             say("bye\n");
             ::_exit(0);
@@ -81,6 +90,23 @@ struct run_result {
     std::string err;
 };
 
+// The master side of a new pseudo-terminal (close-on-exec); ptsname() names its terminal.
+int new_terminal() {
+    const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    REQUIRE(master >= 0);
+    REQUIRE(::grantpt(master) == 0);
+    REQUIRE(::unlockpt(master) == 0);
+    return master;
+}
+
+// ospp-daemonize's argv for execv, over `exe` and `args`, which must outlive it.
+std::vector<char*> tool_argv(const std::string& exe, const std::vector<std::string>& args) {
+    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    return argv;
+}
+
 // How the launcher is started: like a user at a terminal, with the usual mess inherited.
 struct launch_env {
     bool terminal = true;  // a new session whose controlling terminal is a pseudo-terminal
@@ -97,17 +123,9 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
     int out[2], err[2];
     REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
-    int master = -1;
-    if (env.terminal) {
-        master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-        REQUIRE(master >= 0);
-        REQUIRE(::grantpt(master) == 0);
-        REQUIRE(::unlockpt(master) == 0);
-    }
+    const int master = env.terminal ? new_terminal() : -1;
     const std::string exe = binary();
-    std::vector<char*> argv{const_cast<char*>(exe.c_str())};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
+    const std::vector<char*> argv = tool_argv(exe, args);
     const char* slave = master >= 0 ? ::ptsname(master) : nullptr;
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
@@ -178,6 +196,95 @@ pid_t pid_in(const std::string& pidfile) {
     in >> pid;
     return pid;
 }
+
+// ospp-daemonize (run with `args`) as a job of an interactive shell, which a child process plays:
+// a session leader on a new pseudo-terminal, it starts the tool in a process group of its own, puts
+// that group in the terminal's foreground, then writes a line to a pipe for each change of the
+// job's wait status: "stopped SIG" and "exited CODE" (or "killed SIG"). Keys typed at the terminal
+// send their signals to the job, as they would to a job of bash.
+class terminal_job {
+public:
+    explicit terminal_job(const std::vector<std::string>& args) : master_(new_terminal()) {
+        int reports[2];
+        REQUIRE(::pipe2(reports, O_CLOEXEC) == 0);
+        const std::string exe = binary();
+        const std::vector<char*> argv = tool_argv(exe, args);
+        const char* terminal = ::ptsname(master_.get());
+        REQUIRE(terminal != nullptr);
+        shell_ = ::fork();
+        REQUIRE(shell_ >= 0);
+        if (shell_ == 0) {
+            const int out = reports[1];
+            const auto say = [out](const char* what, int n) {
+                char line[32];
+                const int len = std::snprintf(line, sizeof line, "%s %d\n", what, n);
+                (void)!::write(out, line, static_cast<std::size_t>(len));
+            };
+            if (::setsid() < 0) ::_exit(120);
+            const int t = ::open(terminal, O_RDWR);  // the first terminal a session leader opens is its own
+            if (t < 0 || ::dup2(t, 0) < 0 || ::dup2(t, 1) < 0 || ::dup2(t, 2) < 0) ::_exit(121);
+            const pid_t job = ::fork();
+            if (job < 0) ::_exit(122);
+            if (job == 0) {
+                ::setpgid(0, 0);
+                ::execv(exe.c_str(), argv.data());
+                ::_exit(124);
+            }
+            ::setpgid(job, job);  // in both, as a shell does: whichever runs first
+            if (::tcsetpgrp(0, job) != 0) ::_exit(123);
+            say("foreground", job);
+            for (;;) {
+                int status = 0;
+                if (::waitpid(job, &status, WUNTRACED) != job) ::_exit(125);
+                if (WIFSTOPPED(status)) {
+                    say("stopped", WSTOPSIG(status));
+                    continue;
+                }
+                if (WIFEXITED(status)) say("exited", WEXITSTATUS(status));
+                else say("killed", WTERMSIG(status));
+                ::_exit(0);
+            }
+        }
+        ::close(reports[1]);
+        reports_ = ospp::fd(reports[0]);
+        const std::string first = report();
+        REQUIRE(first.rfind("foreground ", 0) == 0);
+        job_ = std::stoi(first.substr(11));
+    }
+    terminal_job(const terminal_job&) = delete;
+    terminal_job& operator=(const terminal_job&) = delete;
+    // Kills what is left of the job and reaps the shell; a respawned command that outlived its
+    // supervisor for a moment is re-parented to us, the subreaper.
+    ~terminal_job() {
+        if (job_ > 0) ::kill(-job_, SIGKILL);
+        if (shell_ > 0) ::waitpid(shell_, nullptr, 0);
+        while (job_ > 0 && ::waitpid(-job_, nullptr, 0) > 0) {}
+    }
+    // ospp-daemonize's pid, which is also the job's process group.
+    [[nodiscard]] pid_t pid() const noexcept { return job_; }
+    // Types `keys` at the terminal.
+    void type(const std::string& keys) {
+        REQUIRE(::write(master_.get(), keys.data(), keys.size()) == static_cast<ssize_t>(keys.size()));
+    }
+    // The shell's next line (fails after hang_ms without one).
+    std::string report() {
+        std::string line;
+        char c = 0;
+        for (;;) {
+            pollfd p{reports_.get(), POLLIN, 0};
+            REQUIRE_MESSAGE(::poll(&p, 1, hang_ms) == 1, "the shell reported no change of the job");
+            REQUIRE(::read(reports_.get(), &c, 1) == 1);
+            if (c == '\n') return line;
+            line += c;
+        }
+    }
+
+private:
+    ospp::fd master_;
+    ospp::fd reports_;
+    pid_t shell_ = -1;
+    pid_t job_ = -1;
+};
 
 // Kills (if still running) and reaps a daemon at the end of the scope; wait() reaps it earlier.
 class daemon_guard {
@@ -849,6 +956,46 @@ TEST_CASE("--respawn forwards SIGHUP, SIGUSR1, SIGUSR2 and keeps supervising; SI
     CHECK(WIFEXITED(st));
     CHECK(WEXITSTATUS(st) == 0);
     CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("--foreground --respawn at a terminal: one Ctrl-C is one SIGINT for the command") {
+    temp_dir dir;
+    fifo said(dir / "said");
+    REQUIRE(signal_helper_checked);
+    terminal_job job({"-f", "-R", "-E", "OSPP_SIGNAL_HELPER=" + said.path(), "-E", "OSPP_SIGNAL_HELPER_INT=count",
+                      link_target("/proc/self/exe")});
+    (void)said.line();  // the command's pid: it runs
+    // The supervisor is stopped while the key is typed, so that the command has taken the terminal's
+    // SIGINT before a second one from the supervisor could arrive and merge with it.
+    REQUIRE(::kill(job.pid(), SIGSTOP) == 0);
+    CHECK(job.report() == "stopped " + std::to_string(SIGSTOP));
+    job.type("\x03");
+    CHECK(said.line() == "int from the kernel");
+    REQUIRE(::kill(job.pid(), SIGCONT) == 0);
+    // The supervisor reads its pending signals lowest number first: a SIGINT passed on would come
+    // before this SIGUSR1.
+    REQUIRE(::kill(job.pid(), SIGUSR1) == 0);
+    CHECK(said.line() == "usr1");
+    // The Ctrl-C still ends the supervisor once the command has ended.
+    REQUIRE(::kill(job.pid(), SIGTERM) == 0);
+    CHECK(said.line() == "bye");
+    CHECK(job.report() == "exited 0");
+}
+
+TEST_CASE("--foreground --respawn at a terminal: Ctrl-Z stops the whole job, and fg continues it") {
+    temp_dir dir;
+    fifo said(dir / "said");
+    REQUIRE(signal_helper_checked);
+    terminal_job job({"-f", "-R", "-E", "OSPP_SIGNAL_HELPER=" + said.path(), link_target("/proc/self/exe")});
+    (void)said.line();
+    job.type("\x1a");
+    CHECK(job.report() == "stopped " + std::to_string(SIGTSTP));  // the shell can report the job stopped
+    REQUIRE(::kill(-job.pid(), SIGCONT) == 0);  // what the shell's fg does
+    REQUIRE(::kill(job.pid(), SIGUSR1) == 0);   // both run again: the supervisor passes it on
+    CHECK(said.line() == "usr1");
+    REQUIRE(::kill(job.pid(), SIGTERM) == 0);
+    CHECK(said.line() == "bye");
+    CHECK(job.report() == "exited 0");
 }
 
 TEST_CASE("--stop of a supervisor whose command ignores SIGTERM: the command dies with it") {

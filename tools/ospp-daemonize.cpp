@@ -20,7 +20,7 @@
 //
 // --respawn: the daemon becomes a supervisor that holds the lock, names itself in the pidfile,
 // restarts COMMAND, forwards every signal it is sent to it (but those it raises itself: faults, PIPE,
-// XFSZ), ends with the command after TERM/INT, gives up after a burst of exits and removes the
+// XFSZ, and those a terminal sent the whole job, the command too), ends with the command after TERM/INT, gives up after a burst of exits and removes the
 // pidfile when it ends; it reports readiness (notify_ready) once the first run was executed.
 // --foreground: open() without detaching; failures go straight to the original stderr.
 
@@ -404,6 +404,45 @@ ospp::signal_set supervised_signals() noexcept {
     return s;
 }
 
+// Whether a terminal sent `info`'s signal to its foreground process group, which is the supervisor's
+// (--foreground at a terminal): the keys' INT, QUIT and TSTP, a resize's WINCH, a background job's
+// TTIN and TTOU, and the HUP the kernel sends that group when the session leader ends. The kernel
+// sends these with SI_KERNEL, and a kill(2) cannot. The command, in the same group, has received the
+// signal already: passing it on would deliver it twice (one Ctrl-C, two SIGINTs). A session leader's
+// own HUP, at a hangup, is not the group's: the command has not received that one.
+bool sent_to_the_job(const ::signalfd_siginfo& info) noexcept {
+    if (info.ssi_code != SI_KERNEL) return false;
+    switch (info.ssi_signo) {
+    case SIGINT:
+    case SIGQUIT:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+    case SIGWINCH: return true;
+    case SIGHUP: return ::getsid(0) != ::getpid();
+    default: return false;
+    }
+}
+
+// Whether the command has to be sent `info`'s signal: it has not received it already as a member
+// of the job (it may have left the supervisor's process group).
+bool command_needs(const ::signalfd_siginfo& info, ::pid_t child) noexcept {
+    return child > 0 && (!sent_to_the_job(info) || ::getpgid(child) != ::getpgrp());
+}
+
+// A terminal stopped the job (Ctrl-Z, or a background read or write): the supervisor stops with it,
+// or the shell would wait for a job that never stops. It lets the signal take its default action,
+// not SIGSTOP: in an orphaned process group the kernel drops a TSTP, TTIN or TTOU, as it did for
+// the command, and nobody would be left to continue a stopped supervisor.
+void stop_with_the_job(int sig) noexcept {
+    sigset_t one;
+    ::sigemptyset(&one);
+    ::sigaddset(&one, sig);
+    ::kill(::getpid(), sig);                      // pending: the supervisor blocks it
+    ::sigprocmask(SIG_UNBLOCK, &one, nullptr);    // delivered on the way out of this call
+    ::sigprocmask(SIG_BLOCK, &one, nullptr);
+}
+
 [[noreturn]] void supervise(const options& o, reporter& r, ospp::daemon::daemon_context& ctx,
                             ospp::daemon::pidfile& pidfile) {
     const ospp::cstring_array argv = exec_argv(o);
@@ -465,10 +504,12 @@ ospp::signal_set supervised_signals() noexcept {
             } else if (sig == SIGTERM || sig == SIGINT) {  // pass it on, and end when the command has ended
                 stopping = true;
                 if (child == 0) finish(exit_code::ok);
-                ::kill(child, sig);
+                if (command_needs(info, child)) ::kill(child, sig);
                 continue;
             } else {  // HUP, USR1, USR2, WINCH, QUIT, CONT...: the command's (lost between two runs)
-                if (child != 0) ::kill(child, sig);
+                if (command_needs(info, child)) ::kill(child, sig);
+                if (sent_to_the_job(info) && (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU))
+                    stop_with_the_job(sig);
                 continue;
             }
         } else {
