@@ -117,6 +117,29 @@ TEST_CASE("exec_error_pipe::wait_exec: a report cut short is ECHILD, not a made-
     CHECK(w->status.exit_code() == 0);
 }
 
+// A range that can be read only once, as a generator's, yet iterable as const.
+struct read_once {
+    struct iterator {
+        using value_type = const char*;
+        using difference_type = std::ptrdiff_t;
+        const char* operator*() const;
+        iterator& operator++();
+        void operator++(int);
+        bool operator==(std::default_sentinel_t) const;
+    };
+    [[nodiscard]] iterator begin() const;
+    [[nodiscard]] std::default_sentinel_t end() const;
+};
+
+TEST_CASE("cstring_array refuses a range it could read only once: it reads its range twice") {
+    static_assert(std::ranges::input_range<const read_once>);
+    static_assert(!std::is_constructible_v<ospp::cstring_array, const read_once&>);
+    const std::vector<std::string_view> twice{"a", "bc"};  // a forward range is read twice alike
+    const ospp::cstring_array a = twice;
+    REQUIRE(a.size() == 2);
+    CHECK(std::string_view(a.data()[1]) == "bc");
+}
+
 TEST_CASE("execv and execve run the program; execve passes the environment exactly") {
     const ospp::cstring_array argv{"sh", "-c", "echo \"$0 $1\"; exit 3", "one", "two"};
     auto r = run([&](const ospp::exec_error_pipe& p) { p.fail(ospp::execv("/bin/sh", argv)); });

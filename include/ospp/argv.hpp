@@ -31,7 +31,9 @@ public:
     // From string literals / views: {"ls", "-l"}.
     cstring_array(std::initializer_list<std::string_view> strings) { build(strings); }
     // From any range of things that convert to std::string_view (std::string, const char*, ...).
-    template <std::ranges::input_range R>
+    // A forward range: it is read twice, to size the block and then to fill it, so a range that can
+    // be read only once (a generator) is refused at compile time rather than read short.
+    template <std::ranges::forward_range R>
         requires std::is_convertible_v<std::ranges::range_reference_t<R>, std::string_view>
     cstring_array(const R& strings) {  // NOLINT(google-explicit-constructor): an argv is its strings
         build(strings);
@@ -40,7 +42,7 @@ public:
     // pairs), as Python's env mapping. A key Python refuses makes the array invalid (see valid()).
     // A key given twice (a vector of pairs allows it) is passed twice, in order: the child's
     // getenv(3) and os.environ see the first, where a Python dict built from the pairs keeps the last.
-    template <std::ranges::input_range R>
+    template <std::ranges::forward_range R>
     static cstring_array from_env(const R& mapping) {
         std::size_t count = 0;
         std::size_t bytes = 0;
