@@ -32,6 +32,7 @@ struct fixture {
     int zero = -1;     // /dev/zero
     int null = -1;     // /dev/null
     int file = -1;     // `path`, read-only
+    int pipe_r = -1, pipe_w = -1;
     fixture() {
         const char* base = std::getenv("TMPDIR");
         path = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/ospp-bench-XXXXXX";
@@ -43,12 +44,17 @@ struct fixture {
         zero = ::open("/dev/zero", O_RDONLY | O_CLOEXEC);
         null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
         file = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (zero < 0 || null < 0 || file < 0) std::abort();
+        int p[2];
+        if (zero < 0 || null < 0 || file < 0 || ::pipe2(p, O_CLOEXEC) != 0) std::abort();
+        pipe_r = p[0];
+        pipe_w = p[1];
     }
     ~fixture() {
         ::close(zero);
         ::close(null);
         ::close(file);
+        ::close(pipe_r);
+        ::close(pipe_w);
         ::unlink(path.c_str());
     }
 };
@@ -91,6 +97,24 @@ void ospp_pread_4k(benchmark::State& s) {
     alignas(64) static std::byte buf[4096];
     const ospp::fd_ref f(g->file);
     for (auto _ : s) benchmark::DoNotOptimize(ospp::pread(f, buf, 0));
+}
+
+// ---- a 10-byte message from a pipe, asked for with read(fd, 65536) ----
+// The string form: ospp::read(fd, n) as Python's os.read(fd, n), against a read(2) into a buffer
+// that exists already. Both sides write the message first.
+void raw_read_message(benchmark::State& s) {
+    alignas(64) static char buf[65536];
+    for (auto _ : s) {
+        if (::write(g->pipe_w, "0123456789", 10) != 10) std::abort();
+        benchmark::DoNotOptimize(::read(g->pipe_r, buf, sizeof buf));
+    }
+}
+void ospp_read_message(benchmark::State& s) {
+    const ospp::fd_ref r(g->pipe_r);
+    for (auto _ : s) {
+        if (::write(g->pipe_w, "0123456789", 10) != 10) std::abort();
+        benchmark::DoNotOptimize(ospp::read(r, 65536));
+    }
 }
 
 // ---- write 64 bytes to /dev/null ----
@@ -169,6 +193,7 @@ const pair_spec pairs[] = {
     {"open+close existing file", "open_close", raw_open_close, ospp_open_close},
     {"read 1 byte /dev/zero", "read_1", raw_read_1, ospp_read_1},
     {"pread 4 KiB cached file", "pread_4k", raw_pread_4k, ospp_pread_4k},
+    {"10 B from a pipe, read(fd, 65536)", "read_message", raw_read_message, ospp_read_message},
     {"write 64 B /dev/null", "write_64", raw_write_64, ospp_write_64},
     {"fstat (raw: glibc fstat)", "fstat", raw_fstat, ospp_fstat},
     {"fstat (raw: the same statx)", "fstat_statx", raw_statx, ospp_fstat},

@@ -8,6 +8,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <memory>
+
 #include "sys.hpp"
 
 namespace ospp {
@@ -29,6 +31,37 @@ void fit(std::string& s, std::size_t len) {
     s.resize(len);
     if (len < s.capacity() / 2) s.shrink_to_fit();
 }
+
+// Up to `n` bytes, read by `read_some`, as a string. Python's os.read takes its n-byte buffer
+// uninitialised; a std::string(n, '\0') writes all n bytes before the read, which costs more than
+// the read itself when the data are short (read(fd, 65536) of 10 bytes from a pipe: 3.5 us against
+// 0.35). Up to 64 KiB, the bytes go into an uninitialised buffer (on the stack up to a page) and
+// the string is built from what was read: one copy of those bytes, which costs about what the
+// zeroing did when the read fills the buffer. Past 64 KiB the read goes straight into the string:
+// two live buffers of that size make glibc map, fault in and trim memory on every call (a full
+// 1 MiB read took 11 times as long).
+template <class ReadSome>
+result<std::string> read_to_string(std::size_t n, ReadSome read_some) {
+    constexpr std::size_t on_stack = 4096;
+    constexpr std::size_t copied = 64 * 1024;
+    if (n > copied) {
+        std::string out(n, '\0');
+        auto got = read_some(std::as_writable_bytes(std::span(out)));
+        if (!got) return tl::unexpected(std::move(got.error()));
+        fit(out, *got);
+        return out;
+    }
+    std::byte small[on_stack];
+    std::unique_ptr<std::byte[]> large;
+    std::byte* buffer = small;
+    if (n > on_stack) {
+        large = std::make_unique_for_overwrite<std::byte[]>(n);
+        buffer = large.get();
+    }
+    auto got = read_some(std::span(buffer, n));
+    if (!got) return tl::unexpected(std::move(got.error()));
+    return std::string(reinterpret_cast<const char*>(buffer), *got);
+}
 }  // namespace
 
 result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept {
@@ -38,11 +71,7 @@ result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept {
 }
 
 result<std::string> read(fd_ref f, std::size_t n) {
-    std::string out(n, '\0');
-    auto got = read(f, std::as_writable_bytes(std::span(out)));
-    if (!got) return tl::unexpected(std::move(got.error()));
-    fit(out, *got);
-    return out;
+    return read_to_string(n, [&](std::span<std::byte> buffer) { return read(f, buffer); });
 }
 
 result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept {
@@ -179,11 +208,7 @@ result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset)
 }
 
 result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset) {
-    std::string out(n, '\0');
-    auto got = pread(f, std::as_writable_bytes(std::span(out)), offset);
-    if (!got) return tl::unexpected(std::move(got.error()));
-    fit(out, *got);
-    return out;
+    return read_to_string(n, [&](std::span<std::byte> buffer) { return pread(f, buffer, offset); });
 }
 
 result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t offset) noexcept {

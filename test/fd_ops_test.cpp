@@ -278,6 +278,28 @@ TEST_CASE("read_all from inside a big file allocates for what is left, not for t
     CHECK(tail->capacity() < 4096);
 }
 
+TEST_CASE("read(fd, n) and pread(fd, n, offset) return every byte at each buffer size") {
+    // The bytes go through a stack buffer up to 4 KiB, a heap buffer up to 64 KiB, and straight
+    // into the string beyond: each side of each boundary, full and short.
+    temp_dir dir;
+    std::string data(std::size_t{1} << 17, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 251);
+    auto f = open_rw(dir, "f", data);
+    for (const std::size_t n : {std::size_t{1}, std::size_t{4096}, std::size_t{4097}, std::size_t{65536},
+                                std::size_t{65537}, data.size(), data.size() + 1}) {
+        CAPTURE(n);
+        const auto at = ospp::pread(f, n, 3);
+        REQUIRE(at.has_value());
+        CHECK(*at == data.substr(3, n));
+        REQUIRE(ospp::lseek(f, 0, ospp::whence::set).has_value());
+        const auto got = ospp::read(f, n);
+        REQUIRE(got.has_value());
+        CHECK(*got == data.substr(0, n));
+    }
+    CHECK(ospp::pread(f, 65536, static_cast<::off_t>(data.size()))->empty());
+    CHECK_ERRNO(ospp::pread(f, 65536, -1), EINVAL, "pread: [Errno 22] Invalid argument");
+}
+
 TEST_CASE("a short read keeps no more memory than its result needs, like Python's bytes") {
     // Python's os.read(fd, n) and readall shrink the bytes object to what was read. A string that
     // kept the whole buffer held a megabyte for each 5-byte message read with read(fd, 1 << 20).
