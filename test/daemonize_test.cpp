@@ -90,7 +90,8 @@ struct launch_env {
     int stray_fd = 10;     // an inheritable fd left open at this number (-1: none)
     bool closed_stdin = false;  // start with fd 0 closed, as some careless supervisors do
     int securebits = 0;    // prctl(PR_SET_SECUREBITS) before the exec (root only)
-    bool as_nobody = false;  // run as uid and gid 65534, no supplementary groups (root only)
+    bool as_nobody = false;  // run as uid and gid 65534, with `groups` as supplementary groups (root only)
+    std::vector<::gid_t> groups{};
     bool no_proc = false;    // in a mount namespace of its own without /proc (root only)
 };
 
@@ -139,7 +140,7 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
             if (!ospp_test::private_mount_namespace() || ::umount2("/proc", MNT_DETACH) != 0) ::_exit(127);
             if (::setenv("LD_LIBRARY_PATH", exe.substr(0, exe.rfind("/tools/")).c_str(), 1) != 0) ::_exit(127);
         }
-        if (env.as_nobody && (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(126);
+        if (env.as_nobody && (::setgroups(env.groups.size(), env.groups.data()) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(126);
         ::execv(exe.c_str(), argv.data());
         ::_exit(124);
     }
@@ -1066,6 +1067,39 @@ TEST_CASE("--user drops to the user with its own groups only (as root)") {
     CHECK(read_file(pidfile) == std::to_string(daemon.pid()) + "\n");  // written before the drop
     CHECK(run({"--stop", "-p", pidfile}).code == 0);
     daemon.wait();
+}
+
+TEST_CASE("--user as an ordinary user: the same groups are left alone, other ones fail at setgroups (as root)") {
+    // Unprivileged, -u can only name the user one already is, and its supplementary groups (those
+    // of initgroups, which always hold its primary group) can only be the ones the process has.
+    OSPP_REQUIRE_ROOT();
+    const passwd* nobody = ::getpwnam("nobody");
+    REQUIRE(nobody != nullptr);
+    if (nobody->pw_uid != 65534 || nobody->pw_gid != 65534) OSPP_SKIP("nobody is not 65534:65534 here");
+    int count = 16;
+    std::vector<::gid_t> own(static_cast<std::size_t>(count));
+    REQUIRE(::getgrouplist("nobody", nobody->pw_gid, own.data(), &count) >= 0);
+    own.resize(static_cast<std::size_t>(count));
+    temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+    const std::string pidfile = dir / "d.pid";
+
+    // setpriv --clear-groups: no supplementary groups, not even the primary one initgroups lists.
+    run_result r = run({"-u", "nobody", "-p", pidfile, sleeper, "1000"}, {.as_nobody = true});
+    CHECK(r.err == "ospp-daemonize: setgroups: [Errno 1] Operation not permitted\n");
+    CHECK(r.code == 6);
+    CHECK(reap_all().size() == 1);  // the daemon that failed
+    CHECK_FALSE(exists(pidfile));
+
+    r = run({"-u", "nobody", "-p", pidfile, sleeper, "1000"}, {.as_nobody = true, .groups = own});
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    std::string expected;
+    for (::gid_t g : own) expected += std::to_string(g) + " ";
+    CHECK(proc_status(daemon.pid()).at("Groups") == expected);  // the kernel ends each with a blank
+    REQUIRE(run({"--stop", "-p", pidfile}).code == 0);
+    CHECK(daemon.killed_by() == SIGTERM);
 }
 
 TEST_CASE("--user: a drop that leaves a way back to root fails the start (as root)") {
