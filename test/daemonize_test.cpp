@@ -6,6 +6,7 @@
 // (daemon_guard); the test main fails a test case that leaves a child. Synchronisation is by pipes,
 // FIFOs, locks and waitpid, never by sleeping.
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -18,10 +19,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -113,6 +116,9 @@ struct launch_env {
     int stray_fd = 10;     // an inheritable fd left open at this number (-1: none)
     bool closed_stdin = false;  // start with fd 0 closed, as some careless supervisors do
     int securebits = 0;    // prctl(PR_SET_SECUREBITS) before the exec (root only)
+    bool as_nobody = false;  // run as uid and gid 65534, with `groups` as supplementary groups (root only)
+    std::vector<::gid_t> groups{};
+    bool no_proc = false;    // in a mount namespace of its own without /proc (root only)
 };
 
 // A run or a read that takes longer than this has hung: it fails instead of blocking the suite.
@@ -148,6 +154,11 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
         ::umask(0077);
         if (env.closed_stdin) ::close(0);
         if (env.securebits != 0 && ::prctl(PR_SET_SECUREBITS, env.securebits, 0, 0, 0) != 0) ::_exit(125);
+        if (env.no_proc) {  // the loader finds $ORIGIN through /proc/self/exe: name the library's directory
+            if (!ospp_test::private_mount_namespace() || ::umount2("/proc", MNT_DETACH) != 0) ::_exit(127);
+            if (::setenv("LD_LIBRARY_PATH", exe.substr(0, exe.rfind("/tools/")).c_str(), 1) != 0) ::_exit(127);
+        }
+        if (env.as_nobody && (::setgroups(env.groups.size(), env.groups.data()) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(126);
         ::execv(exe.c_str(), argv.data());
         ::_exit(124);
     }
@@ -296,6 +307,11 @@ public:
         if (pid_ <= 0) return;
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, nullptr, 0);
+    }
+    // The signal that ended the daemon, once it has ended (0 when it exited).
+    int killed_by() {
+        const int status = wait();
+        return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     }
     // The daemon's wait status, once it has ended.
     int wait() {
@@ -495,9 +511,7 @@ TEST_CASE("a daemon started from a terminal is clean: session, terminal, cwd, um
     REQUIRE(::kill(pid, SIGCONT) == 0);
     const run_result stopped = run({"--stop", "-p", pidfile});
     CHECK(stopped.code == 0);
-    const int st = daemon.wait();
-    CHECK(WIFSIGNALED(st));
-    CHECK(WTERMSIG(st) == SIGTERM);
+    CHECK(daemon.killed_by() == SIGTERM);
     CHECK_FALSE(exists(pidfile));
 }
 
@@ -581,9 +595,7 @@ TEST_CASE("--status, --signal and --stop") {
     r = run({"--signal=USR1", "-p", pidfile});
     CHECK(r.err == "");
     CHECK(r.code == 0);
-    const int st = daemon.wait();
-    CHECK(WIFSIGNALED(st));
-    CHECK(WTERMSIG(st) == SIGUSR1);  // delivered, and not blocked in the daemon
+    CHECK(daemon.killed_by() == SIGUSR1);  // delivered, and not blocked in the daemon
 
     r = run({"--status", "-p", pidfile});
     CHECK(r.code == 1);
@@ -656,9 +668,7 @@ TEST_CASE("the control verbs find the lock on a filesystem whose st_dev is not i
     CHECK(r.err == "");
     CHECK(r.code == 0);
     REQUIRE(r.out == "");  // not "not running", with the daemon left running (the guard kills it)
-    const int status = daemon.wait();
-    CHECK(WIFSIGNALED(status));
-    CHECK(WTERMSIG(status) == SIGTERM);
+    CHECK(daemon.killed_by() == SIGTERM);
     CHECK_FALSE(exists(pidfile));
 }
 
@@ -730,6 +740,149 @@ TEST_CASE("a locked pidfile that still names the old pid (a start before its ftr
     CHECK(WEXITSTATUS(st) == 0);
 }
 
+namespace {
+
+// A daemon whose command exits at once, leaving `children` (each a background "sleep 1000") that
+// inherited the pidfile's lock: the pidfile names the dead command, the lock stays held. The shell
+// says each child's pid on a FIFO, and the command is reaped (it is "gone") before the verbs run.
+struct left_behind {
+    std::vector<pid_t> pids;                    // the children, sorted
+    std::vector<std::unique_ptr<daemon_guard>> guards;
+    pid_t command = 0;
+
+    left_behind(const temp_dir& dir, const std::string& pidfile, int children, const std::string& prologue = "") {
+        fifo said(dir / "pids");
+        std::string script = prologue;
+        for (int i = 0; i < children; ++i) script += "sleep 1000 & echo $! > " + said.path() + "; ";
+        script += "exit 0";
+        REQUIRE(run({"-p", pidfile, "/bin/sh", "-c", script}).code == 0);
+        for (int i = 0; i < children; ++i) pids.push_back(std::stoi(said.line()));
+        std::sort(pids.begin(), pids.end());
+        for (pid_t p : pids) guards.push_back(std::make_unique<daemon_guard>(p));
+        command = pid_in(pidfile);
+        daemon_guard(command).wait();  // the shell, which ended (its children are now ours)
+        REQUIRE(locked(pidfile));
+    }
+    // " 12" or "s 12 34": the holders as the tool names them after "pid".
+    std::string named() const {
+        std::string text = pids.size() == 1 ? "" : "s";
+        for (pid_t p : pids) text += " " + std::to_string(p);
+        return text;
+    }
+    // How the tool describes the state.
+    std::string describe(const std::string& pidfile) const {
+        return "pid " + std::to_string(command) + ", which pidfile " + pidfile + " names, is gone, but pid" + named() +
+               (pids.size() == 1 ? " still holds" : " still hold") + " its lock";
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a command that ended leaving a child with the lock: --status says dead, --signal refuses, --stop ends it") {
+    // --status once said "starting" of this for ever (exit 4), and --stop "try again".
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    left_behind left(dir, pidfile, 1);
+
+    run_result r = run({"--status", "-p", pidfile});
+    CHECK(r.out == "dead (" + left.describe(pidfile) + ")\n");
+    CHECK(r.code == 1);  // LSB "dead, pid file exists": the daemon named is gone
+    r = run({"--signal=USR1", "-p", pidfile});
+    CHECK(r.err == "ospp-daemonize: " + left.describe(pidfile) + "; not signalling them (--stop ends them)\n");
+    CHECK(r.code == 1);
+    r = run({"--stop", "-p", pidfile});
+    CHECK(r.err == "ospp-daemonize: " + left.describe(pidfile) + "; sending SIGTERM to pid" + left.named() + "\n");
+    REQUIRE(r.code == 0);  // else the child runs on and wait() would hang
+    CHECK(left.guards[0]->killed_by() == SIGTERM);  // not USR1: --signal left it alone
+    CHECK_FALSE(exists(pidfile));
+    CHECK(run({"--status", "-p", pidfile}).code == 3);
+}
+
+TEST_CASE("--stop of what a command left: SIGKILL after --timeout to every holder of the lock") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    left_behind left(dir, pidfile, 2, "trap '' TERM; ");  // an ignored signal survives fork and exec
+    const run_result r = run({"--stop", "--timeout=0", "-p", pidfile});
+    CHECK(r.err == "ospp-daemonize: " + left.describe(pidfile) + "; sending SIGTERM to pid" + left.named() +
+                       "\nospp-daemonize: pid" + left.named() + " still running after 0 s; sending SIGKILL\n");
+    REQUIRE(r.code == 0);
+    for (auto& g : left.guards) {
+        CHECK(g->killed_by() == SIGKILL);
+    }
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("--stop of a daemon whose child holds the lock too: the child is killed with it") {
+    // The daemon's SIGKILL once left the child holding the lock: "still locked after SIGKILL", exit 1.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo said(dir / "pids");
+    REQUIRE(run({"-p", pidfile, "/bin/sh", "-c", "trap '' TERM; sleep 1000 & echo $! > " + said.path() + "; exec sleep 1001"}).code == 0);
+    daemon_guard child(std::stoi(said.line()));
+    daemon_guard daemon(pid_in(pidfile));
+    const run_result r = run({"--stop", "--timeout=0", "-p", pidfile});
+    CHECK(r.err == "ospp-daemonize: pids " + std::to_string(daemon.pid()) + " " + std::to_string(child.pid()) +
+                       " still running after 0 s; sending SIGKILL\n");
+    REQUIRE(r.code == 0);
+    for (daemon_guard* g : {&daemon, &child}) {
+        CHECK(g->killed_by() == SIGKILL);
+    }
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("what another user's command left, or what is left without /proc, is not found, and not stopped (as root)") {
+    OSPP_REQUIRE_ROOT();
+    std::vector<launch_env> envs{{.as_nobody = true}};
+#ifndef OSPP_TEST_SANITIZER  // whose runtime needs /proc in the tool
+    envs.push_back({.no_proc = true});
+#endif
+    for (const launch_env& env : envs) {
+        CAPTURE(env.no_proc);
+        temp_dir dir;
+        REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+        const std::string pidfile = dir / "d.pid";
+        left_behind left(dir, pidfile, 1);
+        REQUIRE(::chmod(pidfile.c_str(), 0644) == 0);
+        const std::string what = "pid " + std::to_string(left.command) + ", which pidfile " + pidfile +
+                                 " names, is gone; the processes that hold its lock cannot be found (no /proc, or another user's)";
+        run_result r = run({"--status", "-p", pidfile}, env);
+        CHECK(r.out == "dead (" + what + ")\n");
+        CHECK(r.code == 1);
+        r = run({"--stop", "--timeout=0", "-p", pidfile}, env);
+        CHECK(r.err == "ospp-daemonize: " + what + ": cannot stop them\n");
+        CHECK(r.code == 1);
+        CHECK(locked(pidfile));
+        CHECK(::kill(left.pids[0], 0) == 0);  // still there, for root's own --stop
+        r = run({"--stop", "-p", pidfile});
+        REQUIRE(r.code == 0);
+        CHECK(left.guards[0]->killed_by() == SIGTERM);
+    }
+}
+
+TEST_CASE("the verbs read a pid as the library does: no sign, no blanks") {
+    // The tool's strtol once read "+12" and " 12" as pid 12, which pidfile::read_pid refuses.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    const std::string me = std::to_string(::getpid());
+    const ospp::fd lock(::open(pidfile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    REQUIRE(lock.valid());
+    REQUIRE(::flock(lock.get(), LOCK_EX) == 0);  // as the daemon this process would be
+    for (const std::string& content : {me + "\n", me, "+" + me + "\n", " " + me + "\n", me + " \n", "0" + me + "x\n"}) {
+        CAPTURE(content);
+        REQUIRE(::ftruncate(lock.get(), 0) == 0);
+        REQUIRE(::pwrite(lock.get(), content.data(), content.size(), 0) == static_cast<ssize_t>(content.size()));
+        const auto library = ospp::daemon::pidfile::read_pid(pidfile);
+        const run_result r = run({"--status", "-p", pidfile});
+        if (library) {
+            CHECK(*library == ::getpid());
+            CHECK(r.out == "running (pid " + me + ")\n");
+        } else {
+            CHECK(library.error().code() == EINVAL);
+            CHECK(r.out == "starting (pidfile " + pidfile + " is locked but names no pid yet)\n");
+        }
+    }
+}
+
 TEST_CASE("--stop escalates to SIGKILL after --timeout, at once with --timeout=0") {
     // --timeout=0 once hung for good: its one-shot timer signal came before the blocking flock it
     // was to cut short, and SIGKILL was never sent.
@@ -746,9 +899,7 @@ TEST_CASE("--stop escalates to SIGKILL after --timeout, at once with --timeout=0
         CHECK(r.code == 0);
         CHECK(r.err == "ospp-daemonize: pid " + std::to_string(daemon.pid()) + " still running after " + timeout +
                            " s; sending SIGKILL\n");
-        const int st = daemon.wait();
-        CHECK(WIFSIGNALED(st));
-        CHECK(WTERMSIG(st) == SIGKILL);
+        CHECK(daemon.killed_by() == SIGKILL);
         CHECK_FALSE(exists(pidfile));
     }
 }
@@ -1067,6 +1218,39 @@ TEST_CASE("--user drops to the user with its own groups only (as root)") {
     CHECK(read_file(pidfile) == std::to_string(daemon.pid()) + "\n");  // written before the drop
     CHECK(run({"--stop", "-p", pidfile}).code == 0);
     daemon.wait();
+}
+
+TEST_CASE("--user as an ordinary user: the same groups are left alone, other ones fail at setgroups (as root)") {
+    // Unprivileged, -u can only name the user one already is, and its supplementary groups (those
+    // of initgroups, which always hold its primary group) can only be the ones the process has.
+    OSPP_REQUIRE_ROOT();
+    const passwd* nobody = ::getpwnam("nobody");
+    REQUIRE(nobody != nullptr);
+    if (nobody->pw_uid != 65534 || nobody->pw_gid != 65534) OSPP_SKIP("nobody is not 65534:65534 here");
+    int count = 16;
+    std::vector<::gid_t> own(static_cast<std::size_t>(count));
+    REQUIRE(::getgrouplist("nobody", nobody->pw_gid, own.data(), &count) >= 0);
+    own.resize(static_cast<std::size_t>(count));
+    temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+    const std::string pidfile = dir / "d.pid";
+
+    // setpriv --clear-groups: no supplementary groups, not even the primary one initgroups lists.
+    run_result r = run({"-u", "nobody", "-p", pidfile, sleeper, "1000"}, {.as_nobody = true});
+    CHECK(r.err == "ospp-daemonize: setgroups: [Errno 1] Operation not permitted\n");
+    CHECK(r.code == 6);
+    CHECK(reap_all().size() == 1);  // the daemon that failed
+    CHECK_FALSE(exists(pidfile));
+
+    r = run({"-u", "nobody", "-p", pidfile, sleeper, "1000"}, {.as_nobody = true, .groups = own});
+    CHECK(r.err == "");
+    REQUIRE(r.code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    std::string expected;
+    for (::gid_t g : own) expected += std::to_string(g) + " ";
+    CHECK(proc_status(daemon.pid()).at("Groups") == expected);  // the kernel ends each with a blank
+    REQUIRE(run({"--stop", "-p", pidfile}).code == 0);
+    CHECK(daemon.killed_by() == SIGTERM);
 }
 
 TEST_CASE("--user: a drop that leaves a way back to root fails the start (as root)") {

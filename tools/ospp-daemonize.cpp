@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -44,6 +45,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -187,19 +189,30 @@ struct pidfile_state {
     bool exists = false;
     bool locked = false;             // a live process holds the lock: running
     std::optional<::pid_t> pid;      // what the file says
-    bool pid_lacks_lock = false;     // locked, but not by `pid`: a start between its flock and ftruncate
+    bool pid_lacks_lock = false;     // locked, but not by `pid`
+    // ... and the process that took the lock no longer holds it: not a start between its flock and
+    // ftruncate (whose launcher took the lock and holds it), but what is left of a daemon that
+    // ended, or closed the lock, while processes that inherited the lock live on.
+    bool abandoned = false;
+    std::string lock;                // the file as locks name it (lock_id)
+    ::pid_t lock_taker = 0;          // who took the lock, as /proc/locks says (0: gone; -1: no /proc)
     int error = 0;                   // errno when the file could not be read
 };
 
+// The pid in the file open as `fd`, by the library's rule (pidfile::read_pid, which takes a path:
+// this file must be read through the fd whose lock was probed): decimal digits, then a newline or
+// the end. No sign, no blanks, no pid_t overflow; 0 is no pid.
 std::optional<::pid_t> read_pid(int fd) {
-    char buf[32] = {};
-    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0) return std::nullopt;
-    char* end = nullptr;
-    errno = 0;
-    const long v = std::strtol(buf, &end, 10);
-    if (errno != 0 || end == buf || v <= 0 || v > INT32_MAX || (*end != '\n' && *end != '\0')) return std::nullopt;
-    return static_cast<::pid_t>(v);
+    char buf[32];
+    const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
+    long pid = 0;
+    ssize_t i = 0;
+    for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) {
+        pid = pid * 10 + (buf[i] - '0');
+        if (pid > std::numeric_limits<::pid_t>::max()) return std::nullopt;
+    }
+    if (i == 0 || pid <= 0 || (i < n && buf[i] != '\n')) return std::nullopt;
+    return static_cast<::pid_t>(pid);
 }
 
 // The device the kernel names the locks on the open file `fd` by: its superblock's, which
@@ -239,40 +252,44 @@ std::string lock_id(int fd, const struct ::stat& st) {
 }
 
 // Whether a line of /proc/locks ("1: FLOCK  ADVISORY  WRITE 1234 00:2d:5678 0 EOF"), or a "lock:"
-// line of /proc/PID/fdinfo (the same after "lock:\t"), is a held flock(2) lock on the file `id`.
-// "1: -> FLOCK ..." lines are waiters, not holders.
-bool is_flock_on(const std::string& line, const std::string& id) {
+// line of /proc/PID/fdinfo (the same after "lock:\t"), is a held flock(2) lock on the file `id`:
+// then the pid it names, that of the process that took the lock (0 when that process is gone and
+// we are in a child pid namespace, which cannot name it). "1: -> FLOCK ..." lines are waiters.
+std::optional<::pid_t> flock_on(const std::string& line, const std::string& id) {
     std::istringstream in(line);
-    std::string number, type, mode, access, pid, where;
+    std::string number, type, mode, access, where;
+    long taker = 0;
     in >> number;
     if (number == "lock:") in >> number;
-    in >> type >> mode >> access >> pid >> where;
-    return type == "FLOCK" && where == id;
+    in >> type >> mode >> access >> taker >> where;
+    if (!in || type != "FLOCK" || where != id) return std::nullopt;
+    return static_cast<::pid_t>(taker);
 }
 
-// Whether anyone holds a flock(2) lock on the file, read from /proc/locks so that asking takes no
-// lock itself (a probe with flock could make a concurrent start fail). Falls back to a shared probe
-// lock when /proc is not mounted.
-bool is_locked(int fd, const std::string& id) {
+// Whether anyone holds a flock(2) lock on the file: then the process that took it, as flock_on,
+// read from /proc/locks so that asking takes no lock itself (a probe with flock could make a
+// concurrent start fail). Falls back to a shared probe lock when /proc is not mounted (taker -1).
+std::optional<::pid_t> lock_taker(int fd, const std::string& id) {
     std::ifstream locks("/proc/locks");
     if (!locks) {
-        if (::flock(fd, LOCK_SH | LOCK_NB) != 0) return errno == EWOULDBLOCK;
+        if (::flock(fd, LOCK_SH | LOCK_NB) != 0) return errno == EWOULDBLOCK ? std::optional<::pid_t>(-1) : std::nullopt;
         ::flock(fd, LOCK_UN);
-        return false;
+        return std::nullopt;
     }
     std::string line;
     while (std::getline(locks, line)) {
-        if (is_flock_on(line, id)) return true;
+        if (auto taker = flock_on(line, id)) return taker;
     }
-    return false;
+    return std::nullopt;
 }
 
 // Whether process `pid` holds the flock(2) lock on the file `id` (through any of its descriptors:
-// /proc/PID/fdinfo lists, under each open file, the locks taken through it, inherited ones too).
-// /proc/locks cannot tell: it names the process that took the lock, the launcher, not the daemon
-// that inherited it. nullopt when the process's fdinfo may not be read (another user's process, no
-// /proc): then the caller trusts the file, as before.
-std::optional<bool> holds_lock(::pid_t pid, const std::string& id) {
+// /proc/PID/fdinfo lists, under each open file, the locks taken through it, inherited ones too),
+// and, when `taker` is given, the lock that process took (not a later start's). /proc/locks cannot
+// tell: it names the process that took the lock, the launcher, not the daemon that inherited it.
+// nullopt when the process's fdinfo may not be read (another user's process, no /proc): then the
+// caller trusts the file, as before.
+std::optional<bool> holds_lock(::pid_t pid, const std::string& id, std::optional<::pid_t> taker = std::nullopt) {
     const std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
     auto fds = ospp::listdir(dir);
     if (!fds) {
@@ -286,10 +303,29 @@ std::optional<bool> holds_lock(::pid_t pid, const std::string& id) {
         std::ifstream info(file);
         std::string line;
         while (std::getline(info, line)) {
-            if (line.starts_with("lock:") && is_flock_on(line, id)) return true;
+            if (!line.starts_with("lock:")) continue;
+            const auto by = flock_on(line, id);
+            if (by && (!taker || *by == *taker)) return true;
         }
     }
     return false;
+}
+
+// The processes that hold the lock on the file `id` that `taker` took, found by reading every
+// /proc/PID/fdinfo (holds_lock). Those this user may not read (another user's processes, hidden
+// by hidepid, or all of them without /proc) are not found.
+std::vector<::pid_t> lock_holders(const std::string& id, ::pid_t taker) {
+    std::vector<::pid_t> holders;
+    auto entries = ospp::listdir("/proc");
+    if (!entries) return holders;
+    for (const std::string& name : *entries) {
+        ::pid_t pid = 0;
+        const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+        if (ec != std::errc() || end != name.data() + name.size() || pid == ::getpid()) continue;
+        if (holds_lock(pid, id, taker) == true) holders.push_back(pid);
+    }
+    std::sort(holders.begin(), holders.end());
+    return holders;
 }
 
 pidfile_state probe_pidfile(const std::string& path) {
@@ -305,26 +341,53 @@ pidfile_state probe_pidfile(const std::string& path) {
         s.error = errno;
         return s;
     }
-    const std::string id = lock_id(f.get(), st);
-    s.locked = is_locked(f.get(), id);
+    s.lock = lock_id(f.get(), st);
+    const auto taker = lock_taker(f.get(), s.lock);
+    s.locked = taker.has_value();
+    s.lock_taker = taker.value_or(0);
     s.pid = read_pid(f.get());
     // A start empties a stale file right after its flock; until then the file still names the old
     // daemon's pid, perhaps an unrelated process's by now. That process does not hold the lock.
-    s.pid_lacks_lock = s.locked && s.pid && holds_lock(*s.pid, id) == false;
+    // (Without /proc, only a pid that is gone is known not to hold it.)
+    if (s.locked && s.pid) {
+        const auto holds = holds_lock(*s.pid, s.lock);
+        s.pid_lacks_lock = holds ? !*holds : s.lock_taker < 0 && ::kill(*s.pid, 0) != 0 && errno == ESRCH;
+    }
+    // During that instant the launcher, which took the lock, holds it. A launcher's lock outlives
+    // it only in what the start left: the daemon and its children, or the children alone.
+    s.abandoned = s.pid_lacks_lock && s.lock_taker >= 0 &&
+                  (s.lock_taker == 0 || holds_lock(s.lock_taker, s.lock) == false);
     return s;
 }
 
 // probe_pidfile, read again for up to `patience` while the lock is held but the file names no pid,
-// or a pid that does not hold the lock: a start in progress (the launcher empties the file as it
-// takes the lock; the daemon writes its pid once forked, which --ready-timeout bounds). Comes back
-// as soon as the file names the lock's holder, or nobody holds the lock.
+// or a pid that does not hold the lock while the lock's taker does: a start in progress (the
+// launcher empties the file as it takes the lock; the daemon writes its pid once forked, which
+// --ready-timeout bounds). Comes back as soon as the file names the lock's holder, or nobody holds
+// the lock, or the lock was abandoned (which no start resolves). Without /proc the taker is not
+// known: a named pid that is gone for the whole `patience` is no start's instant either.
 pidfile_state probe_settled(const std::string& path, seconds patience) {
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(patience);
     for (;;) {
         pidfile_state s = probe_pidfile(path);
-        if (s.error != 0 || !s.locked || (s.pid && !s.pid_lacks_lock) || clock_type::now() >= deadline) return s;
+        if (s.error != 0 || !s.locked || (s.pid && !s.pid_lacks_lock) || s.abandoned) return s;
+        if (clock_type::now() >= deadline) {
+            s.abandoned = s.pid_lacks_lock && s.lock_taker < 0;
+            return s;
+        }
         pause_for(std::chrono::milliseconds(5));
     }
+}
+
+// "pid 12, which pidfile P names, is gone, but pids 34 56 hold its lock", for an abandoned lock.
+std::string describe_abandoned(const options& o, const pidfile_state& s, const std::vector<::pid_t>& holders) {
+    const bool gone = ::kill(*s.pid, 0) != 0 && errno == ESRCH;
+    std::string text = "pid " + std::to_string(*s.pid) + ", which pidfile " + o.pidfile + " names, " +
+                       (gone ? "is gone" : "does not hold its lock");
+    if (holders.empty()) return text + "; the processes that hold its lock cannot be found (no /proc, or another user's)";
+    text += holders.size() == 1 ? ", but pid" : ", but pids";
+    for (::pid_t h : holders) text += " " + std::to_string(h);
+    return text + (holders.size() == 1 ? " still holds " : " still hold ") + (gone ? "its lock" : "it");
 }
 
 // Removes the file at `path` if it is still the file open as `fd` (never someone else's new one).
@@ -695,6 +758,10 @@ int status(const options& o) {
         std::printf("starting (pidfile %s is locked but names no pid yet)\n", o.pidfile.c_str());
         return exit_code::status_unknown;
     }
+    if (s.abandoned) {  // the daemon named is dead; what it left is not it (LSB "dead, pid file exists")
+        std::printf("dead (%s)\n", describe_abandoned(o, s, lock_holders(s.lock, s.lock_taker)).c_str());
+        return exit_code::dead_with_pidfile;
+    }
     if (s.pid_lacks_lock) {
         std::printf("starting (pidfile %s is locked, but not by pid %d, which it names)\n", o.pidfile.c_str(), *s.pid);
         return exit_code::status_unknown;
@@ -748,7 +815,8 @@ bool await_unlock(const std::string& path, seconds limit) {
 }
 
 // probe_settled for --stop and --signal, telling why the pidfile cannot be read, or names no pid
-// (or a pid that does not hold its lock).
+// (or a pid that does not hold its lock, in a start in progress). An abandoned lock is the
+// caller's to tell.
 std::optional<pidfile_state> probe_or_say(const options& o, seconds patience) {
     const pidfile_state s = probe_settled(o.pidfile, patience);
     if (s.error != 0) {
@@ -759,12 +827,51 @@ std::optional<pidfile_state> probe_or_say(const options& o, seconds patience) {
         say(2, "pidfile " + o.pidfile + " is locked but names no pid yet (a start in progress); try again");
         return std::nullopt;
     }
-    if (s.pid_lacks_lock) {
+    if (s.pid_lacks_lock && !s.abandoned) {
         say(2, "pidfile " + o.pidfile + " names pid " + std::to_string(*s.pid) +
                    ", which does not hold its lock (a start in progress?); try again");
         return std::nullopt;
     }
     return s;
+}
+
+// Processes to stop, each with the pidfd it is signalled through.
+using process_list = std::vector<std::pair<::pid_t, ospp::fd>>;
+
+// "pid 12" or "pids 12 34".
+std::string pid_list(const process_list& ps) {
+    std::string text = ps.size() == 1 ? "pid" : "pids";
+    for (const auto& p : ps) text += " " + std::to_string(p.first);
+    return text;
+}
+
+// A pidfd for each of `pids` that, once opened, still holds the lock `s` found, taken by the same
+// process: a pid reused since the scan, or a later start's process, is left alone (as open_daemon).
+process_list open_holders(const pidfile_state& s, const std::vector<::pid_t>& pids) {
+    process_list opened;
+    for (::pid_t pid : pids) {
+        auto pidfd = ospp::pidfd_open(pid);
+        if (pidfd && holds_lock(pid, s.lock, s.lock_taker) == true) opened.emplace_back(pid, std::move(*pidfd));
+    }
+    return opened;
+}
+
+// Whether the process has ended (its pidfd is readable).
+bool ended(const ospp::fd& pidfd) {
+    ::pollfd p{pidfd.get(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 1;
+}
+
+// Sends `sig` to each; false (said on stderr) when one could not be signalled for another reason
+// than having ended.
+bool signal_each(const process_list& ps, ospp::signum sig) {
+    for (const auto& [pid, pidfd] : ps) {
+        if (auto sent = ospp::pidfd_send_signal(pidfd, sig); !sent && sent.error().code() != ESRCH) {
+            say(2, "cannot signal pid " + std::to_string(pid) + ": " + std::strerror(sent.error().code()));
+            return false;
+        }
+    }
+    return true;
 }
 
 int stop(const options& o) {
@@ -777,20 +884,41 @@ int stop(const options& o) {
         std::printf("not running\n");
         return exit_code::ok;
     }
-    const ospp::fd daemon = open_daemon(o, s);
-    if (!daemon.valid()) {
-        say(2, "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
-        return exit_code::failure;
+    process_list targets;
+    if (s.abandoned) {  // the daemon is gone: stop what holds its lock, which it left
+        const std::vector<::pid_t> holders = lock_holders(s.lock, s.lock_taker);
+        const std::string what = describe_abandoned(o, s, holders);
+        if (holders.empty()) {
+            say(2, what + ": cannot stop them");
+            return exit_code::failure;
+        }
+        targets = open_holders(s, holders);
+        say(2, what + "; sending SIGTERM to " + (targets.empty() ? "none (they ended)" : pid_list(targets)));
+    } else {
+        ospp::fd daemon = open_daemon(o, s);
+        if (!daemon.valid()) {
+            say(2, "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
+            return exit_code::failure;
+        }
+        targets.emplace_back(*s.pid, std::move(daemon));
     }
-    if (auto sent = ospp::pidfd_send_signal(daemon, ospp::signum::term); !sent && sent.error().code() != ESRCH) {
-        say(2, "cannot signal pid " + std::to_string(*s.pid) + ": " + std::strerror(sent.error().code()));
-        return exit_code::failure;
-    }
+    if (!signal_each(targets, ospp::signum::term)) return exit_code::failure;
     if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
+    // The targets, and whatever else still holds the lock: the children that inherited it.
+    for (auto& holder : open_holders(s, lock_holders(s.lock, s.lock_taker))) {
+        const bool known = std::ranges::any_of(targets, [&](const auto& t) { return t.first == holder.first; });
+        if (!known) targets.push_back(std::move(holder));
+    }
+    std::erase_if(targets, [](const auto& t) { return ended(t.second); });
     char waited[32];
     (void)std::snprintf(waited, sizeof waited, "%g", o.stop_timeout.count());
-    say(2, "pid " + std::to_string(*s.pid) + " still running after " + waited + " s; sending SIGKILL");
-    (void)ospp::pidfd_send_signal(daemon, ospp::signum::kill);
+    if (targets.empty()) {
+        say(2, "pidfile " + o.pidfile + " is still locked after " + waited +
+                   " s, by processes that cannot be found (no /proc, or another user's)");
+        return exit_code::failure;
+    }
+    say(2, pid_list(targets) + " still running after " + waited + " s; sending SIGKILL");
+    (void)signal_each(targets, ospp::signum::kill);
     // SIGKILL cannot be refused, but exiting takes a moment on a busy machine: a short --timeout
     // must not turn a kill into a failure report.
     if (await_unlock(o.pidfile, std::max(o.stop_timeout, seconds(5)))) return exit_code::ok;
@@ -805,6 +933,10 @@ int send_signal(const options& o) {
     if (!s.locked) {
         say(2, "not running, pidfile " + o.pidfile);
         return exit_code::not_running;
+    }
+    if (s.abandoned) {  // not the daemon's processes to be told something: they are what it left
+        say(2, describe_abandoned(o, s, lock_holders(s.lock, s.lock_taker)) + "; not signalling them (--stop ends them)");
+        return exit_code::failure;
     }
     const ospp::fd daemon = open_daemon(o, s);
     int err = ESRCH;  // no live process behind the pidfile
