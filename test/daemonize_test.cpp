@@ -766,7 +766,10 @@ struct left_behind {
     // " 12" or "s 12 34": the holders as the tool names them after "pid".
     std::string named() const {
         std::string text = pids.size() == 1 ? "" : "s";
-        for (pid_t p : pids) text += " " + std::to_string(p);
+        for (pid_t p : pids) {
+            text += ' ';  // not " " + to_string(p): GCC 12 -O3 -Wrestrict false positive
+            text += std::to_string(p);
+        }
         return text;
     }
     // How the tool describes the state.
