@@ -412,10 +412,14 @@ std::vector<::gid_t> user_groups(::uid_t uid, ::gid_t gid) {
     return groups ? std::move(*groups) : std::vector<::gid_t>{};
 }
 
-// Whether `groups` are this process's supplementary groups, in any order.
-bool same_groups(std::vector<::gid_t> groups) {
+// Whether `groups` give what this process's supplementary groups give once its gid is `gid`: the
+// same groups in any order, `gid` itself aside, which the effective gid grants with or without it.
+// A process run as uid:gid with no supplementary groups (a container's `--user`) and its user's
+// initgroups list {gid} are no change: no setgroups, which only root may call.
+bool same_groups(std::vector<::gid_t> groups, ::gid_t gid) {
     auto now = getgroups().value_or(std::vector<::gid_t>{});
     for (auto* v : {&groups, &now}) {
+        std::erase(*v, gid);
         std::sort(v->begin(), v->end());
         v->erase(std::unique(v->begin(), v->end()), v->end());
     }
@@ -583,7 +587,7 @@ result<void> prepare(const daemon_options& o, prepared& r) {
     if (o.initgroups) p.groups = user_groups(p.uid, p.gid);
     // Root always sets them (none, or the user's). Others cannot: asking for a change fails with
     // EPERM, asking for the groups the process already has is not a change.
-    p.set_groups = ::geteuid() == 0 || (o.initgroups && !same_groups(p.groups));
+    p.set_groups = ::geteuid() == 0 || (o.initgroups && !same_groups(p.groups, p.gid));
     r.notify = connect_notify_socket();
     p.notify = r.notify.get();
     p.keep.push_back(p.notify);

@@ -35,6 +35,7 @@
 #include <sstream>
 
 #include "ospp/fd_ops.hpp"
+#include "ospp/ids.hpp"
 #include "ospp/process.hpp"
 #include "child.hpp"
 #include "support.hpp"
@@ -1107,14 +1108,37 @@ TEST_CASE("daemon: open() and enter() that fail before any fork return the error
     CHECK_FALSE(ctx.is_open());
 }
 
+namespace {
+
+// A launcher set-up, run as root, that becomes nobody with the supplementary groups `groups`.
+std::function<void()> become_nobody_with(std::vector<::gid_t> groups) {
+    return [groups] {
+        if (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)
+            ::_exit(40);
+    };
+}
+
+}  // namespace
+
 TEST_CASE("daemon: unprivileged, initgroups asking for other groups fails at setgroups") {
-    if (ospp_test::is_root()) OSPP_SKIP("as root, setgroups succeeds");
-    // This process's groups (setpriv --clear-groups: none) differ from its user's initgroups list,
-    // which always holds the user's gid.
-    if (::getgroups(0, nullptr) != 0) OSPP_SKIP("needs a process without supplementary groups");
-    daemon_run run = start([](daemon_context& ctx) { ctx.initgroups = true; });
+    OSPP_REQUIRE_ROOT();  // to make an unprivileged launcher with groups nobody's list lacks
+    daemon_run run = start([](daemon_context& ctx) { ctx.initgroups = true; }, {}, become_nobody_with({100}));
     CHECK(run.launcher_exit() == 1);
     CHECK(run.err == "setgroups: [Errno 1] Operation not permitted\n");
+}
+
+TEST_CASE("daemon: unprivileged without supplementary groups, initgroups to its own gid alone is no change") {
+    // nobody's initgroups list is {65534}, its gid: what a process run as 65534:65534 with no
+    // supplementary groups (a container's --user) already has access to. No setgroups, no EPERM.
+    REQUIRE(ospp::getgrouplist("nobody", 65534).value() == std::vector<::gid_t>{65534});
+    std::function<void()> setup;
+    if (ospp_test::is_root()) setup = become_nobody_with({});
+    else if (::getuid() != 65534 || ::getgid() != 65534) OSPP_SKIP("runs as root or as nobody");
+    daemon_run run = start([](daemon_context& ctx) { ctx.initgroups = true; }, {}, setup);
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    CHECK(status_field(run.pid, "Gid") == "65534\t65534\t65534\t65534");
+    run.stop(SIGTERM);
 }
 
 TEST_CASE("daemon: without close_range, fds are closed from the /proc/self/fd listing") {

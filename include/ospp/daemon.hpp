@@ -145,7 +145,8 @@ struct daemon_options {
     std::optional<::gid_t> gid{};
     // Supplementary groups: those of uid's user and gid (initgroups) when true; when false and
     // running as root, none at all (python-daemon keeps root's). Unprivileged, the groups are left
-    // alone unless initgroups asks for different ones ("setgroups" then fails with EPERM).
+    // alone unless initgroups asks for different ones ("setgroups" then fails with EPERM); gid
+    // itself is no difference, as the process's group grants it with or without the list.
     bool initgroups = false;
     bool prevent_core = true;  // RLIMIT_CORE 0 (soft and hard): no core dump of secrets
     // Python's stdin/stdout/stderr ("stdin" is a macro in C, hence the suffix). Made inheritable.
