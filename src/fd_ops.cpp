@@ -38,6 +38,7 @@ result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept {
 }
 
 result<std::string> read(fd_ref f, std::size_t n) {
+    if (sys::count_too_large(n)) return sys::fail_with(EINVAL, "read");
     std::string out(n, '\0');
     auto got = read(f, std::as_writable_bytes(std::span(out)));
     if (!got) return tl::unexpected(std::move(got.error()));
@@ -179,6 +180,7 @@ result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset)
 }
 
 result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset) {
+    if (sys::count_too_large(n)) return sys::fail_with(EINVAL, "pread");
     std::string out(n, '\0');
     auto got = pread(f, std::as_writable_bytes(std::span(out)), offset);
     if (!got) return tl::unexpected(std::move(got.error()));

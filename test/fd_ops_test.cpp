@@ -303,6 +303,21 @@ TEST_CASE("a short read keeps no more memory than its result needs, like Python'
     CHECK(at->capacity() < 4096);
 }
 
+TEST_CASE("read and pread of more than SSIZE_MAX bytes are EINVAL, like Python's OverflowError") {
+    // os.read(fd, 2**63) raises OverflowError; the string form here threw std::length_error
+    // from std::string's constructor instead of returning an error. Up to SSIZE_MAX, a count
+    // too big for memory stays std::bad_alloc (Python's MemoryError).
+    auto p = ospp::pipe().value();
+    const std::size_t over = static_cast<std::size_t>(SSIZE_MAX) + 1;
+    CHECK_ERRNO(ospp::read(p.read_end, over), EINVAL, "read: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::read(p.read_end, SIZE_MAX), EINVAL, "read: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::pread(p.read_end, SIZE_MAX, 0), EINVAL, "pread: [Errno 22] Invalid argument");
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "data");
+    CHECK_ERRNO(ospp::pread(f, over, 0), EINVAL, "pread: [Errno 22] Invalid argument");
+    CHECK(ospp::pread(f, 4, 0).value() == "data");
+}
+
 TEST_CASE("closerange closes [low, high) and ignores holes") {
     auto a = ospp::open("/dev/null", open_flags::rdonly).value();
     // Numbers well above anything in use (but under the fd limit), one left as a hole.
