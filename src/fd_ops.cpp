@@ -117,7 +117,11 @@ result<std::string> read_all(fd_ref f) {
     struct ::stat st {};
     if (::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
         const ::off_t pos = ::lseek(f.get(), 0, SEEK_CUR);
-        if (pos >= 0 && pos <= st.st_size) size = static_cast<std::size_t>(st.st_size - pos) + 1;
+        // Only a hint below SSIZE_MAX, as CPython's: for a sparse file of INT64_MAX bytes, std::string
+        // would throw std::length_error; doubling instead ends in the documented std::bad_alloc.
+        if (pos >= 0 && pos <= st.st_size && !sys::count_too_large(static_cast<std::size_t>(st.st_size - pos) + 1)) {
+            size = static_cast<std::size_t>(st.st_size - pos) + 1;
+        }
     }
     std::string out(size, '\0');
     std::size_t len = 0;
