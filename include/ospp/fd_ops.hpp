@@ -174,7 +174,8 @@ enum class whence : int {
 };
 
 // Python's os.lseek(fd, pos, whence): the new offset from the start of the file.
-// Errors: EBADF, EINVAL (bad whence, negative result), ENXIO (data/hole past the end), ESPIPE.
+// Errors: EBADF, EINVAL (bad whence, a negative result or one past the largest file the filesystem
+// holds: 16 TiB on ext4), ENXIO (data/hole past the end), ESPIPE.
 result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept;
 
 // Python's os.pread(fd, n, offset) into the caller's buffer: bytes read, 0 at end of file.
