@@ -275,8 +275,9 @@ result<void> fsync(fd_ref f) noexcept;
 result<void> fdatasync(fd_ref f) noexcept;
 
 // posix_fallocate(3): Python's os.posix_fallocate(fd, offset, len). Ensures disk space for the
-// byte range, extending the file if needed. Errors: EBADF, EFBIG, EINVAL (len <= 0), ENODEV
-// (not a regular file), ENOSPC, ESPIPE, EOPNOTSUPP.
+// byte range, extending the file if needed. Errors: EBADF, EFBIG (also offset + len past the
+// largest offset), EINVAL (offset < 0 or len <= 0), ENODEV (not a regular file), ENOSPC, ESPIPE,
+// EOPNOTSUPP.
 result<void> posix_fallocate(fd_ref f, ::off_t offset, ::off_t len) noexcept;
 
 // posix_fadvise(2)'s advice: Python's os.POSIX_FADV_*.
