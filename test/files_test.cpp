@@ -217,6 +217,7 @@ TEST_CASE("listdir lists names without . and .., by path and by fd") {
     CHECK_ERRNO(ospp::listdir(dir / "a"), ENOTDIR,
                 "listdir: [Errno 20] Not a directory: " + ospp::quote_path(dir / "a"));
     CHECK_ERRNO(ospp::listdir(ospp::fd_ref(-1)), EBADF, "listdir: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::listdir(ospp::cwd_fd), EBADF, "listdir: [Errno 9] Bad file descriptor");  // as os.listdir(-100)
 }
 
 TEST_CASE("mkdir, mkfifo, mknod create what they say") {
