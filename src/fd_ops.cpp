@@ -71,6 +71,7 @@ result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept {
 }
 
 result<std::string> read(fd_ref f, std::size_t n) {
+    if (sys::count_too_large(n)) return sys::fail_with(EINVAL, "read");
     return read_to_string(n, [&](std::span<std::byte> buffer) { return read(f, buffer); });
 }
 
@@ -145,7 +146,11 @@ result<std::string> read_all(fd_ref f) {
     struct ::stat st {};
     if (::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
         const ::off_t pos = ::lseek(f.get(), 0, SEEK_CUR);
-        if (pos >= 0 && pos <= st.st_size) size = static_cast<std::size_t>(st.st_size - pos) + 1;
+        // Only a hint below SSIZE_MAX, as CPython's: for a sparse file of INT64_MAX bytes, std::string
+        // would throw std::length_error; doubling instead ends in the documented std::bad_alloc.
+        if (pos >= 0 && pos <= st.st_size && !sys::count_too_large(static_cast<std::size_t>(st.st_size - pos) + 1)) {
+            size = static_cast<std::size_t>(st.st_size - pos) + 1;
+        }
     }
     std::string out(size, '\0');
     std::size_t len = 0;
@@ -208,6 +213,7 @@ result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset)
 }
 
 result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset) {
+    if (sys::count_too_large(n)) return sys::fail_with(EINVAL, "pread");
     return read_to_string(n, [&](std::span<std::byte> buffer) { return pread(f, buffer, offset); });
 }
 

@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ospp/scandir.hpp"
 #include "sys.hpp"
@@ -146,21 +149,54 @@ result<void> mkdir(path_ref path, ::mode_t mode, const dir_fd_options& options) 
     return path_call("mkdir", path, [&] { return ::mkdirat(options.dir_fd.get(), path.c_str(), mode); });
 }
 
-result<void> makedirs(path_ref path, ::mode_t mode, const makedirs_options& options) {
-    if (!path.valid()) return sys::bad_path("makedirs", path);
-    // Python's head, tail = os.path.split(name), split again when name ends with a slash.
-    std::string_view head = parent_of(path.view());
-    std::string_view tail = tail_of(path.view());
+namespace {
+// Python's head, tail = os.path.split(name), split again when name ends with a slash (makedirs).
+std::pair<std::string_view, std::string_view> split_dir(std::string_view name) noexcept {
+    std::string_view head = parent_of(name), tail = tail_of(name);
     if (tail.empty()) {
         tail = tail_of(head);
         head = parent_of(head);
     }
-    if (!head.empty() && !tail.empty() && ::access(std::string(head).c_str(), F_OK) != 0) {
-        // Parents tolerate a concurrent creator, as in Python.
-        auto made = makedirs(head, 0777, {.exist_ok = true});
-        if (!made && made.error().code() != EEXIST) return made;
-        if (tail == ".") return {};  // Python: "xxx/newdir/." exists once xxx/newdir does
+    return {head, tail};
+}
+// Calls f with the first `len` bytes of `buf` as a NUL-terminated string, cutting it there for
+// the call (makedirs' parents are prefixes of its path: one copy serves them all).
+template <class F>
+int at_prefix(std::string& buf, std::size_t len, F f) noexcept {
+    const char saved = buf[len];
+    buf[len] = '\0';
+    const int r = sys::retry([&] { return f(buf.c_str()); });
+    buf[len] = saved;
+    return r;
+}
+}  // namespace
+
+result<void> makedirs(path_ref path, ::mode_t mode, const makedirs_options& options) {
+    if (!path.valid()) return sys::bad_path("makedirs", path);
+    // Python's makedirs calls itself for each missing parent (head and tail not empty, head not
+    // there), then makes the parent unless its tail is "."; EEXIST from a parent is no error (a
+    // concurrent creator). The same steps as two loops, so that a path of 100,000 components is
+    // the kernel's error and not a stack overflow (Python: RecursionError): up, noting the length
+    // of each missing parent; then down, making them from the deepest.
+    std::string buf(path.view());
+    std::vector<std::size_t> missing;
+    for (std::string_view name = buf;;) {
+        const auto [head, tail] = split_dir(name);
+        if (head.empty() || tail.empty() ||
+            at_prefix(buf, head.size(), [](const char* p) { return ::access(p, F_OK); }) == 0) {
+            break;
+        }
+        missing.push_back(head.size());
+        name = head;
     }
+    for (std::size_t i = missing.size(); i-- > 0;) {
+        const std::string_view parent(buf.data(), missing[i]);
+        if (i + 1 < missing.size() && split_dir(parent).second == ".") continue;
+        if (at_prefix(buf, parent.size(), [](const char* p) { return ::mkdir(p, 0777); }) < 0 && errno != EEXIST) {
+            return sys::failure(errno_error(errno, "makedirs", parent));
+        }
+    }
+    if (!missing.empty() && split_dir(path.view()).second == ".") return {};
     if (sys::retry([&] { return ::mkdir(path.c_str(), mode); }) == 0) return {};
     const int err = errno;
     if (options.exist_ok && err == EEXIST) {

@@ -48,6 +48,9 @@ result<void> setresgid(::gid_t rgid, ::gid_t egid, ::gid_t sgid) noexcept {
 result<std::vector<::gid_t>> getgroups() {
     const int n = ::getgroups(0, nullptr);
     if (n < 0) return sys::fail("getgroups");
+    // As CPython: none is the answer. A second call with no room would only count the groups
+    // that another thread's setgroups may have added meanwhile, filling nothing.
+    if (n == 0) return std::vector<::gid_t>{};
     std::vector<::gid_t> groups(static_cast<std::size_t>(n));
     const int got = ::getgroups(n, groups.data());
     if (got < 0) return sys::fail("getgroups");

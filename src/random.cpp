@@ -16,6 +16,7 @@ result<std::size_t> getrandom(std::span<std::byte> buffer, random_flags flags) n
 }
 
 result<std::string> getrandom(std::size_t size, random_flags flags) {
+    if (sys::count_too_large(size)) return sys::fail_with(EINVAL, "getrandom");
     std::string out(size, '\0');
     auto n = getrandom(std::as_writable_bytes(std::span(out)), flags);
     if (!n) return tl::unexpected(std::move(n.error()));
@@ -54,6 +55,7 @@ result<void> urandom(std::span<std::byte> buffer) noexcept {
 }
 
 result<std::string> urandom(std::size_t size) {
+    if (sys::count_too_large(size)) return sys::fail_with(EINVAL, "urandom");
     std::string out(size, '\0');
     if (auto r = urandom(std::as_writable_bytes(std::span(out))); !r) return tl::unexpected(std::move(r.error()));
     return out;

@@ -125,6 +125,8 @@ result<scandir_range> scandir(fd_ref dir) {
     // ".") needs search permission on the directory, which listing it (Python's dup + fdopendir)
     // does not: where it is refused, /proc/self/fd reopens the very directory with read permission
     // alone.
+    // AT_FDCWD is no descriptor: openat would list the working directory (Python: EBADF).
+    if (dir.get() < 0) return sys::fail_with(EBADF, "scandir");
     constexpr int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC;
     int raw = sys::retry([&] { return ::openat(dir.get(), ".", flags); });
     if (raw < 0 && errno == EACCES) {

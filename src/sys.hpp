@@ -10,7 +10,11 @@
 //       if (!path.valid()) return sys::bad_path("open", path);
 #pragma once
 
+#include <sys/types.h>
+
 #include <cerrno>
+#include <cstddef>
+#include <limits>
 #include <optional>
 
 #include "ospp/error.hpp"
@@ -74,6 +78,15 @@ inline limit_call call_limit(F&& f) noexcept(noexcept(f())) {
 // A path that held an embedded NUL byte: EINVAL, as Python's "embedded null byte" ValueError.
 [[nodiscard]] inline failure bad_path(const char* call, const path_ref& path) noexcept {
     return fail_with(EINVAL, call, path);
+}
+
+// ---- edge values (cross-cutting audit) ----
+// A byte count that os.read, os.pread, os.urandom and os.getrandom refuse with OverflowError
+// (they take a Py_ssize_t): above SSIZE_MAX, which is also the kernel's limit on a count. The
+// forms that return a std::string check it first, as EINVAL, the kernel's answer to such a count:
+// std::string(n) would throw std::length_error. (Below it, no memory is std::bad_alloc.)
+[[nodiscard]] inline bool count_too_large(std::size_t n) noexcept {
+    return n > static_cast<std::size_t>(std::numeric_limits<ssize_t>::max());
 }
 
 }  // namespace ospp::sys

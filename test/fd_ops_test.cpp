@@ -2,6 +2,7 @@
 #include "ospp/fd_ops.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <array>
@@ -300,6 +302,40 @@ TEST_CASE("read(fd, n) and pread(fd, n, offset) return every byte at each buffer
     CHECK_ERRNO(ospp::pread(f, 65536, -1), EINVAL, "pread: [Errno 22] Invalid argument");
 }
 
+TEST_CASE("read_all of a file larger than any string runs out of memory as std::bad_alloc") {
+#ifdef OSPP_TEST_SANITIZER
+    OSPP_SKIP("RLIMIT_AS cannot bound a sanitizer's address space");
+#else
+    // A memfd (tmpfs) holds a sparse file of INT64_MAX bytes. read_all sized its string from what
+    // is left of the file, 2^63 bytes, and std::string threw std::length_error, not the
+    // std::bad_alloc its header promises; Python's readall starts small when the size hint is not
+    // below SSIZE_MAX. Memory is bounded in the child, so the read of zeros ends quickly.
+    ospp::fd m(::memfd_create("huge", MFD_CLOEXEC));
+    REQUIRE(m.valid());
+    if (::ftruncate(m.get(), INT64_MAX) != 0) OSPP_SKIP("this kernel's tmpfs holds no file of INT64_MAX bytes");
+    const int code = ospp_test::exit_code_of([&] {
+        long pages = 0;  // the address space in use, in pages: statm's first field
+        if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+            if (std::fscanf(statm, "%ld", &pages) != 1) pages = 0;
+            std::fclose(statm);
+        }
+        if (pages == 0) return 3;
+        const rlim_t bound = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (256UL << 20);
+        const struct ::rlimit lim {bound, bound};
+        if (::setrlimit(RLIMIT_AS, &lim) != 0) return 4;
+        try {
+            (void)ospp::read_all(m);
+            return 1;
+        } catch (const std::bad_alloc&) {
+            return 0;
+        } catch (...) {
+            return 2;
+        }
+    });
+    CHECK(code == 0);
+#endif
+}
+
 TEST_CASE("a short read keeps no more memory than its result needs, like Python's bytes") {
     // Python's os.read(fd, n) and readall shrink the bytes object to what was read. A string that
     // kept the whole buffer held a megabyte for each 5-byte message read with read(fd, 1 << 20).
@@ -323,6 +359,21 @@ TEST_CASE("a short read keeps no more memory than its result needs, like Python'
     REQUIRE(at.has_value());
     CHECK(*at == "world");
     CHECK(at->capacity() < 4096);
+}
+
+TEST_CASE("read and pread of more than SSIZE_MAX bytes are EINVAL, like Python's OverflowError") {
+    // os.read(fd, 2**63) raises OverflowError; the string form here threw std::length_error
+    // from std::string's constructor instead of returning an error. Up to SSIZE_MAX, a count
+    // too big for memory stays std::bad_alloc (Python's MemoryError).
+    auto p = ospp::pipe().value();
+    const std::size_t over = static_cast<std::size_t>(SSIZE_MAX) + 1;
+    CHECK_ERRNO(ospp::read(p.read_end, over), EINVAL, "read: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::read(p.read_end, SIZE_MAX), EINVAL, "read: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::pread(p.read_end, SIZE_MAX, 0), EINVAL, "pread: [Errno 22] Invalid argument");
+    temp_dir dir;
+    auto f = open_rw(dir, "f", "data");
+    CHECK_ERRNO(ospp::pread(f, over, 0), EINVAL, "pread: [Errno 22] Invalid argument");
+    CHECK(ospp::pread(f, 4, 0).value() == "data");
 }
 
 TEST_CASE("closerange closes [low, high) and ignores holes") {

@@ -217,6 +217,7 @@ TEST_CASE("listdir lists names without . and .., by path and by fd") {
     CHECK_ERRNO(ospp::listdir(dir / "a"), ENOTDIR,
                 "listdir: [Errno 20] Not a directory: " + ospp::quote_path(dir / "a"));
     CHECK_ERRNO(ospp::listdir(ospp::fd_ref(-1)), EBADF, "listdir: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::listdir(ospp::cwd_fd), EBADF, "listdir: [Errno 9] Bad file descriptor");  // as os.listdir(-100)
 }
 
 TEST_CASE("mkdir, mkfifo, mknod create what they say") {
@@ -269,6 +270,20 @@ TEST_CASE("makedirs creates parents, honours exist_ok, and refuses a file in the
                 "makedirs: [Errno 17] File exists: " + ospp::quote_path(dir / "file"));
     CHECK_ERRNO(ospp::makedirs(dir / "file/sub"), ENOTDIR,
                 "makedirs: [Errno 20] Not a directory: " + ospp::quote_path(dir / "file/sub"));
+}
+
+TEST_CASE("makedirs of a path of 100,000 components is an error, not a stack overflow") {
+    temp_dir dir;
+    // Python's makedirs recurses once per missing parent (RecursionError past 1000); ospp's must
+    // not recurse at all: this path crashed it with SIGSEGV. Under a file, nothing gets created.
+    ospp_test::write_file(dir / "file", "");
+    std::string deep = dir / "file";
+    for (int i = 0; i < 100000; ++i) deep += "/a";
+    CHECK_ERRNO(ospp::makedirs(deep), ENOTDIR,
+                "makedirs: [Errno 20] Not a directory: " + ospp::quote_path(dir / "file/a"));
+    // The "." of a missing parent is skipped once the directory before it is made, as in Python.
+    REQUIRE(ospp::makedirs(dir / "n/./m//"));
+    CHECK(S_ISDIR(mode_of(dir / "n/m")));
 }
 
 TEST_CASE("remove, unlink, rmdir") {

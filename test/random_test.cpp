@@ -40,6 +40,14 @@ TEST_CASE("getrandom returns up to size bytes and takes typed flags") {
     CHECK_ERRNO(ospp::getrandom(16, ospp::random_flags{0x1000}), EINVAL, "getrandom: [Errno 22] Invalid argument");
 }
 
+TEST_CASE("a size above SSIZE_MAX is EINVAL, like Python's OverflowError, not an exception") {
+    const std::size_t over = static_cast<std::size_t>(SSIZE_MAX) + 1;
+    CHECK_ERRNO(ospp::urandom(over), EINVAL, "urandom: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::urandom(SIZE_MAX), EINVAL, "urandom: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::getrandom(over), EINVAL, "getrandom: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::getrandom(SIZE_MAX), EINVAL, "getrandom: [Errno 22] Invalid argument");
+}
+
 // Python's os.urandom reads /dev/urandom when getrandom is missing or refused; only os.getrandom
 // reports the error.
 TEST_CASE("urandom falls back to /dev/urandom when getrandom fails with ENOSYS or EPERM") {

@@ -159,6 +159,9 @@ TEST_CASE("scandir open errors and an iteration error are reported") {
     CHECK_ERRNO(ospp::scandir(dir / "f"), ENOTDIR,
                 "scandir: [Errno 20] Not a directory: " + ospp::quote_path(dir / "f"));
     CHECK_ERRNO(ospp::scandir(ospp::fd_ref(-1)), EBADF, "scandir: [Errno 9] Bad file descriptor");
+    // cwd_fd (AT_FDCWD, -100) is no descriptor: Python's os.scandir(-100) fails with EBADF;
+    // openat(AT_FDCWD, ".") would list the working directory instead.
+    CHECK_ERRNO(ospp::scandir(ospp::cwd_fd), EBADF, "scandir: [Errno 9] Bad file descriptor");
     // A directory removed while open was empty: the kernel's ENOENT is its end, not an error, as
     // for Python (glibc's readdir); the same through an fd and with listdir.
     REQUIRE(::mkdir((dir / "d").c_str(), 0700) == 0);

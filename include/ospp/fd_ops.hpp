@@ -79,6 +79,7 @@ result<fd> open(path_ref path, open_flags flags, ::mode_t mode = 0777,
 result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept;
 // Python's os.read(fd, n): up to n bytes as a string; empty at end of file. A buffer of n bytes
 // is allocated for the read, and given back when less than half of it is used.
+// Errors: those above; EINVAL for n above SSIZE_MAX (Python's OverflowError).
 result<std::string> read(fd_ref f, std::size_t n);
 
 // Python's os.write(fd, data): the number of bytes written, which may be fewer than given.
@@ -173,13 +174,15 @@ enum class whence : int {
 };
 
 // Python's os.lseek(fd, pos, whence): the new offset from the start of the file.
-// Errors: EBADF, EINVAL (bad whence, negative result), ENXIO (data/hole past the end), ESPIPE.
+// Errors: EBADF, EINVAL (bad whence, a negative result or one past the largest file the filesystem
+// holds: 16 TiB on ext4), ENXIO (data/hole past the end), ESPIPE.
 result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept;
 
 // Python's os.pread(fd, n, offset) into the caller's buffer: bytes read, 0 at end of file.
 // The file offset is not changed. Errors: EBADF, EINVAL (negative offset), ESPIPE, EISDIR, EIO.
 result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset) noexcept;
-// Python's os.pread(fd, n, offset): up to n bytes as a string (memory as for read above).
+// Python's os.pread(fd, n, offset): up to n bytes as a string (memory, and EINVAL for n above
+// SSIZE_MAX, as for read above).
 result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset);
 
 // Python's os.pwrite(fd, data, offset): bytes written; the file offset is not changed.
@@ -272,8 +275,9 @@ result<void> fsync(fd_ref f) noexcept;
 result<void> fdatasync(fd_ref f) noexcept;
 
 // posix_fallocate(3): Python's os.posix_fallocate(fd, offset, len). Ensures disk space for the
-// byte range, extending the file if needed. Errors: EBADF, EFBIG, EINVAL (len <= 0), ENODEV
-// (not a regular file), ENOSPC, ESPIPE, EOPNOTSUPP.
+// byte range, extending the file if needed. Errors: EBADF, EFBIG (also offset + len past the
+// largest offset), EINVAL (offset < 0 or len <= 0), ENODEV (not a regular file), ENOSPC, ESPIPE,
+// EOPNOTSUPP.
 result<void> posix_fallocate(fd_ref f, ::off_t offset, ::off_t len) noexcept;
 
 // posix_fadvise(2)'s advice: Python's os.POSIX_FADV_*.
