@@ -43,7 +43,7 @@ void fit(std::string& s, std::size_t len) {
 template <class ReadSome>
 result<std::string> read_to_string(std::size_t n, ReadSome read_some) {
     constexpr std::size_t on_stack = 4096;
-    constexpr std::size_t copied = 64 * 1024;
+    constexpr std::size_t copied = std::size_t{64} * 1024;
     if (n > copied) {
         std::string out(n, '\0');
         auto got = read_some(std::as_writable_bytes(std::span(out)));
