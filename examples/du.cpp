@@ -12,7 +12,9 @@
 // are known when the parent is printed. Hard links are counted once, as du does.
 //
 // Usage: du [-d DEPTH] [DIR]   prints "KiB<TAB>path" for directories up to DEPTH levels (default 0),
-//                              as `du -d DEPTH DIR` does
+//                              as `du -d DEPTH DIR` does. DIR must be a directory: fwalk does not
+//                              follow a symlink DIR (ENOTDIR, exit 1) where du prints the link's own
+//                              size; write DIR/ to walk the directory it names.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
