@@ -4,7 +4,7 @@
 //   os.uname().release                       ospp::uname()->release
 //   os.sysconf("SC_PAGESIZE")                ospp::sysconf(ospp::sysconf_name::pagesize)   // or sysconf("SC_PAGESIZE")
 //   os.sysconf_names["SC_ARG_MAX"]           ospp::sysconf_names()  // span of {name, value}, sorted by name
-//   os.confstr("CS_PATH")                    ospp::confstr(ospp::confstr_name::path)       // std::optional<std::string>
+//   os.confstr("CS_PATH")                    ospp::confstr(ospp::confstr_name::path)       // result<std::optional<std::string>>
 //   os.cpu_count()                           ospp::cpu_count()                             // std::optional<int>
 //   os.process_cpu_count()                   ospp::process_cpu_count()                     // Python 3.13
 //   os.getloadavg()                          auto [one, five, fifteen] = ospp::getloadavg().value();
