@@ -183,7 +183,12 @@ for tool in "${tools[@]}"; do
     cell[$tool,extra]=${extra:-none}
     cell[$tool,sigblk]=$(yes_no '[[ $(field SigBlk "$r") == 0000000000000000 ]]' "SIGUSR1 still blocked")
     cell[$tool,sigign]=$(yes_no '[[ $(field SigIgn "$r") == 0000000000000000 ]]' "SIGUSR2 still ignored")
-    cell[$tool,core]=$(yes_no '[[ $(field core "$r") == 0 ]]')
+    # With a hard limit of 0 the job cannot allow core dumps, so every tool would look "yes".
+    if [[ $(ulimit -Hc) == 0 ]]; then
+        cell[$tool,core]="not measured (hard RLIMIT_CORE 0)"
+    else
+        cell[$tool,core]=$(yes_no '[[ $(field core "$r") == 0 ]]')
+    fi
     cell[$tool,pidfile]=$(yes_no '[[ -n $pid && -f $pf && $(cat "$pf" 2>/dev/null) == "$pid" ]]' "names another process")
     cell[$tool,locked]=$(yes_no '[[ -n $pid ]] && locked "$pf"')
 
