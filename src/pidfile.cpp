@@ -51,11 +51,14 @@ std::string absolute(std::string_view path) {
 result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) {
     if (!path.valid()) return sys::bad_path(step, path);
     const ::mode_t mode = options.mode & 0755;
+    // Made absolute first, and used for every call: the file locked is the file release() finds,
+    // even when another thread changes the working directory while this runs.
+    const std::string where = absolute(path.view());
     // Another process may unlink the file between our open and our lock (its release()); then we
     // would hold a lock on a nameless inode. Retry until the locked inode is the one the path names.
     for (;;) {
         fd f(sys::retry([&] {
-            return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
+            return ::open(where.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
         }));
         if (!f.valid()) return sys::fail(step, path);
         struct ::stat st {};
@@ -71,7 +74,7 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
         // to be no longer the path's: we hold its lock, so no live daemon reads it.)
         if (sys::retry([&] { return ::ftruncate(f.get(), 0); }) < 0) return sys::fail(step, path);
         struct ::stat now {};
-        if (::stat(path.c_str(), &now) < 0) {
+        if (::stat(where.c_str(), &now) < 0) {
             if (errno == ENOENT) continue;
             return sys::fail(step, path);
         }
@@ -84,7 +87,7 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
         }
         pidfile p;
         p.file_ = std::move(f);
-        p.path_ = absolute(path.view());
+        p.path_ = where;
         p.dev_ = st.st_dev;
         p.ino_ = st.st_ino;
         p.owner_ = ::getpid();

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pty.h>
 #include <stdlib.h>
 #include <sys/times.h>
@@ -16,10 +17,10 @@ extern "C" {
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "sys.hpp"
 
@@ -40,7 +41,15 @@ struct hook_node {
 
 constinit std::atomic<hook_node*> g_oldest{nullptr};
 constinit std::atomic<hook_node*> g_newest{nullptr};  // published last: what fork() walks up to
-constinit std::mutex g_register_lock;                 // serialises register_at_fork only
+// Serialises register_at_fork only. A flag, not a std::mutex, so that every forked child can clear
+// it: fork copies it as it is, held when another thread was registering at that moment, and that
+// thread does not exist in the child, whose own register_at_fork (Python's children may call it)
+// would wait for ever. The list is consistent at every step of a registration: whatever a thread
+// left half done, the child's walks end at `g_newest` and its next registration relinks from there.
+constinit std::atomic_flag g_registering{};
+constinit std::atomic<bool> g_child_clears_registering{false};  // the pthread_atfork handler is in
+
+void forget_registering_in_child() noexcept { g_registering.clear(std::memory_order_relaxed); }
 
 // Runs one hook. An exception it throws is ignored, as Python ignores (after printing) one a hook
 // raises: thrown out of fork, it would lose the child's pid in the parent, or run the caller's
@@ -79,8 +88,17 @@ result<fork_result> fork() {
 
 result<void> register_at_fork(at_fork_hooks h) {
     if (!h.before && !h.after_in_parent && !h.after_in_child) return sys::fail_with(EINVAL, "register_at_fork");
+    // In every child of every fork (a raw fork(2) or another library's too), not just ospp::fork's.
+    // Not a function-local static: its guard is a lock a fork could copy held. Two first calls at
+    // once may both install the handler; clearing twice is harmless.
+    if (!g_child_clears_registering.load(std::memory_order_acquire)) {
+        if (const int e = ::pthread_atfork(nullptr, nullptr, forget_registering_in_child); e != 0)
+            return sys::fail_with(e, "register_at_fork");
+        g_child_clears_registering.store(true, std::memory_order_release);
+    }
     auto* node = new hook_node{std::move(h)};  // never freed: see hook_node
-    const std::lock_guard guard(g_register_lock);
+    // Held for a few loads and stores, with no call inside: spinning (yielding) is enough.
+    while (g_registering.test_and_set(std::memory_order_acquire)) std::this_thread::yield();
     hook_node* const newest = g_newest.load(std::memory_order_relaxed);
     node->older = newest;
     if (newest != nullptr) {
@@ -89,6 +107,7 @@ result<void> register_at_fork(at_fork_hooks h) {
         g_oldest.store(node, std::memory_order_release);
     }
     g_newest.store(node, std::memory_order_release);
+    g_registering.clear(std::memory_order_release);
     return {};
 }
 

@@ -1,5 +1,5 @@
 // test/counting_new.hpp — a counting global operator new, to prove a success path allocates
-// nothing (or nothing per entry). It replaces operator new for the whole executable, so include
+// nothing (or nothing per entry), which can also place one allocation on a page of the test's. It replaces operator new for the whole executable, so include
 // it in exactly one file of a test executable.
 #pragma once
 
@@ -15,6 +15,10 @@ inline std::atomic<long> allocation_count{0};
 // Nonzero: operator new sets errno to this when it succeeds, as POSIX lets a successful malloc do,
 // to prove that an error path reads errno before it allocates (a path for the message).
 inline std::atomic<int> errno_set_by_new{0};
+// Non-null: the next operator new of at most 4096 bytes returns this address (a page the test
+// owns, which must never be deleted) instead of malloc's, and this goes back to null: to put one
+// object the library allocates on a page of its own, which the test can then protect.
+inline std::atomic<void*> next_allocation_at{nullptr};
 
 // How many times `f` called operator new.
 template <class F>
@@ -31,6 +35,9 @@ long allocations_during(F&& f) {
 void* operator new(std::size_t n) {
     if (ospp_test::counting_allocations.load(std::memory_order_relaxed))
         ospp_test::allocation_count.fetch_add(1, std::memory_order_relaxed);
+    if (n <= 4096 && ospp_test::next_allocation_at.load(std::memory_order_relaxed) != nullptr) {
+        if (void* at = ospp_test::next_allocation_at.exchange(nullptr)) return at;
+    }
     if (void* p = std::malloc(n == 0 ? 1 : n)) {
         if (const int e = ospp_test::errno_set_by_new.load(std::memory_order_relaxed)) errno = e;
         return p;

@@ -293,6 +293,31 @@ TEST_CASE("fork_safety: login_tty and the signal-state calls a child makes befor
     CHECK(run.exit_code() == 0);
 }
 
+TEST_CASE("fork_safety: the fd calls a child makes before exec, as process.hpp's example, failing ones too") {
+    // The exec_error_pipe example wires stdout with ospp::dup2 in the child and reports its failure
+    // through the pipe: none of that may allocate, on success or on failure (no path in the error).
+    auto devnull = ospp::open("/dev/null", ospp::open_flags::rdwr);
+    REQUIRE(devnull);
+    auto report = ospp::exec_error_pipe::create();
+    REQUIRE(report);
+    const ospp::cstring_array argv{"true"};
+    const child_run run = run_checked(ospp_fork, [&] {
+        const bool ok = ospp::dup2(*devnull, ospp::fd_ref(0)) && ospp::dup2(*devnull, ospp::fd_ref(1), false) &&
+                        ospp::set_inheritable(ospp::fd_ref(1), true) && ospp::set_blocking(*devnull, true) &&
+                        ospp::close(std::move(*devnull));
+        if (!ok) ::_exit(97);
+        ospp::closerange(3, 3);  // nothing there: errno kept, nothing reported
+        if (auto r = ospp::dup2(ospp::fd_ref(-1), ospp::fd_ref(1)); !r && r.error().code() == EBADF) {
+            report->fail(ospp::execv("/bin/true", argv));  // only reached on failure
+        }
+        ::_exit(96);
+    });
+    INFO(symbolised(run.reports));
+    CHECK(run.reports == "");
+    CHECK(run.exit_code() == 0);
+    CHECK(report->wait_exec().has_value());
+}
+
 // ---- daemon_context::open ------------------------------------------------------------------------
 
 namespace {

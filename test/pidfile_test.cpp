@@ -7,12 +7,18 @@
 #include <sched.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <ucontext.h>
 
 #include <csignal>
 #include <cstdio>
@@ -303,6 +309,75 @@ TEST_CASE("pidfile: a relative path is remembered from the root, so release work
     REQUIRE(pf->release().has_value());
     CHECK_FALSE(exists(dir / "rel.pid"));
     std::filesystem::current_path(before);
+}
+
+#if defined(__x86_64__)
+namespace {
+
+// Another thread's chdir, made to land inside acquire(): flock(LOCK_EX | LOCK_NB) traps (seccomp
+// SECCOMP_RET_TRAP), and the SIGSYS handler changes directory once, then takes the lock itself
+// (LOCK_EX alone, which the filter lets through) and returns its result as the system call's.
+const char* g_chdir_to = nullptr;
+volatile sig_atomic_t g_chdirs_left = 0;
+
+void chdir_then_flock(int, ::siginfo_t*, void* context) {
+    auto* uc = static_cast<::ucontext_t*>(context);
+    const int saved = errno;
+    if (g_chdirs_left > 0) {
+        g_chdirs_left = g_chdirs_left - 1;
+        (void)::chdir(g_chdir_to);
+    }
+    const long r = ::syscall(SYS_flock, uc->uc_mcontext.gregs[REG_RDI], LOCK_EX);
+    uc->uc_mcontext.gregs[REG_RAX] = r < 0 ? -errno : r;
+    errno = saved;
+}
+
+bool trap_nonblocking_flock() {
+    struct ::sigaction sa {};
+    sa.sa_sigaction = chdir_then_flock;
+    sa.sa_flags = SA_SIGINFO;
+    if (::sigaction(SIGSYS, &sa, nullptr) != 0) return false;
+    ::sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(::seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_flock, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(::seccomp_data, args[1])),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LOCK_EX | LOCK_NB, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    const ::sock_fprog program{sizeof filter / sizeof filter[0], filter};
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+}  // namespace
+#endif
+
+TEST_CASE("pidfile: a relative path is the file in the directory current when acquire() began, "
+          "whatever another thread's chdir does meanwhile") {
+#if defined(__x86_64__)
+    // The path was opened relative to the working directory, but made absolute with getcwd()
+    // later: a chdir in between (another thread's) named another directory's file, and the first
+    // one, created and emptied, was left behind for good.
+    temp_dir first, second;
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (::chdir(first.path().c_str()) != 0) return "cannot chdir";
+        g_chdir_to = second.path().c_str();
+        g_chdirs_left = 1;
+        if (!trap_nonblocking_flock()) return "cannot install the seccomp filter";
+        auto pf = pidfile::acquire("t.pid");
+        if (!pf) return "acquire: " + pf.error().message();
+        if (g_chdirs_left != 0) return "the chdir did not happen inside acquire()";
+        std::string wrong;
+        if (pf->path() != first / "t.pid") wrong += "path() is " + pf->path() + "; ";
+        if (!pf->release()) wrong += "release failed; ";
+        if (exists(first / "t.pid")) wrong += "t.pid left behind in the first directory; ";
+        if (exists(second / "t.pid")) wrong += "t.pid left behind in the second directory; ";
+        return wrong;
+    });
+    CHECK(report == "");
+#else
+    OSPP_SKIP("the SIGSYS handler reads x86_64 registers");
+#endif
 }
 
 TEST_CASE("pidfile: a socket at the path is refused with ENXIO") {

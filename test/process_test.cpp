@@ -5,21 +5,26 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <grp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/times.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
+#include <cstdint>
 #include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child.hpp"
+#include "counting_new.hpp"
 #include "ospp/fd_ops.hpp"
 #include "support.hpp"
 
@@ -509,6 +514,71 @@ TEST_CASE("register_at_fork hooks run in Python's order around ospp::fork") {
     auto w = ospp::waitpid(f->pid());
     REQUIRE(w.has_value());
     CHECK(w->status.exit_code() == 0);
+}
+
+namespace {
+// The page a register_at_fork node was put on, made read-only, and the pipes through which the
+// thread that faults on it says so (`stopped`) and is let go (`go`).
+void* g_guarded_page = nullptr;
+std::size_t g_page_size = 0;
+int g_stopped_fd = -1;
+int g_go_fd = -1;
+
+// SIGSEGV on the guarded page: stop there, inside whatever the faulting code was doing, until
+// let go; then make the page writable, so that the faulting store runs again and succeeds. Any
+// other fault is a real crash: the default action is restored and the store faults again.
+void stop_on_guarded_page(int, ::siginfo_t* info, void*) {
+    const auto at = reinterpret_cast<std::uintptr_t>(info->si_addr);
+    const auto page = reinterpret_cast<std::uintptr_t>(g_guarded_page);
+    if (at < page || at >= page + g_page_size) {
+        ::signal(SIGSEGV, SIG_DFL);
+        return;
+    }
+    char c = 's';
+    (void)::write(g_stopped_fd, &c, 1);
+    (void)::read(g_go_fd, &c, 1);
+    ::mprotect(g_guarded_page, g_page_size, PROT_READ | PROT_WRITE);
+}
+}  // namespace
+
+TEST_CASE("register_at_fork works in a child forked while another thread was registering") {
+    // The registry's lock was a std::mutex, which fork copies as it is: held, when another thread
+    // was registering at that moment, and then held for ever in the child, whose own
+    // register_at_fork waited for it (a thread registering in a loop hung the child within a few
+    // forks). Python's children may register hooks. Here the other thread is stopped inside the
+    // lock for certain: the newest node is alone on a read-only page, so linking the next node to
+    // it faults, and the fault handler waits until the fork is done.
+    g_page_size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    void* page = ::mmap(nullptr, g_page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(page != MAP_FAILED);
+    ospp_test::next_allocation_at = page;
+    REQUIRE(ospp::register_at_fork({.after_in_parent = [] {}}));  // its node: on `page`, never freed
+    REQUIRE(ospp_test::next_allocation_at.load() == nullptr);
+    int stopped[2], go[2];
+    REQUIRE(::pipe2(stopped, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(go, O_CLOEXEC) == 0);
+    g_guarded_page = page;
+    g_stopped_fd = stopped[1];
+    g_go_fd = go[0];
+    struct ::sigaction sa {}, old {};
+    sa.sa_sigaction = stop_on_guarded_page;
+    sa.sa_flags = SA_SIGINFO;
+    REQUIRE(::sigaction(SIGSEGV, &sa, &old) == 0);
+    REQUIRE(::mprotect(page, g_page_size, PROT_READ) == 0);
+    std::thread registrar([] { (void)ospp::register_at_fork({.after_in_parent = [] {}}); });
+    char c = 0;
+    REQUIRE(::read(stopped[0], &c, 1) == 1);  // the registrar holds the lock now, stopped
+    const int code = ospp_test::exit_code_of([] {
+        ::alarm(5);  // a child stuck on the lock dies of SIGALRM instead of hanging the test
+        // The child links its node to the same newest node: its copy of the page need not stop it.
+        if (::mprotect(g_guarded_page, g_page_size, PROT_READ | PROT_WRITE) != 0) return 2;
+        return ospp::register_at_fork({.after_in_child = [] {}}) ? 0 : 1;
+    });
+    REQUIRE(::write(go[1], &c, 1) == 1);
+    registrar.join();
+    REQUIRE(::sigaction(SIGSEGV, &old, nullptr) == 0);
+    for (int f : {stopped[0], stopped[1], go[0], go[1]}) ::close(f);
+    CHECK(code == 0);
 }
 
 // no error test for ospp::times: times(2) fails only with EFAULT, for a buffer ospp owns

@@ -493,8 +493,8 @@ TEST_CASE("walk, fwalk and rmtree enter mount points, a bind mount of the same f
         }
         touch(top + "/tmpfs/on_tmpfs");
         const std::string walked = ospp_walk(top, true, false);
-        if (walked.find(top + "/bound/inner\0\0f\n") == std::string::npos) return "bind mount not walked: " + walked;
-        if (walked.find(top + "/tmpfs\0\0on_tmpfs\n") == std::string::npos) return "tmpfs not walked: " + walked;
+        if (walked.find(top + std::string("/bound/inner\0\0f\n", 16)) == std::string::npos) return "bind mount not walked: " + walked;
+        if (walked.find(top + std::string("/tmpfs\0\0on_tmpfs\n", 17)) == std::string::npos) return "tmpfs not walked: " + walked;
         if (walked != python_walk(scratch, top, "walk", true, false)) return "walk differs from os.walk";
         if (ospp_fwalk(top, true, false) != python_walk(scratch, top, "fwalk", true, false)) return "fwalk differs";
         // Where a container's seccomp filter refuses statx (EPERM, as older Docker did), the
@@ -507,8 +507,8 @@ TEST_CASE("walk, fwalk and rmtree enter mount points, a bind mount of the same f
                 const std::string again = ospp_walk(top, true, false);
                 std::string shown = again;
                 std::replace(shown.begin(), shown.end(), '\0', '|');
-                const bool tmpfs_walked = again.find(top + "/tmpfs\0\0on_tmpfs\n") != std::string::npos;
-                const bool errors = again.find(std::string("E\0")) != std::string::npos;
+                const bool tmpfs_walked = again.find(top + std::string("/tmpfs\0\0on_tmpfs\n", 17)) != std::string::npos;
+                const bool errors = again.find(std::string("E\0", 2)) != std::string::npos;
                 return tmpfs_walked && !errors ? "" : "walk without statx: " + shown;
             });
             if (!without_statx.empty()) return without_statx + " (statx refused with " + std::to_string(refused) + ")";

@@ -82,7 +82,8 @@ public:
 
     [[nodiscard]] bool held() const noexcept { return file_.valid(); }
     [[nodiscard]] fd_ref get() const noexcept { return file_; }
-    // The path, made absolute at acquire() so that a later chdir does not lose the file.
+    // The path, made absolute when acquire() begins and used by each of its calls, so that a chdir
+    // (later, or in another thread meanwhile) does not lose the file.
     // (After chroot it names nothing, and release() leaves the file: the next acquire() finds
     // it stale and takes it over.)
     [[nodiscard]] const std::string& path() const noexcept { return path_; }

@@ -86,9 +86,11 @@ struct at_fork_hooks {
 // not around a raw fork(2), posix_spawn or a fork in another library). They cannot be removed.
 // Registering allocates; forking does not: fork reads the hooks without a lock or a copy, so in the
 // child only your after_in_child hooks run (async-signal-safe ones, in a multi-threaded program).
+// Thread-safe; a forked child can register too, even when another thread was registering at the
+// fork (every child clears the registry's lock, through pthread_atfork).
 // An exception a hook throws is ignored, as Python ignores one a hook raises: the fork and the
 // other hooks go on (thrown out of fork, it would lose the child's pid).
-// Errors: EINVAL when all three are empty (Python's TypeError).
+// Errors: EINVAL when all three are empty (Python's TypeError); ENOMEM (pthread_atfork, on the first call).
 result<void> register_at_fork(at_fork_hooks hooks);
 
 // ---- ending -----------------------------------------------------------------------------------
