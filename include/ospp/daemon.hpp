@@ -184,6 +184,9 @@ public:
     // daemon only. In the launching process it either _exit(0)s once the daemon is ready, or
     // returns the failed step: any call named in the header comment, with its errno and path.
     // In the daemon it fails only with "ready" (readiness could not be reported; see above).
+    // Its two forks are fork(2) itself: ospp::register_at_fork hooks do not run around them
+    // (Python's os.fork runs os.register_at_fork's): the children must not run code between the
+    // steps, and a hook in the daemon would run after close_fds and the stdio redirection.
     result<void> open();
     // Releases the pidfile and marks the context closed (Python's close()); a no-op when closed.
     // The process stays a daemon: closing does not undo the steps.
