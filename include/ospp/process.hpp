@@ -281,6 +281,9 @@ public:
     // In the parent, after fork: closes the write end, then waits until the child has exec'd
     // (success) or reported a failure (that error, as the child saw it). A child that ends without
     // exec'ing or reporting also reads as success: its wait status says how it ended.
+    // The pipe's write end is close-on-exec, not close-on-fork: a child another thread forks while
+    // it is open holds it too, and this waits until that child also execs or ends (as CPython's
+    // subprocess waits). Create the pipe just before the fork it serves.
     // Errors: the child's; ECHILD (call "exec_error_pipe") for a truncated report.
     result<void> wait_exec() noexcept;
 
