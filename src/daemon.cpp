@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +62,19 @@ struct report {
 // State the signal handlers read. One daemon per process, so one of each.
 std::atomic<const class pidfile*> g_terminate_pidfile{nullptr};
 std::atomic<int> g_deliver_fd{-1};
+// How many of those handlers are between reading that state and their last use of it, on any
+// thread. close() clears the state, then waits for none to be left before it closes the fd and
+// releases the pidfile: a handler that read the fd just before could otherwise write its byte into
+// a file opened since on the same number, or use a pidfile being released or freed. Every access
+// is seq_cst: a handler that read the old state counted itself first, so close() sees it.
+std::atomic<int> g_handlers_in_use{0};
+
+struct handler_in_use {
+    handler_in_use() noexcept { g_handlers_in_use.fetch_add(1); }
+    ~handler_in_use() { g_handlers_in_use.fetch_sub(1); }
+    handler_in_use(const handler_in_use&) = delete;
+    handler_in_use& operator=(const handler_in_use&) = delete;
+};
 
 // Digits of a non-negative number, for messages built after fork (no snprintf there).
 std::size_t append_number(char* out, long v) noexcept {
@@ -104,7 +118,10 @@ void sd_notify(int socket, const char* state, std::size_t size) noexcept {
 }
 
 void on_terminate(int sig) {
-    if (const class pidfile* p = g_terminate_pidfile.load()) (void)p->remove_file();
+    {
+        const handler_in_use in_use;
+        if (const class pidfile* p = g_terminate_pidfile.load()) (void)p->remove_file();
+    }
     struct ::sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(sig, &dfl, nullptr);
@@ -119,8 +136,11 @@ void on_terminate(int sig) {
 void on_deliver(int sig) {
     const int saved = errno;
     const auto byte = static_cast<unsigned char>(sig);
-    const int fd = g_deliver_fd.load();
-    if (fd >= 0) (void)::write(fd, &byte, 1);  // full pipe: the signal is dropped, like a pending one
+    {
+        const handler_in_use in_use;
+        const int fd = g_deliver_fd.load();
+        if (fd >= 0) (void)::write(fd, &byte, 1);  // full pipe: the signal is dropped, like a pending one
+    }
     errno = saved;
 }
 
@@ -737,6 +757,8 @@ void daemon_context::close() noexcept {
     if (!open_) return;
     g_terminate_pidfile.store(nullptr);
     g_deliver_fd.store(-1);
+    // The handlers never block (the pipe is non-blocking), so this waits a few instructions.
+    while (g_handlers_in_use.load() != 0) ::sched_yield();
     (void)lock_.release();
     signal_write_.reset();
     signal_read_.reset();

@@ -14,8 +14,10 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -33,6 +36,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "ospp/fd_ops.hpp"
 #include "ospp/ids.hpp"
@@ -955,6 +959,111 @@ TEST_CASE("daemon: signal_map delivers to the program's loop, calls handlers, ig
     more = read_until(run.report_read.get(), "\n");
     CHECK(more == "usr2 1\n");
     run.stop(SIGTERM);
+}
+
+namespace {
+
+// A thread of the daemon, traced: held by ptrace where hold_in_handler stopped it until release().
+struct traced_thread {
+    pid_t tid = -1;
+    int error = 0;  // errno of PTRACE_SEIZE when it failed (tid is then -1)
+    explicit traced_thread(pid_t thread) {
+        if (::ptrace(PTRACE_SEIZE, thread, nullptr, PTRACE_O_TRACESYSGOOD) == 0) tid = thread;
+        else error = errno;
+    }
+    traced_thread(const traced_thread&) = delete;
+    traced_thread& operator=(const traced_thread&) = delete;
+    ~traced_thread() { release(); }
+    void release() {
+        if (tid > 0) ::ptrace(PTRACE_DETACH, tid, nullptr, nullptr);
+        tid = -1;
+    }
+
+    // Sends `sig` to `pid` (of which only this thread takes it) and holds the thread at the entry
+    // of the first `syscall_nr` it makes afterwards: for a handler, the first call it makes.
+    void hold_in_handler(pid_t pid, int sig, long syscall_nr) const {
+        REQUIRE(::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0);
+        int st = 0;
+        REQUIRE(::waitpid(tid, &st, __WALL) == tid);
+        REQUIRE(::ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr) == 0);
+        REQUIRE(::kill(pid, sig) == 0);
+        for (;;) {
+            REQUIRE(::waitpid(tid, &st, __WALL) == tid);
+            REQUIRE(WIFSTOPPED(st));
+            long pass = 0;
+            if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+                __ptrace_syscall_info info{};
+                REQUIRE(::ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) > 0);
+                if (info.op == PTRACE_SYSCALL_INFO_ENTRY && static_cast<long>(info.entry.nr) == syscall_nr) return;
+            } else if (WSTOPSIG(st) == sig) {
+                pass = sig;  // the signal-delivery stop: deliver it, so that the handler runs
+            }
+            REQUIRE(::ptrace(PTRACE_SYSCALL, tid, nullptr, pass) == 0);
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("daemon: close() waits for a deliver() handler another thread is running, so its byte cannot land in a reused fd") {
+    // The handler reads the self-pipe's number, then writes to it. Were close() to close the pipe
+    // in between, the number could name a file opened since, and the byte would land there.
+    auto body = [](daemon_context& ctx, int report, int hold) {
+        sigset_t usr1;
+        ::sigemptyset(&usr1);
+        ::sigaddset(&usr1, SIGUSR1);
+        ::pthread_sigmask(SIG_BLOCK, &usr1, nullptr);  // only the thread below takes SIGUSR1
+        std::atomic<pid_t> tid{0};
+        std::thread handler_thread([&] {
+            ::pthread_sigmask(SIG_UNBLOCK, &usr1, nullptr);
+            tid = ::gettid();
+            tid.notify_one();
+            for (;;) ::pause();
+        });
+        handler_thread.detach();  // ended by the process's _exit
+        tid.wait(0);
+        write_text(report, "tid " + std::to_string(tid.load()) + "\nend\n");
+        char c;
+        while (::read(hold, &c, 1) < 0 && errno == EINTR) {
+        }
+        ctx.close();
+        // Files on every free number up to 63, the self-pipe's old ones among them.
+        std::vector<int> files;
+        while (files.empty() || (files.back() >= 0 && files.back() < 64)) files.push_back(::memfd_create("reused", MFD_CLOEXEC));
+        write_text(report, "closed\n");
+        while (::read(hold, &c, 1) < 0 && errno == EINTR) {
+        }
+        long stray = 0;
+        for (int f : files) {
+            struct ::stat st {};
+            stray += ::fstat(f, &st) == 0 ? st.st_size : 1000;
+        }
+        write_text(report, "stray " + std::to_string(stray) + "\n");
+    };
+    daemon_run run = start([](daemon_context& ctx) {
+        ctx.detach_process = false;
+        ctx.prevent_core = false;
+        ctx.signal_map[signum::usr1] = signal_action::deliver();
+    }, body);
+    REQUIRE(run.pid > 0);
+    traced_thread held(std::stoi(reported(run, "tid")));
+    if (held.error == EPERM) OSPP_SKIP("ptrace is refused here (a seccomp filter, or Yama); the test holds a thread with it");
+    REQUIRE(held.tid > 0);
+    held.hold_in_handler(run.pid, SIGUSR1, SYS_write);
+    write_text(run.hold.get(), "c");
+    // close() must not return while the handler is held; half a second is plenty for it to be
+    // seen returning were it not to wait (a slow machine can only make this miss the bug).
+    pollfd p{run.report_read.get(), POLLIN, 0};
+    CHECK(::poll(&p, 1, 500) == 0);
+    held.release();
+    CHECK(read_until(run.report_read.get(), "closed\n") == "closed\n");
+    write_text(run.hold.get(), "r");
+    CHECK(read_until(run.report_read.get(), "\n") == "stray 0\n");
+    run.hold.reset();
+    int status = 0;
+    REQUIRE(::waitpid(run.pid, &status, 0) == run.pid);
+    run.pid = -1;
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
 }
 
 TEST_CASE("daemon: without detaching, open() returns in the same process") {

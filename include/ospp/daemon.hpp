@@ -189,7 +189,10 @@ public:
     // steps, and a hook in the daemon would run after close_fds and the stdio redirection.
     result<void> open();
     // Releases the pidfile and marks the context closed (Python's close()); a no-op when closed.
-    // The process stays a daemon: closing does not undo the steps.
+    // The process stays a daemon: closing does not undo the steps. The signal_map stays installed:
+    // terminate() still ends the process, with no pidfile left to remove; deliver() drops its
+    // signal. close() first waits for those handlers running on other threads to finish with the
+    // pidfile and the self-pipe (a few instructions: they never block); not from a signal handler.
     void close() noexcept;
     [[nodiscard]] bool is_open() const noexcept { return open_; }
     // The pidfile open() locked, held from a successful open() (in the daemon) until close();
