@@ -190,35 +190,39 @@ result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept {
 
 namespace {
 
-// Clock ticks to nanoseconds. The tick rate (sysconf(_SC_CLK_TCK), the kernel's USER_HZ) is fixed
-// for the life of the process, so it is asked once; where it divides a second evenly (100 on
-// Linux) a multiplication converts, instead of a sysconf call and five 64-bit divisions per times()
-// — 12% of the call's cost before, measured by bench/process_bench.cpp.
-class tick_converter {
-public:
-    tick_converter() noexcept : hz_(::sysconf(_SC_CLK_TCK)) {
-        if (hz_ <= 0) hz_ = 100;  // cannot fail on Linux; USER_HZ is 100 there, and no division by 0
-        if (1'000'000'000LL % hz_ == 0) ns_per_tick_ = 1'000'000'000LL / hz_;
-    }
-    std::chrono::nanoseconds operator()(::clock_t n) const noexcept {
-        const auto ticks = static_cast<long long>(n);
-        return std::chrono::nanoseconds(ns_per_tick_ != 0 ? ticks * ns_per_tick_ : ticks * 1'000'000'000LL / hz_);
-    }
+// The tick rate (sysconf(_SC_CLK_TCK), the kernel's USER_HZ) is fixed for the life of the process,
+// so it is asked once: a sysconf call and five 64-bit divisions per times() were 12% of the call's
+// cost (bench/process_bench.cpp). It is kept in an atomic, not a function-local static: the guard
+// of a static that one thread is initialising while another forks stays taken in the child, whose
+// first times() would then wait for ever. Threads that ask at once store the same number.
+std::atomic<long> g_clock_ticks{0};  // 0: not asked yet
 
-private:
-    long hz_;
-    long long ns_per_tick_ = 0;
-};
+long clock_ticks_per_second() noexcept {
+    long hz = g_clock_ticks.load(std::memory_order_relaxed);
+    if (hz == 0) {
+        hz = ::sysconf(_SC_CLK_TCK);
+        if (hz <= 0) hz = 100;  // cannot fail on Linux, where USER_HZ is 100; and no division by 0
+        g_clock_ticks.store(hz, std::memory_order_relaxed);
+    }
+    return hz;
+}
+
+std::chrono::nanoseconds from_ticks(::clock_t n, long hz) noexcept {
+    constexpr long long second = 1'000'000'000;
+    const auto ticks = static_cast<long long>(n);
+    if (hz == 100) return std::chrono::nanoseconds(ticks * (second / 100));  // Linux: a multiplication
+    return std::chrono::nanoseconds(ticks / hz * second + ticks % hz * second / hz);
+}
 
 }  // namespace
 
 result<times_result> times() noexcept {
-    static const tick_converter ticks;
+    const long hz = clock_ticks_per_second();
     struct ::tms t {};
     const ::clock_t elapsed = ::times(&t);
     if (elapsed == static_cast<::clock_t>(-1)) return sys::fail("times");
-    return times_result{ticks(t.tms_utime), ticks(t.tms_stime), ticks(t.tms_cutime), ticks(t.tms_cstime),
-                        ticks(elapsed)};
+    return times_result{from_ticks(t.tms_utime, hz), from_ticks(t.tms_stime, hz), from_ticks(t.tms_cutime, hz),
+                        from_ticks(t.tms_cstime, hz), from_ticks(elapsed, hz)};
 }
 
 result<void> unshare(clone_flags flags) noexcept {
