@@ -551,6 +551,20 @@ TEST_CASE("splice moves bytes between a pipe and a file") {
     CHECK_ERRNO(ospp::splice(src, p.write_end, 1, 0, 0), ESPIPE, "splice: [Errno 29] Illegal seek");
 }
 
+TEST_CASE("copy_file_range, sendfile and splice pass a count above SSIZE_MAX to the kernel as it is") {
+    // Python raises OverflowError for all three; ospp leaves the count to the kernel, which copies
+    // what there is for copy_file_range ("as much as you can" is a natural SIZE_MAX in C++) and
+    // refuses it for sendfile and splice.
+    temp_dir dir;
+    auto src = open_rw(dir, "src", "all of it");
+    auto dst = open_rw(dir, "dst", "");
+    CHECK(ospp::copy_file_range(src, dst, SIZE_MAX, 0).value() == 9);
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::sendfile(p.write_end, src, 0, SIZE_MAX), EINVAL, "sendfile: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::splice(src, p.write_end, SIZE_MAX, 0), EINVAL, "splice: [Errno 22] Invalid argument");
+    CHECK(ospp::sendfile(p.write_end, src, 0, std::size_t{1} << 62).value() == 9);
+}
+
 TEST_CASE("read_all on a non-blocking descriptor returns what it read when the data runs out") {
     // Python's FileIO.readall: EAGAIN after some bytes ends the read with those bytes; EAGAIN
     // before any stays an error (Python's None). The bytes are gone from the pipe either way, so

@@ -231,7 +231,9 @@ result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers,
 // file's own offset, a given one leaves it alone. Returns the bytes copied (0 at end of src).
 // Errors: EBADF, EINVAL (overlap, not regular files, a negative offset), EOVERFLOW (offset -1:
 // offset + count wraps), EXDEV (different filesystems: always before Linux 5.3, filesystems of
-// different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC.
+// different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC. The counts here go to
+// the kernel as they are, where Python raises OverflowError above SSIZE_MAX: copy_file_range
+// copies what there is for SIZE_MAX, sendfile and splice refuse counts above it with EINVAL.
 result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                     std::optional<::off_t> offset_src = {},
                                     std::optional<::off_t> offset_dst = {}) noexcept;
