@@ -17,6 +17,7 @@ extern "C" {
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -310,7 +311,11 @@ errno_error detail::execve_raw(const char* call, const path_ref& path, char* con
         const std::size_t size = f.dir.size() + sep.size() + file.size();
         char named[PATH_MAX];
         if (size > sizeof named) {  // the kernel said ENAMETOOLONG
-            return error(f.code, std::string(f.dir) + std::string(sep) + std::string(file));
+            try {
+                return error(f.code, std::string(f.dir) + std::string(sep) + std::string(file));
+            } catch (const std::bad_alloc&) {  // noexcept: without memory, name the file alone
+                return error(f.code, file);
+            }
         }
         std::memcpy(named, f.dir.data(), f.dir.size());
         std::memcpy(named + f.dir.size(), sep.data(), sep.size());

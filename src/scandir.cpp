@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <new>
 #include <string_view>
 
 #include "dirents.hpp"
@@ -64,8 +65,13 @@ result<stat_result> dir_entry::stat(const follow_options& options) const noexcep
     const int err = fill(options.follow_symlinks);
     if (err != 0) {
         // The error names the entry as Python's does: its path (built only on this failure path,
-        // after the errno is kept: a successful allocation may change errno).
-        return sys::fail_with(err, "stat", path());
+        // after the errno is kept: a successful allocation may change errno). Without memory for
+        // it, the name alone: this function is noexcept, and an error is never to throw.
+        try {
+            return sys::fail_with(err, "stat", path());
+        } catch (const std::bad_alloc&) {
+            return sys::fail_with(err, "stat", name());
+        }
     }
     return options.follow_symlinks && type() == DT_LNK ? stat_ : lstat_;
 }

@@ -1,5 +1,6 @@
 // test/counting_new.hpp — a counting global operator new, to prove a success path allocates
-// nothing (or nothing per entry), which can also place one allocation on a page of the test's. It replaces operator new for the whole executable, so include
+// nothing (or nothing per entry), which can also place one allocation on a page of the test's and
+// fail big allocations. It replaces operator new for the whole executable, so include
 // it in exactly one file of a test executable.
 #pragma once
 
@@ -19,6 +20,9 @@ inline std::atomic<int> errno_set_by_new{0};
 // owns, which must never be deleted) instead of malloc's, and this goes back to null: to put one
 // object the library allocates on a page of its own, which the test can then protect.
 inline std::atomic<void*> next_allocation_at{nullptr};
+// Nonzero: operator new of at least this many bytes throws std::bad_alloc, as when memory runs
+// out, while smaller ones still succeed: to reach the path where a big allocation fails.
+inline std::atomic<std::size_t> fail_allocations_from{0};
 
 // How many times `f` called operator new.
 template <class F>
@@ -33,6 +37,8 @@ long allocations_during(F&& f) {
 }  // namespace ospp_test
 
 void* operator new(std::size_t n) {
+    if (const std::size_t limit = ospp_test::fail_allocations_from.load(std::memory_order_relaxed); limit != 0 && n >= limit)
+        throw std::bad_alloc();
     if (ospp_test::counting_allocations.load(std::memory_order_relaxed))
         ospp_test::allocation_count.fetch_add(1, std::memory_order_relaxed);
     if (n <= 4096 && ospp_test::next_allocation_at.load(std::memory_order_relaxed) != nullptr) {

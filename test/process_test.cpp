@@ -276,6 +276,18 @@ TEST_CASE("execve, execle, execvpe and execlpe name the path in the error, as Py
     CHECK_FALSE(ospp::execvp("no-such-program-ospp", argv).has_path());  // ENOENT, or EACCES from a PATH dir
 }
 
+TEST_CASE("execvpe names a PATH candidate longer than PATH_MAX; without memory for it, the file") {
+    const ospp::cstring_array argv{"x"};
+    const std::string dir = "/" + std::string(PATH_MAX, 'd');
+    const ospp::cstring_array env{"PATH=" + dir};
+    CHECK(ospp::execvpe("prog", argv, env).message() == "execvpe: [Errno 36] File name too long: '" + dir + "/prog'");
+    // execvpe is noexcept: when the long name cannot be had, it falls back to naming the file.
+    ospp_test::fail_allocations_from = PATH_MAX;
+    const ospp::errno_error no_memory = ospp::execvpe("prog", argv, env);
+    ospp_test::fail_allocations_from = 0;
+    CHECK(no_memory.message() == "execvpe: [Errno 36] File name too long: 'prog'");
+}
+
 // What `result` says as the one line in_child compares: "" when it failed with `code` and `text`.
 template <class R>
 std::string failed_with(const R& result, int code, const std::string& text) {

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "child.hpp"
+#include "counting_new.hpp"
 #include "ospp/fd_ops.hpp"
 #include "ospp/files.hpp"
 #include "support.hpp"
@@ -131,6 +132,11 @@ TEST_CASE("dir_entry stat reports a vanished entry with its path") {
         REQUIRE(::unlink((dir / "gone").c_str()) == 0);
         CHECK_ERRNO(e.stat(), ENOENT, "stat: [Errno 2] No such file or directory: '" + (dir / "gone") + "'");
         CHECK_FALSE(e.is_dir());  // d_type answers; still no error
+        // stat() is noexcept: without memory for the path, the error names the entry's name.
+        ospp_test::fail_allocations_from = 16;  // the path's string; not the error's copy of "gone"
+        auto no_memory = e.stat();
+        ospp_test::fail_allocations_from = 0;
+        CHECK_ERRNO(no_memory, ENOENT, "stat: [Errno 2] No such file or directory: 'gone'");
     }
 }
 

@@ -193,7 +193,8 @@ result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 // execvpe, execlpe: the PATH candidate whose error is reported, "dir/file"); execv, execvp,
 // execl and execlp name none, like Python's. With a cstring_array they do not allocate up to the
 // failure and are async-signal-safe; a failure that names its path copies it (one malloc, which
-// glibc keeps usable in a forked child; two for a "dir/file" longer than PATH_MAX). EINVAL when a
+// glibc keeps usable in a forked child; a few more for a "dir/file" longer than PATH_MAX, and
+// without memory for that name the error names the file alone). EINVAL when a
 // string holds a NUL byte, when the env has an illegal name (see cstring_array::valid(); Python's
 // ValueError), when argv is empty or its first string is "" (Python's ValueError "first element
 // cannot be empty").
