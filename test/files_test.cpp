@@ -436,6 +436,21 @@ TEST_CASE("copy_file copies contents (large, empty, from /proc) and refuses the 
                 "copy_file: [Errno 2] No such file or directory: " + ospp::quote_path(dir / "no/such"));
 }
 
+TEST_CASE("copy_file refuses the same file before trying to open it for writing, like SameFileError") {
+    // Python compares src and dst by stat before it opens either. Opening dst for writing first
+    // turned the refusal into that open's error: ETXTBSY for a running program, EACCES (as an
+    // ordinary user) for a file one may read but not write.
+    CHECK_ERRNO(ospp::copy_file("/proc/self/exe", "/proc/self/exe"), EINVAL,
+                "copy_file: [Errno 22] Invalid argument: '/proc/self/exe' -> '/proc/self/exe'");
+    temp_dir dir;
+    ospp_test::write_file(dir / "ro", "data");
+    REQUIRE(::chmod((dir / "ro").c_str(), 0444) == 0);
+    CHECK_ERRNO(ospp::copy_file(dir / "ro", dir / "ro"), EINVAL,
+                "copy_file: [Errno 22] Invalid argument: " + ospp::quote_path(dir / "ro") + " -> " +
+                    ospp::quote_path(dir / "ro"));
+    CHECK(ospp_test::read_file(dir / "ro") == "data");
+}
+
 TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on it") {
     temp_dir dir;
     REQUIRE(::mkfifo((dir / "p").c_str(), 0600) == 0);
