@@ -103,20 +103,27 @@ result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_opti
     if (S_ISFIFO(src_st.st_mode)) return sys::fail_with(EINVAL, "copy_file", src);
     // O_NONBLOCK means nothing for a regular file; a device (a terminal) is read blocking, as opened.
     if (!S_ISREG(src_st.st_mode) && ::fcntl(in.get(), F_SETFL, O_RDONLY) < 0) return sys::fail("copy_file", src);
+    auto same_as_src = [&](const struct ::stat& st) {
+        return st.st_dev == src_st.st_dev && st.st_ino == src_st.st_ino;
+    };
+    auto same_file = [&] {  // Python's SameFileError
+        errno = EINVAL;
+        return sys::fail("copy_file", src, dst);
+    };
+    // dst is looked at before it is opened, as Python does: the same file as src is refused
+    // before an open for writing could fail in its stead (ETXTBSY, EACCES, EROFS).
     struct ::stat dst_st {};
-    if (sys::retry([&] { return ::fstatat(options.dst_dir_fd.get(), dst.c_str(), &dst_st, 0); }) == 0 &&
-        S_ISFIFO(dst_st.st_mode)) {
-        return sys::fail_with(EINVAL, "copy_file", dst);
+    if (sys::retry([&] { return ::fstatat(options.dst_dir_fd.get(), dst.c_str(), &dst_st, 0); }) == 0) {
+        if (same_as_src(dst_st)) return same_file();
+        if (S_ISFIFO(dst_st.st_mode)) return sys::fail_with(EINVAL, "copy_file", dst);
     }
-    // Not O_TRUNC: if dst is src (a hard link, a path through a symlink), truncating would destroy it.
+    // Not O_TRUNC: if dst became src since (a hard link, a path through a symlink), truncating would
+    // destroy it; checked again once open.
     const fd out(sys::retry(
         [&] { return ::openat(options.dst_dir_fd.get(), dst.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666); }));
     if (!out.valid()) return sys::fail("copy_file", dst);
     if (sys::retry([&] { return ::fstat(out.get(), &dst_st); }) < 0) return sys::fail("copy_file", dst);
-    if (dst_st.st_dev == src_st.st_dev && dst_st.st_ino == src_st.st_ino) {
-        errno = EINVAL;
-        return sys::fail("copy_file", src, dst);
-    }
+    if (same_as_src(dst_st)) return same_file();
     if (S_ISREG(dst_st.st_mode) && sys::retry([&] { return ::ftruncate(out.get(), 0); }) < 0) {
         return sys::fail("copy_file", dst);
     }

@@ -179,6 +179,12 @@ bool walker::descend(walk_level& parent, std::string_view name) {
         if (child.path.empty() || child.path.back() != '/') child.path += '/';
         child.path += name;
     }
+    // A name the caller put into dirnames with a NUL byte would open only what precedes the NUL
+    // (Python's scandir raises ValueError: embedded null byte). Listed names never hold one.
+    if (rec == nullptr && name.find('\0') != std::string_view::npos) {
+        report("scandir", EINVAL, child.path);
+        return false;
+    }
 
     const int flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow_ ? 0 : O_NOFOLLOW);
     const int raw = sys::retry([&] { return ::openat(parent.dir.get(), c_name, flags); });

@@ -37,6 +37,11 @@ std::vector<std::string> split_names(const std::string& list) {
     return names;
 }
 
+// fgetxattr and fsetxattr resolve their descriptor as *xattrat(fd, NULL, AT_EMPTY_PATH) since
+// Linux 6.13, which reads AT_FDCWD (cwd_fd, -100) as the working directory: a negative number is
+// refused here, as every other descriptor call refuses it.
+bool no_descriptor(fd_ref f) noexcept { return f.get() < 0; }
+
 }  // namespace
 
 result<std::string> getxattr(path_ref path, std::string_view attribute, const follow_options& options) {
@@ -53,6 +58,7 @@ result<std::string> getxattr(path_ref path, std::string_view attribute, const fo
 }
 
 result<std::string> getxattr(fd_ref f, std::string_view attribute) {
+    if (no_descriptor(f)) return sys::fail_with(EBADF, "getxattr");
     const path_ref name(attribute);
     if (!name.valid()) return sys::bad_path("getxattr", name);
     std::string value;
@@ -78,6 +84,7 @@ result<void> setxattr(path_ref path, std::string_view attribute, std::string_vie
 }
 
 result<void> setxattr(fd_ref f, std::string_view attribute, std::string_view value, xattr_flags flags) {
+    if (no_descriptor(f)) return sys::fail_with(EBADF, "setxattr");
     const path_ref name(attribute);
     if (!name.valid()) return sys::bad_path("setxattr", name);
     if (sys::retry([&] { return ::fsetxattr(f.get(), name.c_str(), value.data(), value.size(), to_raw(flags)); }) <
@@ -98,6 +105,7 @@ result<std::vector<std::string>> listxattr(path_ref path, const follow_options& 
 }
 
 result<std::vector<std::string>> listxattr(fd_ref f) {
+    if (no_descriptor(f)) return sys::fail_with(EBADF, "listxattr");
     std::string list;
     if (sized_read(list, [&](char* buf, std::size_t size) { return ::flistxattr(f.get(), buf, size); }) < 0) {
         return sys::fail("listxattr");
@@ -118,6 +126,7 @@ result<void> removexattr(path_ref path, std::string_view attribute, const follow
 }
 
 result<void> removexattr(fd_ref f, std::string_view attribute) {
+    if (no_descriptor(f)) return sys::fail_with(EBADF, "removexattr");
     const path_ref name(attribute);
     if (!name.valid()) return sys::bad_path("removexattr", name);
     if (sys::retry([&] { return ::fremovexattr(f.get(), name.c_str()); }) < 0) return sys::fail("removexattr");

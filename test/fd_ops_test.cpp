@@ -2,6 +2,9 @@
 #include "ospp/fd_ops.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <limits.h>
 #include <sys/resource.h>
@@ -744,4 +747,65 @@ TEST_CASE("pathconf_names matches Python's os.pathconf_names") {
         "python3 -c 'import os; [print(k, v) for k, v in sorted(os.pathconf_names.items())]' 2>/dev/null");
     if (!python) OSPP_SKIP("python3 is not available to compare the table with");
     CHECK(dump == *python);
+}
+
+TEST_CASE("descriptors that are not files: the errnos the header names") {
+    // epoll, eventfd: neither is read or written as a byte stream (EINVAL); an eventfd reads 8 bytes.
+    const ospp::fd ep(::epoll_create1(EPOLL_CLOEXEC));
+    REQUIRE(ep.valid());
+    std::array<std::byte, 4> small{};
+    CHECK_ERRNO(ospp::read(ep, small), EINVAL, "read: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::write(ep, "x"), EINVAL, "write: [Errno 22] Invalid argument");
+    const ospp::fd ev(::eventfd(1, EFD_CLOEXEC));
+    REQUIRE(ev.valid());
+    CHECK_ERRNO(ospp::read(ev, small), EINVAL, "read: [Errno 22] Invalid argument");
+    // Files that cannot seek, sync or be truncated: a pipe, /dev/null; SEEK_END on a /proc file.
+    auto p = ospp::pipe().value();
+    CHECK_ERRNO(ospp::lseek(p.read_end, 0, ospp::whence::set), ESPIPE, "lseek: [Errno 29] Illegal seek");
+    CHECK_ERRNO(ospp::ftruncate(p.write_end, 0), EINVAL, "ftruncate: [Errno 22] Invalid argument");
+    auto null = ospp::open("/dev/null", open_flags::wronly).value();
+    CHECK_ERRNO(ospp::fsync(null), EINVAL, "fsync: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::ftruncate(null, 0), EINVAL, "ftruncate: [Errno 22] Invalid argument");
+    auto proc = ospp::open("/proc/self/status", open_flags::rdonly).value();
+    CHECK_ERRNO(ospp::lseek(proc, 0, ospp::whence::end), EINVAL, "lseek: [Errno 22] Invalid argument");
+    // /dev/full: every write is ENOSPC.
+    auto full = ospp::open("/dev/full", open_flags::wronly).value();
+    CHECK_ERRNO(ospp::write(full, "x"), ENOSPC, "write: [Errno 28] No space left on device");
+}
+
+TEST_CASE("sendfile and splice into a pipe without a reader fail with EPIPE") {
+    // In a child that ignores SIGPIPE, as a program that checks EPIPE does.
+    const std::string report = ospp_test::in_child([]() -> std::string {
+        ::signal(SIGPIPE, SIG_IGN);
+        auto src = ospp::open("/proc/self/exe", open_flags::rdonly);
+        auto p = ospp::pipe();
+        if (!src || !p) return "setup failed";
+        p->read_end.reset();
+        auto sent = ospp::sendfile(p->write_end, *src, 0, 1);
+        if (sent || sent.error().message() != "sendfile: [Errno 32] Broken pipe") return "sendfile: not EPIPE";
+        auto spliced = ospp::splice(*src, p->write_end, 1, 0);
+        if (spliced || spliced.error().message() != "splice: [Errno 32] Broken pipe") return "splice: not EPIPE";
+        return "";
+    });
+    CHECK(report == "");
+}
+
+TEST_CASE("an O_PATH descriptor: fstat, fpathconf, dup and the fd flags work, I/O and changes are EBADF") {
+    auto f = ospp::open("/proc/self/exe", open_flags::path).value();
+    CHECK(ospp::fpathconf(f, ospp::pathconf_name::name_max).has_value());
+    CHECK(ospp::get_blocking(f).value());
+    CHECK_FALSE(ospp::get_inheritable(f).value());
+    CHECK(ospp::dup(f).has_value());
+    CHECK_FALSE(ospp::isatty(f));
+    std::array<std::byte, 4> buf{};
+    CHECK_ERRNO(ospp::read(f, buf), EBADF, "read: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::pread(f, buf, 0), EBADF, "pread: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::write(f, "x"), EBADF, "write: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::lseek(f, 0, ospp::whence::set), EBADF, "lseek: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::fchmod(f, 0755), EBADF, "fchmod: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::fchown(f, ::uid_t(-1), ::gid_t(-1)), EBADF, "fchown: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::fsync(f), EBADF, "fsync: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::set_blocking(f, false), EBADF, "set_blocking: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::posix_fadvise(f, 0, 0, ospp::fadvise_advice::normal), EBADF,
+                "posix_fadvise: [Errno 9] Bad file descriptor");
 }

@@ -13,6 +13,7 @@
 #include <array>
 
 #include "ospp/fd_ops.hpp"
+#include "ospp/scandir.hpp"
 #include "child.hpp"
 #include "support.hpp"
 
@@ -434,6 +435,57 @@ TEST_CASE("copy_file copies contents (large, empty, from /proc) and refuses the 
                 "copy_file: [Errno 21] Is a directory: " + ospp::quote_path(dir.path()));
     CHECK_ERRNO(ospp::copy_file(dir / "src", dir / "no/such"), ENOENT,
                 "copy_file: [Errno 2] No such file or directory: " + ospp::quote_path(dir / "no/such"));
+}
+
+TEST_CASE("every path call fails the lookup of \"file/\" with ENOTDIR, and of a symlink loop with ELOOP") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "data");
+    REQUIRE(::symlink("loop", (dir / "loop").c_str()) == 0);
+    const std::string f = dir / "f/";
+    auto enotdir = [&](const char* call) {
+        return std::string(call) + ": [Errno 20] Not a directory: " + ospp::quote_path(f);
+    };
+    CHECK_ERRNO(ospp::access(f, access_mode::f_ok), ENOTDIR, enotdir("access"));
+    CHECK_ERRNO(ospp::chmod(f, 0644), ENOTDIR, enotdir("chmod"));
+    CHECK_ERRNO(ospp::unlink(f), ENOTDIR, enotdir("unlink"));
+    CHECK_ERRNO(ospp::remove(f), ENOTDIR, enotdir("remove"));
+    CHECK_ERRNO(ospp::truncate(f, 0), ENOTDIR, enotdir("truncate"));
+    CHECK_ERRNO(ospp::readlink(f), ENOTDIR, enotdir("readlink"));
+    CHECK_ERRNO(ospp::utime(f), ENOTDIR, enotdir("utime"));
+    CHECK_ERRNO(ospp::copy_file(f, dir / "g"), ENOTDIR, enotdir("copy_file"));
+    CHECK_ERRNO(ospp::pathconf(f, ospp::pathconf_name::name_max), ENOTDIR, enotdir("pathconf"));
+    CHECK_ERRNO(ospp::listdir(f), ENOTDIR, enotdir("listdir"));
+    CHECK(ospp_test::read_file(dir / "f") == "data");
+    const std::string loop = dir / "loop";
+    auto eloop = [&](const char* call) {
+        return std::string(call) + ": [Errno 40] Too many levels of symbolic links: " + ospp::quote_path(loop);
+    };
+    CHECK_ERRNO(ospp::access(loop, access_mode::f_ok), ELOOP, eloop("access"));
+    CHECK_ERRNO(ospp::chmod(loop, 0644), ELOOP, eloop("chmod"));
+    CHECK_ERRNO(ospp::truncate(loop, 0), ELOOP, eloop("truncate"));
+    CHECK_ERRNO(ospp::utime(loop), ELOOP, eloop("utime"));
+    CHECK_ERRNO(ospp::chdir(loop), ELOOP, eloop("chdir"));
+    CHECK_ERRNO(ospp::copy_file(loop, dir / "g"), ELOOP, eloop("copy_file"));
+    CHECK_ERRNO(ospp::listdir(loop), ELOOP, eloop("listdir"));
+    CHECK_ERRNO(ospp::scandir(loop), ELOOP, eloop("scandir"));
+    // Not followed, the loop is just a symlink.
+    CHECK(ospp::access(loop, access_mode::f_ok, {.follow_symlinks = false}));
+    CHECK(ospp::utime(loop, {.follow_symlinks = false}));
+}
+
+TEST_CASE("copy_file refuses the same file before trying to open it for writing, like SameFileError") {
+    // Python compares src and dst by stat before it opens either. Opening dst for writing first
+    // turned the refusal into that open's error: ETXTBSY for a running program, EACCES (as an
+    // ordinary user) for a file one may read but not write.
+    CHECK_ERRNO(ospp::copy_file("/proc/self/exe", "/proc/self/exe"), EINVAL,
+                "copy_file: [Errno 22] Invalid argument: '/proc/self/exe' -> '/proc/self/exe'");
+    temp_dir dir;
+    ospp_test::write_file(dir / "ro", "data");
+    REQUIRE(::chmod((dir / "ro").c_str(), 0444) == 0);
+    CHECK_ERRNO(ospp::copy_file(dir / "ro", dir / "ro"), EINVAL,
+                "copy_file: [Errno 22] Invalid argument: " + ospp::quote_path(dir / "ro") + " -> " +
+                    ospp::quote_path(dir / "ro"));
+    CHECK(ospp_test::read_file(dir / "ro") == "data");
 }
 
 TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on it") {

@@ -268,6 +268,36 @@ TEST_CASE("walk and fwalk refuse a top with a NUL byte, as Python does") {
     }
 }
 
+TEST_CASE("walk and fwalk refuse a name with a NUL byte put into dirnames, instead of walking its prefix") {
+    // Python's scandir of such a name raises ValueError; the C string would end at the NUL and
+    // open "a" while dirpath said "a\0b".
+    temp_dir dir;
+    make_dir(dir / "a");
+    make_dir(dir / "a/inner");
+    static const std::string evil("a\0b", 3);
+    for (const bool f : {false, true}) {
+        CAPTURE(f);
+        std::vector<std::string> errors, seen;
+        auto onerror = [&](const ospp::errno_error& e) { errors.push_back(e.message()); };
+        auto visit = [&](std::string_view dirpath, std::vector<std::string_view>& dirnames) {
+            seen.emplace_back(dirpath);
+            if (dirpath == dir.path()) dirnames = {evil};
+        };
+        if (f) {
+            for (auto [dirpath, dirnames, filenames, dirfd] : ospp::fwalk(dir.path(), {.onerror = onerror})) {
+                visit(dirpath, dirnames);
+            }
+        } else {
+            for (auto [dirpath, dirnames, filenames] : ospp::walk(dir.path(), {.onerror = onerror})) {
+                visit(dirpath, dirnames);
+            }
+        }
+        CHECK(seen == std::vector<std::string>{dir.path()});
+        CHECK(errors ==
+              std::vector<std::string>{"scandir: [Errno 22] Invalid argument: " + ospp::quote_path(dir / evil)});
+    }
+}
+
 TEST_CASE("walk reports unreadable directories to onerror and goes on") {
     temp_dir dir;
     make_dir(dir / "a");

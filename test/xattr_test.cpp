@@ -106,6 +106,21 @@ TEST_CASE("xattrs through an fd, and follow_symlinks") {
     CHECK(ospp::listxattr(dir / "l", {.follow_symlinks = false}).has_value());
 }
 
+TEST_CASE("xattr calls on a descriptor refuse cwd_fd and other negative numbers: EBADF") {
+    // Since Linux 6.13, fgetxattr and fsetxattr go through the *xattrat path code: given AT_FDCWD
+    // (-100, ospp::cwd_fd) and no path they act on the working directory instead of failing.
+    // XATTR_REPLACE of an absent name keeps this test from writing there if the guard is missing.
+    for (const int n : {AT_FDCWD, -1, -2}) {
+        CAPTURE(n);
+        const ospp::fd_ref f(n);
+        CHECK_ERRNO(ospp::getxattr(f, "user.ospp.absent"), EBADF, "getxattr: [Errno 9] Bad file descriptor");
+        CHECK_ERRNO(ospp::setxattr(f, "user.ospp.absent", "v", xattr_flags::replace), EBADF,
+                    "setxattr: [Errno 9] Bad file descriptor");
+        CHECK_ERRNO(ospp::listxattr(f), EBADF, "listxattr: [Errno 9] Bad file descriptor");
+        CHECK_ERRNO(ospp::removexattr(f, "user.ospp.absent"), EBADF, "removexattr: [Errno 9] Bad file descriptor");
+    }
+}
+
 TEST_CASE("the kernel's limits: 64 KiB values, name lengths, namespaces, 64 KiB of names") {
     // A memfd is on tmpfs, which (since Linux 6.6) keeps user.* attributes of any count in memory.
     ospp::fd f(::memfd_create("xattrs", MFD_CLOEXEC));

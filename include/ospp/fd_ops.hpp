@@ -15,6 +15,8 @@
 // F_DUPFD_CLOEXEC or pipe2; use set_inheritable() to pass one to a child. dup2 is the exception:
 // like Python's, it makes the target inheritable by default, because its job is wiring 0-2.
 // Calls interrupted by a signal are retried (PEP 475); close is never retried.
+// An O_PATH descriptor (open_flags::path) serves fstat, fstatvfs, fpathconf, dup, the fd flags,
+// fchdir and dir_fd; reading, writing, seeking and changing the file through it fail with EBADF.
 #pragma once
 
 #include <fcntl.h>
@@ -75,7 +77,9 @@ result<fd> open(path_ref path, open_flags flags, ::mode_t mode = 0777,
                 const dir_fd_options& options = {}) noexcept;
 
 // Python's os.read(fd, n) into the caller's buffer: the number of bytes read, 0 at end of file.
-// Errors: EBADF, EAGAIN (non-blocking, nothing to read), EISDIR, EIO.
+// Errors: EBADF, EAGAIN (non-blocking, nothing to read), EISDIR, EIO; EINVAL (a descriptor that is
+// not read as bytes, such as epoll; a buffer below an eventfd's or timerfd's 8 bytes or a
+// signalfd's 128).
 result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept;
 // Python's os.read(fd, n): up to n bytes as a string; empty at end of file. A buffer of n bytes
 // is allocated for the read, and given back when less than half of it is used.
@@ -83,8 +87,9 @@ result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept;
 result<std::string> read(fd_ref f, std::size_t n);
 
 // Python's os.write(fd, data): the number of bytes written, which may be fewer than given.
-// Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC, EFBIG, EIO, EPERM (a
-// seal on a memfd: F_SEAL_WRITE, or F_SEAL_GROW for a write past the end).
+// Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC (also /dev/full), EFBIG,
+// EIO, EPERM (a seal on a memfd: F_SEAL_WRITE, or F_SEAL_GROW for a write past the end), EINVAL (a
+// descriptor not written as bytes: epoll, timerfd, signalfd; an eventfd given other than 8 bytes).
 result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept;
 // (Inline, like the other string_view forms: a forwarding call into the library would cost a
 // second PLT hop on the hottest path; see docs/performance.md.)
@@ -175,7 +180,8 @@ enum class whence : int {
 
 // Python's os.lseek(fd, pos, whence): the new offset from the start of the file.
 // Errors: EBADF, EINVAL (bad whence, a negative result or one past the largest file the filesystem
-// holds: 16 TiB on ext4), ENXIO (data/hole past the end), ESPIPE.
+// holds: 16 TiB on ext4; a whence the file does not support: end on a /proc file), ENXIO (data/hole
+// past the end), ESPIPE (a pipe, socket or terminal).
 result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept;
 
 // Python's os.pread(fd, n, offset) into the caller's buffer: bytes read, 0 at end of file.
@@ -240,7 +246,8 @@ result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
 
 // Python's os.sendfile(out_fd, in_fd, offset, count): copies up to count bytes from in_fd (a
 // file that supports mmap) to out_fd; offset as in copy_file_range. Returns the bytes sent.
-// Errors: EAGAIN, EBADF, EINVAL, EIO, ENOMEM, EOVERFLOW, ESPIPE.
+// Errors: EAGAIN, EBADF, EINVAL, EIO, ENOMEM, EOVERFLOW, ESPIPE, EPIPE (out_fd a pipe or socket
+// with no reader; SIGPIPE is the caller's business).
 result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t> offset,
                              std::size_t count) noexcept;
 
@@ -256,7 +263,8 @@ struct enable_bitmask<splice_flags> : std::true_type {};
 // Python's os.splice(src, dst, count, offset_src=None, offset_dst=None, flags=0): moves up to
 // count bytes between two descriptors, one of which must be a pipe; an offset must be empty for
 // the pipe end. Returns the bytes moved (0: src at end of file or an empty pipe with no writer).
-// Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe), ESPIPE (an offset for a pipe end).
+// Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe), ESPIPE (an offset for a pipe end),
+// EPIPE (dst a pipe or socket with no reader; SIGPIPE is the caller's business).
 result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src = {},
                            std::optional<::off_t> offset_dst = {}, splice_flags flags = {}) noexcept;
 
@@ -268,10 +276,11 @@ result<void> fchmod(fd_ref f, ::mode_t mode) noexcept;
 // Errors: EBADF, EPERM, EROFS, EIO.
 result<void> fchown(fd_ref f, ::uid_t uid, ::gid_t gid) noexcept;
 // Python's os.ftruncate(fd, length): cuts or extends (with zeros) the file to `length` bytes.
-// Errors: EBADF, EINVAL (not open for writing, negative length), EFBIG, EPERM, EROFS.
+// Errors: EBADF, EINVAL (not open for writing, negative length, not a regular file: a pipe, socket or
+// device), EFBIG, EPERM, EROFS.
 result<void> ftruncate(fd_ref f, ::off_t length) noexcept;
 // Python's os.fsync(fd): flushes data and metadata to the device. Errors: EBADF, EIO, EINVAL
-// (a pipe or socket), ENOSPC, EROFS.
+// (a file that cannot be synced: a pipe, socket, terminal, /dev/null, a /proc file), ENOSPC, EROFS.
 result<void> fsync(fd_ref f) noexcept;
 // Python's os.fdatasync(fd): fsync without metadata that is not needed to read the data back.
 result<void> fdatasync(fd_ref f) noexcept;

@@ -16,6 +16,10 @@
 // Every call returns result<...>; the error names the call and the path(s) like Python's OSError:
 // `rename: [Errno 2] No such file or directory: 'a' -> 'b'`. The paths go to the *at(2) calls
 // unchanged, so dir_fd works everywhere Python accepts it. Interrupted calls are retried (PEP 475).
+// Besides the errors each declaration names, any path can fail its lookup (path_resolution(7)):
+// ENOENT, ENOTDIR (a component that is no directory, or a trailing slash after a file: "f/"),
+// EACCES (a directory on the way that may not be searched), ELOOP, ENAMETOOLONG (a name over
+// NAME_MAX, a path over PATH_MAX); a NUL byte in a path is EINVAL.
 #pragma once
 
 #include <sys/types.h>

@@ -149,7 +149,8 @@ private:
     dir_entry entry_;
 };
 
-// Python's os.scandir(path='.'). Errors (opening): ENOENT, ENOTDIR, EACCES, EMFILE; EINVAL (NUL).
+// Python's os.scandir(path='.'). Errors (opening): ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG,
+// EMFILE; EINVAL (NUL).
 result<scandir_range> scandir(path_ref path = ".");
 // Python's os.scandir(fd): reads the directory `dir` refers to from its start, through a new open
 // file description (openat(dir, "."), or /proc/self/fd/N where the directory may be read but not

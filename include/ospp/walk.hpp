@@ -28,7 +28,8 @@
 // (Python's fwalk gives the bare name it opened relative to the parent fd).
 //
 // The names are string_views valid until the iteration advances; a view you put into dirnames
-// yourself must stay valid until then too. One fd per level of depth is open during the walk.
+// yourself must stay valid until then too (one with a NUL byte is an EINVAL to onerror, where
+// Python raises ValueError). One fd per level of depth is open during the walk.
 #pragma once
 
 #include <cstddef>

@@ -11,8 +11,9 @@
 // Values are bytes in a std::string (they may hold NULs). Sizes are asked of the kernel and the
 // buffer grown and the call retried if the attribute grew in between. Each call also takes an fd,
 // as Python's path argument does; its errors name no path, where Python's OSError shows the fd
-// number as the file name ("[Errno 9] Bad file descriptor: 99"). follow_symlinks=false uses the l*xattr calls, which act on a
-// symlink itself (Linux allows no user.* attributes there: EPERM).
+// number as the file name ("[Errno 9] Bad file descriptor: 99"); a negative fd, cwd_fd included,
+// is EBADF (Linux 6.13+ would read AT_FDCWD as the working directory). follow_symlinks=false uses
+// the l*xattr calls, which act on a symlink itself (Linux allows no user.* attributes there: EPERM).
 #pragma once
 
 #include <sys/xattr.h>
@@ -40,7 +41,7 @@ struct enable_bitmask<xattr_flags> : std::true_type {};
 
 // Python's os.getxattr(path, attribute, *, follow_symlinks=True): the attribute's value.
 // Errors: ENODATA (no such attribute), ENOTSUP (not supported by the filesystem, or a name outside
-// the user/trusted/security/system namespaces), ENOENT, EACCES, EBADF (fd, also an O_PATH one),
+// the user/trusted/security/system namespaces), ENOENT, EACCES, EBADF (fd, also an O_PATH or a negative one),
 // ERANGE (an empty name or one over 255 bytes; never a small buffer: it grows); EINVAL for a NUL
 // in the path or the name.
 result<std::string> getxattr(path_ref path, std::string_view attribute, const follow_options& options = {});
