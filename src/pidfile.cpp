@@ -95,7 +95,7 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
     }
 }
 
-result<pid_t> pidfile::read_pid(path_ref path) {
+result<pid_t> pidfile::read_pid(path_ref path) noexcept {
     if (!path.valid()) return sys::bad_path(step, path);
     fd f(sys::retry([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY); }));
     if (!f.valid()) return sys::fail(step, path);
@@ -114,7 +114,7 @@ result<pid_t> pidfile::read_pid(path_ref path) {
     return static_cast<pid_t>(pid);
 }
 
-result<pid_t> pidfile::read_pid(path_ref path, std::chrono::milliseconds patience) {
+result<pid_t> pidfile::read_pid(path_ref path, std::chrono::milliseconds patience) noexcept {
     constexpr auto pause = std::chrono::milliseconds(5);
     for (auto waited = std::chrono::milliseconds(0);; waited += pause) {
         auto pid = read_pid(std::string_view(path.view()));

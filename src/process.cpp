@@ -66,7 +66,7 @@ void run_hook(const std::function<void()>& hook) noexcept {
 // Forks with the hooks run around it: `before` newest first, the others oldest first, as Python.
 // `call` names the wrapper in the error ("fork", "forkpty").
 template <class Fork>
-result<fork_result> fork_with_hooks(const char* call, Fork do_fork) {
+result<fork_result> fork_with_hooks(const char* call, Fork do_fork) noexcept {
     hook_node* const newest = g_newest.load(std::memory_order_acquire);
     for (hook_node* n = newest; n != nullptr; n = n->older)
         run_hook(n->hooks.before);
@@ -83,7 +83,7 @@ result<fork_result> fork_with_hooks(const char* call, Fork do_fork) {
 
 }  // namespace
 
-result<fork_result> fork() {
+result<fork_result> fork() noexcept {
     return fork_with_hooks("fork", [] { return ::fork(); });
 }
 
@@ -112,7 +112,7 @@ result<void> register_at_fork(at_fork_hooks h) {
     return {};
 }
 
-result<forkpty_result> forkpty() {
+result<forkpty_result> forkpty() noexcept {
     // posix_openpt + O_CLOEXEC makes the master close-on-exec atomically, which forkpty(3) cannot.
     fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!master.valid()) return sys::fail("forkpty");

@@ -91,7 +91,7 @@ std::string signal_name(signum s) {
     return std::to_string(n);  // 32, 33: reserved by glibc, nameless in Python too
 }
 
-result<signum> signal_from_name(std::string_view name) {
+result<signum> signal_from_name(std::string_view name) noexcept {
     int n = 0;
     if (parse_int(name, n)) {
         if (valid_signal(n)) return signum{n};

@@ -26,6 +26,9 @@
 #include "child.hpp"
 #include "counting_new.hpp"
 #include "ospp/fd_ops.hpp"
+#include "ospp/pidfile.hpp"
+#include "ospp/signal.hpp"
+#include "ospp/spawn.hpp"
 #include "support.hpp"
 
 using ospp::signum;
@@ -67,6 +70,12 @@ run_result run(F child) {
 }
 
 }  // namespace
+
+// What cannot fail by throwing says so: these allocate nothing (an error's path copy never throws).
+static_assert(noexcept(ospp::fork()) && noexcept(ospp::forkpty()));
+static_assert(noexcept(ospp::signal_from_name("TERM")));
+static_assert(noexcept(ospp::daemon::pidfile::read_pid("p")));
+static_assert(noexcept(ospp::spawn_file_action::close(ospp::fd_ref(3))));
 
 TEST_CASE("fork tells the child from the parent") {
     auto f = ospp::fork();

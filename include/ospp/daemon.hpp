@@ -229,7 +229,8 @@ public:
         explicit scope(daemon_context* ctx) noexcept : ctx_(ctx) {}
         daemon_context* ctx_;
     };
-    // Python's __enter__ (open) with __exit__ (close) at the end of the returned scope.
+    // Python's __enter__ (open) with __exit__ (close) at the end of the returned scope. Errors:
+    // as open().
     result<scope> enter();
 
 private:

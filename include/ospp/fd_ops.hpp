@@ -126,7 +126,8 @@ result<fd_ref> dup2(fd_ref f, fd_ref target, bool inheritable = true) noexcept;
 // The error of a loop that moved some bytes before it failed (write_all, the buffer form of
 // read_all): the errno_error of the failing call plus how many bytes went through before it, so
 // that a caller can resume or report a partial write. It is an errno_error (code(), message()),
-// so `return tl::unexpected(errno_error(r.error()));` passes it on where the count does not matter.
+// so `return tl::unexpected(errno_error(std::move(r.error())));` passes it on where the count does
+// not matter (moved: a copy allocates its paths, and may throw std::bad_alloc).
 struct transfer_error : errno_error {
     transfer_error() noexcept = default;
     transfer_error(errno_error error, std::size_t done) noexcept
@@ -283,6 +284,7 @@ result<void> ftruncate(fd_ref f, ::off_t length) noexcept;
 // (a file that cannot be synced: a pipe, socket, terminal, /dev/null, a /proc file), ENOSPC, EROFS.
 result<void> fsync(fd_ref f) noexcept;
 // Python's os.fdatasync(fd): fsync without metadata that is not needed to read the data back.
+// Errors: as fsync.
 result<void> fdatasync(fd_ref f) noexcept;
 
 // posix_fallocate(3): Python's os.posix_fallocate(fd, offset, len). Ensures disk space for the

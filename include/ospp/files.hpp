@@ -92,7 +92,7 @@ result<void> chmod(path_ref path, ::mode_t mode, const lookup_options& options =
 // Python's os.chown(path, uid, gid, *, dir_fd, follow_symlinks). A uid or gid of -1
 // (static_cast<uid_t>(-1)) leaves that id unchanged. Errors: EPERM, ENOENT, EROFS, ELOOP.
 result<void> chown(path_ref path, ::uid_t uid, ::gid_t gid, const lookup_options& options = {}) noexcept;
-// Python's os.lchown(path, uid, gid): chown of a symlink itself.
+// Python's os.lchown(path, uid, gid): chown of a symlink itself. Errors: as chown.
 result<void> lchown(path_ref path, ::uid_t uid, ::gid_t gid) noexcept;
 // Python's os.chroot(path). Needs CAP_SYS_CHROOT. Errors: EPERM, ENOENT, ENOTDIR.
 result<void> chroot(path_ref path) noexcept;
@@ -147,6 +147,8 @@ result<void> replace(path_ref src, path_ref dst, const rename_options& options =
 // Python's os.renames(old, new): makedirs for new's parents, rename, then removedirs of old's parents.
 // The parents are made with exist_ok, so one that another process creates meanwhile is no error
 // (Python's renames raises FileExistsError then, and for a parent such as "x/.." when x is missing).
+// Errors: makedirs' for the new parents, then rename's (as "renames"); a failed removedirs after
+// the rename is no error.
 result<void> renames(path_ref old_path, path_ref new_path);
 
 // Python's os.pathconf(path, name): a configuration limit of the file at `path` (os.fpathconf, for

@@ -40,7 +40,7 @@ inline constexpr ::uid_t id_unchanged = static_cast<::uid_t>(-1);
 
 // ---- process ids (never fail) ----------------------------------------------------------------
 // These are the C functions themselves (using-declarations), so `using namespace ospp;` cannot
-// make a call to getpid() ambiguous.
+// make a call to getpid() ambiguous. (It does make others so, or pick C's: see ospp.hpp.)
 
 // Python's os.getpid(), os.getppid().
 using ::getpid;
@@ -62,6 +62,7 @@ struct resgid {
     ::gid_t egid;
     ::gid_t sgid;
 };
+// Errors: none in practice (EFAULT cannot happen).
 result<resuid> getresuid() noexcept;
 result<resgid> getresgid() noexcept;
 

@@ -1,4 +1,11 @@
 // ospp/ospp.hpp — the whole of ospp in one include.
+//
+// Spell the names out, ospp::mkdir, or alias the namespace as Python's import does:
+// `namespace os = ospp;` then os::mkdir. Not `using namespace ospp;`: its names are the C
+// library's, and an unqualified mkdir("d", 0755) then calls C's mkdir (an int, not a result: a
+// string literal matches its const char* better than path_ref) or does not compile (fork(),
+// sync(), setuid(0): ambiguous). Only the getters that cannot fail (getpid, getuid, ...) are C's
+// own functions, by using-declarations, so these stay unambiguous.
 #pragma once
 
 #include "ospp/argv.hpp"

@@ -48,11 +48,11 @@ public:
 
     // The pid recorded in the file at `path` (Python's PIDLockFile.read_pid()).
     // Errors: ENOENT, EACCES; EINVAL when the file holds no pid.
-    static result<pid_t> read_pid(path_ref path);
+    static result<pid_t> read_pid(path_ref path) noexcept;
     // The same, reading again for up to `patience` while the file holds no pid yet: a daemon that
     // won the lock a moment ago has not written its pid (FreeBSD's pidfile_open waits likewise).
     // For "already running (pid N)" after acquire() failed with EEXIST.
-    static result<pid_t> read_pid(path_ref path, std::chrono::milliseconds patience);
+    static result<pid_t> read_pid(path_ref path, std::chrono::milliseconds patience) noexcept;
 
     pidfile() noexcept = default;
     pidfile(pidfile&& other) noexcept;

@@ -63,7 +63,7 @@ private:
 
 // Python's os.fork(): runs the register_at_fork hooks around fork(2).
 // Errors: EAGAIN (process limit), ENOMEM.
-result<fork_result> fork();
+result<fork_result> fork() noexcept;
 
 // What forkpty returns: Python's (pid, fd); `master` is valid only in the parent (close-on-exec).
 struct forkpty_result {
@@ -74,7 +74,7 @@ struct forkpty_result {
 // Python's os.forkpty(): forks a child whose controlling terminal, stdin, stdout and stderr are the
 // slave side of a new pseudo-terminal; the parent gets the master side. Errors: EAGAIN, ENOMEM,
 // ENOENT/EMFILE (no pty).
-result<forkpty_result> forkpty();
+result<forkpty_result> forkpty() noexcept;
 
 // Hooks that Python's os.register_at_fork(*, before, after_in_parent, after_in_child) takes.
 struct at_fork_hooks {

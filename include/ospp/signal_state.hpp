@@ -35,7 +35,7 @@ result<signal_set> pthread_sigmask(sigmask_how how, const signal_set& set) noexc
 // (in a threaded one it acts on the calling thread, like pthread_sigmask). Errors: EINVAL.
 result<signal_set> sigprocmask(sigmask_how how, const signal_set& set) noexcept;
 
-// The calling thread's current mask (pthread_sigmask with no change).
+// The calling thread's current mask (pthread_sigmask with no change). Errors: none in practice.
 result<signal_set> signal_mask() noexcept;
 
 // Makes `set` the calling thread's whole mask and returns the old one; set_signal_mask({}) clears
@@ -43,6 +43,7 @@ result<signal_set> signal_mask() noexcept;
 result<signal_set> set_signal_mask(const signal_set& set) noexcept;
 
 // Python's signal.sigpending(): the signals raised while blocked, waiting for delivery.
+// Errors: none in practice (EFAULT cannot happen).
 result<signal_set> sigpending() noexcept;
 
 // Sets the disposition of every signal (1 .. SIGRTMAX, except the unchangeable SIGKILL and

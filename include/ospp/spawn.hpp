@@ -41,11 +41,11 @@ public:
     // (os.POSIX_SPAWN_OPEN, fd, path, flags, mode): open `path` as descriptor `target`.
     static spawn_file_action open(fd_ref target, std::string path, open_flags flags, ::mode_t mode = 0666);
     // (os.POSIX_SPAWN_CLOSE, fd).
-    static spawn_file_action close(fd_ref f) { return {kind::close, f, {}, {}, open_flags{}, 0}; }
+    static spawn_file_action close(fd_ref f) noexcept { return {kind::close, f, {}, {}, open_flags{}, 0}; }
     // (os.POSIX_SPAWN_DUP2, fd, new_fd): new_fd becomes a copy of fd, inheritable.
-    static spawn_file_action dup2(fd_ref f, fd_ref new_fd) { return {kind::dup2, f, new_fd, {}, open_flags{}, 0}; }
+    static spawn_file_action dup2(fd_ref f, fd_ref new_fd) noexcept { return {kind::dup2, f, new_fd, {}, open_flags{}, 0}; }
     // (os.POSIX_SPAWN_CLOSEFROM, fd) (Python 3.13): closes every descriptor >= fd.
-    static spawn_file_action closefrom(fd_ref lowest) { return {kind::closefrom, lowest, {}, {}, open_flags{}, 0}; }
+    static spawn_file_action closefrom(fd_ref lowest) noexcept { return {kind::closefrom, lowest, {}, {}, open_flags{}, 0}; }
 
     [[nodiscard]] kind what() const noexcept { return kind_; }
     [[nodiscard]] fd_ref fd() const noexcept { return fd_; }

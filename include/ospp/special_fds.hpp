@@ -148,11 +148,12 @@ struct timerfd_settime_ns_options {
 // initial, disarms) the timer and returns its previous setting.
 // Errors: EBADF, EINVAL (negative times, not a timerfd, bad flags), ECANCELED.
 result<timerfd_time> timerfd_settime(fd_ref f, const timerfd_settime_options& options) noexcept;
-// Python's os.timerfd_settime_ns(fd, *, flags=0, initial=0, interval=0).
+// Python's os.timerfd_settime_ns(fd, *, flags=0, initial=0, interval=0). Errors: as
+// timerfd_settime.
 result<timerfd_time_ns> timerfd_settime_ns(fd_ref f, const timerfd_settime_ns_options& options) noexcept;
 // Python's os.timerfd_gettime(fd): the current setting. Errors: EBADF, EINVAL (not a timerfd).
 result<timerfd_time> timerfd_gettime(fd_ref f) noexcept;
-// Python's os.timerfd_gettime_ns(fd).
+// Python's os.timerfd_gettime_ns(fd). Errors: as timerfd_gettime.
 result<timerfd_time_ns> timerfd_gettime_ns(fd_ref f) noexcept;
 
 }  // namespace ospp

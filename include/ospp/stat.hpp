@@ -105,7 +105,8 @@ struct stat_result {
 // EOVERFLOW: an access, modification or change time outside the int64 nanoseconds of *_ns (before
 // 1677 or after 2262; ext4 stores dates up to 2446), where Python's unbounded integers have room.
 result<stat_result> stat(path_ref path, const lookup_options& options = {}) noexcept;
-// Python's os.lstat(path, *, dir_fd=None): stat without following a final symlink.
+// Python's os.lstat(path, *, dir_fd=None): stat without following a final symlink. Errors: as
+// stat, ELOOP only for a loop before the last component.
 result<stat_result> lstat(path_ref path, const dir_fd_options& options = {}) noexcept;
 // Python's os.fstat(fd) (also os.stat(fd)). Errors: EBADF, EOVERFLOW (as stat).
 result<stat_result> fstat(fd_ref f) noexcept;
