@@ -58,6 +58,34 @@ TEST_CASE("access checks existence and permissions") {
     }
 }
 
+// glibc 2.33+'s faccessat tries faccessat2 (Linux 5.8) first and falls back only on ENOSYS; a
+// container whose seccomp filter predates faccessat2 refuses it with EPERM. Python's os.access
+// without keywords calls access(2), which such a filter lets through: so must ospp's.
+TEST_CASE("access without flags works where faccessat2 is missing (ENOSYS) or refused (EPERM)") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    for (const int err : {ENOSYS, EPERM}) {
+        CAPTURE(err);
+        const std::string report = ospp_test::in_child([&]() -> std::string {
+            if (!ospp_test::refuse_syscall(SYS_faccessat2, err)) return "cannot install the seccomp filter";
+            if (auto r = ospp::access(dir / "f", access_mode::r_ok); !r) return r.error().message();
+            const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            auto in_dir = ospp::access("f", access_mode::f_ok, {.dir_fd = ospp::fd_ref(d)});
+            ::close(d);
+            if (!in_dir) return in_dir.error().message();
+            auto gone = ospp::access(dir / "nope", access_mode::f_ok);  // a real error is still the real errno
+            if (gone || gone.error().code() != ENOENT) return "no ENOENT for a missing file";
+            // With flags, faccessat2 is the only exact call: glibc emulates it on ENOSYS, and the
+            // filter's EPERM stands, as for Python's os.access(..., effective_ids=True).
+            auto eff = ospp::access(dir / "f", access_mode::r_ok, {.effective_ids = true});
+            if (err == ENOSYS && !eff) return eff.error().message();
+            if (err == EPERM && (eff || eff.error().code() != EPERM)) return "effective_ids: not the filter's EPERM";
+            return "";
+        });
+        CHECK(report == "");
+    }
+}
+
 TEST_CASE("chdir, fchdir and getcwd") {
     temp_dir dir;
     auto before = ospp::getcwd();
