@@ -178,7 +178,7 @@ struct copy_file_options {
 // shutil.copyfile(src, dst, *, follow_symlinks=True): copies src's contents into dst (created with
 // mode 0666 minus the umask, or truncated) and returns the number of bytes copied. Uses
 // copy_file_range(2) (in-kernel, reflinks where the filesystem can), falling back to sendfile(2)
-// and then read/write where the kernel or the filesystems refuse it. Only the data is copied, like
+// and then read/write where the kernel, the filesystems or a seccomp filter refuse it. Only the data is copied, like
 // copyfile: not the mode, owner or times. Like Python's open, it waits for another process to give
 // up a lease on src (Samba, an NFS server's delegation). A copy that fails midway leaves dst
 // partly written, as Python's does. Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),
