@@ -154,13 +154,16 @@ int close_range(unsigned first, unsigned last) noexcept {
 bool kept(const plan& p, int fd) noexcept { return std::binary_search(p.keep.begin(), p.keep.end(), fd); }
 
 // The fallback when close_range is missing: list /proc/self/fd with getdents64 into a stack buffer
-// (opendir would allocate), closing as we go; without /proc, try every number below the limit.
+// (opendir would allocate), closing as we go; without /proc, try every number below the hard
+// limit: fds above the soft one are common (inherited from a parent that raised its own soft limit
+// and lowered it again for its children, as systemd advises).
 int close_listed_fds(const plan& p) noexcept {
     const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir < 0) {
         struct ::rlimit lim {};
         if (::getrlimit(RLIMIT_NOFILE, &lim) < 0) return errno;
-        for (long n = 3; n < static_cast<long>(lim.rlim_cur); ++n) {
+        // The kernel keeps RLIMIT_NOFILE within fs.nr_open (at most INT_MAX): never infinite.
+        for (long n = 3; n < static_cast<long>(lim.rlim_max); ++n) {
             if (!kept(p, static_cast<int>(n))) ::close(static_cast<int>(n));
         }
         return 0;
