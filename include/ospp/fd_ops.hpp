@@ -158,8 +158,10 @@ transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noe
 // ---- closing ----------------------------------------------------------------------------------
 
 // Python's os.closerange(fd_low, fd_high): closes every descriptor in [fd_low, fd_high), ignoring
-// errors like Python. One close_range(2) call; where the kernel lacks it (before 5.9), a loop of
-// close(2) up to the smaller of fd_high and the RLIMIT_NOFILE hard limit.
+// errors like Python. One close_range(2) call; where it fails (ENOSYS before Linux 5.9, EPERM from
+// a seccomp filter), close(2) of each fd /proc/self/fd lists in the range; without /proc either,
+// close(2) of each number up to the smaller of fd_high and the RLIMIT_NOFILE hard limit (Python
+// goes on to fd_high: 2^31 calls for closerange(3, INT_MAX)), which misses an fd above that limit.
 void closerange(int fd_low, int fd_high) noexcept;
 
 // ---- positioned and vectored I/O --------------------------------------------------------------
