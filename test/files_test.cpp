@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -134,6 +135,21 @@ TEST_CASE("chmod sets the mode; follow_symlinks=false cannot change a symlink on
     CHECK_ERRNO(ospp::chmod(dir / "l", 0600, {.follow_symlinks = false}), EOPNOTSUPP,
                 "chmod: [Errno 95] Operation not supported: " + ospp::quote_path(dir / "l"));
     CHECK_ERRNO(ospp::chmod(dir / "nope", 0600), ENOENT, enoent("chmod", dir / "nope"));
+}
+
+TEST_CASE("chmod with follow_symlinks=false without /proc: EOPNOTSUPP for every path, as the header says (as root)") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (!ospp_test::private_mount_namespace() || ::umount2("/proc", MNT_DETACH) != 0) return "cannot unmount /proc";
+        auto r = ospp::chmod(dir / "f", 0600, {.follow_symlinks = false});
+        if (r || r.error().code() != EOPNOTSUPP) return r ? "changed without /proc" : r.error().message();
+        auto followed = ospp::chmod(dir / "f", 0600);  // follow_symlinks=true needs no /proc
+        return followed ? "" : followed.error().message();
+    });
+    CHECK(report == "");
+    CHECK((mode_of(dir / "f") & 07777) == 0600);
 }
 
 TEST_CASE("chown and lchown change (or keep) the owner") {

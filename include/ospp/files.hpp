@@ -86,7 +86,9 @@ result<void> fchdir(fd_ref dir) noexcept;
 result<std::string> getcwd();
 
 // Python's os.chmod(path, mode, *, dir_fd, follow_symlinks). Linux cannot chmod a symlink itself:
-// follow_symlinks=false on a symlink fails with EOPNOTSUPP. Errors: EPERM, ENOENT, EROFS, ELOOP.
+// follow_symlinks=false on a symlink fails with EOPNOTSUPP. glibc (before 2.39 and its use of
+// fchmodat2, Linux 6.6) does follow_symlinks=false through /proc/self/fd: without /proc it fails
+// with EOPNOTSUPP for every path (Python: NotImplementedError). Errors: EPERM, ENOENT, EROFS, ELOOP.
 result<void> chmod(path_ref path, ::mode_t mode, const lookup_options& options = {}) noexcept;
 // Python's os.chown(path, uid, gid, *, dir_fd, follow_symlinks). A uid or gid of -1
 // (static_cast<uid_t>(-1)) leaves that id unchanged. Errors: EPERM, ENOENT, EROFS, ELOOP.
