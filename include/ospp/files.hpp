@@ -73,9 +73,10 @@ struct makedirs_options {
 // Python's os.access(path, mode, *, dir_fd, effective_ids, follow_symlinks). Succeeds when access is
 // allowed, so `if (ospp::access(p, access_mode::r_ok))` reads like Python; the error says why not.
 // Errors: EACCES, ENOENT, ENOTDIR, ELOOP, EROFS (w_ok), ETXTBSY, EINVAL; EPERM (w_ok on an
-// immutable file). With effective_ids or follow_symlinks=false it needs faccessat2 (Linux 5.8):
-// glibc emulates that on older kernels, but where a seccomp filter refuses it with EPERM (older
-// container runtimes) the EPERM is returned, as Python's is; without them it is access(2).
+// immutable file). Without dir_fd, effective_ids and follow_symlinks=false it is access(2), as
+// Python's; with them faccessat, which glibc 2.33+ makes faccessat2 (Linux 5.8): glibc emulates
+// that on older kernels, but a seccomp filter's EPERM (older container runtimes) is returned, as
+// Python's is.
 result<void> access(path_ref path, access_mode mode, const access_options& options = {}) noexcept;
 
 // Python's os.chdir(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP.
