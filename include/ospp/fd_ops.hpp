@@ -233,7 +233,8 @@ result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers,
 // file's own offset, a given one leaves it alone. Returns the bytes copied (0 at end of src).
 // Errors: EBADF, EINVAL (overlap, not regular files, a negative offset), EOVERFLOW (offset -1:
 // offset + count wraps), EXDEV (different filesystems: always before Linux 5.3, filesystems of
-// different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC.
+// different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC, ENOSYS (kernel before
+// 4.5: glibc no longer emulates it), EPERM (dst immutable, or a seccomp filter that predates it).
 result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                     std::optional<::off_t> offset_src = {},
                                     std::optional<::off_t> offset_dst = {}) noexcept;
