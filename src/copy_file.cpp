@@ -17,8 +17,10 @@ namespace {
 constexpr std::size_t chunk = std::size_t{1} << 30;  // per call; the kernel may copy less
 
 // The errors after which a faster method is given up for a slower one, when nothing was copied yet.
+// EPERM is what a seccomp filter that does not know the call says (container runtimes); a real
+// EPERM (an immutable dst) is met again by the next method's write, and reported then.
 bool unsupported(int err) noexcept {
-    return err == EXDEV || err == ENOSYS || err == EINVAL || err == EOPNOTSUPP || err == EBADF;
+    return err == EXDEV || err == ENOSYS || err == EINVAL || err == EOPNOTSUPP || err == EBADF || err == EPERM;
 }
 
 enum class outcome { done, unsupported, failed };

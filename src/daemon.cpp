@@ -173,35 +173,21 @@ int close_range(unsigned first, unsigned last) noexcept {
 
 bool kept(const plan& p, int fd) noexcept { return std::binary_search(p.keep.begin(), p.keep.end(), fd); }
 
-// The fallback when close_range is missing: list /proc/self/fd with getdents64 into a stack buffer
-// (opendir would allocate), closing as we go; without /proc, try every number below the limit.
+// The fallback when close_range is missing: list /proc/self/fd, closing as we go; without /proc,
+// try every number below the hard limit: fds above the soft one are common (inherited from a
+// parent that raised its own soft limit and lowered it again for its children, as systemd advises).
 int close_listed_fds(const plan& p) noexcept {
-    const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) {
-        struct ::rlimit lim {};
-        if (::getrlimit(RLIMIT_NOFILE, &lim) < 0) return errno;
-        for (long n = 3; n < static_cast<long>(lim.rlim_cur); ++n) {
-            if (!kept(p, static_cast<int>(n))) ::close(static_cast<int>(n));
-        }
+    if (sys::for_each_listed_fd([&](int n) {
+            if (n > 2 && !kept(p, n)) ::close(n);
+        })) {
         return 0;
     }
-    alignas(8) char buf[4096];
-    for (;;) {
-        const long got = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
-        if (got <= 0) break;
-        for (long off = 0; off < got;) {
-            // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[].
-            unsigned short reclen;
-            std::memcpy(&reclen, buf + off + 16, sizeof reclen);
-            const char* name = buf + off + 19;
-            off += reclen;
-            if (name[0] < '0' || name[0] > '9') continue;
-            int n = 0;
-            for (const char* c = name; *c != '\0'; ++c) n = n * 10 + (*c - '0');
-            if (n > 2 && n != dir && !kept(p, n)) ::close(n);
-        }
+    struct ::rlimit lim {};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) < 0) return errno;
+    // The kernel keeps RLIMIT_NOFILE within fs.nr_open (at most INT_MAX): never infinite.
+    for (long n = 3; n < static_cast<long>(lim.rlim_max); ++n) {
+        if (!kept(p, static_cast<int>(n))) ::close(static_cast<int>(n));
     }
-    ::close(dir);
     return 0;
 }
 

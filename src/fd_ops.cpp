@@ -185,8 +185,15 @@ void closerange(int fd_low, int fd_high) noexcept {
     if (fd_low < 0) fd_low = 0;
     if (fd_high > fd_low &&
         ::close_range(static_cast<unsigned>(fd_low), static_cast<unsigned>(fd_high - 1), 0) < 0) {
-        // No close_range (Linux < 5.9, or a seccomp filter): close one by one, but not beyond the
-        // hard descriptor limit, above which no descriptor can exist.
+        // No close_range (Linux < 5.9, or a seccomp filter): close what /proc/self/fd lists in
+        // the range. Without /proc, every number up to the hard descriptor limit: one above it
+        // (opened before the limit was lowered) then stays open, but a loop to INT_MAX would not end.
+        if (sys::for_each_listed_fd([&](int n) {
+                if (n >= fd_low && n < fd_high) ::close(n);
+            })) {
+            errno = saved;
+            return;
+        }
         int limit = fd_high;
         struct ::rlimit rl {};
         if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 #include <string_view>
@@ -51,8 +52,14 @@ std::string_view tail_of(std::string_view p) noexcept {
 
 result<void> access(path_ref path, access_mode mode, const access_options& options) noexcept {
     const int flags = follow_flag(options.follow_symlinks) | (options.effective_ids ? AT_EACCESS : 0);
-    return path_call("access", path,
-                     [&] { return ::faccessat(options.dir_fd.get(), path.c_str(), to_raw(mode), flags); });
+    // Without dir_fd and flags, access(2), as Python calls it: glibc's faccessat tries faccessat2
+    // (Linux 5.8) first and falls back only on ENOSYS, so a seccomp filter that refuses faccessat2
+    // with EPERM (container runtimes older than it) would fail every call.
+    const int dir = options.dir_fd.get();
+    return path_call("access", path, [&] {
+        return dir == AT_FDCWD && flags == 0 ? ::access(path.c_str(), to_raw(mode))
+                                             : ::faccessat(dir, path.c_str(), to_raw(mode), flags);
+    });
 }
 
 result<void> chdir(path_ref path) noexcept {

@@ -2,10 +2,12 @@
 #include "ospp/spawn.hpp"
 
 #include <spawn.h>
+#include <unistd.h>
 
 #include <cstring>
 
 #include "ospp/environ.hpp"
+#include "ospp/process.hpp"
 #include "ospp/wait.hpp"
 #include "sys.hpp"
 
@@ -123,6 +125,29 @@ result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, std::null
 
 namespace {
 
+// Python's os.spawn* fork and exec. ospp's use posix_spawn, which is faster; but glibc's (2.34+)
+// makes its child with clone3 and falls back to clone only on ENOSYS, so a seccomp filter that
+// predates clone3 (EPERM: container runtimes older than it) fails every posix_spawn. Then fork and
+// exec, as Python. A real EPERM (from the exec) comes again from the exec.
+result<::pid_t> spawn_or_fork(const char* call, const path_ref& path, const cstring_array& argv, char* const* envp,
+                              bool env_valid) {
+    auto pid = spawn(call, false, path, argv, envp, env_valid, {});
+    if (pid || pid.error().code() != EPERM) return pid;
+    auto report = exec_error_pipe::create();
+    if (!report) return sys::fail_with(report.error().code(), call, path);
+    const ::pid_t child = ::fork();  // no register_at_fork hooks: posix_spawn runs none either
+    if (child < 0) return sys::fail(call, path);
+    if (child == 0) {
+        ::execve(path.c_str(), argv.data(), envp);
+        report->fail(errno, call);
+    }
+    if (auto started = report->wait_exec(); !started) {
+        (void)waitpid(child);  // it _exited after its report
+        return sys::fail_with(started.error().code(), call, path);
+    }
+    return child;
+}
+
 // P_WAIT: Python's loop, which ignores stops and returns waitstatus_to_exitcode.
 result<int> finish(spawn_mode mode, result<::pid_t> pid) {
     if (!pid) return tl::unexpected(std::move(pid.error()));
@@ -141,12 +166,12 @@ result<::pid_t> spawn_search(const char* call, const path_ref& file, const cstri
     char* const* envp = env != nullptr ? env->data() : ::environ;
     const bool env_valid = env == nullptr || env->valid();
     if (!file.valid() || !usable_argv(argv) || !env_valid || std::strchr(file.c_str(), '/') != nullptr)
-        return spawn(call, false, file, argv, envp, env_valid, {});
+        return spawn_or_fork(call, file, argv, envp, env_valid);
     std::optional<errno_error> saved;
     std::optional<errno_error> last;
     for (const std::string& dir : env != nullptr ? get_exec_path(*env) : get_exec_path()) {
         const std::string candidate = dir.empty() ? std::string(file.view()) : dir + "/" + std::string(file.view());
-        auto pid = spawn(call, false, candidate, argv, envp, env_valid, {});
+        auto pid = spawn_or_fork(call, candidate, argv, envp, env_valid);
         if (pid) return pid;
         const int e = pid.error().code();
         if (e != ENOENT && e != ENOTDIR && !saved) saved = pid.error();
@@ -160,11 +185,11 @@ result<::pid_t> spawn_search(const char* call, const path_ref& file, const cstri
 }  // namespace
 
 result<int> spawnv(spawn_mode mode, path_ref path, const cstring_array& argv) {
-    return finish(mode, spawn("spawnv", false, path, argv, ::environ, true, {}));
+    return finish(mode, spawn_or_fork("spawnv", path, argv, ::environ, true));
 }
 
 result<int> spawnve(spawn_mode mode, path_ref path, const cstring_array& argv, const cstring_array& env) {
-    return finish(mode, spawn("spawnve", false, path, argv, env.data(), env.valid(), {}));
+    return finish(mode, spawn_or_fork("spawnve", path, argv, env.data(), env.valid()));
 }
 
 result<int> spawnvp(spawn_mode mode, path_ref file, const cstring_array& argv) {

@@ -10,10 +10,14 @@
 //       if (!path.valid()) return sys::bad_path("open", path);
 #pragma once
 
+#include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -87,6 +91,35 @@ inline limit_call call_limit(F&& f) noexcept(noexcept(f())) {
 // std::string(n) would throw std::length_error. (Below it, no memory is std::bad_alloc.)
 [[nodiscard]] inline bool count_too_large(std::size_t n) noexcept {
     return n > static_cast<std::size_t>(std::numeric_limits<ssize_t>::max());
+}
+
+// ---- sandboxes and older kernels (sandbox audit) ----
+// Where close_range is missing (Linux < 5.9) or refused (seccomp): calls f(n) for each fd number
+// /proc/self/fd lists (not the listing's own), read with getdents64 into a stack buffer, so that
+// it is async-signal-safe and allocation-free for a forked child. f may close fds as it goes.
+// False when /proc/self/fd cannot be opened (no /proc).
+template <class F>
+bool for_each_listed_fd(F&& f) noexcept {
+    const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) return false;
+    alignas(8) char buf[4096];
+    for (;;) {
+        const long got = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
+        if (got <= 0) break;
+        for (long off = 0; off < got;) {
+            // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[].
+            unsigned short reclen;
+            std::memcpy(&reclen, buf + off + 16, sizeof reclen);
+            const char* name = buf + off + 19;
+            off += reclen;
+            if (name[0] < '0' || name[0] > '9') continue;
+            int n = 0;
+            for (const char* c = name; *c != '\0'; ++c) n = n * 10 + (*c - '0');
+            if (n != dir) f(n);
+        }
+    }
+    ::close(dir);
+    return true;
 }
 
 }  // namespace ospp::sys

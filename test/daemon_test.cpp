@@ -1272,6 +1272,37 @@ TEST_CASE("daemon: without close_range, fds are closed from the /proc/self/fd li
     run.stop(SIGTERM);
 }
 
+// Without close_range and without /proc, every number is tried: up to the hard descriptor limit,
+// for an fd may lie above the soft one (systemd's advice is to raise the soft limit for oneself
+// and lower it again for one's children, who then inherit fds above it).
+TEST_CASE("daemon: without close_range and /proc, fds above the soft limit are closed too (as root)") {
+    OSPP_REQUIRE_ROOT();
+#ifdef OSPP_TEST_SANITIZER
+    OSPP_SKIP("the sanitizer runtime needs /proc");
+#endif
+    for (const int err : {ENOSYS, EPERM}) {  // a kernel before 5.9; a seccomp filter that predates it
+        CAPTURE(err);
+        temp_dir dir;
+        const std::string pidfile = dir / "d.pid";
+        auto bare = [err] {
+            if (::fcntl(0, F_DUPFD, 200) != 200) ::_exit(50);  // inheritable, above the soft limit set below
+            struct ::rlimit lim {};
+            if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_max <= 200) ::_exit(51);
+            lim.rlim_cur = 100;
+            if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) ::_exit(52);
+            if (!ospp_test::private_mount_namespace() || ::umount2("/proc", MNT_DETACH) != 0) ::_exit(53);
+            if (!ospp_test::refuse_syscall(SYS_close_range, err)) ::_exit(54);
+        };
+        daemon_run run = start([&](daemon_context& ctx) { ctx.pidfile = pidfile; }, {}, bare);
+        INFO("launcher stderr: " << run.err);
+        REQUIRE(run.launcher_succeeded());
+        CHECK_FALSE(fd_numbers(run.pid).contains(200));
+        CHECK(fd_numbers(run.pid) ==
+              std::set<int>{0, 1, 2, run.preserved[0], run.preserved[1], fd_of(run.pid, pidfile)});
+        run.stop(SIGTERM);
+    }
+}
+
 TEST_CASE("daemon: PEP 3143's defaults, and the calls that need no daemon") {
     daemon_context ctx;
     CHECK(ctx.files_preserve.empty());

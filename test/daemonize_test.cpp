@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -119,6 +120,8 @@ struct launch_env {
     bool as_nobody = false;  // run as uid and gid 65534, with `groups` as supplementary groups (root only)
     std::vector<::gid_t> groups{};
     bool no_proc = false;    // in a mount namespace of its own without /proc (root only)
+    long refused_syscall = -1;  // a system call a seccomp filter refuses with refused_errno (-1: none)
+    int refused_errno = 0;
 };
 
 // A run or a read that takes longer than this has hung: it fails instead of blocking the suite.
@@ -158,6 +161,7 @@ run_result run(const std::vector<std::string>& args, const launch_env& env = {})
             if (!ospp_test::private_mount_namespace() || ::umount2("/proc", MNT_DETACH) != 0) ::_exit(127);
             if (::setenv("LD_LIBRARY_PATH", exe.substr(0, exe.rfind("/tools/")).c_str(), 1) != 0) ::_exit(127);
         }
+        if (env.refused_syscall >= 0 && !ospp_test::refuse_syscall(env.refused_syscall, env.refused_errno)) ::_exit(128);
         if (env.as_nobody && (::setgroups(env.groups.size(), env.groups.data()) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(126);
         ::execv(exe.c_str(), argv.data());
         ::_exit(124);
@@ -860,6 +864,46 @@ TEST_CASE("what another user's command left, or what is left without /proc, is n
         REQUIRE(r.code == 0);
         CHECK(left.guards[0]->killed_by() == SIGTERM);
     }
+}
+
+// pidfd_open is Linux 5.3 (RHEL 8 has 4.18: ENOSYS), and a seccomp filter that predates it refuses
+// it with EPERM. Without a pidfd no signal is race-free, so the verbs do not signal: but they say
+// why, rather than that the daemon is not there.
+TEST_CASE("--stop and --signal where pidfd_open is missing or refused: a clear failure, no signal") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    REQUIRE(run({"-p", pidfile, sleeper, "1000"}).code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    for (const int err : {ENOSYS, EPERM}) {
+        CAPTURE(err);
+        const launch_env env{.refused_syscall = SYS_pidfd_open, .refused_errno = err};
+        const std::string why = "cannot signal pid " + std::to_string(daemon.pid()) + ": pidfd_open: " +
+                                std::strerror(err) + " (named by pidfile " + pidfile + ")\n";
+        run_result r = run({"--stop", "--timeout=0", "-p", pidfile}, env);
+        CHECK(r.err == "ospp-daemonize: " + why);
+        CHECK(r.code == 1);
+        r = run({"--signal=TERM", "-p", pidfile}, env);
+        CHECK(r.err == "ospp-daemonize: " + why);
+        CHECK(r.code == 1);
+        r = run({"--status", "-p", pidfile}, env);  // the lock says it runs
+        CHECK(r.out == "running (pid " + std::to_string(daemon.pid()) + ")\n");
+    }
+    CHECK(run({"--signal=USR1", "-p", pidfile}).code == 0);
+    CHECK(daemon.killed_by() == SIGUSR1);  // the first signal it got
+}
+
+TEST_CASE("--stop of what a command left, where pidfd_open is refused: a clear failure, no signal") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    left_behind left(dir, pidfile, 1);
+    const launch_env env{.refused_syscall = SYS_pidfd_open, .refused_errno = EPERM};
+    const run_result r = run({"--stop", "--timeout=0", "-p", pidfile}, env);
+    CHECK(r.err == "ospp-daemonize: " + left.describe(pidfile) + ": cannot signal pid" + left.named() +
+                       ": pidfd_open: Operation not permitted\n");
+    CHECK(r.code == 1);
+    CHECK(locked(pidfile));
+    REQUIRE(run({"--stop", "-p", pidfile}).code == 0);
+    CHECK(left.guards[0]->killed_by() == SIGTERM);
 }
 
 TEST_CASE("the verbs read a pid as the library does: no sign, no blanks") {

@@ -391,7 +391,8 @@ std::vector<fault_case> files_cases(fixture& fx) {
     };
     remake_other();
     std::vector<fault_case> cases = {
-        {"access", {"faccessat"}, [file] { return ospp::access(file, ospp::access_mode::r_ok); }},
+        {"access", {"access"}, [file] { return ospp::access(file, ospp::access_mode::r_ok); }},
+        {"access", {"faccessat"}, [file] { return ospp::access(file, ospp::access_mode::r_ok, {.effective_ids = true}); }},
         {"chdir", {"chdir"}, [dir] { return ospp::chdir(dir); }, on_eintr::retry, 1, restore_cwd},
         {"fchdir", {"fchdir"}, [dirfd] { return ospp::fchdir(dirfd); }, on_eintr::retry, 1, restore_cwd},
         {"getcwd", {"getcwd"}, [] { return drop_value(ospp::getcwd()); }, cannot},

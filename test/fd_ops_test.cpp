@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -399,6 +400,33 @@ TEST_CASE("closerange closes [low, high) and ignores holes") {
     ospp::closerange(base + 3, base + 4);
     CHECK(::fcntl(base + 3, F_GETFD) == -1);
     CHECK(::fcntl(a.get(), F_GETFD) >= 0);
+}
+
+// Where close_range is missing (Linux < 5.9: ENOSYS) or refused by a seccomp filter (EPERM), the
+// fallback must still close every fd in the range, as Python's loop of close does: also one above
+// the hard descriptor limit, where the limit was lowered after it was opened.
+TEST_CASE("closerange without close_range closes the whole range, even above the fd limit") {
+    for (const int err : {ENOSYS, EPERM}) {
+        CAPTURE(err);
+        const int code = ospp_test::exit_code_of([err] {
+            const int base = 900;
+            for (int n : {base, base + 2, base + 3}) {
+                if (::fcntl(0, F_DUPFD_CLOEXEC, n) != n) return 1;
+            }
+            struct ::rlimit lim {100, 100};  // every fd above is now above the hard limit
+            if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return 2;
+            if (!ospp_test::refuse_syscall(SYS_close_range, err)) return 3;
+            errno = 1234;
+            ospp::closerange(base, base + 3);
+            if (errno != 1234) return 4;
+            if (::fcntl(base, F_GETFD) != -1 || ::fcntl(base + 2, F_GETFD) != -1) return 5;  // left open
+            if (::fcntl(base + 3, F_GETFD) < 0 || ::fcntl(0, F_GETFD) < 0) return 6;  // closed beyond the range
+            ospp::closerange(base + 3, INT_MAX);
+            if (::fcntl(base + 3, F_GETFD) != -1) return 7;
+            return 0;
+        });
+        CHECK(code == 0);
+    }
 }
 
 TEST_CASE("lseek moves the offset, finds data and holes") {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -59,6 +60,35 @@ TEST_CASE("access checks existence and permissions") {
     }
 }
 
+// glibc 2.33+'s faccessat tries faccessat2 (Linux 5.8) first and falls back only on ENOSYS; a
+// container whose seccomp filter predates faccessat2 refuses it with EPERM. Python's os.access
+// without keywords calls access(2), which such a filter lets through: so must ospp's.
+TEST_CASE("access without flags works where faccessat2 is missing (ENOSYS) or refused (EPERM)") {
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    for (const int err : {ENOSYS, EPERM}) {
+        CAPTURE(err);
+        const std::string report = ospp_test::in_child([&]() -> std::string {
+            if (!ospp_test::refuse_syscall(SYS_faccessat2, err)) return "cannot install the seccomp filter";
+            if (auto r = ospp::access(dir / "f", access_mode::r_ok); !r) return r.error().message();
+            auto gone = ospp::access(dir / "nope", access_mode::f_ok);  // a real error is still the real errno
+            if (gone || gone.error().code() != ENOENT) return "no ENOENT for a missing file";
+            // With keywords, faccessat as in Python: glibc emulates faccessat2 on ENOSYS, and the
+            // filter's EPERM stands, as for Python's os.access(..., effective_ids=True).
+            const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            auto in_dir = ospp::access("f", access_mode::f_ok, {.dir_fd = ospp::fd_ref(d)});
+            ::close(d);
+            auto eff = ospp::access(dir / "f", access_mode::r_ok, {.effective_ids = true});
+            for (const auto* r : {&in_dir, &eff}) {
+                if (err == ENOSYS && !*r) return r->error().message();
+                if (err == EPERM && (*r || r->error().code() != EPERM)) return "with keywords: not the filter's EPERM";
+            }
+            return "";
+        });
+        CHECK(report == "");
+    }
+}
+
 TEST_CASE("chdir, fchdir and getcwd") {
     temp_dir dir;
     auto before = ospp::getcwd();
@@ -107,6 +137,21 @@ TEST_CASE("chmod sets the mode; follow_symlinks=false cannot change a symlink on
     CHECK_ERRNO(ospp::chmod(dir / "l", 0600, {.follow_symlinks = false}), EOPNOTSUPP,
                 "chmod: [Errno 95] Operation not supported: " + ospp::quote_path(dir / "l"));
     CHECK_ERRNO(ospp::chmod(dir / "nope", 0600), ENOENT, enoent("chmod", dir / "nope"));
+}
+
+TEST_CASE("chmod with follow_symlinks=false without /proc: EOPNOTSUPP for every path, as the header says (as root)") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    ospp_test::write_file(dir / "f", "");
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (!ospp_test::private_mount_namespace() || ::umount2("/proc", MNT_DETACH) != 0) return "cannot unmount /proc";
+        auto r = ospp::chmod(dir / "f", 0600, {.follow_symlinks = false});
+        if (r || r.error().code() != EOPNOTSUPP) return r ? "changed without /proc" : r.error().message();
+        auto followed = ospp::chmod(dir / "f", 0600);  // follow_symlinks=true needs no /proc
+        return followed ? "" : followed.error().message();
+    });
+    CHECK(report == "");
+    CHECK((mode_of(dir / "f") & 07777) == 0600);
 }
 
 TEST_CASE("chown and lchown change (or keep) the owner") {
@@ -486,6 +531,33 @@ TEST_CASE("copy_file refuses the same file before trying to open it for writing,
                 "copy_file: [Errno 22] Invalid argument: " + ospp::quote_path(dir / "ro") + " -> " +
                     ospp::quote_path(dir / "ro"));
     CHECK(ospp_test::read_file(dir / "ro") == "data");
+}
+
+// A kernel without copy_file_range (before 4.5) says ENOSYS; a seccomp filter that does not know
+// it (or sendfile) says EPERM. Python's shutil gives up its fast copy on any first error with
+// nothing copied: each refusal must lead to the next method, and the copy be whole.
+TEST_CASE("copy_file falls back when copy_file_range and sendfile are missing or refused by seccomp") {
+    temp_dir dir;
+    std::string data;
+    for (int i = 0; i < 200'000; ++i) data += static_cast<char>('a' + i % 26);
+    ospp_test::write_file(dir / "src", data);
+    for (const int err : {ENOSYS, EPERM}) {
+        for (const long nr : {long{SYS_copy_file_range}, long{SYS_sendfile}}) {
+            CAPTURE(err);
+            CAPTURE(nr);
+            const std::string dst = dir / "dst";
+            const std::string report = ospp_test::in_child([&]() -> std::string {
+                if (!ospp_test::refuse_syscall(SYS_copy_file_range, err)) return "cannot install the seccomp filter";
+                if (nr == SYS_sendfile && !ospp_test::refuse_syscall(SYS_sendfile, err)) return "cannot install the seccomp filter";
+                auto n = ospp::copy_file(dir / "src", dst);
+                if (!n) return n.error().message();
+                return *n == data.size() ? "" : "copied " + std::to_string(*n) + " bytes";
+            });
+            CHECK(report == "");
+            CHECK((ospp_test::read_file(dst) == data));  // not decomposed: 200 kB in a failure line
+            REQUIRE(::unlink(dst.c_str()) == 0);
+        }
+    }
 }
 
 TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on it") {

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -282,6 +283,32 @@ TEST_CASE("spawn* with P_WAIT return the exit code or -signal; P_NOWAIT the pid"
                   return l ? "spawnlp ran" : l.error().message();
               return "";
           }) == "");
+}
+
+// glibc 2.34+'s posix_spawn makes its child with clone3 and falls back to clone only on ENOSYS; a
+// seccomp filter that predates clone3 refuses it with EPERM. Python's os.spawnv forks and execs,
+// which such a filter lets through: so must ospp's spawn*. os.posix_spawn fails there, as ospp's.
+TEST_CASE("spawn* work where clone3 is refused by seccomp (EPERM); posix_spawn says EPERM, as Python's") {
+    const std::string report = ospp_test::in_child([]() -> std::string {
+        if (!ospp_test::refuse_syscall(SYS_clone3, EPERM)) return "cannot install the seccomp filter";
+        auto direct = ospp::posix_spawn("/bin/true", {"true"}, std::nullopt);
+        if (direct || direct.error().code() != EPERM) return "posix_spawn: not the filter's EPERM";
+        auto v = ospp::spawnv(spawn_mode::wait, "/bin/sh", {"sh", "-c", "exit 3"});
+        if (!v || *v != 3) return v ? "spawnv: exit " + std::to_string(*v) : v.error().message();
+        auto ve = ospp::spawnve(spawn_mode::wait, "/bin/sh", {"sh", "-c", "exit $V"}, ospp::cstring_array{"V=6"});
+        if (!ve || *ve != 6) return ve ? "spawnve: exit " + std::to_string(*ve) : ve.error().message();
+        auto vpe = ospp::spawnvpe(spawn_mode::wait, "sh", {"sh", "-c", "exit 5"}, ospp::cstring_array{"PATH=/no/such:/bin"});
+        if (!vpe || *vpe != 5) return vpe ? "spawnvpe: exit " + std::to_string(*vpe) : vpe.error().message();
+        auto nowait = ospp::spawnv(spawn_mode::nowait, "/bin/sh", {"sh", "-c", "exit 7"});
+        if (!nowait) return nowait.error().message();
+        auto w = ospp::waitpid(*nowait);
+        if (!w || w->status.exit_code() != 7) return "spawnv nowait: not its child's exit 7";
+        auto missing = ospp::spawnv(spawn_mode::wait, "/no/such", {"x"});  // the exec's error, as without the filter
+        if (missing || missing.error().message() != "spawnv: [Errno 2] No such file or directory: '/no/such'")
+            return missing ? "/no/such ran" : missing.error().message();
+        return ::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD ? "" : "a child left unreaped";
+    });
+    CHECK(report == "");
 }
 
 TEST_CASE("spawnvpe and spawnlpe search the PATH of the given environment") {

@@ -791,17 +791,36 @@ int status(const options& o) {
     return exit_code::not_running;
 }
 
+// A pid that has no pidfd though it may live: pidfd_open is Linux 5.3 (ENOSYS before), and a
+// seccomp filter that predates it says EPERM. Without a pidfd no signal is safe from a reused pid:
+// none is sent, and this says why.
+struct no_pidfd {
+    ::pid_t pid = 0;
+    int error = 0;  // 0: every pid had one, or had ended (ESRCH)
+    [[nodiscard]] std::string why() const {
+        return "cannot signal pid " + std::to_string(pid) + ": pidfd_open: " + std::strerror(error);
+    }
+};
+
+// A pidfd for `pid`, or an invalid fd: when the process has ended, or else with `refused` filled in.
+ospp::fd open_pidfd(::pid_t pid, no_pidfd& refused) {
+    auto pidfd = ospp::pidfd_open(pid);
+    if (pidfd) return std::move(*pidfd);
+    if (pidfd.error().code() != ESRCH && refused.error == 0) refused = {pid, pidfd.error().code()};
+    return ospp::fd();
+}
+
 // A process handle that cannot be confused with a later process of the same pid.
-ospp::fd open_daemon(const options& o, const pidfile_state& s) {
+ospp::fd open_daemon(const options& o, const pidfile_state& s, no_pidfd& refused) {
     if (!s.pid) return ospp::fd();
-    auto pidfd = ospp::pidfd_open(*s.pid);
+    ospp::fd pidfd = open_pidfd(*s.pid, refused);
     // Between reading the file and opening the pidfd the daemon may have ended and its pid been
     // reused (and a new start may have locked the file): trust the pidfd only if the lock is still
     // held and the file still names that pid.
-    if (!pidfd) return ospp::fd();
+    if (!pidfd.valid()) return ospp::fd();
     const pidfile_state again = probe_pidfile(o.pidfile);
     if (!again.locked || again.pid != s.pid || again.pid_lacks_lock) return ospp::fd();
-    return std::move(*pidfd);
+    return pidfd;
 }
 
 // Waits until nobody holds the pidfile's lock (the daemon and everything that inherited it ended),
@@ -859,11 +878,11 @@ std::string pid_list(const process_list& ps) {
 
 // A pidfd for each of `pids` that, once opened, still holds the lock `s` found, taken by the same
 // process: a pid reused since the scan, or a later start's process, is left alone (as open_daemon).
-process_list open_holders(const pidfile_state& s, const std::vector<::pid_t>& pids) {
+process_list open_holders(const pidfile_state& s, const std::vector<::pid_t>& pids, no_pidfd& refused) {
     process_list opened;
     for (::pid_t pid : pids) {
-        auto pidfd = ospp::pidfd_open(pid);
-        if (pidfd && holds_lock(pid, s.lock, s.lock_taker) == true) opened.emplace_back(pid, std::move(*pidfd));
+        ospp::fd pidfd = open_pidfd(pid, refused);
+        if (pidfd.valid() && holds_lock(pid, s.lock, s.lock_taker) == true) opened.emplace_back(pid, std::move(pidfd));
     }
     return opened;
 }
@@ -904,12 +923,19 @@ int stop(const options& o) {
             say(2, what + ": cannot stop them");
             return exit_code::failure;
         }
-        targets = open_holders(s, holders);
+        no_pidfd refused;
+        targets = open_holders(s, holders, refused);
+        if (refused.error != 0) {
+            say(2, what + ": " + refused.why());
+            return exit_code::failure;
+        }
         say(2, what + "; sending SIGTERM to " + (targets.empty() ? "none (they ended)" : pid_list(targets)));
     } else {
-        ospp::fd daemon = open_daemon(o, s);
+        no_pidfd refused;
+        ospp::fd daemon = open_daemon(o, s, refused);
         if (!daemon.valid()) {
-            say(2, "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
+            say(2, refused.error != 0 ? refused.why() + " (named by pidfile " + o.pidfile + ")"
+                                      : "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
             return exit_code::failure;
         }
         targets.emplace_back(*s.pid, std::move(daemon));
@@ -917,7 +943,8 @@ int stop(const options& o) {
     if (!signal_each(targets, ospp::signum::term)) return exit_code::failure;
     if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
     // The targets, and whatever else still holds the lock: the children that inherited it.
-    for (auto& holder : open_holders(s, lock_holders(s.lock, s.lock_taker))) {
+    no_pidfd refused;  // each target has its pidfd: one refused now is not among them
+    for (auto& holder : open_holders(s, lock_holders(s.lock, s.lock_taker), refused)) {
         const bool known = std::ranges::any_of(targets, [&](const auto& t) { return t.first == holder.first; });
         if (!known) targets.push_back(std::move(holder));
     }
@@ -950,7 +977,12 @@ int send_signal(const options& o) {
         say(2, describe_abandoned(o, s, lock_holders(s.lock, s.lock_taker)) + "; not signalling them (--stop ends them)");
         return exit_code::failure;
     }
-    const ospp::fd daemon = open_daemon(o, s);
+    no_pidfd refused;
+    const ospp::fd daemon = open_daemon(o, s, refused);
+    if (refused.error != 0) {
+        say(2, refused.why() + " (named by pidfile " + o.pidfile + ")");
+        return exit_code::failure;
+    }
     int err = ESRCH;  // no live process behind the pidfile
     if (daemon.valid()) {
         const auto sent = ospp::pidfd_send_signal(daemon, o.signal);

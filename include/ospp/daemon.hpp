@@ -25,9 +25,10 @@
 //   of a forked child (what the launcher built is freed with the daemon_context, not in open()):
 //     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
 //     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
-//     /proc/self/fd when close_range is missing ("close_fds"); stdin, stdout and stderr given as
-//     paths opened ("stdin", "stdout", "stderr": here, not in the launcher, because opening a
-//     FIFO or terminal can block); the environment replaced when `environment` is set; SIGHUP
+//     /proc/self/fd when close_range fails (ENOSYS before Linux 5.9, EPERM from a seccomp
+//     filter), every number below the hard RLIMIT_NOFILE without /proc either ("close_fds");
+//     stdin, stdout and stderr given as paths opened ("stdin", "stdout", "stderr": here, not in
+//     the launcher, because opening a FIFO or terminal can block); the environment replaced when `environment` is set; SIGHUP
 //     ignored; "setsid"; "fork" again, the intermediate _exit()s so the daemon can never
 //     reacquire a terminal; in the daemon: SIGHUP back to default, 0-2 dup2'ed
 //     from the stdio files and inheritable ("dup2"), "umask", "chroot", "prevent_core"

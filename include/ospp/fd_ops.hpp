@@ -164,8 +164,10 @@ transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noe
 // ---- closing ----------------------------------------------------------------------------------
 
 // Python's os.closerange(fd_low, fd_high): closes every descriptor in [fd_low, fd_high), ignoring
-// errors like Python. One close_range(2) call; where the kernel lacks it (before 5.9), a loop of
-// close(2) up to the smaller of fd_high and the RLIMIT_NOFILE hard limit.
+// errors like Python. One close_range(2) call; where it fails (ENOSYS before Linux 5.9, EPERM from
+// a seccomp filter), close(2) of each fd /proc/self/fd lists in the range; without /proc either,
+// close(2) of each number up to the smaller of fd_high and the RLIMIT_NOFILE hard limit (Python
+// goes on to fd_high: 2^31 calls for closerange(3, INT_MAX)), which misses an fd above that limit.
 void closerange(int fd_low, int fd_high) noexcept;
 
 // ---- positioned and vectored I/O --------------------------------------------------------------
@@ -238,9 +240,11 @@ result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers,
 // file's own offset, a given one leaves it alone. Returns the bytes copied (0 at end of src).
 // Errors: EBADF, EINVAL (overlap, not regular files, a negative offset), EOVERFLOW (offset -1:
 // offset + count wraps), EXDEV (different filesystems: always before Linux 5.3, filesystems of
-// different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC. The counts here go to
-// the kernel as they are, where Python raises OverflowError above SSIZE_MAX: copy_file_range
-// copies what there is for SIZE_MAX, sendfile and splice refuse counts above it with EINVAL.
+// different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC, ENOSYS (kernel before
+// 4.5: glibc no longer emulates it), EPERM (dst immutable, or a seccomp filter that predates it).
+// The counts here go to the kernel as they are, where Python raises OverflowError above
+// SSIZE_MAX: copy_file_range copies what there is for SIZE_MAX, sendfile and splice refuse counts
+// above it with EINVAL.
 result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                     std::optional<::off_t> offset_src = {},
                                     std::optional<::off_t> offset_dst = {}) noexcept;

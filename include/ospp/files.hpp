@@ -76,7 +76,11 @@ struct makedirs_options {
 
 // Python's os.access(path, mode, *, dir_fd, effective_ids, follow_symlinks). Succeeds when access is
 // allowed, so `if (ospp::access(p, access_mode::r_ok))` reads like Python; the error says why not.
-// Errors: EACCES, ENOENT, ENOTDIR, ELOOP, EROFS (w_ok), ETXTBSY, EINVAL.
+// Errors: EACCES, ENOENT, ENOTDIR, ELOOP, EROFS (w_ok), ETXTBSY, EINVAL; EPERM (w_ok on an
+// immutable file). Without dir_fd, effective_ids and follow_symlinks=false it is access(2), as
+// Python's; with them faccessat, which glibc 2.33+ makes faccessat2 (Linux 5.8): glibc emulates
+// that on older kernels, but a seccomp filter's EPERM (older container runtimes) is returned, as
+// Python's is.
 result<void> access(path_ref path, access_mode mode, const access_options& options = {}) noexcept;
 
 // Python's os.chdir(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP.
@@ -87,7 +91,9 @@ result<void> fchdir(fd_ref dir) noexcept;
 result<std::string> getcwd();
 
 // Python's os.chmod(path, mode, *, dir_fd, follow_symlinks). Linux cannot chmod a symlink itself:
-// follow_symlinks=false on a symlink fails with EOPNOTSUPP. Errors: EPERM, ENOENT, EROFS, ELOOP.
+// follow_symlinks=false on a symlink fails with EOPNOTSUPP. glibc (before 2.39 and its use of
+// fchmodat2, Linux 6.6) does follow_symlinks=false through /proc/self/fd: without /proc it fails
+// with EOPNOTSUPP for every path (Python: NotImplementedError). Errors: EPERM, ENOENT, EROFS, ELOOP.
 result<void> chmod(path_ref path, ::mode_t mode, const lookup_options& options = {}) noexcept;
 // Python's os.chown(path, uid, gid, *, dir_fd, follow_symlinks). A uid or gid of -1
 // (static_cast<uid_t>(-1)) leaves that id unchanged. Errors: EPERM, ENOENT, EROFS, ELOOP.
@@ -181,7 +187,7 @@ struct copy_file_options {
 // shutil.copyfile(src, dst, *, follow_symlinks=True): copies src's contents into dst (created with
 // mode 0666 minus the umask, or truncated) and returns the number of bytes copied. Uses
 // copy_file_range(2) (in-kernel, reflinks where the filesystem can), falling back to sendfile(2)
-// and then read/write where the kernel or the filesystems refuse it. Only the data is copied, like
+// and then read/write where the kernel, the filesystems or a seccomp filter refuse it. Only the data is copied, like
 // copyfile: not the mode, owner or times. Like Python's open, it waits for another process to give
 // up a lease on src (Samba, an NFS server's delegation). A copy that fails midway leaves dst
 // partly written, as Python's does. Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),

@@ -136,14 +136,16 @@ using ::umask;
 
 // Python's os.pidfd_open(pid, flags=0): a file descriptor that refers to the process (poll it:
 // readable when the process ends; waitid(pidfd, ...)). Always close-on-exec.
-// Errors: ESRCH, EINVAL, EMFILE, ENOSYS (kernel older than 5.3).
+// Errors: ESRCH, EINVAL, EMFILE, ENOSYS (kernel older than 5.3), EPERM (a seccomp filter that
+// predates it, as container runtimes' did).
 result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
 // Python's signal.pidfd_send_signal(pidfd, sig) with its defaults siginfo=None, flags=0 (Linux
 // 6.9's PIDFD_SIGNAL_THREAD, _THREAD_GROUP and _PROCESS_GROUP flags are not offered): kill()
 // through a pidfd, so a pid reused after the process ended is never hit. signum{0} only checks
 // that the process exists: one that has ended but is not yet reaped (a zombie) still does, and
 // takes any signal without effect, as with kill(). Errors: ESRCH (the process has been reaped),
-// EBADF (not a pidfd), EPERM, EINVAL (not a signal), ENOSYS (kernel older than 5.1).
+// EBADF (not a pidfd), EPERM (not permitted, or a seccomp filter that predates the call), EINVAL
+// (not a signal), ENOSYS (kernel older than 5.1).
 result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept;
 
 // Python's os.times_result. Durations rather than float seconds; tick resolution (usually 10 ms).

@@ -44,7 +44,9 @@ public:
     static spawn_file_action close(fd_ref f) noexcept { return {kind::close, f, {}, {}, open_flags{}, 0}; }
     // (os.POSIX_SPAWN_DUP2, fd, new_fd): new_fd becomes a copy of fd, inheritable.
     static spawn_file_action dup2(fd_ref f, fd_ref new_fd) noexcept { return {kind::dup2, f, new_fd, {}, open_flags{}, 0}; }
-    // (os.POSIX_SPAWN_CLOSEFROM, fd) (Python 3.13): closes every descriptor >= fd.
+    // (os.POSIX_SPAWN_CLOSEFROM, fd) (Python 3.13): closes every descriptor >= fd. glibc uses
+    // close_range, or lists /proc/self/fd where that fails (Linux < 5.9, seccomp); with neither, the
+    // spawn fails with ENOENT (from opening /proc/self/fd, though the error names the program).
     static spawn_file_action closefrom(fd_ref lowest) noexcept { return {kind::closefrom, lowest, {}, {}, open_flags{}, 0}; }
 
     [[nodiscard]] kind what() const noexcept { return kind_; }
@@ -86,7 +88,8 @@ struct posix_spawn_options {
 // Python's os.posix_spawn(path, argv, env, **options): the child's pid. std::nullopt as env means
 // the current environment (Python 3.13's env=None).
 // Errors: whatever the exec gives (ENOENT, EACCES, ENOEXEC...), a file action's (EBADF, ENOENT),
-// EPERM (setsid/setpgroup/scheduler), EAGAIN, ENOMEM; EINVAL for a NUL byte in a string, an
+// EPERM (setsid/setpgroup/scheduler; or a seccomp filter that refuses clone3, which glibc
+// 2.34+'s posix_spawn needs, as Python's), EAGAIN, ENOMEM; EINVAL for a NUL byte in a string, an
 // env built by from_env with an illegal key (see cstring_array::valid()), an empty argv or an
 // empty argv[0] (Python's ValueErrors).
 result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, const cstring_array& env,
@@ -108,7 +111,8 @@ enum class spawn_mode : int {
     nowait = 1,  // return the child's pid at once (reap it with waitpid)
 };
 
-// Python's os.spawnv(mode, path, args). Errors: as posix_spawn, plus ECHILD from the wait.
+// Python's os.spawnv(mode, path, args). Errors: as posix_spawn, plus ECHILD from the wait. Where
+// posix_spawn says EPERM (a seccomp filter refusing clone3), fork and exec, as Python's spawn*.
 result<int> spawnv(spawn_mode mode, path_ref path, const cstring_array& argv);
 // Python's os.spawnve(mode, path, args, env).
 result<int> spawnve(spawn_mode mode, path_ref path, const cstring_array& argv, const cstring_array& env);

@@ -148,8 +148,8 @@ struct waitid_result {
 result<std::optional<waitid_result>> waitid(id_type idtype, ::id_t id, wait_flags options) noexcept;
 // waitid(P_PIDFD, fd, options): waits through a pidfd (see pidfd_open).
 // Errors: ECHILD (the process is not a child of the caller), EBADF (not an open descriptor, or not
-// a pidfd), EINVAL (a negative descriptor, no state flag), EAGAIN (a pidfd opened with
-// PIDFD_NONBLOCK, which never waits, while the child runs).
+// a pidfd), EINVAL (a negative descriptor, no state flag; and on kernels before 5.4, which lack
+// P_PIDFD), EAGAIN (a pidfd opened with PIDFD_NONBLOCK, which never waits, while the child runs).
 result<std::optional<waitid_result>> waitid(fd_ref pidfd, wait_flags options) noexcept;
 
 // Python's os.EX_* exit codes (<sysexits.h>), for _exit(ospp::ex::usage).
