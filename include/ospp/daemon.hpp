@@ -188,7 +188,7 @@ public:
     // Its two forks are fork(2) itself: ospp::register_at_fork hooks do not run around them
     // (Python's os.fork runs os.register_at_fork's): the children must not run code between the
     // steps, and a hook in the daemon would run after close_fds and the stdio redirection.
-    result<void> open();
+    [[nodiscard]] result<void> open();
     // Releases the pidfile and marks the context closed (Python's close()); a no-op when closed.
     // The process stays a daemon: closing does not undo the steps. The signal_map stays installed:
     // terminate() still ends the process, with no pidfile left to remove; deliver() drops its
@@ -208,13 +208,13 @@ public:
 
     // Tells the launcher (and systemd) that the daemon is ready, when notify_ready_manually is set;
     // a no-op otherwise or the second time. Errors: EPIPE (the launcher is gone).
-    result<void> notify_ready() noexcept;
+    [[nodiscard]] result<void> notify_ready() noexcept;
 
     // The read end of the deliver() self-pipe (non-blocking), for poll/epoll; empty when no action
     // is deliver(). Readable when a signal is waiting.
     [[nodiscard]] fd_ref signal_fd() const noexcept { return signal_read_; }
     // The next delivered signal, or nullopt when none is waiting. Errors: EBADF (none delivered).
-    result<std::optional<signum>> read_signal() noexcept;
+    [[nodiscard]] result<std::optional<signum>> read_signal() noexcept;
 
     // Python's `with DaemonContext():` — opens now, closes when the scope ends.
     class scope {
@@ -232,7 +232,7 @@ public:
     };
     // Python's __enter__ (open) with __exit__ (close) at the end of the returned scope. Errors:
     // as open().
-    result<scope> enter();
+    [[nodiscard]] result<scope> enter();
 
 private:
     bool open_ = false;

@@ -94,9 +94,9 @@ cstring_array environ_array();
 std::optional<std::string> getenv(std::string_view key);
 // Python's os.putenv(key, value) (setenv(3) with overwrite). Errors: EINVAL for an empty key,
 // a key with '=' or a NUL byte in either (Python's ValueError); ENOMEM.
-result<void> putenv(std::string_view key, std::string_view value);
+[[nodiscard]] result<void> putenv(std::string_view key, std::string_view value);
 // Python's os.unsetenv(key). Unsetting a missing key succeeds. Errors: EINVAL as for putenv.
-result<void> unsetenv(std::string_view key);
+[[nodiscard]] result<void> unsetenv(std::string_view key);
 
 // Python's os.get_exec_path(env=None): the directories PATH names, in order; "/bin:/usr/bin"
 // (Python's os.defpath) when PATH is unset. An empty entry stays "" (the current directory).

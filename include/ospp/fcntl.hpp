@@ -66,31 +66,31 @@ OSPP_BITMASK_OPERATORS;
 // Python's fcntl.fcntl(fd, cmd, arg=0) with an int: the int the call returns, also a negative one
 // (F_GETOWN: minus a process group id, where Python raises OSError(0)). Retries EINTR.
 // Errors: whatever fcntl(2) gives for `cmd` — EBADF, EINVAL (unknown cmd), EAGAIN/EACCES, EPERM...
-result<int> fcntl(fd_ref f, int cmd, int arg = 0) noexcept;
+[[nodiscard]] result<int> fcntl(fd_ref f, int cmd, int arg = 0) noexcept;
 // Python's fcntl.fcntl(fd, cmd, bytes): `arg` (at most 1024 bytes) is copied into a buffer whose
 // address is passed; the buffer's contents after the call come back, as long as `arg`.
 // Errors: as above; EINVAL for an argument longer than 1024 bytes (Python's ValueError).
-result<std::string> fcntl(fd_ref f, int cmd, std::span<const std::byte> arg);
-result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg);
+[[nodiscard]] result<std::string> fcntl(fd_ref f, int cmd, std::span<const std::byte> arg);
+[[nodiscard]] result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg);
 
 // Python's fcntl.ioctl(fd, request, arg=0) with an int, passed by value: the call's return value.
 // Errors: EBADF, ENOTTY (the device has no such request), EINVAL, EFAULT, and the request's own.
-result<int> ioctl(fd_ref f, unsigned long request, long arg = 0) noexcept;
+[[nodiscard]] result<int> ioctl(fd_ref f, unsigned long request, long arg = 0) noexcept;
 // Python's ioctl with an immutable buffer (bytes, or mutate_flag=False): copied into a zeroed
 // 1024-byte buffer (with a NUL after the argument), passed by address; the buffer's contents
 // after the call come back, as long as `arg`.
 // Errors: as above; EINVAL for an argument longer than 1024 bytes.
-result<std::string> ioctl(fd_ref f, unsigned long request, std::span<const std::byte> arg);
-result<std::string> ioctl(fd_ref f, unsigned long request, std::string_view arg);
+[[nodiscard]] result<std::string> ioctl(fd_ref f, unsigned long request, std::span<const std::byte> arg);
+[[nodiscard]] result<std::string> ioctl(fd_ref f, unsigned long request, std::string_view arg);
 // Python's ioctl with a mutable buffer (bytearray, mutate_flag=True): the kernel reads and writes
 // `arg`, and the call's int comes back. As in Python, an `arg` of up to 1024 bytes goes through a
 // zeroed 1024-byte copy that is copied back on success, so a request that writes more than `arg`
 // holds cannot write past it; a larger `arg` is passed in place and must be as large as the
 // request expects. Errors: as above; on an error `arg` is left as it was (up to 1024 bytes).
-result<int> ioctl(fd_ref f, unsigned long request, std::span<std::byte> arg) noexcept;
+[[nodiscard]] result<int> ioctl(fd_ref f, unsigned long request, std::span<std::byte> arg) noexcept;
 
 namespace detail {
-result<int> ioctl_pointer(fd_ref f, unsigned long request, void* arg) noexcept;
+[[nodiscard]] result<int> ioctl_pointer(fd_ref f, unsigned long request, void* arg) noexcept;
 }  // namespace detail
 
 // The typed form: `arg` (the struct or integer the request reads or fills) is passed by address.
@@ -98,7 +98,7 @@ result<int> ioctl_pointer(fd_ref f, unsigned long request, void* arg) noexcept;
 // the by-value ioctl above can never silently become a pointer.
 template <class T>
     requires std::is_trivially_copyable_v<T>
-result<int> ioctl(fd_ref f, unsigned long request, std::type_identity_t<T>& arg) noexcept {
+[[nodiscard]] result<int> ioctl(fd_ref f, unsigned long request, std::type_identity_t<T>& arg) noexcept {
     return detail::ioctl_pointer(f, request, &arg);
 }
 
@@ -110,22 +110,22 @@ enum class fd_flags : int {
 };
 
 // F_GETFD. Errors: EBADF.
-result<fd_flags> get_fd_flags(fd_ref f) noexcept;
+[[nodiscard]] result<fd_flags> get_fd_flags(fd_ref f) noexcept;
 // F_SETFD (replaces the set). Errors: EBADF.
-result<void> set_fd_flags(fd_ref f, fd_flags flags) noexcept;
+[[nodiscard]] result<void> set_fd_flags(fd_ref f, fd_flags flags) noexcept;
 
 // F_GETFL: the open file description's access mode (mask with open_flags::accmode) and status flags.
 // Errors: EBADF.
-result<open_flags> get_status_flags(fd_ref f) noexcept;
+[[nodiscard]] result<open_flags> get_status_flags(fd_ref f) noexcept;
 // F_SETFL (replaces the set): only append, async, direct, noatime and nonblock can change; the
 // access mode and creation flags in `flags` are ignored. Shared by every dup of the description.
 // Errors: EBADF, EPERM (noatime on another's file; clearing append on an append-only file), EINVAL.
-result<void> set_status_flags(fd_ref f, open_flags flags) noexcept;
+[[nodiscard]] result<void> set_status_flags(fd_ref f, open_flags flags) noexcept;
 
 // F_DUPFD_CLOEXEC: a new descriptor, numbered `lowest` or above, for the same open file; close-on-exec
 // unless `inheritable` (then F_DUPFD, which sets no FD_CLOEXEC).
 // Errors: EBADF, EINVAL (lowest negative or above RLIMIT_NOFILE), EMFILE.
-result<fd> dupfd(fd_ref f, int lowest = 0, bool inheritable = false) noexcept;
+[[nodiscard]] result<fd> dupfd(fd_ref f, int lowest = 0, bool inheritable = false) noexcept;
 
 // ---- record locks (POSIX and OFD) ------------------------------------------------------------------
 
@@ -156,21 +156,21 @@ struct record_lock {
 // F_GETLK: the first lock that would conflict with `probe`, or nullopt if `probe` could be placed.
 // A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL (a type or whence
 // that is not one, a range that starts before byte 0), EOVERFLOW (a range past the largest offset).
-result<std::optional<record_lock>> get_lock(fd_ref f, const record_lock& probe) noexcept;
+[[nodiscard]] result<std::optional<record_lock>> get_lock(fd_ref f, const record_lock& probe) noexcept;
 // F_SETLK: places (or with lock_type::unlock removes) a POSIX record lock without waiting.
 // Errors: EAGAIN or EACCES when another process holds a conflicting lock, EBADF (also when the
 // descriptor's access mode does not allow the lock type), ENOLCK, EINVAL and EOVERFLOW (as get_lock).
-result<void> set_lock(fd_ref f, const record_lock& lock) noexcept;
+[[nodiscard]] result<void> set_lock(fd_ref f, const record_lock& lock) noexcept;
 // F_SETLKW: the same, waiting for a conflicting lock to go. EINTR is retried.
 // Errors: EDEADLK (waiting would deadlock with a process that waits for us), EBADF, ENOLCK, EINVAL,
 // EOVERFLOW.
-result<void> set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
+[[nodiscard]] result<void> set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
 
 // F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW: the same for locks owned by the open file description
 // (see the top of this file). `pid` is sent as 0, as the kernel requires. Errors: as above.
-result<std::optional<record_lock>> ofd_get_lock(fd_ref f, const record_lock& probe) noexcept;
-result<void> ofd_set_lock(fd_ref f, const record_lock& lock) noexcept;
-result<void> ofd_set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
+[[nodiscard]] result<std::optional<record_lock>> ofd_get_lock(fd_ref f, const record_lock& probe) noexcept;
+[[nodiscard]] result<void> ofd_set_lock(fd_ref f, const record_lock& lock) noexcept;
+[[nodiscard]] result<void> ofd_set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
 
 // ---- flock and lockf, with Python's semantics ------------------------------------------------------
 
@@ -186,7 +186,7 @@ enum class lock_op : int {
 // A second flock through the same description converts the lock (sh <-> ex). EINTR is retried.
 // Errors: EWOULDBLOCK (== EAGAIN) with nb when another description holds a conflicting lock,
 // EBADF, EINVAL (operation not sh, ex or un), ENOLCK.
-result<void> flock(fd_ref f, lock_op operation) noexcept;
+[[nodiscard]] result<void> flock(fd_ref f, lock_op operation) noexcept;
 
 // Python's fcntl.lockf(fd, cmd, len=0, start=0, whence=0): a POSIX record lock, as CPython builds it:
 // un -> F_UNLCK, sh -> F_RDLCK, ex -> F_WRLCK; F_SETLK with nb, else F_SETLKW (EINTR retried).
@@ -195,7 +195,7 @@ result<void> flock(fd_ref f, lock_op operation) noexcept;
 // writing, sh on one not open for reading); EINVAL for a cmd without sh, ex or
 // exactly un (Python's ValueError "unrecognized lockf argument") and, from the kernel, for a range
 // that starts before byte 0; EOVERFLOW for a range that ends past the largest offset.
-result<void> lockf(fd_ref f, lock_op cmd, ::off_t len = 0, ::off_t start = 0,
+[[nodiscard]] result<void> lockf(fd_ref f, lock_op cmd, ::off_t len = 0, ::off_t start = 0,
                    fcntl::whence whence = fcntl::whence::set) noexcept;
 
 // A flock held until the guard goes out of scope (Python's `with` around flock/LOCK_UN), like nix's
@@ -204,7 +204,7 @@ class [[nodiscard]] flock_guard {
 public:
     // flock(f, operation), where operation is sh or ex, optionally | nb.
     // Errors: flock's; EINVAL for un.
-    static result<flock_guard> lock(fd_ref f, lock_op operation) noexcept;
+    [[nodiscard]] static result<flock_guard> lock(fd_ref f, lock_op operation) noexcept;
 
     flock_guard(flock_guard&& other) noexcept : f_(other.f_) { other.f_ = fd_ref{}; }
     flock_guard& operator=(flock_guard&& other) noexcept;
@@ -214,7 +214,7 @@ public:
     ~flock_guard();
 
     // Unlocks now and reports the error; the guard holds nothing afterwards either way.
-    result<void> unlock() noexcept;
+    [[nodiscard]] result<void> unlock() noexcept;
     // The locked descriptor; an empty fd_ref after unlock() or a move.
     [[nodiscard]] fd_ref file() const noexcept { return f_; }
     [[nodiscard]] bool owns_lock() const noexcept { return f_.get() >= 0; }
@@ -246,7 +246,7 @@ public:
     // Errors: those of set_lock/set_lock_wait (or the ofd_ ones), also for the offset or size
     // look-up, under the same call name (ESPIPE: whence::cur on a pipe or socket; EOVERFLOW: start
     // past the largest offset once the offset or size is added); EINVAL for lock_type::unlock.
-    static result<record_lock_guard> lock(fd_ref f, const record_lock& lock,
+    [[nodiscard]] static result<record_lock_guard> lock(fd_ref f, const record_lock& lock,
                                           const record_lock_options& options = {}) noexcept;
 
     record_lock_guard(record_lock_guard&& other) noexcept
@@ -260,7 +260,7 @@ public:
     ~record_lock_guard();
 
     // Unlocks now and reports the error; the guard holds nothing afterwards either way.
-    result<void> unlock() noexcept;
+    [[nodiscard]] result<void> unlock() noexcept;
     [[nodiscard]] fd_ref file() const noexcept { return f_; }
     // The locked range and type, with the start made absolute (whence::set; see above).
     [[nodiscard]] const record_lock& range() const noexcept { return range_; }
@@ -277,11 +277,11 @@ private:
 // ---- pipes, seals, owner and signal, leases, notify, hints -----------------------------------------
 
 // F_GETPIPE_SZ: the pipe's capacity in bytes. Errors: EBADF (also when f is not a pipe).
-result<std::size_t> get_pipe_size(fd_ref f) noexcept;
+[[nodiscard]] result<std::size_t> get_pipe_size(fd_ref f) noexcept;
 // F_SETPIPE_SZ: sets the capacity to at least `size` (rounded up to a power-of-two number of pages)
 // and returns the capacity set. Errors: EBADF (not a pipe), EBUSY (smaller than the data in it),
 // EPERM (above /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE), EINVAL.
-result<std::size_t> set_pipe_size(fd_ref f, std::size_t size) noexcept;
+[[nodiscard]] result<std::size_t> set_pipe_size(fd_ref f, std::size_t size) noexcept;
 
 // File seals (memfd_create with MFD_ALLOW_SEALING): Python's fcntl.F_SEAL_*.
 enum class seals : int {
@@ -296,18 +296,18 @@ enum class seals : int {
 // including a memfd created without MFD_ALLOW_SEALING — or f is not open for writing), EINVAL (a
 // file that cannot be sealed: not on tmpfs or hugetlbfs, e.g. a pipe or an ext4 file; or an unknown
 // seal bit), EBUSY (seals::write with a writable mapping), EBADF.
-result<void> add_seals(fd_ref f, seals add) noexcept;
+[[nodiscard]] result<void> add_seals(fd_ref f, seals add) noexcept;
 // F_GET_SEALS: seals::seal alone for a memfd created without MFD_ALLOW_SEALING.
 // Errors: EINVAL (the file cannot be sealed), EBADF.
-result<seals> get_seals(fd_ref f) noexcept;
+[[nodiscard]] result<seals> get_seals(fd_ref f) noexcept;
 
 // F_GETOWN: who receives SIGIO/SIGURG for the descriptor: a pid, minus a process group id, or 0.
 // Read through F_GETOWN_EX, because the kernel's negative F_GETOWN answer can look like an error.
 // A thread owner (set_owner_ex with owner_type::tid) reads back as its thread id. Errors: EBADF.
-result<::pid_t> get_owner(fd_ref f) noexcept;
+[[nodiscard]] result<::pid_t> get_owner(fd_ref f) noexcept;
 // F_SETOWN: a pid, or minus a process group id; 0 removes the owner.
 // Errors: EBADF, ESRCH (no such process or group), EINVAL (INT_MIN, which negates to no group).
-result<void> set_owner(fd_ref f, ::pid_t owner) noexcept;
+[[nodiscard]] result<void> set_owner(fd_ref f, ::pid_t owner) noexcept;
 
 // F_GETOWN_EX/F_SETOWN_EX: an owner that can also be one thread.
 enum class owner_type : int {
@@ -321,23 +321,23 @@ struct owner {
     friend constexpr bool operator==(const owner&, const owner&) noexcept = default;
 };
 // Errors: EBADF (get and set), ESRCH, EINVAL (set).
-result<owner> get_owner_ex(fd_ref f) noexcept;
-result<void> set_owner_ex(fd_ref f, const owner& new_owner) noexcept;
+[[nodiscard]] result<owner> get_owner_ex(fd_ref f) noexcept;
+[[nodiscard]] result<void> set_owner_ex(fd_ref f, const owner& new_owner) noexcept;
 
 // F_GETSIG: the signal sent when I/O is possible; nullopt for the default (SIGIO without the extra
 // siginfo). Errors: EBADF.
-result<std::optional<signum>> get_signal(fd_ref f) noexcept;
+[[nodiscard]] result<std::optional<signum>> get_signal(fd_ref f) noexcept;
 // F_SETSIG: a signal to send instead of SIGIO (with siginfo, si_fd set), or nullopt for the default.
 // Errors: EBADF, EINVAL (not a signal).
-result<void> set_signal(fd_ref f, std::optional<signum> signal) noexcept;
+[[nodiscard]] result<void> set_signal(fd_ref f, std::optional<signum> signal) noexcept;
 
 // F_GETLEASE: lock_type::read, write, or unlock (no lease). Errors: EBADF.
-result<lock_type> get_lease(fd_ref f) noexcept;
+[[nodiscard]] result<lock_type> get_lease(fd_ref f) noexcept;
 // F_SETLEASE: take (read/write) or release (unlock) a lease on a regular file; the holder gets
 // SIGIO (or set_signal's signal) when another process opens or truncates the file.
 // Errors: EAGAIN (the file is open in a conflicting way), EACCES (not the file's owner without
 // CAP_LEASE), EINVAL (not a regular file, or leases disabled), EBADF.
-result<void> set_lease(fd_ref f, lock_type lease) noexcept;
+[[nodiscard]] result<void> set_lease(fd_ref f, lock_type lease) noexcept;
 
 // F_NOTIFY events (dnotify): Python's fcntl.DN_*.
 enum class notify_events : unsigned {
@@ -352,7 +352,7 @@ enum class notify_events : unsigned {
 // F_NOTIFY on a directory descriptor: sends SIGIO (or set_signal's signal) to the process when one
 // of `events` happens in the directory; an empty set cancels. Prefer inotify in new code.
 // Errors: ENOTDIR (not a directory), EBADF, EINVAL.
-result<void> notify(fd_ref directory, notify_events events) noexcept;
+[[nodiscard]] result<void> notify(fd_ref directory, notify_events events) noexcept;
 
 // Write-lifetime hints for the file's data (Linux 4.13): Python's fcntl.RWH_WRITE_LIFE_*.
 enum class rw_hint : std::uint64_t {
@@ -365,12 +365,12 @@ enum class rw_hint : std::uint64_t {
 };
 // F_GET_RW_HINT/F_SET_RW_HINT: the hint of the inode. Errors: EBADF, EINVAL (unknown hint), and for
 // set_rw_hint EPERM (not the file's owner, without CAP_FOWNER).
-result<rw_hint> get_rw_hint(fd_ref f) noexcept;
-result<void> set_rw_hint(fd_ref f, rw_hint hint) noexcept;
+[[nodiscard]] result<rw_hint> get_rw_hint(fd_ref f) noexcept;
+[[nodiscard]] result<void> set_rw_hint(fd_ref f, rw_hint hint) noexcept;
 // F_GET_FILE_RW_HINT/F_SET_FILE_RW_HINT: the hint of the open file description. Linux 5.17
 // removed them again: there they fail with EINVAL.
-result<rw_hint> get_file_rw_hint(fd_ref f) noexcept;
-result<void> set_file_rw_hint(fd_ref f, rw_hint hint) noexcept;
+[[nodiscard]] result<rw_hint> get_file_rw_hint(fd_ref f) noexcept;
+[[nodiscard]] result<void> set_file_rw_hint(fd_ref f, rw_hint hint) noexcept;
 
 // ---- reflinks --------------------------------------------------------------------------------------
 
@@ -378,12 +378,12 @@ result<void> set_file_rw_hint(fd_ref f, rw_hint hint) noexcept;
 // Errors: EOPNOTSUPP (the filesystem cannot reflink, e.g. ext4, tmpfs), EXDEV (different
 // filesystems), EBADF (dest not open for writing, source not for reading), EISDIR, EINVAL, EPERM
 // (dest is immutable or append-only), ETXTBSY (a swap file).
-result<void> clone_file(fd_ref dest, fd_ref source) noexcept;
+[[nodiscard]] result<void> clone_file(fd_ref dest, fd_ref source) noexcept;
 // ioctl FICLONERANGE: shares `length` bytes of `source` from `source_offset` into `dest` at
 // `dest_offset` (length 0: to the end of source). Offsets and length must be multiples of the
 // filesystem block size, except a length that reaches the end of source.
 // Errors: as clone_file; EINVAL for unaligned ranges.
-result<void> clone_file_range(fd_ref dest, fd_ref source, std::uint64_t source_offset, std::uint64_t length,
+[[nodiscard]] result<void> clone_file_range(fd_ref dest, fd_ref source, std::uint64_t source_offset, std::uint64_t length,
                               std::uint64_t dest_offset) noexcept;
 
 }  // namespace ospp::fcntl

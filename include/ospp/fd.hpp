@@ -68,7 +68,7 @@ public:
     // Closes now and reports close(2)'s error (EBADF, EIO, ENOSPC...). The fd is released even on
     // error: close is never retried, because after EINTR the number may already be reused.
     // Closing an empty owner (already closed, moved from) does nothing and succeeds.
-    result<void> close() noexcept;
+    [[nodiscard]] result<void> close() noexcept;
 
 private:
     int fd_ = -1;
@@ -77,8 +77,8 @@ private:
 // Python's os.close(fd). Consumes an owned fd, or closes a borrowed raw number you own.
 // Errors: EBADF, EIO, ENOSPC (EINTR is reported, never retried). An empty owner: success, as
 // fd::close(); a raw -1 is EBADF, as os.close(-1).
-result<void> close(fd&& f) noexcept;
-result<void> close(fd_ref raw) noexcept;
+[[nodiscard]] result<void> close(fd&& f) noexcept;
+[[nodiscard]] result<void> close(fd_ref raw) noexcept;
 // Closing through an lvalue owner would leave it owning a dead number: use f.close() instead.
 void close(fd& f) = delete;
 void close(const fd& f) = delete;

@@ -73,27 +73,27 @@ struct enable_bitmask<open_flags> : std::true_type {};
 // Python's os.open(path, flags, mode=0o777, *, dir_fd=None). Always adds O_CLOEXEC.
 // Errors: everything openat(2) gives — ENOENT, EACCES, EEXIST (creat|excl), EISDIR, ELOOP
 // (nofollow), EMFILE, ENOTDIR; EINVAL for a path with an embedded NUL.
-result<fd> open(path_ref path, open_flags flags, ::mode_t mode = 0777,
+[[nodiscard]] result<fd> open(path_ref path, open_flags flags, ::mode_t mode = 0777,
                 const dir_fd_options& options = {}) noexcept;
 
 // Python's os.read(fd, n) into the caller's buffer: the number of bytes read, 0 at end of file.
 // Errors: EBADF, EAGAIN (non-blocking, nothing to read), EISDIR, EIO; EINVAL (a descriptor that is
 // not read as bytes, such as epoll; a buffer below an eventfd's or timerfd's 8 bytes or a
 // signalfd's 128).
-result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept;
+[[nodiscard]] result<std::size_t> read(fd_ref f, std::span<std::byte> buffer) noexcept;
 // Python's os.read(fd, n): up to n bytes as a string; empty at end of file. A buffer of n bytes
 // is allocated for the read, and given back when less than half of it is used.
 // Errors: those above; EINVAL for n above SSIZE_MAX (Python's OverflowError).
-result<std::string> read(fd_ref f, std::size_t n);
+[[nodiscard]] result<std::string> read(fd_ref f, std::size_t n);
 
 // Python's os.write(fd, data): the number of bytes written, which may be fewer than given.
 // Errors: EBADF, EAGAIN, EPIPE (SIGPIPE is the caller's business), ENOSPC (also /dev/full), EFBIG,
 // EIO, EPERM (a seal on a memfd: F_SEAL_WRITE, or F_SEAL_GROW for a write past the end), EINVAL (a
 // descriptor not written as bytes: epoll, timerfd, signalfd; an eventfd given other than 8 bytes).
-result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept;
+[[nodiscard]] result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept;
 // (Inline, like the other string_view forms: a forwarding call into the library would cost a
 // second PLT hop on the hottest path; see docs/performance.md.)
-inline result<std::size_t> write(fd_ref f, std::string_view data) noexcept {
+[[nodiscard]] inline result<std::size_t> write(fd_ref f, std::string_view data) noexcept {
     return write(f, std::as_bytes(std::span(data)));
 }
 
@@ -104,14 +104,14 @@ struct pipe_fds {
 };
 
 // Python's os.pipe(): a close-on-exec pipe. Errors: EMFILE, ENFILE.
-result<pipe_fds> pipe() noexcept;
+[[nodiscard]] result<pipe_fds> pipe() noexcept;
 // Python's os.pipe2(flags) with open_flags::nonblock / direct; O_CLOEXEC is always added
 // (ospp creates no inheritable descriptor; see set_inheritable). Errors: EINVAL, EMFILE, ENFILE.
-result<pipe_fds> pipe2(open_flags flags) noexcept;
+[[nodiscard]] result<pipe_fds> pipe2(open_flags flags) noexcept;
 
 // Python's os.dup(fd): a new close-on-exec descriptor for the same open file.
 // Errors: EBADF, EMFILE.
-result<fd> dup(fd_ref f) noexcept;
+[[nodiscard]] result<fd> dup(fd_ref f) noexcept;
 // Python's os.dup2(fd, fd2, inheritable=True): makes fd2 refer to fd's file and returns fd2,
 // borrowed (the caller decides who owns it). Errors: EBADF (f not open, or target negative or
 // not below RLIMIT_NOFILE: never EMFILE), EBUSY (a race with open or dup in another thread).
@@ -119,7 +119,7 @@ result<fd> dup(fd_ref f) noexcept;
 // its own file, close-on-exec" is well defined, so ospp does it, where Python's os.dup2 fails with
 // EINVAL because dup3(2) refuses equal descriptors. dup2(f, f) leaves the flags alone, like
 // Python's and dup2(2).
-result<fd_ref> dup2(fd_ref f, fd_ref target, bool inheritable = true) noexcept;
+[[nodiscard]] result<fd_ref> dup2(fd_ref f, fd_ref target, bool inheritable = true) noexcept;
 
 // ---- reading and writing everything ----------------------------------------------------------
 
@@ -140,8 +140,8 @@ using transfer_result = tl::expected<T, transfer_error>;
 // Writes all of `data`, calling write(2) again after short writes. On error, .transferred says
 // how much was written. A write(2) that returns 0 for a non-empty buffer fails with EIO (it would
 // loop forever otherwise). Errors: those of write, with the call name "write".
-transfer_result<void> write_all(fd_ref f, std::span<const std::byte> data) noexcept;
-inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept {
+[[nodiscard]] transfer_result<void> write_all(fd_ref f, std::span<const std::byte> data) noexcept;
+[[nodiscard]] inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept {
     return write_all(f, std::as_bytes(std::span(data)));
 }
 
@@ -154,12 +154,12 @@ inline transfer_result<void> write_all(fd_ref f, std::string_view data) noexcept
 // error other than EAGAIN after some bytes loses them (use the buffer form to keep them).
 // There is no ENOMEM: a failed allocation of the string is std::bad_alloc, as for any C++
 // allocation (std::terminate under -fno-exceptions).
-result<std::string> read_all(fd_ref f);
+[[nodiscard]] result<std::string> read_all(fd_ref f);
 // Fills `buffer` unless end of file comes first: the number of bytes read, less than its size at
 // end of file or when a non-blocking descriptor has nothing more for now (EAGAIN after at least
 // one byte, as above; EAGAIN before any is the error). On error, .transferred says how many bytes
 // were read into the buffer before it.
-transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noexcept;
+[[nodiscard]] transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noexcept;
 
 // ---- closing ----------------------------------------------------------------------------------
 
@@ -185,19 +185,19 @@ enum class whence : int {
 // Errors: EBADF, EINVAL (bad whence, a negative result or one past the largest file the filesystem
 // holds: 16 TiB on ext4; a whence the file does not support: end on a /proc file), ENXIO (data/hole
 // past the end), ESPIPE (a pipe, socket or terminal).
-result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept;
+[[nodiscard]] result<::off_t> lseek(fd_ref f, ::off_t position, whence how) noexcept;
 
 // Python's os.pread(fd, n, offset) into the caller's buffer: bytes read, 0 at end of file.
 // The file offset is not changed. Errors: EBADF, EINVAL (negative offset), ESPIPE, EISDIR, EIO.
-result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset) noexcept;
+[[nodiscard]] result<std::size_t> pread(fd_ref f, std::span<std::byte> buffer, ::off_t offset) noexcept;
 // Python's os.pread(fd, n, offset): up to n bytes as a string (memory, and EINVAL for n above
 // SSIZE_MAX, as for read above).
-result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset);
+[[nodiscard]] result<std::string> pread(fd_ref f, std::size_t n, ::off_t offset);
 
 // Python's os.pwrite(fd, data, offset): bytes written; the file offset is not changed.
 // Errors: EBADF, EINVAL, ESPIPE, ENOSPC, EFBIG, EIO, EPERM (a memfd seal, as write).
-result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t offset) noexcept;
-inline result<std::size_t> pwrite(fd_ref f, std::string_view data, ::off_t offset) noexcept {
+[[nodiscard]] result<std::size_t> pwrite(fd_ref f, std::span<const std::byte> data, ::off_t offset) noexcept;
+[[nodiscard]] inline result<std::size_t> pwrite(fd_ref f, std::string_view data, ::off_t offset) noexcept {
     return pwrite(f, std::as_bytes(std::span(data)), offset);
 }
 
@@ -214,23 +214,23 @@ struct enable_bitmask<rw_flags> : std::true_type {};
 
 // Python's os.readv(fd, buffers): fills the buffers in order; the total number of bytes read.
 // Errors: those of read, EINVAL (more than IOV_MAX buffers, total over SSIZE_MAX).
-result<std::size_t> readv(fd_ref f, std::span<const std::span<std::byte>> buffers) noexcept;
+[[nodiscard]] result<std::size_t> readv(fd_ref f, std::span<const std::span<std::byte>> buffers) noexcept;
 // Python's os.writev(fd, buffers): the total number of bytes written. Errors: those of write, EINVAL.
-result<std::size_t> writev(fd_ref f, std::span<const std::span<const std::byte>> buffers) noexcept;
-result<std::size_t> writev(fd_ref f, std::span<const std::string_view> buffers) noexcept;
+[[nodiscard]] result<std::size_t> writev(fd_ref f, std::span<const std::span<const std::byte>> buffers) noexcept;
+[[nodiscard]] result<std::size_t> writev(fd_ref f, std::span<const std::string_view> buffers) noexcept;
 
 // Python's os.preadv(fd, buffers, offset, flags=0): readv at an offset, through preadv2(2) as
 // Python's: offset -1 reads at the file's own offset and advances it, like readv.
 // Errors: those of readv, EINVAL (offset below -1), ESPIPE, EOPNOTSUPP (a flag the file does not
 // support), EAGAIN (rw_flags::nowait and the data is not cached).
-result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
+[[nodiscard]] result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
                            rw_flags flags = {}) noexcept;
 // Python's os.pwritev(fd, buffers, offset, flags=0), through pwritev2(2): offset -1 writes at
 // the file's own offset and advances it. Errors: those of writev, EINVAL (offset below -1),
 // ESPIPE, EOPNOTSUPP.
-result<std::size_t> pwritev(fd_ref f, std::span<const std::span<const std::byte>> buffers, ::off_t offset,
+[[nodiscard]] result<std::size_t> pwritev(fd_ref f, std::span<const std::span<const std::byte>> buffers, ::off_t offset,
                             rw_flags flags = {}) noexcept;
-result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers, ::off_t offset,
+[[nodiscard]] result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers, ::off_t offset,
                             rw_flags flags = {}) noexcept;
 
 // ---- copying between descriptors in the kernel ------------------------------------------------
@@ -245,7 +245,7 @@ result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers,
 // The counts here go to the kernel as they are, where Python raises OverflowError above
 // SSIZE_MAX: copy_file_range copies what there is for SIZE_MAX, sendfile and splice refuse counts
 // above it with EINVAL.
-result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
+[[nodiscard]] result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                     std::optional<::off_t> offset_src = {},
                                     std::optional<::off_t> offset_dst = {}) noexcept;
 
@@ -253,7 +253,7 @@ result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
 // file that supports mmap) to out_fd; offset as in copy_file_range. Returns the bytes sent.
 // Errors: EAGAIN, EBADF, EINVAL, EIO, ENOMEM, EOVERFLOW, ESPIPE, EPIPE (out_fd a pipe or socket
 // with no reader; SIGPIPE is the caller's business).
-result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t> offset,
+[[nodiscard]] result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t> offset,
                              std::size_t count) noexcept;
 
 // splice(2) flags: Python's os.SPLICE_F_*.
@@ -270,32 +270,32 @@ struct enable_bitmask<splice_flags> : std::true_type {};
 // the pipe end. Returns the bytes moved (0: src at end of file or an empty pipe with no writer).
 // Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe), ESPIPE (an offset for a pipe end),
 // EPIPE (dst a pipe or socket with no reader; SIGPIPE is the caller's business).
-result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src = {},
+[[nodiscard]] result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src = {},
                            std::optional<::off_t> offset_dst = {}, splice_flags flags = {}) noexcept;
 
 // ---- file state through a descriptor ----------------------------------------------------------
 
 // Python's os.fchmod(fd, mode). Errors: EBADF, EPERM (not the owner), EROFS.
-result<void> fchmod(fd_ref f, ::mode_t mode) noexcept;
+[[nodiscard]] result<void> fchmod(fd_ref f, ::mode_t mode) noexcept;
 // Python's os.fchown(fd, uid, gid); pass ::uid_t(-1) / ::gid_t(-1) to leave one unchanged.
 // Errors: EBADF, EPERM, EROFS, EIO.
-result<void> fchown(fd_ref f, ::uid_t uid, ::gid_t gid) noexcept;
+[[nodiscard]] result<void> fchown(fd_ref f, ::uid_t uid, ::gid_t gid) noexcept;
 // Python's os.ftruncate(fd, length): cuts or extends (with zeros) the file to `length` bytes.
 // Errors: EBADF, EINVAL (not open for writing, negative length, not a regular file: a pipe, socket or
 // device), EFBIG, EPERM, EROFS.
-result<void> ftruncate(fd_ref f, ::off_t length) noexcept;
+[[nodiscard]] result<void> ftruncate(fd_ref f, ::off_t length) noexcept;
 // Python's os.fsync(fd): flushes data and metadata to the device. Errors: EBADF, EIO, EINVAL
 // (a file that cannot be synced: a pipe, socket, terminal, /dev/null, a /proc file), ENOSPC, EROFS.
-result<void> fsync(fd_ref f) noexcept;
+[[nodiscard]] result<void> fsync(fd_ref f) noexcept;
 // Python's os.fdatasync(fd): fsync without metadata that is not needed to read the data back.
 // Errors: as fsync.
-result<void> fdatasync(fd_ref f) noexcept;
+[[nodiscard]] result<void> fdatasync(fd_ref f) noexcept;
 
 // posix_fallocate(3): Python's os.posix_fallocate(fd, offset, len). Ensures disk space for the
 // byte range, extending the file if needed. Errors: EBADF, EFBIG (also offset + len past the
 // largest offset), EINVAL (offset < 0 or len <= 0), ENODEV (not a regular file), ENOSPC, ESPIPE,
 // EOPNOTSUPP.
-result<void> posix_fallocate(fd_ref f, ::off_t offset, ::off_t len) noexcept;
+[[nodiscard]] result<void> posix_fallocate(fd_ref f, ::off_t offset, ::off_t len) noexcept;
 
 // posix_fadvise(2)'s advice: Python's os.POSIX_FADV_*.
 enum class fadvise_advice : int {
@@ -308,7 +308,7 @@ enum class fadvise_advice : int {
 };
 // Python's os.posix_fadvise(fd, offset, len, advice); len 0 means "to the end of the file".
 // Errors: EBADF, EINVAL (bad advice), ESPIPE (a pipe or FIFO).
-result<void> posix_fadvise(fd_ref f, ::off_t offset, ::off_t len, fadvise_advice advice) noexcept;
+[[nodiscard]] result<void> posix_fadvise(fd_ref f, ::off_t offset, ::off_t len, fadvise_advice advice) noexcept;
 
 // lockf(3)'s command: Python's os.F_LOCK, F_TLOCK, F_ULOCK, F_TEST.
 enum class lockf_command : int {
@@ -320,19 +320,19 @@ enum class lockf_command : int {
 // Python's os.lockf(fd, cmd, len): a POSIX record lock on `len` bytes from the current offset
 // (0: to the end of the file and beyond). Errors: EACCES/EAGAIN (held by another process),
 // EBADF (not open for writing), EDEADLK, EINVAL, ENOLCK.
-result<void> lockf(fd_ref f, lockf_command command, ::off_t len) noexcept;
+[[nodiscard]] result<void> lockf(fd_ref f, lockf_command command, ::off_t len) noexcept;
 
 // ---- descriptor flags -------------------------------------------------------------------------
 
 // Python's os.get_blocking(fd): false when O_NONBLOCK is set. Errors: EBADF.
-result<bool> get_blocking(fd_ref f) noexcept;
+[[nodiscard]] result<bool> get_blocking(fd_ref f) noexcept;
 // Python's os.set_blocking(fd, blocking): clears or sets O_NONBLOCK. Errors: EBADF.
-result<void> set_blocking(fd_ref f, bool blocking) noexcept;
+[[nodiscard]] result<void> set_blocking(fd_ref f, bool blocking) noexcept;
 // Python's os.get_inheritable(fd): true when FD_CLOEXEC is clear (a child of exec gets it).
 // Errors: EBADF.
-result<bool> get_inheritable(fd_ref f) noexcept;
+[[nodiscard]] result<bool> get_inheritable(fd_ref f) noexcept;
 // Python's os.set_inheritable(fd, inheritable): clears or sets FD_CLOEXEC. Errors: EBADF.
-result<void> set_inheritable(fd_ref f, bool inheritable) noexcept;
+[[nodiscard]] result<void> set_inheritable(fd_ref f, bool inheritable) noexcept;
 // Python's os.isatty(fd): true when fd is open and refers to a terminal. Never fails, like
 // Python's (a closed descriptor is simply not a terminal).
 bool isatty(fd_ref f) noexcept;
@@ -368,8 +368,8 @@ std::span<const name_entry<pathconf_name>> pathconf_names() noexcept;
 
 // Python's os.fpathconf(fd, name): a configuration limit of the open file. An empty optional is
 // "no limit" (Python's -1), which is not an error. Errors: EBADF, EINVAL (name not applicable).
-result<std::optional<long>> fpathconf(fd_ref f, pathconf_name name) noexcept;
+[[nodiscard]] result<std::optional<long>> fpathconf(fd_ref f, pathconf_name name) noexcept;
 // The same by Python's string name; EINVAL for a name not in pathconf_names (Python: ValueError).
-result<std::optional<long>> fpathconf(fd_ref f, std::string_view name) noexcept;
+[[nodiscard]] result<std::optional<long>> fpathconf(fd_ref f, std::string_view name) noexcept;
 
 }  // namespace ospp

@@ -81,99 +81,99 @@ struct makedirs_options {
 // Python's; with them faccessat, which glibc 2.33+ makes faccessat2 (Linux 5.8): glibc emulates
 // that on older kernels, but a seccomp filter's EPERM (older container runtimes) is returned, as
 // Python's is.
-result<void> access(path_ref path, access_mode mode, const access_options& options = {}) noexcept;
+[[nodiscard]] result<void> access(path_ref path, access_mode mode, const access_options& options = {}) noexcept;
 
 // Python's os.chdir(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP.
-result<void> chdir(path_ref path) noexcept;
+[[nodiscard]] result<void> chdir(path_ref path) noexcept;
 // Python's os.fchdir(fd) (also os.chdir(fd)). Errors: EBADF, ENOTDIR, EACCES.
-result<void> fchdir(fd_ref dir) noexcept;
+[[nodiscard]] result<void> fchdir(fd_ref dir) noexcept;
 // Python's os.getcwd(). Grows its buffer for deep paths. Errors: ENOENT (cwd removed), EACCES.
-result<std::string> getcwd();
+[[nodiscard]] result<std::string> getcwd();
 
 // Python's os.chmod(path, mode, *, dir_fd, follow_symlinks). Linux cannot chmod a symlink itself:
 // follow_symlinks=false on a symlink fails with EOPNOTSUPP. glibc (before 2.39 and its use of
 // fchmodat2, Linux 6.6) does follow_symlinks=false through /proc/self/fd: without /proc it fails
 // with EOPNOTSUPP for every path (Python: NotImplementedError). Errors: EPERM, ENOENT, EROFS, ELOOP.
-result<void> chmod(path_ref path, ::mode_t mode, const lookup_options& options = {}) noexcept;
+[[nodiscard]] result<void> chmod(path_ref path, ::mode_t mode, const lookup_options& options = {}) noexcept;
 // Python's os.chown(path, uid, gid, *, dir_fd, follow_symlinks). A uid or gid of -1
 // (static_cast<uid_t>(-1)) leaves that id unchanged. Errors: EPERM, ENOENT, EROFS, ELOOP.
-result<void> chown(path_ref path, ::uid_t uid, ::gid_t gid, const lookup_options& options = {}) noexcept;
+[[nodiscard]] result<void> chown(path_ref path, ::uid_t uid, ::gid_t gid, const lookup_options& options = {}) noexcept;
 // Python's os.lchown(path, uid, gid): chown of a symlink itself. Errors: as chown.
-result<void> lchown(path_ref path, ::uid_t uid, ::gid_t gid) noexcept;
+[[nodiscard]] result<void> lchown(path_ref path, ::uid_t uid, ::gid_t gid) noexcept;
 // Python's os.chroot(path). Needs CAP_SYS_CHROOT. Errors: EPERM, ENOENT, ENOTDIR.
-result<void> chroot(path_ref path) noexcept;
+[[nodiscard]] result<void> chroot(path_ref path) noexcept;
 
 // Python's os.link(src, dst, *, src_dir_fd, dst_dir_fd, follow_symlinks): a hard link.
 // Errors: EEXIST, ENOENT, EXDEV, EPERM (a directory), EMLINK.
-result<void> link(path_ref src, path_ref dst, const link_options& options = {}) noexcept;
+[[nodiscard]] result<void> link(path_ref src, path_ref dst, const link_options& options = {}) noexcept;
 // Python's os.symlink(src, dst, *, dir_fd): creates `dst` pointing at `src` (not checked to exist).
 // Python's target_is_directory only matters on Windows. Errors: EEXIST, ENOENT, EACCES.
-result<void> symlink(path_ref src, path_ref dst, const dir_fd_options& options = {}) noexcept;
+[[nodiscard]] result<void> symlink(path_ref src, path_ref dst, const dir_fd_options& options = {}) noexcept;
 // Python's os.readlink(path, *, dir_fd): the target, grown to any length. Errors: EINVAL (not a
 // symlink), ENOENT, EACCES.
-result<std::string> readlink(path_ref path, const dir_fd_options& options = {});
+[[nodiscard]] result<std::string> readlink(path_ref path, const dir_fd_options& options = {});
 
 // Python's os.listdir(path): the names in a directory, without "." and "..", in directory order.
 // Errors: those of scandir (ENOENT, ENOTDIR, EACCES) and of reading the directory.
-result<std::vector<std::string>> listdir(path_ref path = ".");
+[[nodiscard]] result<std::vector<std::string>> listdir(path_ref path = ".");
 // Python's os.listdir(fd): lists the directory open as `dir` from its start, through a new open
 // file description (see scandir(fd)), so `dir`'s own position is left alone.
 // Errors: EBADF, ENOTDIR, EACCES.
-result<std::vector<std::string>> listdir(fd_ref dir);
+[[nodiscard]] result<std::vector<std::string>> listdir(fd_ref dir);
 
 // Python's os.mkdir(path, mode=0o777, *, dir_fd). Errors: EEXIST, ENOENT, EACCES, ENOSPC, EROFS.
-result<void> mkdir(path_ref path, ::mode_t mode = 0777, const dir_fd_options& options = {}) noexcept;
+[[nodiscard]] result<void> mkdir(path_ref path, ::mode_t mode = 0777, const dir_fd_options& options = {}) noexcept;
 // Python's os.makedirs(name, mode=0o777, exist_ok=False): mkdir with every missing parent. Like
 // Python 3.7+, `mode` applies to the last directory only; parents get 0777 (minus the umask).
 // Errors: EEXIST (unless exist_ok and it is a directory), those of mkdir.
-result<void> makedirs(path_ref path, ::mode_t mode = 0777, const makedirs_options& options = {});
+[[nodiscard]] result<void> makedirs(path_ref path, ::mode_t mode = 0777, const makedirs_options& options = {});
 // Python's os.mkfifo(path, mode=0o666, *, dir_fd). Errors: EEXIST, ENOENT, EACCES.
-result<void> mkfifo(path_ref path, ::mode_t mode = 0666, const dir_fd_options& options = {}) noexcept;
+[[nodiscard]] result<void> mkfifo(path_ref path, ::mode_t mode = 0666, const dir_fd_options& options = {}) noexcept;
 // Python's os.mknod(path, mode=0o600, device=0, *, dir_fd): mode includes the type (S_IFREG,
 // S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK); `device` from make_device(). Errors: EPERM (devices need
 // CAP_MKNOD), EEXIST, EINVAL.
-result<void> mknod(path_ref path, ::mode_t mode = 0600, ::dev_t device = 0,
+[[nodiscard]] result<void> mknod(path_ref path, ::mode_t mode = 0600, ::dev_t device = 0,
                    const dir_fd_options& options = {}) noexcept;
 
 // Python's os.remove / os.unlink(path, *, dir_fd): removes a file (not a directory).
 // Errors: ENOENT, EISDIR, EPERM, EACCES, EBUSY.
-result<void> remove(path_ref path, const dir_fd_options& options = {}) noexcept;
-result<void> unlink(path_ref path, const dir_fd_options& options = {}) noexcept;
+[[nodiscard]] result<void> remove(path_ref path, const dir_fd_options& options = {}) noexcept;
+[[nodiscard]] result<void> unlink(path_ref path, const dir_fd_options& options = {}) noexcept;
 // Python's os.rmdir(path, *, dir_fd): removes an empty directory. Errors: ENOTEMPTY, ENOENT, ENOTDIR, EBUSY.
-result<void> rmdir(path_ref path, const dir_fd_options& options = {}) noexcept;
+[[nodiscard]] result<void> rmdir(path_ref path, const dir_fd_options& options = {}) noexcept;
 // Python's os.removedirs(name): rmdir(name), then each parent until one fails; only the first
 // rmdir's error is reported (Python ignores the parents' errors too).
-result<void> removedirs(path_ref path);
+[[nodiscard]] result<void> removedirs(path_ref path);
 
 // Python's os.rename(src, dst, *, src_dir_fd, dst_dir_fd) and os.replace (identical on POSIX:
 // an existing dst file or empty directory is replaced atomically).
 // Errors: ENOENT, EXDEV, EISDIR, ENOTDIR, ENOTEMPTY, EBUSY, EINVAL (dst inside src).
-result<void> rename(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
-result<void> replace(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
+[[nodiscard]] result<void> rename(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
+[[nodiscard]] result<void> replace(path_ref src, path_ref dst, const rename_options& options = {}) noexcept;
 // Python's os.renames(old, new): makedirs for new's parents, rename, then removedirs of old's parents.
 // The parents are made with exist_ok, so one that another process creates meanwhile is no error
 // (Python's renames raises FileExistsError then, and for a parent such as "x/.." when x is missing).
 // Errors: makedirs' for the new parents, then rename's (as "renames"); a failed removedirs after
 // the rename is no error.
-result<void> renames(path_ref old_path, path_ref new_path);
+[[nodiscard]] result<void> renames(path_ref old_path, path_ref new_path);
 
 // Python's os.pathconf(path, name): a configuration limit of the file at `path` (os.fpathconf, for
 // an open descriptor, and the table pathconf_names() are in fd_ops.hpp). An empty optional is "no
 // limit" (Python's -1), which is not an error. Errors: ENOENT, EACCES, ENOTDIR, EINVAL (name not
 // applicable, or a string name not in pathconf_names()).
-result<std::optional<long>> pathconf(path_ref path, pathconf_name name) noexcept;
-result<std::optional<long>> pathconf(path_ref path, std::string_view name) noexcept;
+[[nodiscard]] result<std::optional<long>> pathconf(path_ref path, pathconf_name name) noexcept;
+[[nodiscard]] result<std::optional<long>> pathconf(path_ref path, std::string_view name) noexcept;
 
 // Python's os.sync(): flush all filesystem buffers. Cannot fail.
 void sync() noexcept;
 // Python's os.truncate(path, length) (os.ftruncate is in fd_ops). Errors: ENOENT, EISDIR, EINVAL, EFBIG.
-result<void> truncate(path_ref path, std::int64_t length) noexcept;
+[[nodiscard]] result<void> truncate(path_ref path, std::int64_t length) noexcept;
 
 // Python's os.utime(path, *, dir_fd, follow_symlinks): both times set to now.
 // Errors: ENOENT, EACCES, EPERM, EROFS.
-result<void> utime(path_ref path, const lookup_options& options = {}) noexcept;
+[[nodiscard]] result<void> utime(path_ref path, const lookup_options& options = {}) noexcept;
 // Python's os.utime(path, ns=(atime_ns, mtime_ns), ...): the given times, to the nanosecond.
-result<void> utime(path_ref path, file_time atime, file_time mtime, const lookup_options& options = {}) noexcept;
+[[nodiscard]] result<void> utime(path_ref path, file_time atime, file_time mtime, const lookup_options& options = {}) noexcept;
 
 // ---- beyond Python's os: shutil.copyfile ----
 
@@ -194,6 +194,6 @@ struct copy_file_options {
 // EINVAL (src and dst are the same file: Python's SameFileError; or either is a named pipe, which
 // would block the copy for good: Python's SpecialFileError), ENOSPC, EFBIG, EIO, ENOMEM (no memory
 // for the read/write fallback's buffer).
-result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options = {});
+[[nodiscard]] result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_options& options = {});
 
 }  // namespace ospp

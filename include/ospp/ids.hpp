@@ -63,60 +63,60 @@ struct resgid {
     ::gid_t sgid;
 };
 // Errors: none in practice (EFAULT cannot happen).
-result<resuid> getresuid() noexcept;
-result<resgid> getresgid() noexcept;
+[[nodiscard]] result<resuid> getresuid() noexcept;
+[[nodiscard]] result<resgid> getresgid() noexcept;
 
 // ---- changing ids (EPERM unless privileged; EINVAL for an id the user namespace cannot map) ---
 
 // Python's os.setuid(uid): as root sets all three uids, so root cannot come back.
 // Errors: EPERM, EINVAL, EAGAIN (the real uid changes and the kernel cannot allocate for it).
-result<void> setuid(::uid_t uid) noexcept;
+[[nodiscard]] result<void> setuid(::uid_t uid) noexcept;
 // Python's os.setgid(gid). Errors: EPERM, EINVAL.
-result<void> setgid(::gid_t gid) noexcept;
+[[nodiscard]] result<void> setgid(::gid_t gid) noexcept;
 // Python's os.seteuid(euid), os.setegid(egid). Errors: EPERM, EINVAL.
-result<void> seteuid(::uid_t euid) noexcept;
-result<void> setegid(::gid_t egid) noexcept;
+[[nodiscard]] result<void> seteuid(::uid_t euid) noexcept;
+[[nodiscard]] result<void> setegid(::gid_t egid) noexcept;
 // Python's os.setreuid(ruid, euid), os.setregid(rgid, egid); id_unchanged keeps one.
 // Errors: EPERM, EINVAL; setreuid also EAGAIN (as setuid).
-result<void> setreuid(::uid_t ruid, ::uid_t euid) noexcept;
-result<void> setregid(::gid_t rgid, ::gid_t egid) noexcept;
+[[nodiscard]] result<void> setreuid(::uid_t ruid, ::uid_t euid) noexcept;
+[[nodiscard]] result<void> setregid(::gid_t rgid, ::gid_t egid) noexcept;
 // Python's os.setresuid(ruid, euid, suid), os.setresgid(rgid, egid, sgid): the unambiguous way to
 // drop privileges for good (all three at once). Errors: EPERM, EINVAL; setresuid also EAGAIN (as
 // setuid). RLIMIT_NPROC is not checked here (since Linux 3.1): the next execve fails with EAGAIN.
-result<void> setresuid(::uid_t ruid, ::uid_t euid, ::uid_t suid) noexcept;
-result<void> setresgid(::gid_t rgid, ::gid_t egid, ::gid_t sgid) noexcept;
+[[nodiscard]] result<void> setresuid(::uid_t ruid, ::uid_t euid, ::uid_t suid) noexcept;
+[[nodiscard]] result<void> setresgid(::gid_t rgid, ::gid_t egid, ::gid_t sgid) noexcept;
 
 // ---- supplementary groups ---------------------------------------------------------------------
 
 // Python's os.getgroups(). Errors: EINVAL only if the list changes size between the two calls.
-result<std::vector<::gid_t>> getgroups();
+[[nodiscard]] result<std::vector<::gid_t>> getgroups();
 // Python's os.setgroups(groups): replaces the supplementary groups; setgroups({}) clears them.
 // Errors: EPERM (not root), EINVAL (more than NGROUPS_MAX).
-result<void> setgroups(std::span<const ::gid_t> groups) noexcept;
-result<void> setgroups(std::initializer_list<::gid_t> groups) noexcept;
+[[nodiscard]] result<void> setgroups(std::span<const ::gid_t> groups) noexcept;
+[[nodiscard]] result<void> setgroups(std::initializer_list<::gid_t> groups) noexcept;
 // Python's os.getgrouplist(user, group): every group `user` is a member of, plus `group`
 // (normally the user's primary group). Errors: ENOMEM; EINVAL for a name with a NUL byte.
-result<std::vector<::gid_t>> getgrouplist(std::string_view user, ::gid_t group);
+[[nodiscard]] result<std::vector<::gid_t>> getgrouplist(std::string_view user, ::gid_t group);
 // Python's os.initgroups(username, gid): sets the supplementary groups to
 // getgrouplist(username, gid). Errors: EPERM (not root), ENOMEM; EINVAL for a name with a NUL.
-result<void> initgroups(std::string_view user, ::gid_t group);
+[[nodiscard]] result<void> initgroups(std::string_view user, ::gid_t group);
 
 // ---- process groups and sessions --------------------------------------------------------------
 
 // Python's os.getpgid(pid) (0: the caller). Errors: ESRCH.
-result<::pid_t> getpgid(::pid_t pid) noexcept;
+[[nodiscard]] result<::pid_t> getpgid(::pid_t pid) noexcept;
 // Python's os.getpgrp(): the caller's process group (never fails).
 using ::getpgrp;
 // Python's os.setpgrp(): makes the caller the leader of a new group (setpgid(0, 0)). Errors: EPERM.
-result<void> setpgrp() noexcept;
+[[nodiscard]] result<void> setpgrp() noexcept;
 // Python's os.setpgid(pid, pgrp): 0 means the caller / pgrp = pid.
 // Errors: EACCES (child already exec'd), EINVAL, EPERM (other session, or session leader), ESRCH.
-result<void> setpgid(::pid_t pid, ::pid_t pgrp) noexcept;
+[[nodiscard]] result<void> setpgid(::pid_t pid, ::pid_t pgrp) noexcept;
 // Python's os.getsid(pid) (0: the caller). Errors: ESRCH, EPERM.
-result<::pid_t> getsid(::pid_t pid) noexcept;
+[[nodiscard]] result<::pid_t> getsid(::pid_t pid) noexcept;
 // Python's os.setsid(): a new session and group led by the caller, with no controlling terminal;
 // returns the new session id. Errors: EPERM (already a group leader: fork first).
-result<::pid_t> setsid() noexcept;
+[[nodiscard]] result<::pid_t> setsid() noexcept;
 
 // ---- terminal and login -----------------------------------------------------------------------
 
@@ -125,7 +125,7 @@ std::string ctermid();
 // Python's os.getlogin(): the user logged in on the controlling terminal (from utmp).
 // Errors: ENOTTY, ENXIO, ENOENT (no utmp entry) — often fails in daemons and containers;
 // prefer getpwuid(geteuid()).
-result<std::string> getlogin();
+[[nodiscard]] result<std::string> getlogin();
 
 // ---- user and group database (Python's pwd and grp modules) ------------------------------------
 
@@ -150,12 +150,12 @@ struct group_entry {
 
 // Python's pwd.getpwnam(name). Errors: ENOENT when there is no such user (Python's KeyError),
 // with the name in the message; EIO, EMFILE, ENOMEM from the lookup; EINVAL for a NUL byte.
-result<passwd_entry> getpwnam(std::string_view name);
+[[nodiscard]] result<passwd_entry> getpwnam(std::string_view name);
 // Python's pwd.getpwuid(uid). Errors: ENOENT (no such uid), EIO, EMFILE, ENOMEM.
-result<passwd_entry> getpwuid(::uid_t uid);
+[[nodiscard]] result<passwd_entry> getpwuid(::uid_t uid);
 // Python's grp.getgrnam(name). Errors: ENOENT (no such group), EIO, EMFILE, ENOMEM, EINVAL.
-result<group_entry> getgrnam(std::string_view name);
+[[nodiscard]] result<group_entry> getgrnam(std::string_view name);
 // Python's grp.getgrgid(gid). Errors: ENOENT (no such gid), EIO, EMFILE, ENOMEM.
-result<group_entry> getgrgid(::gid_t gid);
+[[nodiscard]] result<group_entry> getgrgid(::gid_t gid);
 
 }  // namespace ospp

@@ -44,15 +44,15 @@ public:
     // Errors: EEXIST (locked by another process), ELOOP (the path is a symlink), EISDIR/EINVAL (not
     // a regular file; ENXIO for a socket), EACCES, ENOENT (missing directory), EROFS, EMFILE,
     // ENOSPC/EDQUOT (no inode for a new file), EIO (the truncation); as errno_error "pidfile".
-    static result<pidfile> acquire(path_ref path, const pidfile_options& options = {});
+    [[nodiscard]] static result<pidfile> acquire(path_ref path, const pidfile_options& options = {});
 
     // The pid recorded in the file at `path` (Python's PIDLockFile.read_pid()).
     // Errors: ENOENT, EACCES; EINVAL when the file holds no pid.
-    static result<pid_t> read_pid(path_ref path) noexcept;
+    [[nodiscard]] static result<pid_t> read_pid(path_ref path) noexcept;
     // The same, reading again for up to `patience` while the file holds no pid yet: a daemon that
     // won the lock a moment ago has not written its pid (FreeBSD's pidfile_open waits likewise).
     // For "already running (pid N)" after acquire() failed with EEXIST.
-    static result<pid_t> read_pid(path_ref path, std::chrono::milliseconds patience) noexcept;
+    [[nodiscard]] static result<pid_t> read_pid(path_ref path, std::chrono::milliseconds patience) noexcept;
 
     pidfile() noexcept = default;
     pidfile(pidfile&& other) noexcept;
@@ -66,13 +66,13 @@ public:
     // that process's release() removes the file, so a forked worker's destructor leaves it alone.
     // Async-signal-safe and allocation-free (the daemon calls it after its last fork).
     // Errors: EBADF (not held), EIO, ENOSPC, EDQUOT.
-    result<void> write(pid_t pid) noexcept;
-    result<void> write() noexcept;  // write(getpid())
+    [[nodiscard]] result<void> write(pid_t pid) noexcept;
+    [[nodiscard]] result<void> write() noexcept;  // write(getpid())
 
     // Removes the file if the path still names ours (same device and inode), then closes the fd,
     // which drops the lock. Does nothing when not held, or when called by a process other than the
     // owner (a forked child). Errors: those of unlink (EACCES, EROFS); the fd is closed anyway.
-    result<void> release() noexcept;
+    [[nodiscard]] result<void> release() noexcept;
     // Only the unlink half of release(), async-signal-safe (stat + unlink, no allocation): what the
     // daemon's "terminate" signal action calls. True when the file was removed.
     bool remove_file() const noexcept;

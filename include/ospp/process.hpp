@@ -63,7 +63,7 @@ private:
 
 // Python's os.fork(): runs the register_at_fork hooks around fork(2).
 // Errors: EAGAIN (process limit), ENOMEM.
-result<fork_result> fork() noexcept;
+[[nodiscard]] result<fork_result> fork() noexcept;
 
 // What forkpty returns: Python's (pid, fd); `master` is valid only in the parent (close-on-exec).
 struct forkpty_result {
@@ -74,7 +74,7 @@ struct forkpty_result {
 // Python's os.forkpty(): forks a child whose controlling terminal, stdin, stdout and stderr are the
 // slave side of a new pseudo-terminal; the parent gets the master side. Errors: EAGAIN, ENOMEM,
 // ENOENT/EMFILE (no pty).
-result<forkpty_result> forkpty() noexcept;
+[[nodiscard]] result<forkpty_result> forkpty() noexcept;
 
 // Hooks that Python's os.register_at_fork(*, before, after_in_parent, after_in_child) takes.
 struct at_fork_hooks {
@@ -91,7 +91,7 @@ struct at_fork_hooks {
 // An exception a hook throws is ignored, as Python ignores one a hook raises: the fork and the
 // other hooks go on (thrown out of fork, it would lose the child's pid).
 // Errors: EINVAL when all three are empty (Python's TypeError); ENOMEM (pthread_atfork, on the first call).
-result<void> register_at_fork(at_fork_hooks hooks);
+[[nodiscard]] result<void> register_at_fork(at_fork_hooks hooks);
 
 // ---- ending -----------------------------------------------------------------------------------
 
@@ -107,15 +107,15 @@ using ::abort;
 
 // Python's os.kill(pid, sig): pid > 0 one process, 0 the caller's group, -1 everything allowed,
 // < -1 the group -pid. signum{0} only checks that the process exists. Errors: EPERM, ESRCH, EINVAL.
-result<void> kill(::pid_t pid, signum sig) noexcept;
+[[nodiscard]] result<void> kill(::pid_t pid, signum sig) noexcept;
 // Python's os.killpg(pgid, sig). Errors: EPERM, ESRCH, EINVAL.
-result<void> killpg(::pid_t pgid, signum sig) noexcept;
+[[nodiscard]] result<void> killpg(::pid_t pgid, signum sig) noexcept;
 
 // Python's os.nice(increment): adds to the niceness, returns the new one, clamped to -20..19 as
 // nice(2) says (an increment beyond +-40 counts as +-40, so INT_MAX cannot wrap around to -20 as
 // it does through glibc's nice(3) and Python's os.nice). Errors: EPERM (lowering it without
 // CAP_SYS_NICE).
-result<int> nice(int increment) noexcept;
+[[nodiscard]] result<int> nice(int increment) noexcept;
 
 // The `which` of getpriority/setpriority: Python's os.PRIO_PROCESS, PRIO_PGRP, PRIO_USER.
 enum class prio_which : int {
@@ -125,9 +125,9 @@ enum class prio_which : int {
 };
 // Python's os.getpriority(which, who) (who 0: the caller): the niceness, -20..19.
 // Errors: ESRCH, EINVAL.
-result<int> getpriority(prio_which which, ::id_t who) noexcept;
+[[nodiscard]] result<int> getpriority(prio_which which, ::id_t who) noexcept;
 // Python's os.setpriority(which, who, priority). Errors: EPERM, EACCES (lowering), ESRCH, EINVAL.
-result<void> setpriority(prio_which which, ::id_t who, int priority) noexcept;
+[[nodiscard]] result<void> setpriority(prio_which which, ::id_t who, int priority) noexcept;
 
 // Python's os.umask(mask): sets the file mode creation mask, returns the old one (never fails).
 using ::umask;
@@ -138,7 +138,7 @@ using ::umask;
 // readable when the process ends; waitid(pidfd, ...)). Always close-on-exec.
 // Errors: ESRCH, EINVAL, EMFILE, ENOSYS (kernel older than 5.3), EPERM (a seccomp filter that
 // predates it, as container runtimes' did).
-result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
+[[nodiscard]] result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
 // Python's signal.pidfd_send_signal(pidfd, sig) with its defaults siginfo=None, flags=0 (Linux
 // 6.9's PIDFD_SIGNAL_THREAD, _THREAD_GROUP and _PROCESS_GROUP flags are not offered): kill()
 // through a pidfd, so a pid reused after the process ended is never hit. signum{0} only checks
@@ -146,7 +146,7 @@ result<fd> pidfd_open(::pid_t pid, unsigned int flags = 0) noexcept;
 // takes any signal without effect, as with kill(). Errors: ESRCH (the process has been reaped),
 // EBADF (not a pidfd), EPERM (not permitted, or a seccomp filter that predates the call), EINVAL
 // (not a signal), ENOSYS (kernel older than 5.1).
-result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept;
+[[nodiscard]] result<void> pidfd_send_signal(fd_ref pidfd, signum sig) noexcept;
 
 // Python's os.times_result. Durations rather than float seconds; tick resolution (usually 10 ms).
 struct times_result {
@@ -157,7 +157,7 @@ struct times_result {
     std::chrono::nanoseconds elapsed;          // since an arbitrary point in the past
 };
 // Python's os.times(). Errors: none in practice.
-result<times_result> times() noexcept;
+[[nodiscard]] result<times_result> times() noexcept;
 
 // CLONE_* flags of unshare and setns: Python's os.CLONE_*.
 enum class clone_flags : int {
@@ -182,12 +182,12 @@ struct enable_bitmask<clone_flags> : std::true_type {};
 
 // Python's os.unshare(flags): moves the caller into new namespaces.
 // Errors: EPERM (needs CAP_SYS_ADMIN, except newuser), EINVAL, ENOMEM, ENOSPC, EUSERS.
-result<void> unshare(clone_flags flags) noexcept;
+[[nodiscard]] result<void> unshare(clone_flags flags) noexcept;
 // Python's os.setns(fd, nstype=0): joins the namespace `ns` refers to (a /proc/PID/ns/* file or a
 // pidfd); nstype restricts the namespace kind (none: any; a pidfd needs at least one). Errors:
 // EPERM, EINVAL, EBADF, ESRCH (a pidfd's process has ended, even if not yet reaped: its
 // namespaces went with it), ENOMEM.
-result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
+[[nodiscard]] result<void> setns(fd_ref ns, clone_flags nstype = clone_flags::none) noexcept;
 
 // ---- exec -------------------------------------------------------------------------------------
 // They replace the process image and return only on failure, with the error: call name and errno,
@@ -273,7 +273,7 @@ template <class... A>
 class exec_error_pipe {
 public:
     // Errors: EMFILE, ENFILE.
-    static result<exec_error_pipe> create() noexcept;
+    [[nodiscard]] static result<exec_error_pipe> create() noexcept;
 
     // In the child: sends the errno and call name of `error` to the parent, then _exit(exit_code)
     // (127, the shell's "command not found", by default). Async-signal-safe.
@@ -288,7 +288,7 @@ public:
     // it is open holds it too, and this waits until that child also execs or ends (as CPython's
     // subprocess waits). Create the pipe just before the fork it serves.
     // Errors: the child's; ECHILD (call "exec_error_pipe") for a truncated report.
-    result<void> wait_exec() noexcept;
+    [[nodiscard]] result<void> wait_exec() noexcept;
 
 private:
     exec_error_pipe(fd r, fd w) noexcept : read_(std::move(r)), write_(std::move(w)) {}

@@ -35,17 +35,17 @@ struct enable_bitmask<random_flags> : std::true_type {};
 // Python's os.getrandom(size, flags) into a buffer: the number of bytes written (possibly fewer).
 // Errors: EAGAIN (nonblock, pool not ready), EINVAL (bad flags), ENOSYS (kernel before 3.17),
 // EPERM (refused by a seccomp filter).
-result<std::size_t> getrandom(std::span<std::byte> buffer, random_flags flags = random_flags::none) noexcept;
+[[nodiscard]] result<std::size_t> getrandom(std::span<std::byte> buffer, random_flags flags = random_flags::none) noexcept;
 // Python's os.getrandom(size, flags): up to `size` bytes. Errors: those above; EINVAL for a size
 // above SSIZE_MAX (Python's OverflowError).
-result<std::string> getrandom(std::size_t size, random_flags flags = random_flags::none);
+[[nodiscard]] result<std::string> getrandom(std::size_t size, random_flags flags = random_flags::none);
 
 // Python's os.urandom(size) into a buffer: fills all of it. Errors: only on the /dev/urandom
 // fallback: those of opening it, naming '/dev/urandom' as Python does (ENOENT, EACCES, EMFILE,
 // ENFILE), and of reading it (EIO if it ends).
-result<void> urandom(std::span<std::byte> buffer) noexcept;
+[[nodiscard]] result<void> urandom(std::span<std::byte> buffer) noexcept;
 // Python's os.urandom(size): exactly `size` random bytes. Errors: those above; EINVAL for a size
 // above SSIZE_MAX (Python's OverflowError).
-result<std::string> urandom(std::size_t size);
+[[nodiscard]] result<std::string> urandom(std::size_t size);
 
 }  // namespace ospp

@@ -99,19 +99,19 @@ struct rlimit {
 };
 
 // Python's resource.getrlimit(resource). Errors: EINVAL for an unknown resource.
-result<rlimit> getrlimit(rlimit_resource resource) noexcept;
+[[nodiscard]] result<rlimit> getrlimit(rlimit_resource resource) noexcept;
 
 // Python's resource.setrlimit(resource, (soft, hard)).
 // Errors: EINVAL when soft is above hard (or for an unknown resource), EPERM when hard is raised
 // without CAP_SYS_RESOURCE, and for nofile above /proc/sys/fs/nr_open even with it.
-result<void> setrlimit(rlimit_resource resource, const rlimit& limits) noexcept;
+[[nodiscard]] result<void> setrlimit(rlimit_resource resource, const rlimit& limits) noexcept;
 
 // Python's resource.prlimit(pid, resource): the limits of process `pid` (0: this process).
 // Errors: ESRCH (no such process), EPERM (another user's process without CAP_SYS_RESOURCE), EINVAL.
-result<rlimit> prlimit(::pid_t pid, rlimit_resource resource) noexcept;
+[[nodiscard]] result<rlimit> prlimit(::pid_t pid, rlimit_resource resource) noexcept;
 // Python's resource.prlimit(pid, resource, limits): sets them and returns the previous limits.
 // Errors: as prlimit above, plus setrlimit's EINVAL (soft above hard) and EPERM (raising hard).
-result<rlimit> prlimit(::pid_t pid, rlimit_resource resource, const rlimit& new_limits) noexcept;
+[[nodiscard]] result<rlimit> prlimit(::pid_t pid, rlimit_resource resource, const rlimit& new_limits) noexcept;
 
 // Whose usage getrusage reports: Python's resource.RUSAGE_*. (RUSAGE_BOTH does not exist on Linux.)
 enum class rusage_who : int {
@@ -146,7 +146,7 @@ struct rusage {
 };
 
 // Python's resource.getrusage(who). Errors: EINVAL for an unknown `who`.
-result<rusage> getrusage(rusage_who who) noexcept;
+[[nodiscard]] result<rusage> getrusage(rusage_who who) noexcept;
 
 // Python's resource.getpagesize(): bytes per page (sysconf(_SC_PAGESIZE)). Cannot fail.
 std::size_t getpagesize() noexcept;

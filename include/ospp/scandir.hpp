@@ -151,12 +151,12 @@ private:
 
 // Python's os.scandir(path='.'). Errors (opening): ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG,
 // EMFILE; EINVAL (NUL).
-result<scandir_range> scandir(path_ref path = ".");
+[[nodiscard]] result<scandir_range> scandir(path_ref path = ".");
 // Python's os.scandir(fd): reads the directory `dir` refers to from its start, through a new open
 // file description (openat(dir, "."), or /proc/self/fd/N where the directory may be read but not
 // searched), so `dir`'s own position is untouched (Python's shares it, and rewinds it to 0 when
 // done); `dir` stays open; entry paths are the bare names.
 // Errors: EBADF, ENOTDIR, EACCES (not readable), EMFILE, ENFILE (the new descriptor).
-result<scandir_range> scandir(fd_ref dir);
+[[nodiscard]] result<scandir_range> scandir(fd_ref dir);
 
 }  // namespace ospp

@@ -76,25 +76,25 @@ private:
 };
 
 // Python's os.sched_get_priority_min(policy) / sched_get_priority_max(policy). Errors: EINVAL.
-result<int> sched_get_priority_min(sched_policy policy) noexcept;
-result<int> sched_get_priority_max(sched_policy policy) noexcept;
+[[nodiscard]] result<int> sched_get_priority_min(sched_policy policy) noexcept;
+[[nodiscard]] result<int> sched_get_priority_max(sched_policy policy) noexcept;
 // Python's os.sched_setscheduler(pid, policy, param). Errors: EPERM (real-time policies need
 // CAP_SYS_NICE or RLIMIT_RTPRIO), EINVAL (priority out of range for the policy), ESRCH.
-result<void> sched_setscheduler(::pid_t pid, sched_policy policy, sched_param param) noexcept;
+[[nodiscard]] result<void> sched_setscheduler(::pid_t pid, sched_policy policy, sched_param param) noexcept;
 // Python's os.sched_getscheduler(pid). Errors: ESRCH, EINVAL.
-result<sched_policy> sched_getscheduler(::pid_t pid) noexcept;
+[[nodiscard]] result<sched_policy> sched_getscheduler(::pid_t pid) noexcept;
 // Python's os.sched_setparam(pid, param). Errors: EPERM, EINVAL, ESRCH.
-result<void> sched_setparam(::pid_t pid, sched_param param) noexcept;
+[[nodiscard]] result<void> sched_setparam(::pid_t pid, sched_param param) noexcept;
 // Python's os.sched_getparam(pid). Errors: ESRCH, EINVAL.
-result<sched_param> sched_getparam(::pid_t pid) noexcept;
+[[nodiscard]] result<sched_param> sched_getparam(::pid_t pid) noexcept;
 // Python's os.sched_rr_get_interval(pid): the SCHED_RR time slice. Errors: ESRCH, EINVAL.
-result<std::chrono::nanoseconds> sched_rr_get_interval(::pid_t pid) noexcept;
+[[nodiscard]] result<std::chrono::nanoseconds> sched_rr_get_interval(::pid_t pid) noexcept;
 // Python's os.sched_yield() (the C function; it cannot fail on Linux).
 using ::sched_yield;
 // Python's os.sched_setaffinity(pid, mask). Errors: EINVAL (no CPU of the set is usable), ESRCH, EPERM.
-result<void> sched_setaffinity(::pid_t pid, const cpu_set& cpus) noexcept;
+[[nodiscard]] result<void> sched_setaffinity(::pid_t pid, const cpu_set& cpus) noexcept;
 // Python's os.sched_getaffinity(pid): the mask grows until the kernel's CPU count fits.
 // Errors: ESRCH, EPERM.
-result<cpu_set> sched_getaffinity(::pid_t pid);
+[[nodiscard]] result<cpu_set> sched_getaffinity(::pid_t pid);
 
 }  // namespace ospp

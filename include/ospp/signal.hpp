@@ -71,7 +71,7 @@ std::string signal_name(signum s);
 // Parses "TERM", "SIGTERM", "term", "15", "RTMIN+3", "SIGRTMAX-1": every name and alias of
 // Python's signal.Signals ("SIGIOT" 6, "SIGCLD" 17, "SIGPOLL" 29), with or without SIG, any case.
 // Errors: EINVAL when the text names no signal.
-result<signum> signal_from_name(std::string_view name) noexcept;
+[[nodiscard]] result<signum> signal_from_name(std::string_view name) noexcept;
 
 // The description, like Python's signal.strsignal(): "Terminated", "Real-time signal 3" for
 // SIGRTMIN+3. Where Python gives None (32, 33) or raises ValueError (out of range), the text is

@@ -29,22 +29,22 @@ enum class sigmask_how : int {
 
 // Python's signal.pthread_sigmask(how, mask): changes the calling thread's mask, returns the old one.
 // Errors: EINVAL (bad how). SIGKILL and SIGSTOP are silently never blocked (the kernel's rule).
-result<signal_set> pthread_sigmask(sigmask_how how, const signal_set& set) noexcept;
+[[nodiscard]] result<signal_set> pthread_sigmask(sigmask_how how, const signal_set& set) noexcept;
 
 // sigprocmask(2): the same for the whole process; only meaningful in a single-threaded program
 // (in a threaded one it acts on the calling thread, like pthread_sigmask). Errors: EINVAL.
-result<signal_set> sigprocmask(sigmask_how how, const signal_set& set) noexcept;
+[[nodiscard]] result<signal_set> sigprocmask(sigmask_how how, const signal_set& set) noexcept;
 
 // The calling thread's current mask (pthread_sigmask with no change). Errors: none in practice.
-result<signal_set> signal_mask() noexcept;
+[[nodiscard]] result<signal_set> signal_mask() noexcept;
 
 // Makes `set` the calling thread's whole mask and returns the old one; set_signal_mask({}) clears
 // it (daemon(7), step 3). Errors: none in practice (EINVAL cannot happen).
-result<signal_set> set_signal_mask(const signal_set& set) noexcept;
+[[nodiscard]] result<signal_set> set_signal_mask(const signal_set& set) noexcept;
 
 // Python's signal.sigpending(): the signals raised while blocked, waiting for delivery.
 // Errors: none in practice (EFAULT cannot happen).
-result<signal_set> sigpending() noexcept;
+[[nodiscard]] result<signal_set> sigpending() noexcept;
 
 // Sets the disposition of every signal (1 .. SIGRTMAX, except the unchangeable SIGKILL and
 // SIGSTOP and the ones the C library reserves for itself) to SIG_DFL, with an empty handler mask
@@ -52,11 +52,11 @@ result<signal_set> sigpending() noexcept;
 // surprises programs that expect SIGPIPE or SIGCHLD to behave normally; this undoes that.
 // Async-signal-safe and allocation-free. Errors: the first sigaction(2) error other than EINVAL
 // (which means "reserved or invalid number" and is skipped); the other signals are still reset.
-result<void> reset_signal_handlers() noexcept;
+[[nodiscard]] result<void> reset_signal_handlers() noexcept;
 
 // Python's signal.signal(s, signal.SIG_DFL) / signal.signal(s, signal.SIG_IGN) for one signal.
 // Errors: EINVAL (SIGKILL, SIGSTOP, or not a signal).
-result<void> default_signal_handler(signum s) noexcept;
-result<void> ignore_signal(signum s) noexcept;
+[[nodiscard]] result<void> default_signal_handler(signum s) noexcept;
+[[nodiscard]] result<void> ignore_signal(signum s) noexcept;
 
 }  // namespace ospp

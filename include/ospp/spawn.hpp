@@ -92,15 +92,15 @@ struct posix_spawn_options {
 // 2.34+'s posix_spawn needs, as Python's), EAGAIN, ENOMEM; EINVAL for a NUL byte in a string, an
 // env built by from_env with an illegal key (see cstring_array::valid()), an empty argv or an
 // empty argv[0] (Python's ValueErrors).
-result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, const cstring_array& env,
+[[nodiscard]] result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, const cstring_array& env,
                             const posix_spawn_options& options = {});
-result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, std::nullopt_t env,
+[[nodiscard]] result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, std::nullopt_t env,
                             const posix_spawn_options& options = {});
 // Python's os.posix_spawnp: searches PATH (the caller's, as posix_spawnp(3) does) when `file`
 // has no '/'.
-result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, const cstring_array& env,
+[[nodiscard]] result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, const cstring_array& env,
                              const posix_spawn_options& options = {});
-result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, std::nullopt_t env,
+[[nodiscard]] result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, std::nullopt_t env,
                              const posix_spawn_options& options = {});
 
 // ---- Python's os.spawn* -----------------------------------------------------------------------
@@ -113,31 +113,31 @@ enum class spawn_mode : int {
 
 // Python's os.spawnv(mode, path, args). Errors: as posix_spawn, plus ECHILD from the wait. Where
 // posix_spawn says EPERM (a seccomp filter refusing clone3), fork and exec, as Python's spawn*.
-result<int> spawnv(spawn_mode mode, path_ref path, const cstring_array& argv);
+[[nodiscard]] result<int> spawnv(spawn_mode mode, path_ref path, const cstring_array& argv);
 // Python's os.spawnve(mode, path, args, env).
-result<int> spawnve(spawn_mode mode, path_ref path, const cstring_array& argv, const cstring_array& env);
+[[nodiscard]] result<int> spawnve(spawn_mode mode, path_ref path, const cstring_array& argv, const cstring_array& env);
 // Python's os.spawnvp(mode, file, args): searches the current PATH.
-result<int> spawnvp(spawn_mode mode, path_ref file, const cstring_array& argv);
+[[nodiscard]] result<int> spawnvp(spawn_mode mode, path_ref file, const cstring_array& argv);
 // Python's os.spawnvpe(mode, file, args, env): searches the PATH in `env`, like Python.
-result<int> spawnvpe(spawn_mode mode, path_ref file, const cstring_array& argv, const cstring_array& env);
+[[nodiscard]] result<int> spawnvpe(spawn_mode mode, path_ref file, const cstring_array& argv, const cstring_array& env);
 
 // Python's os.spawnl(mode, path, arg0, ...): arguments convert to std::string_view; the path is
 // anything a path_ref accepts.
 template <class P, class... A>
-result<int> spawnl(spawn_mode mode, const P& path, const A&... args) {
+[[nodiscard]] result<int> spawnl(spawn_mode mode, const P& path, const A&... args) {
     return spawnv(mode, path, cstring_array{std::string_view(args)...});
 }
 // Python's os.spawnlp(mode, file, arg0, ...).
 template <class P, class... A>
-result<int> spawnlp(spawn_mode mode, const P& file, const A&... args) {
+[[nodiscard]] result<int> spawnlp(spawn_mode mode, const P& file, const A&... args) {
     return spawnvp(mode, file, cstring_array{std::string_view(args)...});
 }
 // Python's os.spawnle(mode, path, arg0, ..., env): the last argument is a cstring_array.
 template <class P, class... A>
-result<int> spawnle(spawn_mode mode, const P& path, const A&... args_then_env);
+[[nodiscard]] result<int> spawnle(spawn_mode mode, const P& path, const A&... args_then_env);
 // Python's os.spawnlpe(mode, file, arg0, ..., env).
 template <class P, class... A>
-result<int> spawnlpe(spawn_mode mode, const P& file, const A&... args_then_env);
+[[nodiscard]] result<int> spawnlpe(spawn_mode mode, const P& file, const A&... args_then_env);
 
 namespace detail {
 // Splits (arg0, ..., env) into a cstring_array of the leading arguments and the env.
@@ -159,14 +159,14 @@ struct split_env<First, Rest...> {
 }  // namespace detail
 
 template <class P, class... A>
-result<int> spawnle(spawn_mode mode, const P& path, const A&... args_then_env) {
+[[nodiscard]] result<int> spawnle(spawn_mode mode, const P& path, const A&... args_then_env) {
     std::vector<std::string_view> args;
     detail::split_env<A...>::collect(args, args_then_env...);
     return spawnve(mode, path, cstring_array(args), detail::split_env<A...>::env(args_then_env...));
 }
 
 template <class P, class... A>
-result<int> spawnlpe(spawn_mode mode, const P& file, const A&... args_then_env) {
+[[nodiscard]] result<int> spawnlpe(spawn_mode mode, const P& file, const A&... args_then_env) {
     std::vector<std::string_view> args;
     detail::split_env<A...>::collect(args, args_then_env...);
     return spawnvpe(mode, file, cstring_array(args), detail::split_env<A...>::env(args_then_env...));

@@ -56,7 +56,7 @@ struct enable_bitmask<memfd_flags> : std::true_type {};
 // Python's os.memfd_create(name, flags=MFD_CLOEXEC): an anonymous file in memory, open for
 // reading and writing; `name` only labels it in /proc/self/fd ("memfd:name"). Always close-on-exec.
 // Errors: EINVAL (name over 249 bytes, bad flags, embedded NUL), EMFILE, ENFILE, ENOMEM.
-result<fd> memfd_create(path_ref name, memfd_flags flags = memfd_flags::cloexec) noexcept;
+[[nodiscard]] result<fd> memfd_create(path_ref name, memfd_flags flags = memfd_flags::cloexec) noexcept;
 
 // ---- eventfd ----------------------------------------------------------------------------------
 
@@ -71,15 +71,15 @@ struct enable_bitmask<eventfd_flags> : std::true_type {};
 
 // Python's os.eventfd(initval, flags=EFD_CLOEXEC): a 64-bit counter to signal events between
 // threads or processes. Always close-on-exec. Errors: EINVAL, EMFILE, ENFILE, ENODEV, ENOMEM.
-result<fd> eventfd(unsigned initval, eventfd_flags flags = eventfd_flags::cloexec) noexcept;
+[[nodiscard]] result<fd> eventfd(unsigned initval, eventfd_flags flags = eventfd_flags::cloexec) noexcept;
 // Python's os.eventfd_read(fd): the counter (or 1 in semaphore mode), which the read resets (or
 // decrements); blocks while it is zero. Errors: EAGAIN (nonblock, counter 0), EBADF, EINVAL (a
 // read of other than 8 bytes: not an eventfd; a file with 8 bytes to read is not detected).
-result<std::uint64_t> eventfd_read(fd_ref f) noexcept;
+[[nodiscard]] result<std::uint64_t> eventfd_read(fd_ref f) noexcept;
 // Python's os.eventfd_write(fd, value): adds value to the counter; blocks if that would overflow.
 // Errors: EAGAIN (nonblock, the counter would pass 2^64-2), EBADF, EINVAL (value 2^64-1, a
 // short write). Any other descriptor that takes 8 bytes (a file, a pipe) takes the value too.
-result<void> eventfd_write(fd_ref f, std::uint64_t value) noexcept;
+[[nodiscard]] result<void> eventfd_write(fd_ref f, std::uint64_t value) noexcept;
 
 // ---- timerfd ----------------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ struct timerfd_create_options {
 // Python's os.timerfd_create(clockid, *, flags=0): a timer that delivers expirations through
 // read(2) (an 8-byte count). Always close-on-exec. Errors: EINVAL, EMFILE, ENFILE, ENODEV,
 // ENOMEM, EPERM (alarm clocks without CAP_WAKE_ALARM).
-result<fd> timerfd_create(timerfd_clock clock, const timerfd_create_options& options = {}) noexcept;
+[[nodiscard]] result<fd> timerfd_create(timerfd_clock clock, const timerfd_create_options& options = {}) noexcept;
 
 // A timer's setting, as Python's (next_expiration, interval) tuple. Zero next_expiration: disarmed.
 struct timerfd_time {
@@ -147,13 +147,13 @@ struct timerfd_settime_ns_options {
 // Python's os.timerfd_settime(fd, *, flags=0, initial=0.0, interval=0.0): arms (or, with a zero
 // initial, disarms) the timer and returns its previous setting.
 // Errors: EBADF, EINVAL (negative times, not a timerfd, bad flags), ECANCELED.
-result<timerfd_time> timerfd_settime(fd_ref f, const timerfd_settime_options& options) noexcept;
+[[nodiscard]] result<timerfd_time> timerfd_settime(fd_ref f, const timerfd_settime_options& options) noexcept;
 // Python's os.timerfd_settime_ns(fd, *, flags=0, initial=0, interval=0). Errors: as
 // timerfd_settime.
-result<timerfd_time_ns> timerfd_settime_ns(fd_ref f, const timerfd_settime_ns_options& options) noexcept;
+[[nodiscard]] result<timerfd_time_ns> timerfd_settime_ns(fd_ref f, const timerfd_settime_ns_options& options) noexcept;
 // Python's os.timerfd_gettime(fd): the current setting. Errors: EBADF, EINVAL (not a timerfd).
-result<timerfd_time> timerfd_gettime(fd_ref f) noexcept;
+[[nodiscard]] result<timerfd_time> timerfd_gettime(fd_ref f) noexcept;
 // Python's os.timerfd_gettime_ns(fd). Errors: as timerfd_gettime.
-result<timerfd_time_ns> timerfd_gettime_ns(fd_ref f) noexcept;
+[[nodiscard]] result<timerfd_time_ns> timerfd_gettime_ns(fd_ref f) noexcept;
 
 }  // namespace ospp

@@ -104,12 +104,12 @@ struct stat_result {
 // Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, EBADF (dir_fd), ENOMEM; EINVAL (NUL in path);
 // EOVERFLOW: an access, modification or change time outside the int64 nanoseconds of *_ns (before
 // 1677 or after 2262; ext4 stores dates up to 2446), where Python's unbounded integers have room.
-result<stat_result> stat(path_ref path, const lookup_options& options = {}) noexcept;
+[[nodiscard]] result<stat_result> stat(path_ref path, const lookup_options& options = {}) noexcept;
 // Python's os.lstat(path, *, dir_fd=None): stat without following a final symlink. Errors: as
 // stat, ELOOP only for a loop before the last component.
-result<stat_result> lstat(path_ref path, const dir_fd_options& options = {}) noexcept;
+[[nodiscard]] result<stat_result> lstat(path_ref path, const dir_fd_options& options = {}) noexcept;
 // Python's os.fstat(fd) (also os.stat(fd)). Errors: EBADF, EOVERFLOW (as stat).
-result<stat_result> fstat(fd_ref f) noexcept;
+[[nodiscard]] result<stat_result> fstat(fd_ref f) noexcept;
 
 // statvfs f_flag bits: Python's os.ST_*.
 enum class mount_flags : unsigned long {
@@ -146,8 +146,8 @@ struct statvfs_result {
 
 // Python's os.statvfs(path). Errors: ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG, ENOMEM, EIO,
 // ENOSYS (a filesystem without statfs); EINVAL (NUL in path).
-result<statvfs_result> statvfs(path_ref path) noexcept;
+[[nodiscard]] result<statvfs_result> statvfs(path_ref path) noexcept;
 // Python's os.fstatvfs(fd), also of an O_PATH descriptor. Errors: EBADF, EIO, ENOSYS.
-result<statvfs_result> fstatvfs(fd_ref f) noexcept;
+[[nodiscard]] result<statvfs_result> fstatvfs(fd_ref f) noexcept;
 
 }  // namespace ospp

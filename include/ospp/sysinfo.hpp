@@ -36,7 +36,7 @@ struct uname_result {
     std::string machine;   // "x86_64"
 };
 // Python's os.uname(). Errors: none in practice (EFAULT).
-result<uname_result> uname();
+[[nodiscard]] result<uname_result> uname();
 
 // sysconf(3) names: Python's os.sysconf_names keys without "SC_".
 enum class sysconf_name : int {
@@ -214,15 +214,15 @@ std::span<const name_entry<confstr_name>> confstr_names() noexcept;
 
 // Python's os.sysconf(name). An empty optional is "no limit" (Python's -1), which is not an error.
 // Errors: EINVAL (a name this system does not know).
-result<std::optional<long>> sysconf(sysconf_name name) noexcept;
+[[nodiscard]] result<std::optional<long>> sysconf(sysconf_name name) noexcept;
 // The same by Python's string name, "SC_PAGESIZE". Errors: EINVAL (not in sysconf_names()).
-result<std::optional<long>> sysconf(std::string_view name) noexcept;
+[[nodiscard]] result<std::optional<long>> sysconf(std::string_view name) noexcept;
 
 // Python's os.confstr(name): the value, or nullopt when the system defines none (Python's None).
 // Errors: EINVAL.
-result<std::optional<std::string>> confstr(confstr_name name);
+[[nodiscard]] result<std::optional<std::string>> confstr(confstr_name name);
 // The same by Python's string name, "CS_PATH". Errors: EINVAL (not in confstr_names()).
-result<std::optional<std::string>> confstr(std::string_view name);
+[[nodiscard]] result<std::optional<std::string>> confstr(std::string_view name);
 
 // Python's os.cpu_count(): the CPUs online in the system; nullopt when unknown.
 std::optional<int> cpu_count() noexcept;
@@ -239,6 +239,6 @@ struct loadavg {
 // Errors: none with glibc, which asks sysinfo(2) (EFAULT only); a C library that reads
 // /proc/loadavg gives that errno, or EIO when it gives none (Python's "Load averages are
 // unobtainable").
-result<loadavg> getloadavg() noexcept;
+[[nodiscard]] result<loadavg> getloadavg() noexcept;
 
 }  // namespace ospp

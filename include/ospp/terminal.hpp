@@ -26,16 +26,16 @@ namespace ospp {
 
 // Python's os.ttyname(fd): the path of the terminal device open on fd ("/dev/pts/3").
 // Errors: EBADF, ENOTTY (not a terminal), ENODEV (a pty from another mount namespace).
-result<std::string> ttyname(fd_ref f);
+[[nodiscard]] result<std::string> ttyname(fd_ref f);
 
 // Python's os.tcgetpgrp(fd): the foreground process group of the terminal, which must be the
 // caller's controlling terminal. Errors: EBADF, ENOTTY (not our controlling terminal).
-result<::pid_t> tcgetpgrp(fd_ref f) noexcept;
+[[nodiscard]] result<::pid_t> tcgetpgrp(fd_ref f) noexcept;
 // Python's os.tcsetpgrp(fd, pg): makes pg the foreground process group of the caller's
 // controlling terminal. A caller in a background group gets SIGTTOU unless it blocks or ignores it;
 // if a handler catches it the call fails with EINTR and is not retried (that would raise it again).
 // Errors: EBADF, EINTR, EINVAL (bad pg), ENOTTY, EPERM (pg in another session), ESRCH (no such pg).
-result<void> tcsetpgrp(fd_ref f, ::pid_t pgid) noexcept;
+[[nodiscard]] result<void> tcsetpgrp(fd_ref f, ::pid_t pgid) noexcept;
 
 // Python's os.terminal_size: the window size in character cells.
 struct terminal_size {
@@ -46,7 +46,7 @@ struct terminal_size {
 // Python's os.get_terminal_size(fd=STDOUT_FILENO): the window size of the terminal on fd
 // (ioctl TIOCGWINSZ). Like os's (not shutil's) version there is no fallback to $COLUMNS/$LINES:
 // a descriptor that is not a terminal is an error. Errors: EBADF, ENOTTY.
-result<terminal_size> get_terminal_size(fd_ref f = stdout_fd) noexcept;
+[[nodiscard]] result<terminal_size> get_terminal_size(fd_ref f = stdout_fd) noexcept;
 
 // The two ends of a pseudo-terminal, as Python's (master, slave) tuple.
 struct openpty_fds {
@@ -57,21 +57,21 @@ struct openpty_fds {
 // master with O_CLOEXEC, the slave through TIOCGPTPEER, or opened by name on kernels before 4.13).
 // Neither end becomes the caller's controlling terminal (O_NOCTTY).
 // Errors: EMFILE, ENFILE, ENOSPC (pty limit reached), ENOENT (no /dev/pts).
-result<openpty_fds> openpty() noexcept;
+[[nodiscard]] result<openpty_fds> openpty() noexcept;
 
 // Python's os.posix_openpt(oflag): opens a new pty master (open_flags::rdwr, optionally
 // open_flags::noctty). O_CLOEXEC is always added. Errors: EINVAL (bad flags), EMFILE, ENFILE, ENOSPC.
-result<fd> posix_openpt(open_flags flags) noexcept;
+[[nodiscard]] result<fd> posix_openpt(open_flags flags) noexcept;
 // Python's os.grantpt(fd): makes the slave of master `f` accessible (a no-op on Linux's devpts,
 // kept for portability). Errors: EBADF, EINVAL (not a pty master: the C library turns the
 // ioctl's ENOTTY into POSIX's EINVAL).
-result<void> grantpt(fd_ref f) noexcept;
+[[nodiscard]] result<void> grantpt(fd_ref f) noexcept;
 // Python's os.unlockpt(fd): unlocks the slave so it can be opened. Errors: EBADF, EINVAL (not a
 // pty master).
-result<void> unlockpt(fd_ref f) noexcept;
+[[nodiscard]] result<void> unlockpt(fd_ref f) noexcept;
 // Python's os.ptsname(fd): the slave's path ("/dev/pts/3"), via ptsname_r.
 // Errors: EBADF, ENOTTY (not a pty master).
-result<std::string> ptsname(fd_ref f);
+[[nodiscard]] result<std::string> ptsname(fd_ref f);
 
 // Python's os.login_tty(fd): prepares the terminal `tty` for a login in this (usually just
 // forked) process: makes the process a session leader, `tty` its controlling terminal and fds
@@ -79,6 +79,6 @@ result<std::string> ptsname(fd_ref f);
 // in every case: on failure too it is closed, unless it is 0-2, which always stay open (the C
 // function and Python's version close nothing on failure). Errors: EBADF, ENOTTY (not a
 // terminal), EPERM (the terminal is already another session's controlling terminal).
-result<void> login_tty(fd tty) noexcept;
+[[nodiscard]] result<void> login_tty(fd tty) noexcept;
 
 }  // namespace ospp

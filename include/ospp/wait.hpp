@@ -73,7 +73,7 @@ private:
 };
 
 // Python's os.waitstatus_to_exitcode(status).
-inline result<int> waitstatus_to_exitcode(wait_status status) noexcept { return status.to_exitcode(); }
+[[nodiscard]] inline result<int> waitstatus_to_exitcode(wait_status status) noexcept { return status.to_exitcode(); }
 
 // The options of waitpid/wait3/wait4/waitid: Python's os.WNOHANG, WUNTRACED, ...
 enum class wait_flags : int {
@@ -104,15 +104,15 @@ struct wait_rusage_result {
 };
 
 // Python's os.wait(): waits for any child. Errors: ECHILD (no children).
-result<wait_result> wait() noexcept;
+[[nodiscard]] result<wait_result> wait() noexcept;
 // Python's os.waitpid(pid, options): pid > 0 one child, 0 the caller's group, -1 any child,
 // < -1 the group -pid. Errors: ECHILD, EINVAL (bad options), ESRCH (INT_MIN, which negates to no
 // group; Python's ProcessLookupError).
-result<wait_result> waitpid(::pid_t pid, wait_flags options = wait_flags::none) noexcept;
+[[nodiscard]] result<wait_result> waitpid(::pid_t pid, wait_flags options = wait_flags::none) noexcept;
 // Python's os.wait3(options): any child, with its resource usage. Errors: ECHILD, EINVAL.
-result<wait_rusage_result> wait3(wait_flags options = wait_flags::none) noexcept;
+[[nodiscard]] result<wait_rusage_result> wait3(wait_flags options = wait_flags::none) noexcept;
 // Python's os.wait4(pid, options). Errors: ECHILD, EINVAL, ESRCH (pid INT_MIN).
-result<wait_rusage_result> wait4(::pid_t pid, wait_flags options = wait_flags::none) noexcept;
+[[nodiscard]] result<wait_rusage_result> wait4(::pid_t pid, wait_flags options = wait_flags::none) noexcept;
 
 // Which children waitid waits for: Python's os.P_PID, P_PGID, P_ALL, P_PIDFD.
 enum class id_type : int {
@@ -145,12 +145,12 @@ struct waitid_result {
 // Python's os.waitid(idtype, id, options): options must hold exited, stopped or continued.
 // nullopt under nohang when no child has changed state (Python's None).
 // Errors: ECHILD, EINVAL (no state flag, or a bad id type).
-result<std::optional<waitid_result>> waitid(id_type idtype, ::id_t id, wait_flags options) noexcept;
+[[nodiscard]] result<std::optional<waitid_result>> waitid(id_type idtype, ::id_t id, wait_flags options) noexcept;
 // waitid(P_PIDFD, fd, options): waits through a pidfd (see pidfd_open).
 // Errors: ECHILD (the process is not a child of the caller), EBADF (not an open descriptor, or not
 // a pidfd), EINVAL (a negative descriptor, no state flag; and on kernels before 5.4, which lack
 // P_PIDFD), EAGAIN (a pidfd opened with PIDFD_NONBLOCK, which never waits, while the child runs).
-result<std::optional<waitid_result>> waitid(fd_ref pidfd, wait_flags options) noexcept;
+[[nodiscard]] result<std::optional<waitid_result>> waitid(fd_ref pidfd, wait_flags options) noexcept;
 
 // Python's os.EX_* exit codes (<sysexits.h>), for _exit(ospp::ex::usage).
 enum class ex : int {

@@ -153,6 +153,6 @@ struct rmtree_options {
 // (a tree deeper than the fd limit: one fd per level), EINVAL (a NUL byte; `path` "." once emptied,
 // as rmdir). The call name is the failing step ("scandir", "unlink", "rmdir") and the path the
 // entry concerned; "rmtree" for the removal of `path` itself.
-result<void> rmtree(path_ref path, const rmtree_options& options = {});
+[[nodiscard]] result<void> rmtree(path_ref path, const rmtree_options& options = {});
 
 }  // namespace ospp
