@@ -196,7 +196,7 @@ enum class lock_op : int {
 // exactly un (Python's ValueError "unrecognized lockf argument") and, from the kernel, for a range
 // that starts before byte 0; EOVERFLOW for a range that ends past the largest offset.
 [[nodiscard]] result<void> lockf(fd_ref f, lock_op cmd, ::off_t len = 0, ::off_t start = 0,
-                   fcntl::whence whence = fcntl::whence::set) noexcept;
+                                 fcntl::whence whence = fcntl::whence::set) noexcept;
 
 // A flock held until the guard goes out of scope (Python's `with` around flock/LOCK_UN), like nix's
 // Flock. The guard borrows the descriptor: keep it open for the guard's lifetime.
@@ -247,7 +247,7 @@ public:
     // look-up, under the same call name (ESPIPE: whence::cur on a pipe or socket; EOVERFLOW: start
     // past the largest offset once the offset or size is added); EINVAL for lock_type::unlock.
     [[nodiscard]] static result<record_lock_guard> lock(fd_ref f, const record_lock& lock,
-                                          const record_lock_options& options = {}) noexcept;
+                                                        const record_lock_options& options = {}) noexcept;
 
     record_lock_guard(record_lock_guard&& other) noexcept
         : f_(other.f_), range_(other.range_), ofd_(other.ofd_) {
@@ -375,6 +375,8 @@ enum class rw_hint : std::uint64_t {
 // ---- reflinks --------------------------------------------------------------------------------------
 
 // ioctl FICLONE: makes `dest` share all of `source`'s data, copy-on-write (btrfs, XFS, OCFS2...).
+// Mind the order: the ioctl's, dest first (Python 3.12: fcntl.ioctl(dest, fcntl.FICLONE, source)),
+// where copy_file_range and copy_file take the source first.
 // Errors: EOPNOTSUPP (the filesystem cannot reflink, e.g. ext4, tmpfs), EXDEV (different
 // filesystems), EBADF (dest not open for writing, source not for reading), EISDIR, EINVAL, EPERM
 // (dest is immutable or append-only), ETXTBSY (a swap file).
@@ -383,8 +385,8 @@ enum class rw_hint : std::uint64_t {
 // `dest_offset` (length 0: to the end of source). Offsets and length must be multiples of the
 // filesystem block size, except a length that reaches the end of source.
 // Errors: as clone_file; EINVAL for unaligned ranges.
-[[nodiscard]] result<void> clone_file_range(fd_ref dest, fd_ref source, std::uint64_t source_offset, std::uint64_t length,
-                              std::uint64_t dest_offset) noexcept;
+[[nodiscard]] result<void> clone_file_range(fd_ref dest, fd_ref source, std::uint64_t source_offset,
+                                            std::uint64_t length, std::uint64_t dest_offset) noexcept;
 
 }  // namespace ospp::fcntl
 

@@ -74,7 +74,7 @@ struct enable_bitmask<open_flags> : std::true_type {};
 // Errors: everything openat(2) gives — ENOENT, EACCES, EEXIST (creat|excl), EISDIR, ELOOP
 // (nofollow), EMFILE, ENOTDIR; EINVAL for a path with an embedded NUL.
 [[nodiscard]] result<fd> open(path_ref path, open_flags flags, ::mode_t mode = 0777,
-                const dir_fd_options& options = {}) noexcept;
+                              const dir_fd_options& options = {}) noexcept;
 
 // Python's os.read(fd, n) into the caller's buffer: the number of bytes read, 0 at end of file.
 // Errors: EBADF, EAGAIN (non-blocking, nothing to read), EISDIR, EIO; EINVAL (a descriptor that is
@@ -224,14 +224,14 @@ struct enable_bitmask<rw_flags> : std::true_type {};
 // Errors: those of readv, EINVAL (offset below -1), ESPIPE, EOPNOTSUPP (a flag the file does not
 // support), EAGAIN (rw_flags::nowait and the data is not cached).
 [[nodiscard]] result<std::size_t> preadv(fd_ref f, std::span<const std::span<std::byte>> buffers, ::off_t offset,
-                           rw_flags flags = {}) noexcept;
+                                         rw_flags flags = {}) noexcept;
 // Python's os.pwritev(fd, buffers, offset, flags=0), through pwritev2(2): offset -1 writes at
 // the file's own offset and advances it. Errors: those of writev, EINVAL (offset below -1),
 // ESPIPE, EOPNOTSUPP.
 [[nodiscard]] result<std::size_t> pwritev(fd_ref f, std::span<const std::span<const std::byte>> buffers, ::off_t offset,
-                            rw_flags flags = {}) noexcept;
+                                          rw_flags flags = {}) noexcept;
 [[nodiscard]] result<std::size_t> pwritev(fd_ref f, std::span<const std::string_view> buffers, ::off_t offset,
-                            rw_flags flags = {}) noexcept;
+                                          rw_flags flags = {}) noexcept;
 
 // ---- copying between descriptors in the kernel ------------------------------------------------
 
@@ -246,15 +246,15 @@ struct enable_bitmask<rw_flags> : std::true_type {};
 // SSIZE_MAX: copy_file_range copies what there is for SIZE_MAX, sendfile and splice refuse counts
 // above it with EINVAL.
 [[nodiscard]] result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
-                                    std::optional<::off_t> offset_src = {},
-                                    std::optional<::off_t> offset_dst = {}) noexcept;
+                                                  std::optional<::off_t> offset_src = {},
+                                                  std::optional<::off_t> offset_dst = {}) noexcept;
 
 // Python's os.sendfile(out_fd, in_fd, offset, count): copies up to count bytes from in_fd (a
 // file that supports mmap) to out_fd; offset as in copy_file_range. Returns the bytes sent.
 // Errors: EAGAIN, EBADF, EINVAL, EIO, ENOMEM, EOVERFLOW, ESPIPE, EPIPE (out_fd a pipe or socket
 // with no reader; SIGPIPE is the caller's business).
 [[nodiscard]] result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t> offset,
-                             std::size_t count) noexcept;
+                                           std::size_t count) noexcept;
 
 // splice(2) flags: Python's os.SPLICE_F_*.
 enum class splice_flags : unsigned {
@@ -270,8 +270,9 @@ struct enable_bitmask<splice_flags> : std::true_type {};
 // the pipe end. Returns the bytes moved (0: src at end of file or an empty pipe with no writer).
 // Errors: EAGAIN (nonblock), EBADF, EINVAL (neither is a pipe), ESPIPE (an offset for a pipe end),
 // EPIPE (dst a pipe or socket with no reader; SIGPIPE is the caller's business).
-[[nodiscard]] result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src = {},
-                           std::optional<::off_t> offset_dst = {}, splice_flags flags = {}) noexcept;
+[[nodiscard]] result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count,
+                                         std::optional<::off_t> offset_src = {},
+                                         std::optional<::off_t> offset_dst = {}, splice_flags flags = {}) noexcept;
 
 // ---- file state through a descriptor ----------------------------------------------------------
 

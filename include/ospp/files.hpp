@@ -133,7 +133,7 @@ struct makedirs_options {
 // S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK); `device` from make_device(). Errors: EPERM (devices need
 // CAP_MKNOD), EEXIST, EINVAL.
 [[nodiscard]] result<void> mknod(path_ref path, ::mode_t mode = 0600, ::dev_t device = 0,
-                   const dir_fd_options& options = {}) noexcept;
+                                 const dir_fd_options& options = {}) noexcept;
 
 // Python's os.remove / os.unlink(path, *, dir_fd): removes a file (not a directory).
 // Errors: ENOENT, EISDIR, EPERM, EACCES, EBUSY.
@@ -173,7 +173,8 @@ void sync() noexcept;
 // Errors: ENOENT, EACCES, EPERM, EROFS.
 [[nodiscard]] result<void> utime(path_ref path, const lookup_options& options = {}) noexcept;
 // Python's os.utime(path, ns=(atime_ns, mtime_ns), ...): the given times, to the nanosecond.
-[[nodiscard]] result<void> utime(path_ref path, file_time atime, file_time mtime, const lookup_options& options = {}) noexcept;
+[[nodiscard]] result<void> utime(path_ref path, file_time atime, file_time mtime,
+                                const lookup_options& options = {}) noexcept;
 
 // ---- beyond Python's os: shutil.copyfile ----
 

@@ -35,7 +35,8 @@ struct enable_bitmask<random_flags> : std::true_type {};
 // Python's os.getrandom(size, flags) into a buffer: the number of bytes written (possibly fewer).
 // Errors: EAGAIN (nonblock, pool not ready), EINVAL (bad flags), ENOSYS (kernel before 3.17),
 // EPERM (refused by a seccomp filter).
-[[nodiscard]] result<std::size_t> getrandom(std::span<std::byte> buffer, random_flags flags = random_flags::none) noexcept;
+[[nodiscard]] result<std::size_t> getrandom(std::span<std::byte> buffer,
+                                            random_flags flags = random_flags::none) noexcept;
 // Python's os.getrandom(size, flags): up to `size` bytes. Errors: those above; EINVAL for a size
 // above SSIZE_MAX (Python's OverflowError).
 [[nodiscard]] result<std::string> getrandom(std::size_t size, random_flags flags = random_flags::none);

@@ -93,15 +93,15 @@ struct posix_spawn_options {
 // env built by from_env with an illegal key (see cstring_array::valid()), an empty argv or an
 // empty argv[0] (Python's ValueErrors).
 [[nodiscard]] result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, const cstring_array& env,
-                            const posix_spawn_options& options = {});
+                                          const posix_spawn_options& options = {});
 [[nodiscard]] result<::pid_t> posix_spawn(path_ref path, const cstring_array& argv, std::nullopt_t env,
-                            const posix_spawn_options& options = {});
+                                          const posix_spawn_options& options = {});
 // Python's os.posix_spawnp: searches PATH (the caller's, as posix_spawnp(3) does) when `file`
 // has no '/'.
 [[nodiscard]] result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, const cstring_array& env,
-                             const posix_spawn_options& options = {});
+                                           const posix_spawn_options& options = {});
 [[nodiscard]] result<::pid_t> posix_spawnp(path_ref file, const cstring_array& argv, std::nullopt_t env,
-                             const posix_spawn_options& options = {});
+                                           const posix_spawn_options& options = {});
 
 // ---- Python's os.spawn* -----------------------------------------------------------------------
 

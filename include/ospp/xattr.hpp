@@ -44,16 +44,17 @@ struct enable_bitmask<xattr_flags> : std::true_type {};
 // the user/trusted/security/system namespaces), ENOENT, EACCES, EBADF (fd, also an O_PATH or a negative one),
 // ERANGE (an empty name or one over 255 bytes; never a small buffer: it grows); EINVAL for a NUL
 // in the path or the name.
-[[nodiscard]] result<std::string> getxattr(path_ref path, std::string_view attribute, const follow_options& options = {});
+[[nodiscard]] result<std::string> getxattr(path_ref path, std::string_view attribute,
+                                           const follow_options& options = {});
 [[nodiscard]] result<std::string> getxattr(fd_ref f, std::string_view attribute);
 
 // Python's os.setxattr(path, attribute, value, flags=0, *, follow_symlinks=True).
 // Errors: EEXIST (create), ENODATA (replace), ENOTSUP, ENOSPC, E2BIG (value over 64 KiB), ERANGE
 // (name as getxattr), EPERM (user.* on a symlink or special file), EACCES, EINVAL (NUL in name).
 [[nodiscard]] result<void> setxattr(path_ref path, std::string_view attribute, std::string_view value,
-                      xattr_flags flags = xattr_flags::none, const follow_options& options = {});
+                                    xattr_flags flags = xattr_flags::none, const follow_options& options = {});
 [[nodiscard]] result<void> setxattr(fd_ref f, std::string_view attribute, std::string_view value,
-                      xattr_flags flags = xattr_flags::none);
+                                    xattr_flags flags = xattr_flags::none);
 
 // Python's os.listxattr(path=None, *, follow_symlinks=True): the attribute names.
 // Errors: ENOTSUP, ENOENT, EACCES, E2BIG (the names take over 64 KiB, XATTR_LIST_MAX).
