@@ -795,6 +795,11 @@ std::vector<fault_case> spawn_cases(fixture&) {
         {"posix_spawnp", {"posix_spawnp"}, [reaped] { return reaped(ospp::posix_spawnp("true", {"true"}, std::nullopt)); }},
         {"spawnv", {"posix_spawn"},
          [] { return drop_value(ospp::spawnv(ospp::spawn_mode::wait, "/bin/true", {"true"})); }},
+        // posix_spawn refused with EPERM (a seccomp filter that predates clone3): fork and exec.
+        {"spawnv", {"fork"}, [] { return drop_value(ospp::spawnv(ospp::spawn_mode::wait, "/bin/true", {"true"})); },
+         on_eintr::cannot_happen, 1, {}, {{"posix_spawn", EPERM}}},
+        {"spawnv", {"execve"}, [] { return drop_value(ospp::spawnv(ospp::spawn_mode::wait, "/bin/true", {"true"})); },
+         on_eintr::cannot_happen, 1, {}, {{"posix_spawn", EPERM}}},
         // Python's os.spawnv(P_WAIT) is posix_spawn + os.waitpid: a failed wait is waitpid's error.
         {"waitpid", {"waitpid"},
          [] { return drop_value(ospp::spawnv(ospp::spawn_mode::wait, "/bin/true", {"true"})); }, on_eintr::retry, 1,
