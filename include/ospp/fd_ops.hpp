@@ -278,7 +278,7 @@ struct enable_bitmask<splice_flags> : std::true_type {};
 
 // Python's os.fchmod(fd, mode). Errors: EBADF, EPERM (not the owner), EROFS.
 [[nodiscard]] result<void> fchmod(fd_ref f, ::mode_t mode) noexcept;
-// Python's os.fchown(fd, uid, gid); pass ::uid_t(-1) / ::gid_t(-1) to leave one unchanged.
+// Python's os.fchown(fd, uid, gid); ospp::id_unchanged (ids.hpp; Python's -1) leaves one as it is.
 // Errors: EBADF, EPERM, EROFS, EIO.
 [[nodiscard]] result<void> fchown(fd_ref f, ::uid_t uid, ::gid_t gid) noexcept;
 // Python's os.ftruncate(fd, length): cuts or extends (with zeros) the file to `length` bytes.

@@ -96,7 +96,7 @@ struct makedirs_options {
 // with EOPNOTSUPP for every path (Python: NotImplementedError). Errors: EPERM, ENOENT, EROFS, ELOOP.
 [[nodiscard]] result<void> chmod(path_ref path, ::mode_t mode, const lookup_options& options = {}) noexcept;
 // Python's os.chown(path, uid, gid, *, dir_fd, follow_symlinks). A uid or gid of -1
-// (static_cast<uid_t>(-1)) leaves that id unchanged. Errors: EPERM, ENOENT, EROFS, ELOOP.
+// (ospp::id_unchanged, in ids.hpp) leaves that id unchanged. Errors: EPERM, ENOENT, EROFS, ELOOP.
 [[nodiscard]] result<void> chown(path_ref path, ::uid_t uid, ::gid_t gid, const lookup_options& options = {}) noexcept;
 // Python's os.lchown(path, uid, gid): chown of a symlink itself. Errors: as chown.
 [[nodiscard]] result<void> lchown(path_ref path, ::uid_t uid, ::gid_t gid) noexcept;
