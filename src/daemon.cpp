@@ -570,6 +570,14 @@ struct prepared {
 // Everything that may allocate, in the launcher: steps 1-5 of docs/daemon.md.
 result<void> prepare(const daemon_options& o, prepared& r) {
     plan& p = r.p;
+    // "NAME=value" each: an entry with no '=' after its first character names no variable, and a
+    // NUL byte would cut it short. Python's os.execve refuses both (ValueError); so does exec here.
+    if (o.environment) {
+        for (const std::string& entry : *o.environment) {
+            if (entry.find('=', 1) == std::string::npos || entry.find('\0') != std::string::npos)
+                return sys::fail_with(EINVAL, "environment", entry);
+        }
+    }
     p.detach = o.detach_process.value_or(detach_by_default());
     if (!fill_stdio()) return sys::fail("stdio", "/dev/null");
     if (o.pidfile) {

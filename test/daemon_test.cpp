@@ -1217,6 +1217,20 @@ TEST_CASE("daemon: open() and enter() that fail before any fork return the error
     CHECK_FALSE(ctx.is_open());
 }
 
+TEST_CASE("daemon: an environment entry that names no variable, or holds a NUL byte, fails open() first") {
+    // As Python's os.execve refuses {"": "x"} and "embedded null byte" (ValueError). "=A=1" is the
+    // variable "=A", as Python lets a key start with '='.
+    const std::string bad[] = {"NOEQUALS", "=x", "", std::string("A=b\0c", 5)};
+    for (const std::string& entry : bad) {
+        CAPTURE(entry);
+        daemon_context ctx;
+        ctx.detach_process = false;
+        ctx.environment = std::vector<std::string>{"GOOD=1", entry};
+        CHECK_ERRNO(ctx.open(), EINVAL, "environment: [Errno 22] Invalid argument: " + ospp::quote_path(entry));
+        CHECK_FALSE(ctx.is_open());
+    }
+}
+
 namespace {
 
 // A launcher set-up, run as root, that becomes nobody with the supplementary groups `groups`.

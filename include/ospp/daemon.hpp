@@ -156,6 +156,8 @@ struct daemon_options {
     stream_target stderr_file{};
     // ospp's additions, beyond PEP 3143:
     // The whole environment ("NAME=value" strings) when set; unset keeps it (daemon(7) step 4).
+    // An entry with no '=' after its first character, or with a NUL byte, fails open() before
+    // anything is done: errno_error EINVAL "environment" naming the entry.
     std::optional<std::vector<std::string>> environment{};
     // When true, open() does not report readiness: the program calls notify_ready() once it
     // really serves (after binding its sockets, say); until then the launcher waits.
