@@ -220,6 +220,10 @@ TEST_CASE("link makes a hard link, following a symlink source by default") {
     CHECK(S_ISREG(mode_of(dir / "via_follow")));
     REQUIRE(ospp::link("l", "link_itself", {.src_dir_fd = d, .dst_dir_fd = d, .follow_symlinks = false}));
     CHECK(S_ISLNK(mode_of(dir / "link_itself")));
+    REQUIRE(::mkdir((dir / "sub").c_str(), 0700) == 0);
+    auto sub = open_dir(dir / "sub");
+    REQUIRE(ospp::link("f", "h2", {.src_dir_fd = d, .dst_dir_fd = sub}));
+    CHECK(ospp_test::read_file(dir / "sub/h2") == "data");
     CHECK_ERRNO(ospp::link(dir / "f", dir / "h"), EEXIST,
                 "link: [Errno 17] File exists: '" + (dir / "f") + "' -> '" + (dir / "h") + "'");
 }
@@ -376,6 +380,14 @@ TEST_CASE("rename and replace move atomically and name both paths on error") {
     auto d = open_dir(dir.path());
     REQUIRE(ospp::rename("b", "e", {.src_dir_fd = d, .dst_dir_fd = d}));
     CHECK(exists(dir / "e"));
+    // Two different directories: src is looked up in src_dir_fd, dst in dst_dir_fd.
+    REQUIRE(::mkdir((dir / "sub").c_str(), 0700) == 0);
+    auto sub = open_dir(dir / "sub");
+    REQUIRE(ospp::rename("e", "moved", {.src_dir_fd = d, .dst_dir_fd = sub}));
+    CHECK(ospp_test::read_file(dir / "sub/moved") == "A");
+    REQUIRE(ospp::replace("moved", "back", {.src_dir_fd = sub, .dst_dir_fd = d}));
+    CHECK(ospp_test::read_file(dir / "back") == "A");
+    CHECK_FALSE(exists(dir / "sub/moved"));
     CHECK_ERRNO(ospp::rename(dir / "a", dir / "b"), ENOENT,
                 "rename: [Errno 2] No such file or directory: '" + (dir / "a") + "' -> '" + (dir / "b") + "'");
     CHECK_ERRNO(ospp::replace(dir / "a", dir / "b"), ENOENT,
