@@ -128,6 +128,7 @@ std::string ospp_fwalk(const std::string& top, bool topdown, bool follow) {
         REQUIRE(::fstat(dirfd.get(), &by_fd) == 0);
         REQUIRE(::stat(std::string(dirpath).c_str(), &by_path) == 0);
         CHECK(by_fd.st_ino == by_path.st_ino);
+        CHECK(::fcntl(dirfd.get(), F_GETFD) == FD_CLOEXEC);  // the top's and every subdirectory's
         out += line(dirpath, dirnames, filenames);
     }
     return out;
