@@ -1413,6 +1413,16 @@ TEST_CASE("getxattr and listxattr ask again when the value grew between the size
                       ospp::listxattr(file));
 }
 
+// ttyname and ptsname start with a 64-byte buffer: ERANGE asks again with a bigger one.
+TEST_CASE("ttyname and ptsname ask again with a bigger buffer on ERANGE") {
+    if (!interposed()) return;
+    auto pty = ospp::openpty().value();
+    check_same_answer(with_fault("ttyname_r", ERANGE, 1, 1, [&] { return ospp::ttyname(pty.slave); }),
+                      ospp::ttyname(pty.slave));
+    check_same_answer(with_fault("ptsname_r", ERANGE, 1, 1, [&] { return ospp::ptsname(pty.master); }),
+                      ospp::ptsname(pty.master));
+}
+
 // Sites whose failure is absorbed by design report nothing; what they fall back on must still do
 // the job. read_all's size hint (fstat, lseek) falls back to 8 KiB and doubling; the existence probes of
 // makedirs and renames (access) fall back to "absent", and making an existing parent is tolerated.
