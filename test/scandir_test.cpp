@@ -231,6 +231,10 @@ TEST_CASE("scandir handles 10,000 entries and odd names") {
         ::close(f);
         want.insert(name);
     }
+    for (const char* dots : {".x", "..x", "..."}) {  // dots, but neither "." nor ".."
+        ospp_test::write_file(dir / dots, "");
+        want.insert(dots);
+    }
     std::set<std::string> got;
     auto it = ospp::scandir(dir.path());
     REQUIRE(it.has_value());
