@@ -399,6 +399,24 @@ TEST_CASE("rename and replace move atomically and name both paths on error") {
                 "replace: [Errno 2] No such file or directory: '" + (dir / "a") + "' -> '" + (dir / "b") + "'");
 }
 
+TEST_CASE("two-path calls refuse an embedded NUL in either path, and change nothing") {
+    // Python: ValueError (embedded null byte); here EINVAL naming the refused path. Without the
+    // check, the kernel would see only the part before the NUL: "b\0c" would be "b".
+    temp_dir dir;
+    ospp_test::write_file(dir / "a", "A");
+    const std::string bad = dir / std::string("b\0c", 3);
+    const std::string quoted = ospp::quote_path(bad);
+    CHECK_ERRNO(ospp::rename(dir / "a", bad), EINVAL, "rename: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::replace(dir / "a", bad), EINVAL, "replace: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::link(dir / "a", bad), EINVAL, "link: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::symlink("a", bad), EINVAL, "symlink: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::rename(bad, dir / "a"), EINVAL, "rename: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::copy_file(dir / "a", bad), EINVAL, "copy_file: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::renames(dir / "a", bad), EINVAL, "renames: [Errno 22] Invalid argument: " + quoted);
+    CHECK_FALSE(exists(dir / "b"));
+    CHECK(ospp_test::read_file(dir / "a") == "A");
+}
+
 TEST_CASE("renames creates the new parents and prunes the old ones") {
     temp_dir dir;
     REQUIRE(::mkdir((dir / "old").c_str(), 0700) == 0);
