@@ -168,6 +168,7 @@ TEST_CASE("quote_path escapes each byte of invalid UTF-8 as os.fsdecode's surrog
     CHECK(ospp::quote_path("a\xe2\x80") == "'a\\udce2\\udc80'");                      // truncated
     CHECK(ospp::quote_path("\xe2\x80\xe2\x82\xac") == "'\\udce2\\udc80\xe2\x82\xac'");  // then a valid €
     CHECK(ospp::quote_path("\xc0\xaf") == "'\\udcc0\\udcaf'");                      // overlong '/'
+    CHECK(ospp::quote_path("\xf0\x80\x80\xaf") == "'\\udcf0\\udc80\\udc80\\udcaf'");  // overlong '/', 4 bytes
     CHECK(ospp::quote_path("\xe0\x80\xaf") == "'\\udce0\\udc80\\udcaf'");        // overlong '/'
     CHECK(ospp::quote_path("\xed\xa0\x80") == "'\\udced\\udca0\\udc80'");        // encoded surrogate
     CHECK(ospp::quote_path("\xf4\x90\x80\x80") == "'\\udcf4\\udc90\\udc80\\udc80'");  // > U+10FFFF

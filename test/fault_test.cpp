@@ -1399,6 +1399,30 @@ TEST_CASE("getlogin reports the injected errno, and asks again with a bigger buf
     check_same_answer(with_fault("getlogin_r", ERANGE, 1, 1, [] { return ospp::getlogin(); }), ospp::getlogin());
 }
 
+// getxattr and listxattr size their buffer with a first call: a value that grew before the second
+// makes that one fail with ERANGE, which means "ask again", not an error.
+TEST_CASE("getxattr and listxattr ask again when the value grew between the size query and the read") {
+    if (!interposed()) return;
+    ospp_test::temp_dir dir;
+    const std::string file = dir / "f";
+    ospp_test::write_file(file, "");
+    if (::setxattr(file.c_str(), "user.grow", "value", 5, 0) != 0) OSPP_SKIP("no user attributes here");
+    check_same_answer(with_fault("getxattr", ERANGE, 2, 1, [&] { return ospp::getxattr(file, "user.grow"); }),
+                      ospp::getxattr(file, "user.grow"));
+    check_same_answer(with_fault("listxattr", ERANGE, 2, 1, [&] { return ospp::listxattr(file); }),
+                      ospp::listxattr(file));
+}
+
+// ttyname and ptsname start with a 64-byte buffer: ERANGE asks again with a bigger one.
+TEST_CASE("ttyname and ptsname ask again with a bigger buffer on ERANGE") {
+    if (!interposed()) return;
+    auto pty = ospp::openpty().value();
+    check_same_answer(with_fault("ttyname_r", ERANGE, 1, 1, [&] { return ospp::ttyname(pty.slave); }),
+                      ospp::ttyname(pty.slave));
+    check_same_answer(with_fault("ptsname_r", ERANGE, 1, 1, [&] { return ospp::ptsname(pty.master); }),
+                      ospp::ptsname(pty.master));
+}
+
 // Sites whose failure is absorbed by design report nothing; what they fall back on must still do
 // the job. read_all's size hint (fstat, lseek) falls back to 8 KiB and doubling; the existence probes of
 // makedirs and renames (access) fall back to "absent", and making an existing parent is tolerated.

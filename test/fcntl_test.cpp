@@ -489,6 +489,20 @@ TEST_CASE("flock_guard unlocks at scope exit, on unlock(), and moves") {
     CHECK_ERRNO(closed_under->unlock(), EBADF, "flock: [Errno 9] Bad file descriptor");
     CHECK_FALSE(closed_under->owns_lock());
     CHECK(closed_under->unlock().has_value());  // nothing left to unlock
+
+    // Move-assigning onto a guard that holds a lock gives up that lock first.
+    REQUIRE(fc::flock(b, lock_op::un).has_value());
+    ospp_test::write_file(fx.dir / "other", "");
+    auto other = open_file(fx.dir / "other");
+    auto other_too = open_file(fx.dir / "other");
+    auto held = fc::flock_guard::lock(a, lock_op::ex | lock_op::nb);
+    auto taken = fc::flock_guard::lock(other, lock_op::ex | lock_op::nb);
+    REQUIRE((held.has_value() && taken.has_value()));
+    *held = std::move(*taken);
+    CHECK(held->file() == ospp::fd_ref(other));
+    CHECK(try_b().has_value());  // a's lock went with the assignment
+    CHECK_ERRNO(fc::flock(other_too, lock_op::ex | lock_op::nb), EWOULDBLOCK,
+                "flock: [Errno 11] Resource temporarily unavailable");
 }
 
 TEST_CASE("record_lock_guard: OFD by default, POSIX on request, the range unlocked at scope exit") {
@@ -517,6 +531,18 @@ TEST_CASE("record_lock_guard: OFD by default, POSIX on request, the range unlock
         CHECK(fx.from_other_process(probe) != "ok");
     }
     CHECK(fx.from_other_process(probe) == "ok");
+    {
+        // Move-assigning onto a guard that holds a range unlocks that range first.
+        auto held = fc::record_lock_guard::lock(f, range);
+        auto taken = fc::record_lock_guard::lock(f, {.type = lock_type::write, .start = 40, .len = 5});
+        REQUIRE((held.has_value() && taken.has_value()));
+        *held = std::move(*taken);
+        CHECK(held->range().start == 40);
+        CHECK(fc::ofd_set_lock(second, {.start = 15, .len = 1}).has_value());
+        REQUIRE(fc::ofd_set_lock(second, {.type = lock_type::unlock}).has_value());
+        CHECK_ERRNO(fc::ofd_set_lock(second, {.start = 42, .len = 1}), EAGAIN,
+                    "fcntl(F_OFD_SETLK): [Errno 11] Resource temporarily unavailable");
+    }
     // Refused under the name of the call the guard would have made, like its other errors.
     CHECK_ERRNO(fc::record_lock_guard::lock(f, {.type = lock_type::unlock}), EINVAL,
                 "fcntl(F_OFD_SETLKW): [Errno 22] Invalid argument");

@@ -154,6 +154,7 @@ TEST_CASE("dup2 is inheritable by default, close-on-exec on request") {
 
     // Same descriptor on both sides: no error (Python's os.dup2 says EINVAL for inheritable=False),
     // close-on-exec as asked; inheritable=True leaves the flags alone, like Python's and dup2(2).
+    REQUIRE(ospp::set_inheritable(target, true).has_value());
     REQUIRE(ospp::dup2(target, target, false).has_value());
     CHECK(cloexec(target.get()));
     REQUIRE(ospp::dup2(target, target).has_value());
@@ -479,6 +480,11 @@ TEST_CASE("readv and writev scatter and gather") {
     static std::array<std::string_view, IOV_MAX + 1> many;
     many.fill("x");
     CHECK_ERRNO(ospp::writev(p.write_end, many), EINVAL, "writev: [Errno 22] Invalid argument");
+    // Exactly IOV_MAX is the kernel's limit, not past it.
+    const auto all = ospp::writev(p.write_end, std::span(many).first<IOV_MAX>());
+    REQUIRE(all.has_value());
+    CHECK(*all == IOV_MAX);
+    CHECK(ospp::read(p.read_end, IOV_MAX + 1).value() == std::string(IOV_MAX, 'x'));
 }
 
 TEST_CASE("preadv and pwritev work at an offset, with RWF flags") {

@@ -12,8 +12,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <fstream>
+#include <sched.h>
+#include <thread>
 
 #include "ospp/fd_ops.hpp"
+#include "ospp/terminal.hpp"
 #include "ospp/scandir.hpp"
 #include "child.hpp"
 #include "support.hpp"
@@ -220,6 +225,10 @@ TEST_CASE("link makes a hard link, following a symlink source by default") {
     CHECK(S_ISREG(mode_of(dir / "via_follow")));
     REQUIRE(ospp::link("l", "link_itself", {.src_dir_fd = d, .dst_dir_fd = d, .follow_symlinks = false}));
     CHECK(S_ISLNK(mode_of(dir / "link_itself")));
+    REQUIRE(::mkdir((dir / "sub").c_str(), 0700) == 0);
+    auto sub = open_dir(dir / "sub");
+    REQUIRE(ospp::link("f", "h2", {.src_dir_fd = d, .dst_dir_fd = sub}));
+    CHECK(ospp_test::read_file(dir / "sub/h2") == "data");
     CHECK_ERRNO(ospp::link(dir / "f", dir / "h"), EEXIST,
                 "link: [Errno 17] File exists: '" + (dir / "f") + "' -> '" + (dir / "h") + "'");
 }
@@ -376,10 +385,36 @@ TEST_CASE("rename and replace move atomically and name both paths on error") {
     auto d = open_dir(dir.path());
     REQUIRE(ospp::rename("b", "e", {.src_dir_fd = d, .dst_dir_fd = d}));
     CHECK(exists(dir / "e"));
+    // Two different directories: src is looked up in src_dir_fd, dst in dst_dir_fd.
+    REQUIRE(::mkdir((dir / "sub").c_str(), 0700) == 0);
+    auto sub = open_dir(dir / "sub");
+    REQUIRE(ospp::rename("e", "moved", {.src_dir_fd = d, .dst_dir_fd = sub}));
+    CHECK(ospp_test::read_file(dir / "sub/moved") == "A");
+    REQUIRE(ospp::replace("moved", "back", {.src_dir_fd = sub, .dst_dir_fd = d}));
+    CHECK(ospp_test::read_file(dir / "back") == "A");
+    CHECK_FALSE(exists(dir / "sub/moved"));
     CHECK_ERRNO(ospp::rename(dir / "a", dir / "b"), ENOENT,
                 "rename: [Errno 2] No such file or directory: '" + (dir / "a") + "' -> '" + (dir / "b") + "'");
     CHECK_ERRNO(ospp::replace(dir / "a", dir / "b"), ENOENT,
                 "replace: [Errno 2] No such file or directory: '" + (dir / "a") + "' -> '" + (dir / "b") + "'");
+}
+
+TEST_CASE("two-path calls refuse an embedded NUL in either path, and change nothing") {
+    // Python: ValueError (embedded null byte); here EINVAL naming the refused path. Without the
+    // check, the kernel would see only the part before the NUL: "b\0c" would be "b".
+    temp_dir dir;
+    ospp_test::write_file(dir / "a", "A");
+    const std::string bad = dir / std::string("b\0c", 3);
+    const std::string quoted = ospp::quote_path(bad);
+    CHECK_ERRNO(ospp::rename(dir / "a", bad), EINVAL, "rename: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::replace(dir / "a", bad), EINVAL, "replace: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::link(dir / "a", bad), EINVAL, "link: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::symlink("a", bad), EINVAL, "symlink: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::rename(bad, dir / "a"), EINVAL, "rename: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::copy_file(dir / "a", bad), EINVAL, "copy_file: [Errno 22] Invalid argument: " + quoted);
+    CHECK_ERRNO(ospp::renames(dir / "a", bad), EINVAL, "renames: [Errno 22] Invalid argument: " + quoted);
+    CHECK_FALSE(exists(dir / "b"));
+    CHECK(ospp_test::read_file(dir / "a") == "A");
 }
 
 TEST_CASE("renames creates the new parents and prunes the old ones") {
@@ -582,6 +617,56 @@ TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on i
     CHECK(::lstat((dir / "out").c_str(), &st) != 0);  // refused before dst was created
     // A character device is read as opened (blocking): /dev/null copies as empty.
     CHECK(ospp::copy_file("/dev/null", dir / "empty").value() == 0);
+}
+
+TEST_CASE("copy_file opens src and dst close-on-exec, so that a concurrent fork and exec inherits neither") {
+    // The copy blocks reading a terminal (src) while another thread looks at the descriptors it
+    // holds. In a child, which is no session leader: copy_file opens src without O_NOCTTY (as
+    // Python's open does), and a session leader without a terminal would make it its own.
+    temp_dir dir;
+    const std::string dst = dir / "dst";
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        auto pty = ospp::openpty().value();
+        const std::string src = ospp::ttyname(pty.slave).value();
+        std::optional<ospp::result<std::uint64_t>> copied;
+        std::atomic<bool> finished = false;  // early, by a failure to open: nothing to wait for
+        std::thread copier([&] {
+            copied = ospp::copy_file(src, dst);
+            finished = true;
+        });
+        // The flags of the copy's own descriptor for `target`, once it is open.
+        auto open_flags_of = [&](const std::string& target) -> std::optional<long> {
+            auto fds = ospp::listdir("/proc/self/fd");
+            if (!fds) return std::nullopt;
+            for (const std::string& name : *fds) {
+                if (name == std::to_string(pty.slave.get())) continue;
+                auto link = ospp::readlink("/proc/self/fd/" + name);
+                if (!link || *link != target) continue;
+                std::ifstream info("/proc/self/fdinfo/" + name);
+                std::string key, value;
+                while (info >> key >> value) {
+                    if (key == "flags:") return std::stol(value, nullptr, 8);
+                }
+            }
+            return std::nullopt;
+        };
+        std::optional<long> src_flags, dst_flags;
+        while ((!src_flags || !dst_flags) && !finished) {
+            if (!src_flags) src_flags = open_flags_of(src);
+            if (!dst_flags) dst_flags = open_flags_of(dst);
+            ::sched_yield();
+        }
+        // A line, then end of file (VEOF at the start of a line): the copy ends with the line.
+        (void)ospp::write(pty.master, "hi\n\x04");
+        copier.join();
+        if (!src_flags || !dst_flags) return "the copy ended before both files were open";
+        if ((*src_flags & O_CLOEXEC) == 0) return "src is not close-on-exec";
+        if ((*dst_flags & O_CLOEXEC) == 0) return "dst is not close-on-exec";
+        if (!copied || !*copied) return "the copy failed";
+        return **copied == 3 ? "" : "copied " + std::to_string(**copied) + " bytes";
+    });
+    CHECK(report == "");
+    CHECK(ospp_test::read_file(dst) == "hi\n");
 }
 
 TEST_CASE("copy_file's read/write fallback runs on a small thread stack") {

@@ -31,6 +31,15 @@ TEST_CASE("path_ref copies a string_view and NUL-terminates it") {
     const std::string long_path(1000, 'x');
     CHECK(std::string(pass_through(std::string_view(long_path))) == long_path);
     CHECK(view_of(std::string_view()) == "");
+    // Around the inline buffer's 256 bytes: a view of exactly 256 needs 257 with its NUL, so it
+    // goes to the heap (under ASan, an inline copy writes past the object).
+    for (const std::size_t n : {255, 256, 257}) {
+        CAPTURE(n);
+        std::string longer(n + 1, 'y');
+        longer[n] = 'z';  // not part of the view: must not appear in the copy
+        const ospp::path_ref p(std::string_view(longer).substr(0, n));
+        CHECK(std::string(p.c_str()) == std::string(n, 'y'));
+    }
 }
 
 TEST_CASE("path_ref refuses an embedded NUL byte") {

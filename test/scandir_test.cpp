@@ -60,7 +60,7 @@ TEST_CASE("close ends the iteration and closes the directory at once, like Scand
     auto it = r->begin();
     REQUIRE_FALSE(it == r->end());  // one entry read, two left
     const int raw = r->dir_fd().get();
-    REQUIRE(::fcntl(raw, F_GETFD) >= 0);
+    CHECK(::fcntl(raw, F_GETFD) == FD_CLOEXEC);  // as every fd ospp opens
     r->close();
     CHECK(it == r->end());
     CHECK(r->dir_fd().get() == -1);
@@ -150,7 +150,10 @@ TEST_CASE("scandir(fd) and listdir(fd) read a directory that may be read but not
     const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     REQUIRE(d >= 0);
     auto names = ospp::listdir(ospp::fd_ref(d));
+    auto range = ospp::scandir(ospp::fd_ref(d));  // reopened through /proc/self/fd: close-on-exec too
     REQUIRE(::chmod(dir.path().c_str(), 0700) == 0);
+    REQUIRE(range.has_value());
+    CHECK(::fcntl(range->dir_fd().get(), F_GETFD) == FD_CLOEXEC);
     ::close(d);
     REQUIRE(names.has_value());
     std::sort(names->begin(), names->end());
@@ -205,6 +208,7 @@ TEST_CASE("scandir(fd) opens a descriptor of its own: EMFILE at the limit, the c
     {
         auto it = ospp::scandir(ospp::fd_ref(d));
         REQUIRE(it.has_value());
+        CHECK(::fcntl(it->dir_fd().get(), F_GETFD) == FD_CLOEXEC);
         std::vector<std::string> names;
         for (const auto& e : *it) names.emplace_back(e.name());
         CHECK(names == std::vector<std::string>{"a"});
@@ -226,6 +230,10 @@ TEST_CASE("scandir handles 10,000 entries and odd names") {
         REQUIRE(f >= 0);
         ::close(f);
         want.insert(name);
+    }
+    for (const char* dots : {".x", "..x", "..."}) {  // dots, but neither "." nor ".."
+        ospp_test::write_file(dir / dots, "");
+        want.insert(dots);
     }
     std::set<std::string> got;
     auto it = ospp::scandir(dir.path());

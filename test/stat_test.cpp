@@ -291,6 +291,9 @@ TEST_CASE("filemode matches Python's stat.filemode") {
     CHECK(ospp::filemode(S_IFLNK | 0777) == "lrwxrwxrwx");
     CHECK(ospp::filemode(S_IFREG | S_ISUID | 0755) == "-rwsr-xr-x");
     CHECK(ospp::filemode(S_IFREG | S_ISUID | 0644) == "-rwSr--r--");
+    // setgid looks at the group's x, not the owner's.
+    CHECK(ospp::filemode(S_IFREG | S_ISGID | 0740) == "-rwxr-S---");
+    CHECK(ospp::filemode(S_IFREG | S_ISGID | 0610) == "-rw---s---");
     CHECK(ospp::filemode(S_IFDIR | S_ISVTX | 01777) == "drwxrwxrwt");
     CHECK(ospp::filemode(S_IFDIR | S_ISVTX | 0776) == "drwxrwxrwT");
     CHECK(ospp::filemode(S_IFREG | S_ISGID | 0640) == "-rw-r-S---");

@@ -47,6 +47,9 @@ void build_tree(const std::string& top, bool no_cycle = false, bool no_locked = 
     touch(top + "/with space");
     touch(top + "/new\nline");
     touch(top + "/bad\xff\xfe");
+    touch(top + "/..dots");  // dots, but neither "." nor ".."
+    make_dir(top + "/...");
+    touch(top + "/.../.x");
     make_dir(top + "/sub");
     touch(top + "/sub/inner");
     make_dir(top + "/sub/deeper");
@@ -128,6 +131,7 @@ std::string ospp_fwalk(const std::string& top, bool topdown, bool follow) {
         REQUIRE(::fstat(dirfd.get(), &by_fd) == 0);
         REQUIRE(::stat(std::string(dirpath).c_str(), &by_path) == 0);
         CHECK(by_fd.st_ino == by_path.st_ino);
+        CHECK(::fcntl(dirfd.get(), F_GETFD) == FD_CLOEXEC);  // the top's and every subdirectory's
         out += line(dirpath, dirnames, filenames);
     }
     return out;
@@ -200,7 +204,7 @@ TEST_CASE("walk prunes by editing dirnames in top-down mode") {
         std::erase(dirnames, "sub");
     }
     std::sort(visited.begin(), visited.end());
-    CHECK(visited == std::vector<std::string>{dir.path(), dir / "dir \xff odd", dir / "empty"});
+    CHECK(visited == std::vector<std::string>{dir.path(), dir / "...", dir / "dir \xff odd", dir / "empty"});
     // A name the caller adds is walked too (resolved relative to the parent's fd).
     std::string extra = "sub";
     std::vector<std::string> seen;
