@@ -88,12 +88,14 @@ result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_opti
             return 0;
         }
     }
+    // Both ends are opened O_NOCTTY: a session leader without a terminal (a daemon) would otherwise
+    // make a terminal it copies from or to its controlling terminal (Python's open would).
     // A named pipe at either end would block the open, or the copy, until a peer comes: refused,
     // as shutil.copyfile refuses it. src is opened non-blocking and checked once open (no race);
     // dst is looked at before its open, as Python does.
     auto open_src = [&](int nonblock) {
-        return fd(sys::retry(
-            [&] { return ::openat(options.src_dir_fd.get(), src.c_str(), O_RDONLY | O_CLOEXEC | nonblock); }));
+        const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | nonblock;
+        return fd(sys::retry([&] { return ::openat(options.src_dir_fd.get(), src.c_str(), flags); }));
     };
     fd in = open_src(O_NONBLOCK);
     // EWOULDBLOCK: another process holds a lease on src (Samba, an NFS server's delegation), which
@@ -121,8 +123,8 @@ result<std::uint64_t> copy_file(path_ref src, path_ref dst, const copy_file_opti
     }
     // Not O_TRUNC: if dst became src since (a hard link, a path through a symlink), truncating would
     // destroy it; checked again once open.
-    const fd out(sys::retry(
-        [&] { return ::openat(options.dst_dir_fd.get(), dst.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666); }));
+    const int dst_flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY;
+    const fd out(sys::retry([&] { return ::openat(options.dst_dir_fd.get(), dst.c_str(), dst_flags, 0666); }));
     if (!out.valid()) return sys::fail("copy_file", dst);
     if (sys::retry([&] { return ::fstat(out.get(), &dst_st); }) < 0) return sys::fail("copy_file", dst);
     if (same_as_src(dst_st)) return same_file();

@@ -14,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <fstream>
+#include <sstream>
 #include <sched.h>
 #include <thread>
 
@@ -621,8 +622,7 @@ TEST_CASE("copy_file refuses a named pipe at either end instead of blocking on i
 
 TEST_CASE("copy_file opens src and dst close-on-exec, so that a concurrent fork and exec inherits neither") {
     // The copy blocks reading a terminal (src) while another thread looks at the descriptors it
-    // holds. In a child, which is no session leader: copy_file opens src without O_NOCTTY (as
-    // Python's open does), and a session leader without a terminal would make it its own.
+    // holds; in a child, whose threads the suite does not share.
     temp_dir dir;
     const std::string dst = dir / "dst";
     const std::string report = ospp_test::in_child([&]() -> std::string {
@@ -667,6 +667,34 @@ TEST_CASE("copy_file opens src and dst close-on-exec, so that a concurrent fork 
     });
     CHECK(report == "");
     CHECK(ospp_test::read_file(dst) == "hi\n");
+}
+
+TEST_CASE("copy_file from or to a terminal does not make it the caller's controlling terminal") {
+    // A session leader without a terminal (a daemon) acquires the first terminal it opens without
+    // O_NOCTTY: copying from or to one must not, or the terminal's hangup would later kill it.
+    temp_dir dir;
+    ospp_test::write_file(dir / "file", "to the tty\n");
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (::setsid() < 0) return "setsid failed";
+        auto pty = ospp::openpty().value();
+        const std::string tty = ospp::ttyname(pty.slave).value();
+        auto controlling_tty = [] {
+            const std::string stat = ospp_test::read_file("/proc/self/stat");
+            std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+            std::string state, ppid, pgrp, session, tty_nr;
+            fields >> state >> ppid >> pgrp >> session >> tty_nr;
+            return tty_nr;
+        };
+        (void)ospp::write(pty.master, "hi\n\x04");  // a line, then end of file
+        auto from = ospp::copy_file(tty, dir / "from_tty");
+        if (!from || *from != 3) return "the copy from the terminal failed";
+        if (controlling_tty() != "0") return "copying from the terminal made it the controlling terminal";
+        auto to = ospp::copy_file(dir / "file", tty);
+        if (!to || *to != 11) return "the copy to the terminal failed";
+        if (controlling_tty() != "0") return "copying to the terminal made it the controlling terminal";
+        return "";
+    });
+    CHECK(report == "");
 }
 
 TEST_CASE("copy_file's read/write fallback runs on a small thread stack") {
