@@ -136,15 +136,18 @@ int fd_of(pid_t pid, const std::string& path) {
     return -1;
 }
 
-bool fd_cloexec(pid_t pid, int n) {
+// The open file's flags as fdinfo shows them (O_CLOEXEC included).
+unsigned long fd_flags(pid_t pid, int n) {
     std::istringstream in(ospp_test::read_file("/proc/" + std::to_string(pid) + "/fdinfo/" + std::to_string(n)));
     std::string key, value;
     while (in >> key >> value) {
-        if (key == "flags:") return (std::stoul(value, nullptr, 8) & O_CLOEXEC) != 0;
+        if (key == "flags:") return std::stoul(value, nullptr, 8);
     }
     FAIL("no flags in fdinfo");
-    return false;
+    return 0;
 }
+
+bool fd_cloexec(pid_t pid, int n) { return (fd_flags(pid, n) & O_CLOEXEC) != 0; }
 
 bool locked(const std::string& path) {
     const int f = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -592,6 +595,23 @@ TEST_CASE("daemon: stdout and stderr given the same path share one open file, as
     CHECK(same_open_file(run.pid, 1, 2));
     CHECK_FALSE(same_open_file(run.pid, 0, 1));
     CHECK(fd_link(run.pid, 0) == log);
+    run.stop(SIGKILL);
+}
+
+TEST_CASE("daemon: stdout and stderr paths are opened for appending: an existing log keeps its lines") {
+    temp_dir dir;
+    const std::string log = dir / "log";
+    ospp_test::write_file(log, "earlier run\n");
+    daemon_run run = start([&](daemon_context& ctx) {
+        ctx.stdout_file = std::filesystem::path(log);
+        ctx.stderr_file = std::filesystem::path(dir / "err");  // created
+    });
+    INFO("launcher stderr: " << run.err);
+    REQUIRE(run.launcher_succeeded());
+    REQUIRE(run.pid > 0);
+    CHECK((fd_flags(run.pid, 1) & O_APPEND) != 0);
+    CHECK((fd_flags(run.pid, 2) & O_APPEND) != 0);
+    CHECK(ospp_test::read_file(log) == "earlier run\n");
     run.stop(SIGKILL);
 }
 

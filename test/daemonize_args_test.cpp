@@ -157,6 +157,7 @@ TEST_CASE("usage errors name what is wrong") {
     CHECK(error_of({"--pid=x", "prog"}) == "unrecognized option '--pid=x'");  // no abbreviations
     CHECK(error_of({"-Z", "prog"}) == "invalid option -- 'Z'");
     CHECK(error_of({"--umask=0999", "prog"}) == "invalid umask '0999' (octal 0 to 0777 expected)");
+    CHECK(error_of({"-m", "028", "prog"}) == "invalid umask '028' (octal 0 to 0777 expected)");  // small, not octal
     CHECK(error_of({"-m", "u+rwx", "prog"}) == "invalid umask 'u+rwx' (octal 0 to 0777 expected)");
     CHECK(error_of({"-m", "1777", "prog"}) == "invalid umask '1777' (octal 0 to 0777 expected)");
     for (const char* leading_zeros : {"00022", "000000022"}) {  // as umask(1) and chmod(1) take them

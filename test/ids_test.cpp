@@ -110,6 +110,35 @@ TEST_CASE("setresuid/setresgid and setreuid/seteuid as root: saved ids allow a t
     CHECK(code == 0);
 }
 
+TEST_CASE("setre*id and setres*id as root put each argument in its own slot: distinct ids read back") {
+    OSPP_REQUIRE_ROOT();
+    const int code = ospp_test::exit_code_of([] {
+        if (!ospp::setresgid(101, 102, 103)) return 1;
+        auto g = ospp::getresgid();
+        if (!g || g->rgid != 101 || g->egid != 102 || g->sgid != 103) return 2;
+        if (!ospp::setregid(201, 202)) return 3;  // euid 0: any pair; the saved gid follows egid
+        g = ospp::getresgid();
+        if (!g || g->rgid != 201 || g->egid != 202 || g->sgid != 202) return 4;
+        if (!ospp::setresuid(0, 0, 0)) return 5;
+        if (!ospp::setreuid(301, 302)) return 6;  // last: it gives up root
+        auto u = ospp::getresuid();
+        if (!u || u->ruid != 301 || u->euid != 302 || u->suid != 302) return 7;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
+TEST_CASE("setresuid as root puts ruid, euid and suid in their own slots") {
+    OSPP_REQUIRE_ROOT();
+    const int code = ospp_test::exit_code_of([] {
+        if (!ospp::setresuid(401, 402, 403)) return 1;
+        auto u = ospp::getresuid();
+        if (!u || u->ruid != 401 || u->euid != 402 || u->suid != 403) return 2;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
 TEST_CASE("the id setters refuse an id the user namespace cannot map with EINVAL, as Python's os.setuid(-1)") {
     // -1 is id_unchanged for the re/res setters, and no id at all for the others: checked before
     // the privilege, so this holds for root and for everyone else.

@@ -65,6 +65,9 @@ TEST_CASE("pidfile: acquire locks, write records the pid, release unlinks") {
     CHECK(ospp_test::read_file(path) == "4242\n");
     REQUIRE(pf->write().has_value());  // shorter or longer: truncated first
     CHECK(ospp_test::read_file(path) == std::to_string(::getpid()) + "\n");
+    REQUIRE(pf->write(7).has_value());  // shorter: no digits of the old pid left behind
+    CHECK(ospp_test::read_file(path) == "7\n");
+    REQUIRE(pf->write().has_value());
     auto pid = pidfile::read_pid(path);
     REQUIRE(pid.has_value());
     CHECK(*pid == ::getpid());
@@ -106,6 +109,17 @@ TEST_CASE("pidfile: a stale file is emptied as soon as it is locked, so it never
     CHECK_ERRNO(pidfile::read_pid(path), EINVAL, "pidfile: [Errno 22] Invalid argument: '" + path + "'");
     REQUIRE(pf->write(4242).has_value());
     CHECK(pidfile::read_pid(path).value() == 4242);
+}
+
+TEST_CASE("pidfile: a new file gets only permission bits: no setuid, setgid or sticky bit from the mode") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    auto pf = pidfile::acquire(path, {.mode = 07777});
+    REQUIRE(pf.has_value());
+    struct ::stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07000) == 0);
+    CHECK((st.st_mode & (S_IWGRP | S_IWOTH)) == 0);
 }
 
 TEST_CASE("pidfile: a stale world-writable file loses its write bits") {
@@ -170,6 +184,9 @@ TEST_CASE("pidfile: errors name the path") {
                 "pidfile: [Errno 22] Invalid argument: '" + (dir / "junk") + "'");
     ospp_test::write_file(dir / "empty", "");
     CHECK_FAILS_WITH(pidfile::read_pid(dir / "empty"), EINVAL);
+    ospp_test::write_file(dir / "zero", "0\n");  // kill(0, ...) would signal our own group
+    CHECK_ERRNO(pidfile::read_pid(dir / "zero"), EINVAL,
+                "pidfile: [Errno 22] Invalid argument: '" + (dir / "zero") + "'");
     ospp_test::write_file(dir / "bare", "31337");
     auto bare = pidfile::read_pid(dir / "bare");
     REQUIRE(bare.has_value());

@@ -625,6 +625,47 @@ TEST_CASE("times converts clock ticks exactly: elapsed lies between two raw time
     CHECK(t->elapsed.count() <= static_cast<long long>(after) * tick_ns);
 }
 
+namespace {
+
+// Spins in user space until this process's user time leads its system time by a few ticks.
+void burn_user_time() {
+    volatile unsigned long sink = 0;
+    for (;;) {
+        for (unsigned long i = 0; i < 1'000'000; ++i) sink = sink + i;
+        struct ::tms now {};
+        ::times(&now);
+        if (now.tms_utime > now.tms_stime + 3) return;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("times puts user and system time, its own and its children's, each in its own field") {
+    const int code = ospp_test::exit_code_of([] {
+        const int grandchild = ospp_test::exit_code_of([] {
+            burn_user_time();
+            return 0;
+        });
+        if (grandchild != 0) return 1;
+        burn_user_time();
+        const long long tick_ns = 1'000'000'000LL / ::sysconf(_SC_CLK_TCK);
+        struct ::tms before {}, after {};
+        ::times(&before);
+        auto t = ospp::times();
+        ::times(&after);
+        if (!t) return 2;
+        auto within = [&](std::chrono::nanoseconds got, ::clock_t lo, ::clock_t hi) {
+            return got.count() >= lo * tick_ns && got.count() <= hi * tick_ns;
+        };
+        if (!within(t->user, before.tms_utime, after.tms_utime)) return 3;
+        if (!within(t->system, before.tms_stime, after.tms_stime)) return 4;
+        if (!within(t->children_user, before.tms_cutime, after.tms_cutime)) return 5;
+        if (!within(t->children_system, before.tms_cstime, after.tms_cstime)) return 6;
+        return 0;
+    });
+    CHECK(code == 0);
+}
+
 TEST_CASE("unshare a UTS namespace, then setns back to the old one") {
     const int code = ospp_test::exit_code_of([] {
         auto old_ns = ospp::open("/proc/self/ns/uts", ospp::open_flags::rdonly);

@@ -130,4 +130,7 @@ TEST_CASE("sched_setscheduler and sched_setparam change a child's policy") {
     CHECK_ERRNO(ospp::sched_getparam(999999999), ESRCH, "sched_getparam: [Errno 3] No such process");
     CHECK_ERRNO(ospp::sched_getscheduler(999999999), ESRCH, "sched_getscheduler: [Errno 3] No such process");
     CHECK_ERRNO(ospp::sched_rr_get_interval(999999999), ESRCH, "sched_rr_get_interval: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::sched_setparam(999999999, {0}), ESRCH, "sched_setparam: [Errno 3] No such process");
+    CHECK_ERRNO(ospp::sched_setscheduler(999999999, sched_policy::other, {0}), ESRCH,
+                "sched_setscheduler: [Errno 3] No such process");
 }

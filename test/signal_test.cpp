@@ -27,6 +27,11 @@ TEST_CASE("signal_from_name accepts names, SIG-names, any case and numbers") {
     CHECK(ospp::signal_from_name("9").value() == signum::kill);
     CHECK(ospp::signal_from_name("RTMIN+2").value() == ospp::sigrt(2));
     CHECK(ospp::signal_from_name("SIGRTMAX-1").value() == signum{SIGRTMAX - 1});
+    const std::string span = std::to_string(SIGRTMAX - SIGRTMIN);  // the ends of the range: inclusive
+    CHECK(ospp::signal_from_name("RTMIN+" + span).value() == signum{SIGRTMAX});
+    CHECK(ospp::signal_from_name("RTMAX-" + span).value() == signum{SIGRTMIN});
+    CHECK_ERRNO(ospp::signal_from_name("RTMIN+" + std::to_string(SIGRTMAX - SIGRTMIN + 1)), EINVAL,
+                "signal_from_name: [Errno 22] Invalid argument");
     CHECK(ospp::signal_from_name("USR1").value() == signum::usr1);
 }
 
