@@ -188,10 +188,11 @@ struct copy_file_options {
 // shutil.copyfile(src, dst, *, follow_symlinks=True): copies src's contents into dst (created with
 // mode 0666 minus the umask, or truncated) and returns the number of bytes copied. Uses
 // copy_file_range(2) (in-kernel, reflinks where the filesystem can), falling back to sendfile(2)
-// and then read/write where the kernel, the filesystems or a seccomp filter refuse it. Only the data is copied, like
-// copyfile: not the mode, owner or times. Like Python's open, it waits for another process to give
-// up a lease on src (Samba, an NFS server's delegation). A copy that fails midway leaves dst
-// partly written, as Python's does. Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),
+// and then read/write where the kernel, the filesystems or a seccomp filter refuse it. Only the
+// data is copied, like copyfile: not the mode, owner or times. Neither end becomes the caller's
+// controlling terminal (O_NOCTTY; Python's open would make it so). Like Python's open, it waits
+// for another process to give up a lease on src (Samba, an NFS server's delegation). A copy that
+// fails midway leaves dst partly written, as Python's does. Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),
 // EINVAL (src and dst are the same file: Python's SameFileError; or either is a named pipe, which
 // would block the copy for good: Python's SpecialFileError), ENOSPC, EFBIG, EIO, ENOMEM (no memory
 // for the read/write fallback's buffer).
