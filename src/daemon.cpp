@@ -139,7 +139,10 @@ void on_deliver(int sig) {
     {
         const handler_in_use in_use;
         const int fd = g_deliver_fd.load();
-        if (fd >= 0) (void)::write(fd, &byte, 1);  // full pipe: the signal is dropped, like a pending one
+        if (fd >= 0) {
+            // A full pipe drops the signal, as a second pending one is dropped: nothing to do.
+            [[maybe_unused]] const ssize_t written = ::write(fd, &byte, 1);
+        }
     }
     errno = saved;
 }

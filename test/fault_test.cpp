@@ -382,7 +382,7 @@ std::vector<fault_case> files_cases(fixture& fx) {
     const std::string file = fx.file, dir = fx.dir.path();
     const std::string other = fx.dir / "g", sub = fx.dir / "d", deep = fx.dir / "a/b/c";
     const ospp::fd_ref dirfd = fx.dirfd;
-    auto restore_cwd = [cwd = ospp::getcwd().value()] { (void)::chdir(cwd.c_str()); };
+    auto restore_cwd = [cwd = ospp::getcwd().value()] { CHECK(::chdir(cwd.c_str()) == 0); };
     auto remove_other = [other] { (void)::unlink(other.c_str()); };
     auto remove_sub = [sub] { (void)::rmdir(sub.c_str()); };
     auto remake_other = [other] { ospp_test::write_file(other, "g"); };

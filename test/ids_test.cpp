@@ -357,8 +357,8 @@ TEST_CASE("setsid in a child makes a new session that getsid reads from outside"
         char c = sid && *sid == ::getpid() && ospp::getpgrp() == ::getpid() ? 'y' : 'n';
         auto again = ospp::setsid();  // a session leader cannot make another session
         if (again || again.error().message() != "setsid: [Errno 1] Operation not permitted") c = 'n';
-        (void)::write(ready[1], &c, 1);
-        (void)::read(release[0], &c, 1);  // stays alive until the parent has looked
+        if (::write(ready[1], &c, 1) != 1) ::_exit(1);
+        ospp_test::wait_for_go(release[0]);  // stays alive until the parent has looked
         ::_exit(0);
     }
     ::close(ready[1]);

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -191,6 +192,12 @@ void mark_skipped(std::string_view reason) {
 bool is_root() { return ::geteuid() == 0; }
 
 bool cloexec(int n) { return (::fcntl(n, F_GETFD) & FD_CLOEXEC) != 0; }
+
+void wait_for_go(int fd) noexcept {
+    char c;
+    while (::read(fd, &c, 1) < 0 && errno == EINTR) {
+    }
+}
 
 std::optional<std::string> command_output(const char* command) {
     FILE* p = ::popen(command, "re");

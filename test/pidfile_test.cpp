@@ -206,8 +206,7 @@ TEST_CASE("pidfile: errors name the path") {
     REQUIRE(child >= 0);
     if (child == 0) {
         writer.write_end.reset();
-        char c;
-        (void)::read(writer.read_end.get(), &c, 1);
+        ospp_test::wait_for_go(writer.read_end.get());
         const int f = ::open(later.c_str(), O_WRONLY | O_CLOEXEC);
         ::_exit(f >= 0 && ::write(f, "4242\n", 5) == 5 ? 0 : 1);
     }
@@ -342,7 +341,7 @@ void chdir_then_flock(int, ::siginfo_t*, void* context) {
     const int saved = errno;
     if (g_chdirs_left > 0) {
         g_chdirs_left = g_chdirs_left - 1;
-        (void)::chdir(g_chdir_to);
+        [[maybe_unused]] const int moved = ::chdir(g_chdir_to);  // the test checks where it is
     }
     const long r = ::syscall(SYS_flock, uc->uc_mcontext.gregs[REG_RDI], LOCK_EX);
     uc->uc_mcontext.gregs[REG_RAX] = r < 0 ? -errno : r;

@@ -354,8 +354,7 @@ TEST_CASE("kill and killpg signal a child and its group") {
         if (f->is_child()) {
             ::setpgid(0, 0);
             ::close(p[1]);
-            char c;
-            (void)::read(p[0], &c, 1);
+            ospp_test::wait_for_go(p[0]);
             ospp::_exit(0);
         }
         ::setpgid(f->pid(), f->pid());  // both sides set it: no race with the killpg below
@@ -442,8 +441,7 @@ waiting_child fork_waiting_child() {
     REQUIRE(f.has_value());
     if (f->is_child()) {
         ::close(p[1]);
-        char c;
-        (void)::read(p[0], &c, 1);
+        ospp_test::wait_for_go(p[0]);
         ospp::_exit(12);
     }
     ::close(p[0]);
@@ -555,9 +553,7 @@ void stop_on_guarded_page(int, ::siginfo_t* info, void*) {
         ::signal(SIGSEGV, SIG_DFL);
         return;
     }
-    char c = 's';
-    (void)::write(g_stopped_fd, &c, 1);
-    (void)::read(g_go_fd, &c, 1);
+    if (::write(g_stopped_fd, "s", 1) == 1) ospp_test::wait_for_go(g_go_fd);
     ::mprotect(g_guarded_page, g_page_size, PROT_READ | PROT_WRITE);
 }
 }  // namespace
@@ -698,8 +694,8 @@ TEST_CASE("forkpty gives the child a terminal and the parent its master side") {
     if (r->process.is_child()) {
         const bool ok = ::isatty(0) && ::isatty(1) && ::isatty(2) && ::getsid(0) == ::getpid() &&
                         ::tcgetpgrp(0) == ::getpid();
-        (void)::write(1, ok ? "tty-ok\n" : "tty-bad\n", ok ? 7 : 8);
-        ospp::_exit(0);
+        const std::string_view said = ok ? "tty-ok\n" : "tty-bad\n";
+        ospp::_exit(::write(1, said.data(), said.size()) == static_cast<ssize_t>(said.size()) ? 0 : 1);
     }
     CHECK(ospp_test::cloexec(r->master.get()));
     std::string seen;

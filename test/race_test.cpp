@@ -37,8 +37,7 @@ std::vector<launch> start_together(int n, const ospp_test::temp_dir& dir, const 
         REQUIRE(pid >= 0);
         if (pid == 0) {
             gate.write_end.reset();
-            char c;
-            (void)::read(gate.read_end.get(), &c, 1);  // returns at EOF: every launcher exists
+            ospp_test::wait_for_go(gate.read_end.get());  // EOF: every launcher exists
             const int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
             if (err < 0 || ::dup2(err, 2) < 0) ::_exit(100);
             ::execl(binary.c_str(), "ospp-daemonize", "--pidfile", pidfile.c_str(), "--", "sleep", "600",
@@ -141,8 +140,7 @@ pid_t start_swapper(const std::string& top, const std::string& outside) {
             const std::string d = top + "/d" + std::to_string(n % 10);
             const std::string aside = top + "/aside" + std::to_string(n % 10);
             if (::rename(d.c_str(), aside.c_str()) == 0) {
-                (void)::symlink(outside.c_str(), d.c_str());
-                (void)::unlink(d.c_str());
+                if (::symlink(outside.c_str(), d.c_str()) == 0) (void)::unlink(d.c_str());
                 (void)::rename(aside.c_str(), d.c_str());
             }
         }

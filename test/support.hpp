@@ -43,6 +43,10 @@ bool is_root();
 // Whether descriptor n has FD_CLOEXEC set.
 bool cloexec(int n);
 
+// Blocks until a byte arrives on `fd` or every write end of its pipe is closed: how a child waits
+// for its parent's go. A bare read(2), retried on EINTR: safe after fork and in a signal handler.
+void wait_for_go(int fd) noexcept;
+
 // The standard output of a shell command, or nullopt when it fails (e.g. no python3): for tests
 // that compare with Python's os on the same machine.
 std::optional<std::string> command_output(const char* command);

@@ -120,8 +120,7 @@ TEST_CASE("tcgetpgrp and tcsetpgrp move the foreground group of a controlling te
         if (member < 0) return 5;
         if (member == 0) {
             gate->write_end.reset();
-            char c;
-            (void)::read(gate->read_end.get(), &c, 1);  // wait until the parent is done
+            ospp_test::wait_for_go(gate->read_end.get());  // until the parent is done
             ::_exit(0);
         }
         gate->read_end.reset();

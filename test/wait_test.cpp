@@ -25,8 +25,7 @@ pid_t blocked_child(int release_read, int release_write, int code) {
     REQUIRE(pid >= 0);
     if (pid == 0) {
         ::close(release_write);
-        char c;
-        (void)::read(release_read, &c, 1);
+        ospp_test::wait_for_go(release_read);
         ::_exit(code);
     }
     return pid;
