@@ -95,7 +95,7 @@ TEST_CASE("posix_spawn file actions: open, close, dup2 and closefrom, as the chi
                                                   ospp::open_flags::wronly | ospp::open_flags::creat, 0600),
                           spawn_file_action::dup2(extra->write_end, seven), spawn_file_action::close(seven),
                           spawn_file_action::dup2(extra->write_end, eight),
-                          spawn_file_action::dup2(extra->write_end, nine), spawn_file_action::closefrom(nine)}});
+                          spawn_file_action::dup2(extra->write_end, nine), spawn_file_action::closefrom(9)}});
     CHECK(out == "closed7\nopen8\nclosed9\n");
     CHECK(ospp_test::read_file(dir / "out.txt") == "written\n");
 

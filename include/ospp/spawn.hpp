@@ -44,10 +44,13 @@ public:
     static spawn_file_action close(fd_ref f) noexcept { return {kind::close, f, {}, {}, open_flags{}, 0}; }
     // (os.POSIX_SPAWN_DUP2, fd, new_fd): new_fd becomes a copy of fd, inheritable.
     static spawn_file_action dup2(fd_ref f, fd_ref new_fd) noexcept { return {kind::dup2, f, new_fd, {}, open_flags{}, 0}; }
-    // (os.POSIX_SPAWN_CLOSEFROM, fd) (Python 3.13): closes every descriptor >= fd. glibc uses
+    // (os.POSIX_SPAWN_CLOSEFROM, fd) (Python 3.13): closes every descriptor >= lowest, a bound
+    // like closerange's (an int: no descriptor need be open there; fd() returns it). glibc uses
     // close_range, or lists /proc/self/fd where that fails (Linux < 5.9, seccomp); with neither, the
     // spawn fails with ENOENT (from opening /proc/self/fd, though the error names the program).
-    static spawn_file_action closefrom(fd_ref lowest) noexcept { return {kind::closefrom, lowest, {}, {}, open_flags{}, 0}; }
+    static spawn_file_action closefrom(int lowest) noexcept {
+        return {kind::closefrom, fd_ref{lowest}, {}, {}, open_flags{}, 0};
+    }
 
     [[nodiscard]] kind what() const noexcept { return kind_; }
     [[nodiscard]] fd_ref fd() const noexcept { return fd_; }
