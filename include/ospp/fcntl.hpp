@@ -136,7 +136,9 @@ enum class lock_type : short {
     unlock = F_UNLCK,  // removes a lock (or a lease); in a get_lock answer: no conflict
 };
 
-// Where `start` counts from: os.SEEK_SET, SEEK_CUR, SEEK_END.
+// Where `start` counts from: os.SEEK_SET, SEEK_CUR, SEEK_END. Not ospp::whence (lseek's): a lock
+// cannot count from SEEK_DATA or SEEK_HOLE, so this one leaves them out, and it is struct flock's
+// short.
 enum class whence : short {
     set = SEEK_SET,  // the start of the file
     cur = SEEK_CUR,  // the descriptor's current offset
