@@ -1,9 +1,11 @@
 // ospp/resource.hpp — Python's `resource` module: resource limits and resource usage.
 //
-//   Python                                           C++  (namespace ospp::resource, `rr` = rlimit_resource)
+//   Python (from resource import *)                  C++  (namespace ospp::resource, `rr` = rlimit_resource)
 //   soft, hard = getrlimit(RLIMIT_NOFILE)            auto [soft, hard] = getrlimit(rr::nofile).value();
-//   setrlimit(RLIMIT_CORE, (0, hard))                setrlimit(rr::core, {limit{0}, hard});
-//   setrlimit(RLIMIT_AS, (RLIM_INFINITY, ...))       setrlimit(rr::as, {limit::infinity(), limit::infinity()});
+//   setrlimit(RLIMIT_CORE,                           setrlimit(rr::core,
+//             (0, getrlimit(RLIMIT_CORE)[1]))                {limit{0}, getrlimit(rr::core)->hard});  // keep hard
+//   setrlimit(RLIMIT_AS,                             setrlimit(rr::as, {limit::infinity(), limit::infinity()});
+//             (RLIM_INFINITY, RLIM_INFINITY))
 //   old = prlimit(pid, RLIMIT_NOFILE, (64, 64))      rlimit old = prlimit(pid, rr::nofile, {limit{64}, limit{64}}).value();
 //   r = getrusage(RUSAGE_CHILDREN); r.ru_utime       getrusage(rusage_who::children)->ru_utime  // std::chrono::microseconds
 //   getpagesize()                                    getpagesize()
