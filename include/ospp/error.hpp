@@ -19,6 +19,9 @@
 // prints Python's line; a program that should report and go on tests the result instead (`if (!r)`).
 // Under -fno-exceptions, tl-expected (1.0, and the 1.3.1 fallback) marks that throw unreachable:
 // `.value()` on an error is undefined behaviour (a crash, at best), so test the result first.
+// A result is not its value: `auto [r, w] = ospp::pipe();` fails to compile with "cannot decompose
+// class type 'tl::detail::expected_storage_base<...>'", `ospp::write(f, ...)` with f a result<fd>
+// with "no known conversion ... to 'ospp::fd_ref'": unwrap it first (`*f`, `f->`, `.value()`).
 #pragma once
 
 #include <cerrno>
