@@ -1,20 +1,25 @@
 // examples/flock_counter.cpp — 20 forked children add 1 each to a counter file under flock; the
-// result must be 20. Limits first: no core files, and a soft fd limit of at most 256.
+// result must be 20. Limits first: no core files, and a soft fd limit of 256 (the hard one if lower).
 //
 //   flock_counter FILE        exit 0 when FILE ends holding "20"
 //
 // The Python version, for comparison:
 //   resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 //   soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-//   resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))
+//   resource.setrlimit(resource.RLIMIT_NOFILE,       # RLIM_INFINITY is -1: min() would pick it
+//                      (256 if hard == resource.RLIM_INFINITY else min(256, hard), hard))
+//   with open(path, "w") as f: f.write("0\n")
+//   pids = []
 //   for _ in range(20):
-//       if os.fork() == 0:
-//           fd = os.open(path, os.O_RDWR)            # its own open: see below
+//       pid = os.fork()
+//       if pid == 0:
+//           fd = os.open(path, os.O_RDWR)            # its own open: see increment() below
 //           fcntl.flock(fd, fcntl.LOCK_EX)
 //           n = int(os.pread(fd, 32, 0))
 //           os.ftruncate(fd, 0); os.pwrite(fd, b"%d\n" % (n + 1), 0)
 //           os._exit(0)
-//   ... os.waitpid(pid, 0) for each child
+//       pids.append(pid)
+//   failed = sum(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0 for pid in pids)
 #include <ospp/fcntl.hpp>
 #include <ospp/fd_ops.hpp>
 #include <ospp/process.hpp>
