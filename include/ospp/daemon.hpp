@@ -1,11 +1,12 @@
 // ospp/daemon.hpp — PEP 3143's DaemonContext, with all of systemd daemon(7)'s SysV steps.
 //
 //   Python (python-daemon)                         C++
-//   import daemon                                  #include <ospp/daemon.hpp>
+//   import daemon, daemon.pidfile                  #include <ospp/daemon.hpp>
 //   ctx = daemon.DaemonContext(                    ospp::daemon::daemon_context ctx({
 //       working_directory="/var/lib/foo",              .working_directory = "/var/lib/foo",
 //       umask=0o002,                                   .umask = 0002,
-//       pidfile=PIDLockFile("/run/foo.pid"))           .pidfile = "/run/foo.pid"});
+//       pidfile=daemon.pidfile.PIDLockFile(            .pidfile = "/run/foo.pid"});
+//           "/run/foo.pid"))
 //   ctx.signal_map[signal.SIGHUP] = reload         ctx.signal_map[ospp::signum::hup] = signal_action::deliver();
 //   ctx.open()                                     if (auto r = ctx.open(); !r) { report(r.error()); return 1; }
 //   with daemon.DaemonContext(): run()             if (auto s = ctx.enter()) run();

@@ -5,12 +5,23 @@
 //   except OSError as e: print(e)            if (!st) std::puts(st.error().message().c_str());
 //   e.errno == errno.ENOENT                  st.error() == std::errc::no_such_file_or_directory
 //
-// No system error throws. A failed call returns an errno_error holding the errno value, the name
-// of the call (a static string) and the path(s) involved, which are copied only on failure (when
-// that copy finds no memory, the error names no path: building an error never throws, so wrappers
-// that allocate nothing else are noexcept). What allocates results (strings, vectors) fails as the
-// standard library does when memory runs out: std::bad_alloc, or std::terminate under
-// -fno-exceptions.
+// No system call error throws (only `.value()` does, below). A failed call returns an errno_error
+// holding the errno value, the name of the call (a static string) and the path(s) involved, which
+// are copied only on failure (when that copy finds no memory, the error names no path: building an
+// error never throws, so wrappers that allocate nothing else are noexcept). What allocates results
+// (strings, vectors) fails as the standard library does when memory runs out: std::bad_alloc, or
+// std::terminate under -fno-exceptions.
+//
+// `.value()` (as in the examples' `ospp::pipe().value()`) is tl::expected's: on an error it throws
+// tl::bad_expected_access<errno_error>, whose what() is only "Bad expected access" — uncaught, the
+// program ends without saying which call failed or why. Its error() is the errno_error, so
+//   catch (const tl::bad_expected_access<ospp::errno_error>& e) { std::puts(e.error().message().c_str()); }
+// prints Python's line; a program that should report and go on tests the result instead (`if (!r)`).
+// Under -fno-exceptions, tl-expected (1.0, and the 1.3.1 fallback) marks that throw unreachable:
+// `.value()` on an error is undefined behaviour (a crash, at best), so test the result first.
+// A result is not its value: `auto [r, w] = ospp::pipe();` fails to compile with "cannot decompose
+// class type 'tl::detail::expected_storage_base<...>'", `ospp::write(f, ...)` with f a result<fd>
+// with "no known conversion ... to 'ospp::fd_ref'": unwrap it first (`*f`, `f->`, `.value()`).
 #pragma once
 
 #include <cerrno>

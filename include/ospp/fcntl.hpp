@@ -6,12 +6,16 @@
 //                                                    fc::set_status_flags(fd, open_flags::nonblock)  // typed
 //   fcntl.fcntl(fd, fcntl.F_SETLKW, packed)          fc::set_lock_wait(fd, {.type = fc::lock_type::write})
 //   fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)              fc::get_pipe_size(fd)
-//   fcntl.fcntl(fd, fcntl.F_ADD_SEALS, F_SEAL_GROW)  fc::add_seals(fd, fc::seals::grow)
-//   n = array('i', [0]); ioctl(fd, FIONREAD, n)      int n; fc::ioctl<int>(fd, FIONREAD, n)
+//   fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_GROW)
+//                                                    fc::add_seals(fd, fc::seals::grow)
+//   n = array.array('i', [0])                        int n;
+//   fcntl.ioctl(fd, termios.FIONREAD, n)             fc::ioctl<int>(fd, FIONREAD, n)
 //   fcntl.ioctl(fd, termios.TIOCGPGRP, b"\0" * 4)    fc::ioctl(fd, TIOCGPGRP, std::string(4, '\0'))  // bytes out
 //   fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)   fc::flock(fd, fc::lock_op::ex | fc::lock_op::nb)
 //   fcntl.lockf(fd, fcntl.LOCK_SH, 10, 0, 0)         fc::lockf(fd, fc::lock_op::sh, 10, 0, fc::whence::set)
-//   with lock: ...                                   auto g = fc::flock_guard::lock(fd, fc::lock_op::ex);  // unlocks at }
+//   fcntl.flock(fd, fcntl.LOCK_EX)                   auto g = fc::flock_guard::lock(fd, fc::lock_op::ex);
+//   try: ...                                         ...
+//   finally: fcntl.flock(fd, fcntl.LOCK_UN)          // g unlocks at the end of its scope
 //
 // The three kinds of file lock, and the traps that come with them:
 //   * POSIX record locks (set_lock, lockf, F_SETLK) belong to the PROCESS, per (process, file).

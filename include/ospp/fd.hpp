@@ -3,7 +3,8 @@
 //   Python                                   C++
 //   fd = os.open("f", os.O_RDONLY)           ospp::fd f = ospp::open("f", ospp::open_flags::rdonly).value();
 //   os.read(fd, 10)                          ospp::read(f, 10)          // fd converts to fd_ref
-//   os.close(fd)                             f.close()  or  ospp::close(std::move(f))
+//   os.close(fd)                             f.close()  or  ospp::close(std::move(f))  // a result<void>: check it
+//   with suppress(OSError): os.close(fd)     f.reset()  // errors ignored, as the destructor does
 //   os.write(1, b"hi")                       ospp::write(ospp::stdout_fd, "hi")
 //
 // `fd` is to `fd_ref` what std::string is to std::string_view (Android's unique_fd/borrowed_fd).

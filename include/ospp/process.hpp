@@ -12,7 +12,8 @@
 //   os.setpriority(os.PRIO_PROCESS, 0, 10)   ospp::setpriority(ospp::prio_which::process, 0, 10)
 //   old = os.umask(0o022)                    ::mode_t old = ospp::umask(022);
 //   fd = os.pidfd_open(pid)                  ospp::fd pfd = ospp::pidfd_open(pid).value();
-//   signal.pidfd_send_signal(fd, SIGTERM)    ospp::pidfd_send_signal(pfd, ospp::signum::term)
+//   signal.pidfd_send_signal(fd, signal.SIGTERM)
+//                                            ospp::pidfd_send_signal(pfd, ospp::signum::term)
 //   os.register_at_fork(before=f)            ospp::register_at_fork({.before = f})
 //   os.times().user                          ospp::times()->user
 //   os.unshare(os.CLONE_NEWUTS)              ospp::unshare(ospp::clone_flags::newuts)   // Python 3.12

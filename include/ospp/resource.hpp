@@ -1,12 +1,14 @@
 // ospp/resource.hpp — Python's `resource` module: resource limits and resource usage.
 //
-//   Python                                           C++  (namespace ospp::resource, `rr` = rlimit_resource)
+//   Python (from resource import *)                  C++  (namespace ospp::resource, `rr` = rlimit_resource)
 //   soft, hard = getrlimit(RLIMIT_NOFILE)            auto [soft, hard] = getrlimit(rr::nofile).value();
-//   setrlimit(RLIMIT_CORE, (0, hard))                setrlimit(rr::core, {limit{0}, hard});
-//   setrlimit(RLIMIT_AS, (RLIM_INFINITY, ...))       setrlimit(rr::as, {limit::infinity(), limit::infinity()});
-//   old = prlimit(pid, RLIMIT_NOFILE, (64, 64))      rlimit old = prlimit(pid, rr::nofile, {limit{64}, limit{64}}).value();
+//   setrlimit(RLIMIT_CORE,                           setrlimit(rr::core,
+//             (0, getrlimit(RLIMIT_CORE)[1]))                {limit{0}, getrlimit(rr::core)->hard});  // keep hard
+//   setrlimit(RLIMIT_AS,                             setrlimit(rr::as, {limit::infinity(), limit::infinity()});
+//             (RLIM_INFINITY, RLIM_INFINITY))
+//   old = prlimit(pid, RLIMIT_NOFILE, (64, 64))      auto old = prlimit(pid, rr::nofile, {limit{64}, limit{64}}).value();
 //   r = getrusage(RUSAGE_CHILDREN); r.ru_utime       getrusage(rusage_who::children)->ru_utime  // std::chrono::microseconds
-//   getpagesize()                                    getpagesize()
+//   getpagesize()                                    ospp::resource::getpagesize()   // qualified: see below
 //
 // "No limit" is limit::infinity(), a value of its own: there is no RLIM_INFINITY number to mix up
 // with a count, limit{n} is always finite, and infinity compares above every finite limit.
@@ -17,8 +19,10 @@
 //                                                 CAP_SYS_RESOURCE is the privilege, not uid 0)
 //   an unknown resource / who            EINVAL  (Python: "invalid resource specified" / "invalid who parameter")
 //
-// `rlimit` and `rusage` are also the names of the C structs in the global namespace: write
-// `ospp::resource::rlimit` (or a namespace alias) rather than a global `using` of them.
+// `rlimit` and `rusage` are also the names of the C structs in the global namespace, and
+// `getpagesize` of <unistd.h>'s function: after `using namespace ospp::resource;` each is ambiguous
+// ("reference to 'rlimit' is ambiguous", "call of overloaded 'getpagesize()' is ambiguous"). Write
+// them qualified, `ospp::resource::rlimit` or through a namespace alias (`res::getpagesize()`).
 #pragma once
 
 #include <sys/resource.h>

@@ -63,9 +63,11 @@ constexpr int to_raw(signum s) noexcept { return static_cast<int>(s); }
 // (not 0, which kill() takes as "does the process exist").
 signum sigrt(int n) noexcept;
 
-// Python's signal.Signals(n).name without "SIG": "TERM", "IO" for 29 (glibc's sigabbrev_np says
-// "POLL"), "RTMIN", "RTMAX". Real-time signals that Python leaves nameless are "RTMIN+3"; 32 and
-// 33 (reserved by glibc, nameless in Python) are their number; "" for a number that is not a signal.
+// Python's signal.Signals(n).name without "SIG", as kill -l and `ospp-daemonize --signal=TERM`
+// spell it (write "SIG" + signal_name(s) for Python's "SIGTERM"): "TERM", "IO" for 29 (glibc's
+// sigabbrev_np says "POLL"), "RTMIN", "RTMAX". Real-time signals that Python leaves nameless are
+// "RTMIN+3"; 32 and 33 (reserved by glibc, nameless in Python) are their number; "" for a number
+// that is not a signal.
 std::string signal_name(signum s);
 
 // Parses "TERM", "SIGTERM", "term", "15", "RTMIN+3", "SIGRTMAX-1": every name and alias of

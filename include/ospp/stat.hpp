@@ -13,7 +13,9 @@
 //
 // stat_result is filled from statx(2), which also gives the birth time where the filesystem keeps
 // it. Member names follow Python's, except the float times: glibc defines st_atime, st_mtime and
-// st_ctime as macros, so the time points are the functions atime(), mtime(), ctime(), birthtime().
+// st_ctime as macros, so the time points are the functions atime(), mtime(), ctime(), birthtime()
+// (written as a member, st->st_mtime becomes st->st_mtim.tv_sec, and g++ says "'struct
+// ospp::stat_result' has no member named 'st_mtim'").
 // major/minor/makedev are glibc macros too, hence device_major/device_minor/make_device.
 #pragma once
 
