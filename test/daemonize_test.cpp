@@ -451,6 +451,11 @@ public:
             s += c;
         }
     }
+    // Whether a line has begun to arrive, waiting for at most `ms`.
+    bool readable(int ms) {
+        pollfd p{fd_, POLLIN, 0};
+        return ::poll(&p, 1, ms) == 1;
+    }
 
 private:
     std::string path_;
@@ -1157,6 +1162,27 @@ TEST_CASE("--respawn forwards SIGHUP, SIGUSR1, SIGUSR2 and keeps supervising; SI
     CHECK(WIFEXITED(st));
     CHECK(WEXITSTATUS(st) == 0);
     CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("--respawn: signals that arrive during the restart delay do not postpone the restart") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo started(dir / "started");
+    REQUIRE(run({"-R0.3", "-p", pidfile, "/bin/sh", "-c", "echo $$ > " + started.path() + "; exec sleep 1000"}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    const pid_t first = std::stoi(started.line());
+    REQUIRE(::kill(first, SIGKILL) == 0);
+    // A SIGCHLD that reaps nothing (sent by someone, or left by a run that failed to exec) once
+    // scheduled the restart anew, 0.3 s after it: a steady stream of them put it off for ever.
+    bool restarted = false;
+    for (int i = 0; i < 200 && !restarted; ++i) {  // 200 x 20 ms: 4 s, for a restart due after 0.3 s
+        REQUIRE(::kill(supervisor.pid(), SIGCHLD) == 0);
+        restarted = started.readable(20);
+    }
+    REQUIRE(restarted);
+    CHECK(std::stoi(started.line()) != first);
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);
+    CHECK(WIFEXITED(supervisor.wait()));
 }
 
 TEST_CASE("--foreground --respawn at a terminal: one Ctrl-C is one SIGINT for the command") {

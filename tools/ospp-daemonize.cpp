@@ -576,7 +576,9 @@ void stop_with_the_job(int sig) noexcept {
                     say(2, o.command.front() + " (pid " + std::to_string(pid) + ") " + describe_status(status));
                     exits.push_back(clock_type::now());
                 }
-                if (child != 0) continue;
+                // Still running, or a restart already due: a SIGCHLD that reaped nothing (sent by
+                // someone, or left by a run that failed to exec) must not put the restart off.
+                if (child != 0 || restart_at) continue;
             } else if (sig == SIGTERM || sig == SIGINT) {  // pass it on, and end when the command has ended
                 stopping = true;
                 if (child == 0) finish(exit_code::ok);
