@@ -935,6 +935,52 @@ TEST_CASE("the verbs read a pid as the library does: no sign, no blanks") {
     }
 }
 
+namespace {
+
+// Starts ospp-daemonize with `args`, its stdout and stderr appended to `output`, without waiting:
+// for verbs that race each other. Reap it with waitpid.
+pid_t start_tool(const std::vector<std::string>& args, const std::string& output) {
+    const std::string exe = binary();
+    const std::vector<char*> argv = tool_argv(exe, args);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (out < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) ::_exit(122);
+        ::execv(exe.c_str(), argv.data());
+        ::_exit(124);
+    }
+    return pid;
+}
+
+}  // namespace
+
+TEST_CASE("--stop racing another --stop: each exits 0, the daemon is stopped") {
+    // The loser found the daemon gone between its look at the pidfile and its pidfd ("names no live
+    // process"), or found the lock in /proc/locks but in no process's fds, as the daemon was
+    // exiting ("cannot be found"): exit 1 for a daemon that was stopped.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", output = dir / "out";
+    for (int round = 0; round < 20; ++round) {
+        CAPTURE(round);
+        REQUIRE(run({"-p", pidfile, sleeper, "1000"}, {.terminal = false}).code == 0);
+        daemon_guard daemon(pid_in(pidfile));
+        std::vector<pid_t> stops;
+        for (int i = 0; i < 4; ++i) stops.push_back(start_tool({"--stop", "-p", pidfile}, output));
+        for (const pid_t stop : stops) {
+            int status = 0;
+            REQUIRE(::waitpid(stop, &status, 0) == stop);
+            CHECK(WIFEXITED(status));
+            CHECK(WEXITSTATUS(status) == 0);
+        }
+        CHECK(daemon.killed_by() == SIGTERM);
+        CHECK_FALSE(exists(pidfile));
+    }
+    const std::string said = read_file(output);
+    INFO(said);
+    CHECK(said.find("ospp-daemonize: ") == std::string::npos);
+}
+
 TEST_CASE("--stop escalates to SIGKILL after --timeout, at once with --timeout=0") {
     // --timeout=0 once hung for good: its one-shot timer signal came before the blocking flock it
     // was to cut short, and SIGKILL was never sent.

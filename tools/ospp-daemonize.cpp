@@ -907,7 +907,8 @@ bool signal_each(const process_list& ps, ospp::signum sig) {
     return true;
 }
 
-int stop(const options& o) {
+// `retried`: the daemon the first look found ended before it could be signalled; this is a second look.
+int stop(const options& o, bool retried = false) {
     // A start in progress is given the --timeout (at least pid_patience) to name its daemon.
     const auto probed = probe_or_say(o, std::max(o.stop_timeout, pid_patience));
     if (!probed) return exit_code::failure;
@@ -922,6 +923,12 @@ int stop(const options& o) {
         const std::vector<::pid_t> holders = lock_holders(s.lock, s.lock_taker);
         const std::string what = describe_abandoned(o, s, holders);
         if (holders.empty()) {
+            // Or the lock was on its way out: a daemon that is ending (a concurrent --stop stopped
+            // it) has closed its descriptors a moment before the kernel drops the lock.
+            if (await_unlock(o.pidfile, pid_patience)) {
+                std::printf("not running\n");
+                return exit_code::ok;
+            }
             say(2, what + ": cannot stop them");
             return exit_code::failure;
         }
@@ -936,6 +943,8 @@ int stop(const options& o) {
         no_pidfd refused;
         ospp::fd daemon = open_daemon(o, s, refused);
         if (!daemon.valid()) {
+            // Ended since the probe (a concurrent --stop, or on its own): look again, once.
+            if (refused.error == 0 && !retried) return stop(o, true);
             say(2, refused.error != 0 ? refused.why() + " (named by pidfile " + o.pidfile + ")"
                                       : "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
             return exit_code::failure;
