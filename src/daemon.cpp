@@ -663,11 +663,41 @@ result<void> prepare(const daemon_options& o, prepared& r) {
 // prepared_'s deleter: the context's header does not know the type.
 void delete_prepared(void* state) noexcept { delete static_cast<prepared*>(state); }
 
+// Whether environ still uses `state`'s environment block: the array itself, or one of its strings
+// (setenv and putenv copy the pointers into an array of their own).
+bool environment_in_use(const prepared& state) noexcept {
+    if (state.env.empty()) return false;
+    if (environ == state.env.data()) return true;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        if (std::find(state.env.begin(), state.env.end(), *e) != state.env.end()) return true;
+    }
+    return false;
+}
+
+// What earlier open()s left (`head` and the states it chains through `previous`), cut down to the
+// states whose environment block environ still uses; the rest is freed. open() calls it before it
+// forks, in the program's own time: the daemon, after the fork, only hands states on (prepared_).
+void drop_unused_states(std::unique_ptr<void, void (*)(void*) noexcept>& head) noexcept {
+    std::unique_ptr<void, void (*)(void*) noexcept> kept{nullptr, nullptr};
+    auto* tail = &kept;
+    for (auto state = std::move(head); state;) {
+        auto& p = *static_cast<prepared*>(state.get());
+        auto next = std::move(p.previous);
+        if (environment_in_use(p)) {
+            *tail = std::move(state);
+            tail = &p.previous;
+        }
+        state = std::move(next);
+    }
+    head = std::move(kept);
+}
+
 }  // namespace
 
 result<void> daemon_context::open() {
     if (open_) return {};
     const daemon_options& o = *this;
+    drop_unused_states(prepared_);
     // On the heap, to be handed to the daemon_context: the daemon must not free it (see prepared_).
     auto state = std::make_unique<prepared>();
     prepared& r = *state;

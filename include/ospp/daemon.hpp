@@ -22,7 +22,8 @@
 //     supplementary groups looked up (an unknown user has none); NOTIFY_SOCKET connected; the
 //     readiness pipe ("pipe") made; stdio flushed.
 //   after fork() — async-signal-safe and allocation-free up to open()'s return, as POSIX requires
-//   of a forked child (what the launcher built is freed with the daemon_context, not in open()):
+//   of a forked child (what the launcher built is freed with the daemon_context, or by the next
+//   open() before it forks; not in the daemon's open()):
 //     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
 //     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
 //     /proc/self/fd when close_range fails (ENOSYS before Linux 5.9, EPERM from a seccomp
@@ -244,8 +245,9 @@ private:
     fd signal_write_{};
     fd notify_socket_{};
     // What open() built before forking (the environment block environ points into, the list of
-    // fds kept, ...), freed with the context: freeing it in the daemon, before open() returns,
-    // would break the promise that nothing there allocates or frees. Type-erased through a plain
+    // fds kept, ...), freed with the context, or by the next open() before it forks (all but a
+    // block environ still uses): freeing it in the daemon, before open() returns, would break the
+    // promise that nothing there allocates or frees. Type-erased through a plain
     // function pointer, not a shared_ptr: a failed open() frees it without a virtual call, which
     // the sanitizers' vptr check cannot verify when no descriptor is left (it probes with a pipe).
     using erased_state = std::unique_ptr<void, void (*)(void*) noexcept>;
