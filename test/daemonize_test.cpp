@@ -1231,6 +1231,38 @@ TEST_CASE("--respawn: signals that arrive during the restart delay do not postpo
     CHECK(WIFEXITED(supervisor.wait()));
 }
 
+TEST_CASE("--respawn: a --stderr pipe that nobody reads any more does not kill the supervisor") {
+    // The supervisor's line about an exit, written to a FIFO whose reader had gone, raised SIGPIPE,
+    // which it left at its default action: it died, the command with it (PDEATHSIG), and the
+    // pidfile stayed behind. Its write fails now (EPIPE), and it goes on supervising.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", log = dir / "log";
+    fifo started(dir / "started");
+    REQUIRE(::mkfifo(log.c_str(), 0600) == 0);
+    ospp::fd reader(::open(log.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    REQUIRE(reader.valid());
+    REQUIRE(run({"-R0", "-p", pidfile, "-e", log, "/bin/sh", "-c", "echo $$ > " + started.path() + "; exec sleep 1000"}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    const pid_t first = std::stoi(started.line());
+    reader.reset();  // the log's reader goes away
+    REQUIRE(::kill(first, SIGKILL) == 0);
+    bool restarted = false;
+    siginfo_t gone{};
+    for (int i = 0; i < hang_ms / 20 && !restarted && gone.si_pid == 0; ++i) {
+        restarted = started.readable(20);
+        REQUIRE(::waitid(P_PID, static_cast<id_t>(supervisor.pid()), &gone, WEXITED | WNOHANG | WNOWAIT) == 0);
+    }
+    CHECK(gone.si_pid == 0);
+    CAPTURE(gone.si_status);
+    REQUIRE(restarted);
+    CHECK(std::stoi(started.line()) != first);
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);
+    const int st = supervisor.wait();
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    CHECK_FALSE(exists(pidfile));
+}
+
 TEST_CASE("--foreground --respawn at a terminal: one Ctrl-C is one SIGINT for the command") {
     temp_dir dir;
     fifo said(dir / "said");

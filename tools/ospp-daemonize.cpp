@@ -472,7 +472,8 @@ std::string describe_status(int status) {
 // (TERM and INT end the supervisor too, once the command has ended). Left out: KILL and STOP, which
 // cannot be caught, and the signals the kernel raises for the supervisor's own doing, which are not
 // the command's business: faults (SEGV, BUS, FPE, ILL, TRAP, SYS) and a failed write's PIPE and XFSZ
-// (a closed or full --stderr target). glibc's own two real-time signals are not in a full set.
+// (a closed or full --stderr target: supervise() blocks those two without reading them).
+// glibc's own two real-time signals are not in a full set.
 ospp::signal_set supervised_signals() noexcept {
     ospp::signal_set s = ospp::signal_set::full();
     for (int n : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGPIPE, SIGXFSZ})
@@ -523,7 +524,13 @@ void stop_with_the_job(int sig) noexcept {
                             ospp::daemon::pidfile& pidfile) {
     const ospp::cstring_array argv = exec_argv(o);
     const ospp::signal_set handled = supervised_signals();
-    if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
+    // PIPE and XFSZ, raised by its own write to a --stderr target whose reader is gone or that
+    // reached RLIMIT_FSIZE, are blocked too, but never read: the write fails (EPIPE, EFBIG), say()
+    // drops the line, and the supervisor goes on, instead of dying with its command. (A fork does
+    // not inherit pending signals, and spawn() clears the command's mask.)
+    ospp::signal_set blocked = handled;
+    blocked.add(ospp::signum::pipe).add(ospp::signum::xfsz);
+    if (::sigprocmask(SIG_BLOCK, &blocked.native(), nullptr) != 0) r.fail(step::supervise, errno);
     ospp::fd signals(::signalfd(-1, &handled.native(), SFD_CLOEXEC));
     if (!signals.valid()) r.fail(step::supervise, errno);
 
