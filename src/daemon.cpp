@@ -516,6 +516,20 @@ void kill_unready(pid_t child) noexcept {
     }
 }
 
+// SIGCHLD ignored, or with SA_NOCLDWAIT (inherited from the launcher's parent: exec keeps SIG_IGN),
+// has the kernel reap the first child as it exits: kill_unready could then neither pin its pid,
+// which names the daemon's session, nor kill that session (ECHILD), and its SIGKILL would go to a
+// pid anyone may have by then. Until the launcher has waited, SIGCHLD keeps its handler without
+// those two; true when changed, with `saved` to put back.
+bool keep_first_child(struct ::sigaction& saved) noexcept {
+    if (::sigaction(SIGCHLD, nullptr, &saved) < 0) return false;
+    if (saved.sa_handler != SIG_IGN && (saved.sa_flags & SA_NOCLDWAIT) == 0) return false;
+    struct ::sigaction kept = saved;
+    if (kept.sa_handler == SIG_IGN) kept.sa_handler = SIG_DFL;
+    kept.sa_flags &= ~SA_NOCLDWAIT;
+    return ::sigaction(SIGCHLD, &kept, nullptr) == 0;
+}
+
 // The launcher's side: wait for the daemon's report, reap the first child, exit on success.
 result<void> wait_for_daemon(const daemon_options& o, pid_t child, fd ready_read) {
     const steady::time_point start = steady::now();
@@ -710,11 +724,17 @@ result<void> daemon_context::open() {
         std::cout.flush();
         std::cerr.flush();
         std::clog.flush();
+        struct ::sigaction launcher_chld {};
+        const bool chld_changed = keep_first_child(launcher_chld);
         const pid_t child = ::fork();
-        if (child < 0) return sys::fail("fork");
-        if (child > 0) {
-            r.ready_write.reset();
-            return wait_for_daemon(o, child, std::move(r.ready_read));
+        if (child != 0) {  // the launcher (the daemon's SIGCHLD is reset_signals' default)
+            const int fork_error = errno;
+            auto outcome = child < 0 ? sys::fail_with(fork_error, "fork") : [&] {
+                r.ready_write.reset();
+                return wait_for_daemon(o, child, std::move(r.ready_read));
+            }();
+            if (chld_changed) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
+            return outcome;
         }
         // close_fds closes the launcher's end; forget the number so no destructor closes it again.
         (void)r.ready_read.release();

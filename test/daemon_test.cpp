@@ -934,6 +934,44 @@ TEST_CASE("daemon: ready_timeout fails the launcher with ETIMEDOUT and kills the
     CHECK(blocked.launcher_exit() == 1);
     CHECK(blocked.err == timed_out);
     CHECK(blocked.pid == -1);
+
+    // A launcher that ignores SIGCHLD (inherited from its parent): the kernel reaped the first
+    // child as it exited, so the launcher could not pin the pid that names the daemon's session
+    // (ECHILD), skipped killing that group, and left the daemon running behind a start it reported
+    // as failed and a pidfile it removed (and its SIGKILL went to a pid anyone could have by then).
+    daemon_run ignoring = start([&](daemon_context& ctx) {
+        ctx.pidfile = pidfile;
+        ctx.notify_ready_manually = true;
+        ctx.ready_timeout = std::chrono::milliseconds(200);
+    }, [&](daemon_context& ctx, int report, int hold) {
+        write_text(report, "end\n");  // start() returns, whether this daemon is killed or not
+        never_ready(ctx, report, hold);
+    }, [] { ::signal(SIGCHLD, SIG_IGN); });
+    CHECK(ignoring.launcher_exit() == 1);
+    CHECK(ignoring.err == timed_out);
+    REQUIRE(ignoring.pid > 0);
+    const ospp::fd ended(static_cast<int>(::syscall(SYS_pidfd_open, ignoring.pid, 0)));
+    REQUIRE(ended.valid());
+    pollfd p{ended.get(), POLLIN, 0};
+    CHECK(::poll(&p, 1, 10'000) == 1);  // killed (a bound, not a wait: it ends at once or never)
+    CHECK(WTERMSIG(ignoring.stop(SIGKILL)) == SIGKILL);
+    CHECK_FALSE(exists(pidfile));
+    // Such a launcher, whose open() failed, has its SIGCHLD ignored again.
+    const pid_t launcher = ::fork();
+    REQUIRE(launcher >= 0);
+    if (launcher == 0) {
+        ::signal(SIGCHLD, SIG_IGN);
+        daemon_context ctx;
+        ctx.detach_process = true;
+        ctx.stdout_file = std::filesystem::path(dir / "missing/out");  // fails in the first child
+        const auto opened = ctx.open();
+        struct ::sigaction now {};
+        ::sigaction(SIGCHLD, nullptr, &now);
+        ::_exit(!opened && opened.error().code() == ENOENT && now.sa_handler == SIG_IGN ? 0 : 1);
+    }
+    int launcher_status = -1;
+    REQUIRE(::waitpid(launcher, &launcher_status, 0) == launcher);
+    CHECK(launcher_status == 0);
 }
 
 namespace {
