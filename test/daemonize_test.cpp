@@ -955,6 +955,37 @@ pid_t start_tool(const std::vector<std::string>& args, const std::string& output
 
 }  // namespace
 
+// The wait status of the tool started as `pid`, once it has exited; nullopt (and killed) when it is
+// still running after `ms`.
+std::optional<int> wait_within(pid_t pid, int ms) {
+    const ospp::fd ended(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    REQUIRE(ended.valid());
+    pollfd p{ended.get(), POLLIN, 0};
+    const bool exited = ::poll(&p, 1, ms) == 1;
+    if (!exited) ::kill(pid, SIGKILL);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    return exited ? std::optional<int>(status) : std::nullopt;
+}
+
+TEST_CASE("the verbs refuse a pidfile that is not a regular file, and do not block on a FIFO") {
+    // They opened it O_RDONLY, which for a FIFO waits for a writer: a FIFO planted at the path
+    // hung --status, --stop and --signal for ever.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    REQUIRE(::mkfifo(pidfile.c_str(), 0600) == 0);
+    for (const auto& [verb, code] : {std::pair<std::string, int>{"--status", 4}, {"--stop", 1}, {"--signal=HUP", 1}}) {
+        CAPTURE(verb);
+        const std::string output = dir / ("out" + verb);
+        const auto status = wait_within(start_tool({verb, "-p", pidfile}, output), 10'000);
+        REQUIRE(status.has_value());
+        CHECK(WIFEXITED(*status));
+        CHECK(WEXITSTATUS(*status) == code);
+        CHECK(read_file(output) == "ospp-daemonize: cannot read pidfile " + pidfile + ": Invalid argument\n");
+    }
+    CHECK(exists(pidfile));  // not taken for a stale pidfile, and removed
+}
+
 TEST_CASE("--stop racing another --stop: each exits 0, the daemon is stopped") {
     // The loser found the daemon gone between its look at the pidfile and its pidfd ("names no live
     // process"), or found the lock in /proc/locks but in no process's fds, as the daemon was

@@ -330,7 +330,9 @@ std::vector<::pid_t> lock_holders(const std::string& id, ::pid_t taker) {
 
 pidfile_state probe_pidfile(const std::string& path) {
     pidfile_state s;
-    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    // O_NONBLOCK: a FIFO at the path would block the open until a writer came (for ever); it is
+    // refused below, as a start refuses it. No effect on a regular file.
+    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!f.valid()) {
         if (errno != ENOENT) s.error = errno;
         return s;
@@ -339,6 +341,10 @@ pidfile_state probe_pidfile(const std::string& path) {
     struct ::stat st {};
     if (::fstat(f.get(), &st) != 0) {
         s.error = errno;
+        return s;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        s.error = EINVAL;
         return s;
     }
     s.lock = lock_id(f.get(), st);
@@ -838,7 +844,7 @@ ospp::fd open_daemon(const options& o, const pidfile_state& s, no_pidfd& refused
 // flock cut short by a timer signal would hang for good when the signal came before the flock
 // blocked (a zero or tiny --timeout, or a descheduled process), and SIGKILL would never be sent.
 bool await_unlock(const std::string& path, seconds limit) {
-    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));  // as probe_pidfile
     if (!f.valid()) return errno == ENOENT;
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(limit);
     clock_type::duration pause = std::chrono::milliseconds(1);
