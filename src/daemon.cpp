@@ -520,14 +520,15 @@ void kill_unready(pid_t child) noexcept {
 // has the kernel reap the first child as it exits: kill_unready could then neither pin its pid,
 // which names the daemon's session, nor kill that session (ECHILD), and its SIGKILL would go to a
 // pid anyone may have by then. Until the launcher has waited, SIGCHLD keeps its handler without
-// those two; true when changed, with `saved` to put back.
-bool keep_first_child(struct ::sigaction& saved) noexcept {
-    if (::sigaction(SIGCHLD, nullptr, &saved) < 0) return false;
-    if (saved.sa_handler != SIG_IGN && (saved.sa_flags & SA_NOCLDWAIT) == 0) return false;
+// those two. 1 when changed, with `saved` to put back; 0 when not; -1 (errno set) when sigaction
+// failed.
+int keep_first_child(struct ::sigaction& saved) noexcept {
+    if (::sigaction(SIGCHLD, nullptr, &saved) < 0) return -1;
+    if (saved.sa_handler != SIG_IGN && (saved.sa_flags & SA_NOCLDWAIT) == 0) return 0;
     struct ::sigaction kept = saved;
     if (kept.sa_handler == SIG_IGN) kept.sa_handler = SIG_DFL;
     kept.sa_flags &= ~SA_NOCLDWAIT;
-    return ::sigaction(SIGCHLD, &kept, nullptr) == 0;
+    return ::sigaction(SIGCHLD, &kept, nullptr) < 0 ? -1 : 1;
 }
 
 // The launcher's side: wait for the daemon's report, reap the first child, exit on success.
@@ -725,7 +726,8 @@ result<void> daemon_context::open() {
         std::cerr.flush();
         std::clog.flush();
         struct ::sigaction launcher_chld {};
-        const bool chld_changed = keep_first_child(launcher_chld);
+        const int chld_changed = keep_first_child(launcher_chld);
+        if (chld_changed < 0) return sys::fail("sigaction");
         const pid_t child = ::fork();
         if (child != 0) {  // the launcher (the daemon's SIGCHLD is reset_signals' default)
             const int fork_error = errno;
@@ -733,7 +735,7 @@ result<void> daemon_context::open() {
                 r.ready_write.reset();
                 return wait_for_daemon(o, child, std::move(r.ready_read));
             }();
-            if (chld_changed) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
+            if (chld_changed > 0) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
             return outcome;
         }
         // close_fds closes the launcher's end; forget the number so no destructor closes it again.

@@ -20,7 +20,8 @@
 //     and stderr given as fds copied ("stdin", "stdout", "stderr"); signal_map checked ("sigaction":
 //     EINVAL naming a signal no action can be set for, 'SIGKILL', 'SIGSTOP'); the fds to keep sorted;
 //     supplementary groups looked up (an unknown user has none); NOTIFY_SOCKET connected; the
-//     readiness pipe ("pipe") made; stdio flushed.
+//     readiness pipe ("pipe") made; stdio flushed; SIGCHLD's SIG_IGN or SA_NOCLDWAIT lifted until
+//     the launcher has waited ("sigaction": see ready_timeout).
 //   after fork() — async-signal-safe and allocation-free up to open()'s return, as POSIX requires
 //   of a forked child (what the launcher built is freed with the daemon_context, or by the next
 //   open() before it forks; not in the daemon's open()):
