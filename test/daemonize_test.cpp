@@ -974,7 +974,10 @@ TEST_CASE("the verbs refuse a pidfile that is not a regular file, and do not blo
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
     REQUIRE(::mkfifo(pidfile.c_str(), 0600) == 0);
-    for (const auto& [verb, code] : {std::pair<std::string, int>{"--status", 4}, {"--stop", 1}, {"--signal=HUP", 1}}) {
+    // Not a structured binding: clang (before 16) cannot capture one in CAPTURE's lambda.
+    for (const auto& verb_code : {std::pair<std::string, int>{"--status", 4}, {"--stop", 1}, {"--signal=HUP", 1}}) {
+        const std::string& verb = verb_code.first;
+        const int code = verb_code.second;
         CAPTURE(verb);
         const std::string output = dir / ("out" + verb);
         const auto status = wait_within(start_tool({verb, "-p", pidfile}, output), 10'000);
