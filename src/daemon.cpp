@@ -729,12 +729,15 @@ result<void> daemon_context::open() {
         const int chld_changed = keep_first_child(launcher_chld);
         if (chld_changed < 0) return sys::fail("sigaction");
         const pid_t child = ::fork();
-        if (child != 0) {  // the launcher (the daemon's SIGCHLD is reset_signals' default)
-            const int fork_error = errno;
-            auto outcome = child < 0 ? sys::fail_with(fork_error, "fork") : [&] {
-                r.ready_write.reset();
-                return wait_for_daemon(o, child, std::move(r.ready_read));
-            }();
+        // The launcher gets its SIGCHLD back when open() returns there (the daemon has reset_signals').
+        if (child < 0) {
+            const int error = errno;
+            if (chld_changed > 0) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
+            return sys::fail_with(error, "fork");
+        }
+        if (child > 0) {
+            r.ready_write.reset();
+            auto outcome = wait_for_daemon(o, child, std::move(r.ready_read));
             if (chld_changed > 0) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
             return outcome;
         }
