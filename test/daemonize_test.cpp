@@ -1015,6 +1015,34 @@ TEST_CASE("--stop racing another --stop: each exits 0, the daemon is stopped") {
     CHECK(said.find("ospp-daemonize: ") == std::string::npos);
 }
 
+TEST_CASE("--signal racing --stop: it is sent, or the daemon is not running (exit 3)") {
+    // As --stop's loser: a daemon that ended between --signal's look at the pidfile and its pidfd
+    // was "No such process", or, caught exiting, a lock left to processes that "cannot be found":
+    // exit 1 for a daemon that was simply no longer running.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", output = dir / "out";
+    for (int round = 0; round < 30; ++round) {
+        CAPTURE(round);
+        REQUIRE(run({"-p", pidfile, sleeper, "1000"}, {.terminal = false}).code == 0);
+        daemon_guard daemon(pid_in(pidfile));
+        const pid_t stop = start_tool({"--stop", "-p", pidfile}, dir / "stopped");
+        std::vector<pid_t> signals;
+        for (int i = 0; i < 3; ++i) signals.push_back(start_tool({"--signal=CONT", "-p", pidfile}, output));
+        for (const pid_t signal : signals) {
+            int status = 0;
+            REQUIRE(::waitpid(signal, &status, 0) == signal);
+            CHECK(WIFEXITED(status));
+            CHECK((WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3));
+        }
+        int status = 0;
+        REQUIRE(::waitpid(stop, &status, 0) == stop);
+        CHECK(status == 0);
+        CHECK(daemon.killed_by() == SIGTERM);
+    }
+    std::istringstream said(read_file(output));
+    for (std::string line; std::getline(said, line);) CHECK(line == "ospp-daemonize: not running, pidfile " + pidfile);
+}
+
 TEST_CASE("--stop escalates to SIGKILL after --timeout, at once with --timeout=0") {
     // --timeout=0 once hung for good: its one-shot timer signal came before the blocking flock it
     // was to cut short, and SIGKILL was never sent.

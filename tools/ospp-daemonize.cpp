@@ -989,7 +989,19 @@ int stop(const options& o, bool retried = false) {
     return exit_code::failure;
 }
 
-int send_signal(const options& o) {
+// Whether nobody holds the pidfile's lock, now or within `patience`, without taking it.
+bool unlocked_within(const std::string& path, seconds patience) {
+    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(patience);
+    for (;;) {
+        const pidfile_state s = probe_pidfile(path);
+        if (s.error == 0 && !s.locked) return true;
+        if (s.error != 0 || clock_type::now() >= deadline) return false;
+        pause_for(std::chrono::milliseconds(5));
+    }
+}
+
+// `retried`: the daemon the first look found ended meanwhile; this is a second look.
+int send_signal(const options& o, bool retried = false) {
     const auto probed = probe_or_say(o, pid_patience);
     if (!probed) return exit_code::failure;
     const pidfile_state& s = *probed;
@@ -998,7 +1010,11 @@ int send_signal(const options& o) {
         return exit_code::not_running;
     }
     if (s.abandoned) {  // not the daemon's processes to be told something: they are what it left
-        say(2, describe_abandoned(o, s, lock_holders(s.lock, s.lock_taker)) + "; not signalling them (--stop ends them)");
+        const std::vector<::pid_t> holders = lock_holders(s.lock, s.lock_taker);
+        // Or a daemon caught ending (a concurrent --stop): it has closed its descriptors a moment
+        // before the kernel drops the lock.
+        if (holders.empty() && !retried && unlocked_within(o.pidfile, pid_patience)) return send_signal(o, true);
+        say(2, describe_abandoned(o, s, holders) + "; not signalling them (--stop ends them)");
         return exit_code::failure;
     }
     no_pidfd refused;
@@ -1013,6 +1029,8 @@ int send_signal(const options& o) {
         if (sent) return exit_code::ok;
         err = sent.error().code();
     }
+    // Ended since the probe (a concurrent --stop, or on its own): look again, once.
+    if (err == ESRCH && !retried) return send_signal(o, true);
     say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(err));
     return exit_code::failure;
 }
