@@ -953,6 +953,13 @@ pid_t start_tool(const std::vector<std::string>& args, const std::string& output
     return pid;
 }
 
+// The exit code of the tool started as `pid`, once it has exited (-1 when a signal ended it).
+int tool_exit(pid_t pid) {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 }  // namespace
 
 // The wait status of the tool started as `pid`, once it has exited; nullopt (and killed) when it is
@@ -1001,12 +1008,7 @@ TEST_CASE("--stop racing another --stop: each exits 0, the daemon is stopped") {
         daemon_guard daemon(pid_in(pidfile));
         std::vector<pid_t> stops;
         for (int i = 0; i < 4; ++i) stops.push_back(start_tool({"--stop", "-p", pidfile}, output));
-        for (const pid_t stop : stops) {
-            int status = 0;
-            REQUIRE(::waitpid(stop, &status, 0) == stop);
-            CHECK(WIFEXITED(status));
-            CHECK(WEXITSTATUS(status) == 0);
-        }
+        for (const pid_t stop : stops) CHECK(tool_exit(stop) == 0);
         CHECK(daemon.killed_by() == SIGTERM);
         CHECK_FALSE(exists(pidfile));
     }
@@ -1029,14 +1031,10 @@ TEST_CASE("--signal racing --stop: it is sent, or the daemon is not running (exi
         std::vector<pid_t> signals;
         for (int i = 0; i < 3; ++i) signals.push_back(start_tool({"--signal=CONT", "-p", pidfile}, output));
         for (const pid_t signal : signals) {
-            int status = 0;
-            REQUIRE(::waitpid(signal, &status, 0) == signal);
-            CHECK(WIFEXITED(status));
-            CHECK((WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3));
+            const int code = tool_exit(signal);
+            CHECK((code == 0 || code == 3));
         }
-        int status = 0;
-        REQUIRE(::waitpid(stop, &status, 0) == stop);
-        CHECK(status == 0);
+        CHECK(tool_exit(stop) == 0);
         CHECK(daemon.killed_by() == SIGTERM);
     }
     std::istringstream said(read_file(output));
