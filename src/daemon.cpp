@@ -519,6 +519,21 @@ void kill_unready(pid_t child) noexcept {
     }
 }
 
+// SIGCHLD ignored, or with SA_NOCLDWAIT (inherited from the launcher's parent: exec keeps SIG_IGN),
+// has the kernel reap the first child as it exits: kill_unready could then neither pin its pid,
+// which names the daemon's session, nor kill that session (ECHILD), and its SIGKILL would go to a
+// pid anyone may have by then. Until the launcher has waited, SIGCHLD keeps its handler without
+// those two. 1 when changed, with `saved` to put back; 0 when not; -1 (errno set) when sigaction
+// failed.
+int keep_first_child(struct ::sigaction& saved) noexcept {
+    if (::sigaction(SIGCHLD, nullptr, &saved) < 0) return -1;
+    if (saved.sa_handler != SIG_IGN && (saved.sa_flags & SA_NOCLDWAIT) == 0) return 0;
+    struct ::sigaction kept = saved;
+    if (kept.sa_handler == SIG_IGN) kept.sa_handler = SIG_DFL;
+    kept.sa_flags &= ~SA_NOCLDWAIT;
+    return ::sigaction(SIGCHLD, &kept, nullptr) < 0 ? -1 : 1;
+}
+
 // The launcher's side: wait for the daemon's report, reap the first child, exit on success.
 result<void> wait_for_daemon(const daemon_options& o, pid_t child, fd ready_read) {
     const steady::time_point start = steady::now();
@@ -666,11 +681,41 @@ result<void> prepare(const daemon_options& o, prepared& r) {
 // prepared_'s deleter: the context's header does not know the type.
 void delete_prepared(void* state) noexcept { delete static_cast<prepared*>(state); }
 
+// Whether environ still uses `state`'s environment block: the array itself, or one of its strings
+// (setenv and putenv copy the pointers into an array of their own).
+bool environment_in_use(const prepared& state) noexcept {
+    if (state.env.empty()) return false;
+    if (environ == state.env.data()) return true;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        if (std::find(state.env.begin(), state.env.end(), *e) != state.env.end()) return true;
+    }
+    return false;
+}
+
+// What earlier open()s left (`head` and the states it chains through `previous`), cut down to the
+// states whose environment block environ still uses; the rest is freed. open() calls it before it
+// forks, in the program's own time: the daemon, after the fork, only hands states on (prepared_).
+void drop_unused_states(std::unique_ptr<void, void (*)(void*) noexcept>& head) noexcept {
+    std::unique_ptr<void, void (*)(void*) noexcept> kept{nullptr, nullptr};
+    auto* tail = &kept;
+    for (auto state = std::move(head); state;) {
+        auto& p = *static_cast<prepared*>(state.get());
+        auto next = std::move(p.previous);
+        if (environment_in_use(p)) {
+            *tail = std::move(state);
+            tail = &p.previous;
+        }
+        state = std::move(next);
+    }
+    head = std::move(kept);
+}
+
 }  // namespace
 
 result<void> daemon_context::open() {
     if (open_) return {};
     const daemon_options& o = *this;
+    drop_unused_states(prepared_);
     // On the heap, to be handed to the daemon_context: the daemon must not free it (see prepared_).
     auto state = std::make_unique<prepared>();
     prepared& r = *state;
@@ -683,11 +728,21 @@ result<void> daemon_context::open() {
         std::cout.flush();
         std::cerr.flush();
         std::clog.flush();
+        struct ::sigaction launcher_chld {};
+        const int chld_changed = keep_first_child(launcher_chld);
+        if (chld_changed < 0) return sys::fail("sigaction");
         const pid_t child = ::fork();
-        if (child < 0) return sys::fail("fork");
+        // The launcher gets its SIGCHLD back when open() returns there (the daemon has reset_signals').
+        if (child < 0) {
+            const int error = errno;
+            if (chld_changed > 0) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
+            return sys::fail_with(error, "fork");
+        }
         if (child > 0) {
             r.ready_write.reset();
-            return wait_for_daemon(o, child, std::move(r.ready_read));
+            auto outcome = wait_for_daemon(o, child, std::move(r.ready_read));
+            if (chld_changed > 0) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
+            return outcome;
         }
         // close_fds closes the launcher's end; forget the number so no destructor closes it again.
         (void)r.ready_read.release();

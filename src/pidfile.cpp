@@ -97,8 +97,13 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
 
 result<pid_t> pidfile::read_pid(path_ref path) noexcept {
     if (!path.valid()) return sys::bad_path(step, path);
-    fd f(sys::retry([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY); }));
+    // O_NONBLOCK: opening a FIFO for reading would wait for a writer (for ever, for one planted at
+    // the path); it is refused below, as acquire() refuses it. No effect on a regular file.
+    fd f(sys::retry([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); }));
     if (!f.valid()) return sys::fail(step, path);
+    struct ::stat st {};
+    if (::fstat(f.get(), &st) < 0) return sys::fail(step, path);
+    if (!S_ISREG(st.st_mode)) return sys::fail_with(EINVAL, step, path);
     char buf[32] = {};
     const ssize_t n = sys::retry([&] { return ::read(f.get(), buf, sizeof buf); });
     if (n < 0) return sys::fail(step, path);

@@ -451,6 +451,11 @@ public:
             s += c;
         }
     }
+    // Whether a line has begun to arrive, waiting for at most `ms`.
+    bool readable(int ms) {
+        pollfd p{fd_, POLLIN, 0};
+        return ::poll(&p, 1, ms) == 1;
+    }
 
 private:
     std::string path_;
@@ -930,6 +935,112 @@ TEST_CASE("the verbs read a pid as the library does: no sign, no blanks") {
     }
 }
 
+namespace {
+
+// Starts ospp-daemonize with `args`, its stdout and stderr appended to `output`, without waiting:
+// for verbs that race each other. Reap it with waitpid.
+pid_t start_tool(const std::vector<std::string>& args, const std::string& output) {
+    const std::string exe = binary();
+    const std::vector<char*> argv = tool_argv(exe, args);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (out < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) ::_exit(122);
+        ::execv(exe.c_str(), argv.data());
+        ::_exit(124);
+    }
+    return pid;
+}
+
+// The exit code of the tool started as `pid`, once it has exited (-1 when a signal ended it).
+int tool_exit(pid_t pid) {
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace
+
+// The wait status of the tool started as `pid`, once it has exited; nullopt (and killed) when it is
+// still running after `ms`.
+std::optional<int> wait_within(pid_t pid, int ms) {
+    const ospp::fd ended(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    REQUIRE(ended.valid());
+    pollfd p{ended.get(), POLLIN, 0};
+    const bool exited = ::poll(&p, 1, ms) == 1;
+    if (!exited) ::kill(pid, SIGKILL);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    return exited ? std::optional<int>(status) : std::nullopt;
+}
+
+TEST_CASE("the verbs refuse a pidfile that is not a regular file, and do not block on a FIFO") {
+    // They opened it O_RDONLY, which for a FIFO waits for a writer: a FIFO planted at the path
+    // hung --status, --stop and --signal for ever.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    REQUIRE(::mkfifo(pidfile.c_str(), 0600) == 0);
+    // Not a structured binding: clang (before 16) cannot capture one in CAPTURE's lambda.
+    for (const auto& verb_code : {std::pair<std::string, int>{"--status", 4}, {"--stop", 1}, {"--signal=HUP", 1}}) {
+        const std::string& verb = verb_code.first;
+        const int code = verb_code.second;
+        CAPTURE(verb);
+        const std::string output = dir / ("out" + verb);
+        const auto status = wait_within(start_tool({verb, "-p", pidfile}, output), 10'000);
+        REQUIRE(status.has_value());
+        CHECK(WIFEXITED(*status));
+        CHECK(WEXITSTATUS(*status) == code);
+        CHECK(read_file(output) == "ospp-daemonize: cannot read pidfile " + pidfile + ": Invalid argument\n");
+    }
+    CHECK(exists(pidfile));  // not taken for a stale pidfile, and removed
+}
+
+TEST_CASE("--stop racing another --stop: each exits 0, the daemon is stopped") {
+    // The loser found the daemon gone between its look at the pidfile and its pidfd ("names no live
+    // process"), or found the lock in /proc/locks but in no process's fds, as the daemon was
+    // exiting ("cannot be found"): exit 1 for a daemon that was stopped.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", output = dir / "out";
+    for (int round = 0; round < 20; ++round) {
+        CAPTURE(round);
+        REQUIRE(run({"-p", pidfile, sleeper, "1000"}, {.terminal = false}).code == 0);
+        daemon_guard daemon(pid_in(pidfile));
+        std::vector<pid_t> stops;
+        for (int i = 0; i < 4; ++i) stops.push_back(start_tool({"--stop", "-p", pidfile}, output));
+        for (const pid_t stop : stops) CHECK(tool_exit(stop) == 0);
+        CHECK(daemon.killed_by() == SIGTERM);
+        CHECK_FALSE(exists(pidfile));
+    }
+    const std::string said = read_file(output);
+    INFO(said);
+    CHECK(said.find("ospp-daemonize: ") == std::string::npos);
+}
+
+TEST_CASE("--signal racing --stop: it is sent, or the daemon is not running (exit 3)") {
+    // As --stop's loser: a daemon that ended between --signal's look at the pidfile and its pidfd
+    // was "No such process", or, caught exiting, a lock left to processes that "cannot be found":
+    // exit 1 for a daemon that was simply no longer running.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", output = dir / "out";
+    for (int round = 0; round < 30; ++round) {
+        CAPTURE(round);
+        REQUIRE(run({"-p", pidfile, sleeper, "1000"}, {.terminal = false}).code == 0);
+        daemon_guard daemon(pid_in(pidfile));
+        const pid_t stop = start_tool({"--stop", "-p", pidfile}, dir / "stopped");
+        std::vector<pid_t> signals;
+        for (int i = 0; i < 3; ++i) signals.push_back(start_tool({"--signal=CONT", "-p", pidfile}, output));
+        for (const pid_t signal : signals) {
+            const int code = tool_exit(signal);
+            CHECK((code == 0 || code == 3));
+        }
+        CHECK(tool_exit(stop) == 0);
+        CHECK(daemon.killed_by() == SIGTERM);
+    }
+    std::istringstream said(read_file(output));
+    for (std::string line; std::getline(said, line);) CHECK(line == "ospp-daemonize: not running, pidfile " + pidfile);
+}
+
 TEST_CASE("--stop escalates to SIGKILL after --timeout, at once with --timeout=0") {
     // --timeout=0 once hung for good: its one-shot timer signal came before the blocking flock it
     // was to cut short, and SIGKILL was never sent.
@@ -1153,6 +1264,59 @@ TEST_CASE("--respawn forwards SIGHUP, SIGUSR1, SIGUSR2 and keeps supervising; SI
 
     CHECK(run({"--signal=INT", "-p", pidfile}).code == 0);
     CHECK(said.line() == "bye");
+    const int st = supervisor.wait();
+    CHECK(WIFEXITED(st));
+    CHECK(WEXITSTATUS(st) == 0);
+    CHECK_FALSE(exists(pidfile));
+}
+
+TEST_CASE("--respawn: signals that arrive during the restart delay do not postpone the restart") {
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo started(dir / "started");
+    REQUIRE(run({"-R0.3", "-p", pidfile, "/bin/sh", "-c", "echo $$ > " + started.path() + "; exec sleep 1000"}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    const pid_t first = std::stoi(started.line());
+    REQUIRE(::kill(first, SIGKILL) == 0);
+    // A SIGCHLD that reaps nothing (sent by someone, or left by a run that failed to exec) once
+    // scheduled the restart anew, 0.3 s after it: a steady stream of them put it off for ever.
+    bool restarted = false;
+    for (int i = 0; i < 200 && !restarted; ++i) {  // 200 x 20 ms: 4 s, for a restart due after 0.3 s
+        REQUIRE(::kill(supervisor.pid(), SIGCHLD) == 0);
+        restarted = started.readable(20);
+    }
+    REQUIRE(restarted);
+    CHECK(std::stoi(started.line()) != first);
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);
+    CHECK(WIFEXITED(supervisor.wait()));
+}
+
+TEST_CASE("--respawn: a --stderr pipe that nobody reads any more does not kill the supervisor") {
+    // The supervisor's line about an exit, written to a FIFO whose reader had gone, raised SIGPIPE,
+    // which it left at its default action: it died, the command with it (PDEATHSIG), and the
+    // pidfile stayed behind. Its write fails now (EPIPE), and it goes on supervising.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", log = dir / "log";
+    fifo started(dir / "started");
+    REQUIRE(::mkfifo(log.c_str(), 0600) == 0);
+    ospp::fd reader(::open(log.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    REQUIRE(reader.valid());
+    REQUIRE(run({"-R0", "-p", pidfile, "-e", log, "/bin/sh", "-c", "echo $$ > " + started.path() + "; exec sleep 1000"}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    const pid_t first = std::stoi(started.line());
+    reader.reset();  // the log's reader goes away
+    REQUIRE(::kill(first, SIGKILL) == 0);
+    bool restarted = false;
+    siginfo_t gone{};
+    for (int i = 0; i < hang_ms / 20 && !restarted && gone.si_pid == 0; ++i) {
+        restarted = started.readable(20);
+        REQUIRE(::waitid(P_PID, static_cast<id_t>(supervisor.pid()), &gone, WEXITED | WNOHANG | WNOWAIT) == 0);
+    }
+    CHECK(gone.si_pid == 0);
+    CAPTURE(gone.si_status);
+    REQUIRE(restarted);
+    CHECK(std::stoi(started.line()) != first);
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);
     const int st = supervisor.wait();
     CHECK(WIFEXITED(st));
     CHECK(WEXITSTATUS(st) == 0);

@@ -176,6 +176,13 @@ TEST_CASE("pidfile: errors name the path") {
                 "pidfile: [Errno 2] No such file or directory: '" + (dir / "no/such.pid") + "'");
     REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
     CHECK_FAILS_WITH(pidfile::acquire(dir / "fifo"), EINVAL);  // opened O_RDWR: a FIFO never blocks
+    // read_pid once opened it O_RDONLY, which blocks until a writer comes: for ever, for a FIFO
+    // planted at a pidfile's path. (In a child, with an alarm as a bound.)
+    CHECK(ospp_test::exit_code_of([&] {
+        ::alarm(10);
+        const auto pid = pidfile::read_pid(dir / "fifo");
+        return !pid && pid.error().code() == EINVAL ? 0 : 1;
+    }) == 0);
 
     CHECK_ERRNO(pidfile::read_pid(dir / "missing"), ENOENT,
                 "pidfile: [Errno 2] No such file or directory: '" + (dir / "missing") + "'");

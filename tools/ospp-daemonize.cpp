@@ -330,7 +330,9 @@ std::vector<::pid_t> lock_holders(const std::string& id, ::pid_t taker) {
 
 pidfile_state probe_pidfile(const std::string& path) {
     pidfile_state s;
-    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    // O_NONBLOCK: a FIFO at the path would block the open until a writer came (for ever); it is
+    // refused below, as a start refuses it. No effect on a regular file.
+    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!f.valid()) {
         if (errno != ENOENT) s.error = errno;
         return s;
@@ -339,6 +341,10 @@ pidfile_state probe_pidfile(const std::string& path) {
     struct ::stat st {};
     if (::fstat(f.get(), &st) != 0) {
         s.error = errno;
+        return s;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        s.error = EINVAL;
         return s;
     }
     s.lock = lock_id(f.get(), st);
@@ -472,7 +478,8 @@ std::string describe_status(int status) {
 // (TERM and INT end the supervisor too, once the command has ended). Left out: KILL and STOP, which
 // cannot be caught, and the signals the kernel raises for the supervisor's own doing, which are not
 // the command's business: faults (SEGV, BUS, FPE, ILL, TRAP, SYS) and a failed write's PIPE and XFSZ
-// (a closed or full --stderr target). glibc's own two real-time signals are not in a full set.
+// (a closed or full --stderr target: supervise() blocks those two without reading them).
+// glibc's own two real-time signals are not in a full set.
 ospp::signal_set supervised_signals() noexcept {
     ospp::signal_set s = ospp::signal_set::full();
     for (int n : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGPIPE, SIGXFSZ})
@@ -523,7 +530,13 @@ void stop_with_the_job(int sig) noexcept {
                             ospp::daemon::pidfile& pidfile) {
     const ospp::cstring_array argv = exec_argv(o);
     const ospp::signal_set handled = supervised_signals();
-    if (::sigprocmask(SIG_BLOCK, &handled.native(), nullptr) != 0) r.fail(step::supervise, errno);
+    // PIPE and XFSZ, raised by its own write to a --stderr target whose reader is gone or that
+    // reached RLIMIT_FSIZE, are blocked too, but never read: the write fails (EPIPE, EFBIG), say()
+    // drops the line, and the supervisor goes on, instead of dying with its command. (A fork does
+    // not inherit pending signals, and spawn() clears the command's mask.)
+    ospp::signal_set blocked = handled;
+    blocked.add(ospp::signum::pipe).add(ospp::signum::xfsz);
+    if (::sigprocmask(SIG_BLOCK, &blocked.native(), nullptr) != 0) r.fail(step::supervise, errno);
     ospp::fd signals(::signalfd(-1, &handled.native(), SFD_CLOEXEC));
     if (!signals.valid()) r.fail(step::supervise, errno);
 
@@ -576,7 +589,9 @@ void stop_with_the_job(int sig) noexcept {
                     say(2, o.command.front() + " (pid " + std::to_string(pid) + ") " + describe_status(status));
                     exits.push_back(clock_type::now());
                 }
-                if (child != 0) continue;
+                // Still running, or a restart already due: a SIGCHLD that reaped nothing (sent by
+                // someone, or left by a run that failed to exec) must not put the restart off.
+                if (child != 0 || restart_at) continue;
             } else if (sig == SIGTERM || sig == SIGINT) {  // pass it on, and end when the command has ended
                 stopping = true;
                 if (child == 0) finish(exit_code::ok);
@@ -829,7 +844,7 @@ ospp::fd open_daemon(const options& o, const pidfile_state& s, no_pidfd& refused
 // flock cut short by a timer signal would hang for good when the signal came before the flock
 // blocked (a zero or tiny --timeout, or a descheduled process), and SIGKILL would never be sent.
 bool await_unlock(const std::string& path, seconds limit) {
-    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));  // as probe_pidfile
     if (!f.valid()) return errno == ENOENT;
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(limit);
     clock_type::duration pause = std::chrono::milliseconds(1);
@@ -905,7 +920,8 @@ bool signal_each(const process_list& ps, ospp::signum sig) {
     return true;
 }
 
-int stop(const options& o) {
+// `retried`: the daemon the first look found ended before it could be signalled; this is a second look.
+int stop(const options& o, bool retried = false) {
     // A start in progress is given the --timeout (at least pid_patience) to name its daemon.
     const auto probed = probe_or_say(o, std::max(o.stop_timeout, pid_patience));
     if (!probed) return exit_code::failure;
@@ -920,6 +936,12 @@ int stop(const options& o) {
         const std::vector<::pid_t> holders = lock_holders(s.lock, s.lock_taker);
         const std::string what = describe_abandoned(o, s, holders);
         if (holders.empty()) {
+            // Or the lock was on its way out: a daemon that is ending (a concurrent --stop stopped
+            // it) has closed its descriptors a moment before the kernel drops the lock.
+            if (await_unlock(o.pidfile, pid_patience)) {
+                std::printf("not running\n");
+                return exit_code::ok;
+            }
             say(2, what + ": cannot stop them");
             return exit_code::failure;
         }
@@ -934,6 +956,8 @@ int stop(const options& o) {
         no_pidfd refused;
         ospp::fd daemon = open_daemon(o, s, refused);
         if (!daemon.valid()) {
+            // Ended since the probe (a concurrent --stop, or on its own): look again, once.
+            if (refused.error == 0 && !retried) return stop(o, true);
             say(2, refused.error != 0 ? refused.why() + " (named by pidfile " + o.pidfile + ")"
                                       : "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
             return exit_code::failure;
@@ -965,7 +989,19 @@ int stop(const options& o) {
     return exit_code::failure;
 }
 
-int send_signal(const options& o) {
+// Whether nobody holds the pidfile's lock, now or within `patience`, without taking it.
+bool unlocked_within(const std::string& path, seconds patience) {
+    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(patience);
+    for (;;) {
+        const pidfile_state s = probe_pidfile(path);
+        if (s.error == 0 && !s.locked) return true;
+        if (s.error != 0 || clock_type::now() >= deadline) return false;
+        pause_for(std::chrono::milliseconds(5));
+    }
+}
+
+// `retried`: the daemon the first look found ended meanwhile; this is a second look.
+int send_signal(const options& o, bool retried = false) {
     const auto probed = probe_or_say(o, pid_patience);
     if (!probed) return exit_code::failure;
     const pidfile_state& s = *probed;
@@ -974,7 +1010,11 @@ int send_signal(const options& o) {
         return exit_code::not_running;
     }
     if (s.abandoned) {  // not the daemon's processes to be told something: they are what it left
-        say(2, describe_abandoned(o, s, lock_holders(s.lock, s.lock_taker)) + "; not signalling them (--stop ends them)");
+        const std::vector<::pid_t> holders = lock_holders(s.lock, s.lock_taker);
+        // Or a daemon caught ending (a concurrent --stop): it has closed its descriptors a moment
+        // before the kernel drops the lock.
+        if (holders.empty() && !retried && unlocked_within(o.pidfile, pid_patience)) return send_signal(o, true);
+        say(2, describe_abandoned(o, s, holders) + "; not signalling them (--stop ends them)");
         return exit_code::failure;
     }
     no_pidfd refused;
@@ -989,6 +1029,8 @@ int send_signal(const options& o) {
         if (sent) return exit_code::ok;
         err = sent.error().code();
     }
+    // Ended since the probe (a concurrent --stop, or on its own): look again, once.
+    if (err == ESRCH && !retried) return send_signal(o, true);
     say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(err));
     return exit_code::failure;
 }

@@ -21,9 +21,11 @@
 //     and stderr given as fds copied ("stdin", "stdout", "stderr"); signal_map checked ("sigaction":
 //     EINVAL naming a signal no action can be set for, 'SIGKILL', 'SIGSTOP'); the fds to keep sorted;
 //     supplementary groups looked up (an unknown user has none); NOTIFY_SOCKET connected; the
-//     readiness pipe ("pipe") made; stdio flushed.
+//     readiness pipe ("pipe") made; stdio flushed; SIGCHLD's SIG_IGN or SA_NOCLDWAIT lifted until
+//     the launcher has waited ("sigaction": see ready_timeout).
 //   after fork() — async-signal-safe and allocation-free up to open()'s return, as POSIX requires
-//   of a forked child (what the launcher built is freed with the daemon_context, not in open()):
+//   of a forked child (what the launcher built is freed with the daemon_context, or by the next
+//   open() before it forks; not in the daemon's open()):
 //     "fork"; every signal handler reset to SIG_DFL and the signal mask cleared ("sigaction",
 //     "sigprocmask"); every fd closed except the kept ones, with close_range() over the gaps,
 //     /proc/self/fd when close_range fails (ENOSYS before Linux 5.9, EPERM from a seccomp
@@ -165,7 +167,8 @@ struct daemon_options {
     bool notify_ready_manually = false;
     // How long the launcher waits for the readiness report, from the first fork; unset waits
     // forever. When it passes, the not-ready daemon is killed (SIGKILL to the first child and to
-    // the process group of the session it made, which the daemon is in unless it left it), the
+    // the process group of the session it made, which the daemon is in unless it left it; SIGCHLD
+    // ignored or SA_NOCLDWAIT, which would reap that child at once, is lifted until then), the
     // launcher releases the pidfile and open() returns errno_error ETIMEDOUT "ready" there:
     // "ready: [Errno 110] Connection timed out: 'no report within 200 ms'". Only when detaching.
     std::optional<std::chrono::milliseconds> ready_timeout{};
@@ -245,8 +248,9 @@ private:
     fd signal_write_{};
     fd notify_socket_{};
     // What open() built before forking (the environment block environ points into, the list of
-    // fds kept, ...), freed with the context: freeing it in the daemon, before open() returns,
-    // would break the promise that nothing there allocates or frees. Type-erased through a plain
+    // fds kept, ...), freed with the context, or by the next open() before it forks (all but a
+    // block environ still uses): freeing it in the daemon, before open() returns, would break the
+    // promise that nothing there allocates or frees. Type-erased through a plain
     // function pointer, not a shared_ptr: a failed open() frees it without a virtual call, which
     // the sanitizers' vptr check cannot verify when no descriptor is left (it probes with a pipe).
     using erased_state = std::unique_ptr<void, void (*)(void*) noexcept>;

@@ -47,8 +47,9 @@ public:
     [[nodiscard]] static result<pidfile> acquire(path_ref path, const pidfile_options& options = {});
 
     // The pid recorded in the file at `path` (Python's PIDLockFile.read_pid()).
-    // Errors: ENOENT, EACCES; EINVAL when the file holds no pid; as errno_error "pidfile", the
-    // name of every error of this class.
+    // Errors: ENOENT, EACCES; EINVAL when the file holds no pid, or is not a regular file (a FIFO
+    // is opened without blocking, and refused, where Python would wait for a writer); as
+    // errno_error "pidfile", the name of every error of this class.
     [[nodiscard]] static result<pid_t> read_pid(path_ref path) noexcept;
     // The same, reading again for up to `patience` while the file holds no pid yet: a daemon that
     // won the lock a moment ago has not written its pid (FreeBSD's pidfile_open waits likewise).
