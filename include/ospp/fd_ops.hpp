@@ -92,7 +92,8 @@ struct enable_bitmask<open_flags> : std::true_type {};
 // descriptor not written as bytes: epoll, timerfd, signalfd; an eventfd given other than 8 bytes).
 // Unlike Python: Python ignores SIGPIPE from its start, so os.write to a pipe nobody reads
 // raises BrokenPipeError (EPIPE); a C++ program is killed by the signal (a shell shows status 141)
-// unless it ignores it first, ::signal(SIGPIPE, SIG_IGN), and only then gets EPIPE here.
+// unless it ignores it first (ospp::ignore_signal(signum::pipe), signal_state.hpp), and only then
+// gets EPIPE here.
 [[nodiscard]] result<std::size_t> write(fd_ref f, std::span<const std::byte> data) noexcept;
 // (Inline, like the other string_view forms: a forwarding call into the library would cost a
 // second PLT hop on the hottest path; see docs/performance.md.)
