@@ -992,9 +992,10 @@ std::vector<fault_case> daemon_cases(fixture& fx) {
     make_loose();
     // Forks counted from arming: this process's fork of the launcher is the first.
     constexpr long launcher_fork = 2, first_child_fork = 3;
-    // sigaction calls: reset_signal_handlers sets every signal but KILL and STOP to the default,
-    // then the first child ignores SIGHUP across setsid and the fork, the grandchild restores it,
-    // and open() installs the signal_map.
+    // sigaction calls: the launcher asks how SIGCHLD is handled (keep_first_child); then, in the
+    // first child, reset_signal_handlers sets every signal but KILL and STOP to the default, the
+    // first child ignores SIGHUP across setsid and the fork, the grandchild restores it, and open()
+    // installs the signal_map.
     const long resets = SIGRTMAX - 2;
     const launch detached_not{.configure = [](daemon_context& c) { c.detach_process = false; }};
     const launch to_files{.configure = [dir](daemon_context& c) {
@@ -1021,19 +1022,20 @@ std::vector<fault_case> daemon_cases(fixture& fx) {
         {"stdin", {"fcntl"}, started({.configure = [null](daemon_context& c) { c.stdin_file = null; }}), cannot, 4},
         {"pipe", {"pipe2"}, started(), cannot},    // the readiness pipe
         {"pipe", {"pipe2"}, started(delivering), cannot},  // the signal_map's self-pipe, made first
+        {"sigaction", {"sigaction"}, started(), cannot},  // SIGCHLD's handling, before the fork
         {"fork", {"fork"}, started(), cannot, launcher_fork},
         // detach_steps(), in the first child.
-        {"sigaction", {"sigaction"}, started(), cannot},
+        {"sigaction", {"sigaction"}, started(), cannot, 2},
         {"sigprocmask", {"pthread_sigmask"}, started(), cannot},
         // close_fds' fallback without close_range: /proc/self/fd (the 2nd open, after the
         // pidfile's; the stdio files are opened after it) unreadable too.
         {"close_fds", {"getrlimit"}, started({.setup = without_close_range}), cannot, 1, {}, {{"open", EACCES, 2, 1}}},
-        {"sigaction", {"sigaction"}, started(), cannot, resets + 1},
+        {"sigaction", {"sigaction"}, started(), cannot, resets + 2},
         {"setsid", {"setsid"}, started(), cannot},
         {"fork", {"fork"}, started(), cannot, first_child_fork},
         // daemon_steps(), in the grandchild. No handler is installed there, so nothing can
         // interrupt a call: EINTR is tried only where the code retries anyway.
-        {"sigaction", {"sigaction"}, started(), cannot, resets + 2},
+        {"sigaction", {"sigaction"}, started(), cannot, resets + 3},
         {"dup2", {"dup2"}, started()},
         {"prevent_core", {"setrlimit"}, started(), cannot},
         {"chdir", {"chdir"}, started(), cannot},
@@ -1044,7 +1046,7 @@ std::vector<fault_case> daemon_cases(fixture& fx) {
         {"setgid", {"setresgid"}, started(), cannot},
         {"setuid", {"setresuid"}, started(), cannot},
         // open() after the steps: the signal_map.
-        {"sigaction", {"sigaction"}, started(), cannot, resets + 3},
+        {"sigaction", {"sigaction"}, started(), cannot, resets + 4},
         // The readiness report cannot be written: the launcher sees end of file ("ready", EPIPE)
         // and the daemon, told by open(), releases the pidfile and ends instead of running on.
         {"ready", {"write"}, started(), on_eintr::retry, 1, {}, {},
