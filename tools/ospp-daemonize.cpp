@@ -554,19 +554,22 @@ void stop_with_the_job(int sig) noexcept {
 
     std::deque<clock_type::time_point> exits;
     bool stopping = false;
-    std::optional<clock_type::time_point> restart_at;
+    // When to start the command again; no_restart while it runs. (Not a std::optional: GCC 12 at
+    // -O3 with _FORTIFY_SOURCE warned that its time_point may be used uninitialized.)
+    constexpr clock_type::time_point no_restart = clock_type::time_point::max();
+    clock_type::time_point restart_at = no_restart;
     const auto delay = std::chrono::duration_cast<clock_type::duration>(*o.respawn);
     for (;;) {
         int timeout_ms = -1;
-        if (restart_at) {
-            const auto left = std::chrono::ceil<std::chrono::milliseconds>(*restart_at - clock_type::now());
+        if (restart_at != no_restart) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(restart_at - clock_type::now());
             timeout_ms = static_cast<int>(std::max<std::chrono::milliseconds::rep>(0, left.count()));
         }
         ::pollfd pfd{signals.get(), POLLIN, 0};
         const int ready = ::poll(&pfd, 1, timeout_ms);
         if (ready < 0 && errno != EINTR) finish(exit_code::failure);
-        if (ready == 0 && restart_at) {
-            restart_at.reset();
+        if (ready == 0 && restart_at != no_restart) {
+            restart_at = no_restart;
             child = spawn(o, argv);
             if (child < 0) {
                 say(2, describe(step::exec, -child, o));
@@ -591,7 +594,7 @@ void stop_with_the_job(int sig) noexcept {
                 }
                 // Still running, or a restart already due: a SIGCHLD that reaped nothing (sent by
                 // someone, or left by a run that failed to exec) must not put the restart off.
-                if (child != 0 || restart_at) continue;
+                if (child != 0 || restart_at != no_restart) continue;
             } else if (sig == SIGTERM || sig == SIGINT) {  // pass it on, and end when the command has ended
                 stopping = true;
                 if (child == 0) finish(exit_code::ok);
