@@ -1062,6 +1062,24 @@ TEST_CASE("--stop escalates to SIGKILL after --timeout, at once with --timeout=0
     }
 }
 
+TEST_CASE("--stop of a stopped daemon: SIGCONT follows SIGTERM, so that its handler runs (as systemd does)") {
+    // A stopped process keeps a handled SIGTERM pending until it is continued: without the
+    // SIGCONT, --stop waited out --timeout and killed the daemon before its handler could run.
+    REQUIRE(subreaper);
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid", said = dir / "said";
+    REQUIRE(run({"-p", pidfile, "/bin/sh", "-c",
+                 "trap 'echo term > " + said + "; exit 0' TERM; kill -STOP $$; exec sleep 1000"}).code == 0);
+    daemon_guard daemon(pid_in(pidfile));
+    await_stop(daemon.pid());
+    const run_result r = run({"--stop", "--timeout=3", "-p", pidfile});
+    CHECK(r.code == 0);
+    CHECK(r.err == "");
+    CHECK(daemon.killed_by() == 0);
+    CHECK(exists(said));
+    CHECK_FALSE(exists(pidfile));
+}
+
 TEST_CASE("a failed exec is reported by the launcher, which exits 7 and leaves no pidfile") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";

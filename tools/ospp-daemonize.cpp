@@ -968,6 +968,10 @@ int stop(const options& o, bool retried = false) {
         targets.emplace_back(*s.pid, std::move(daemon));
     }
     if (!signal_each(targets, ospp::signum::term)) return exit_code::failure;
+    // Then SIGCONT, as systemd does: a stopped process keeps a handled SIGTERM pending until it is
+    // continued, so a stopped daemon would otherwise sit out the timeout and die of SIGKILL before
+    // its handler ran.
+    (void)signal_each(targets, ospp::signum::cont);
     if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
     // The targets, and whatever else still holds the lock: the children that inherited it.
     no_pidfd refused;  // each target has its pidfd: one refused now is not among them
