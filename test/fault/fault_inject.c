@@ -424,6 +424,13 @@ OSPP_FAULT_OPEN(openat64, "openat")
 OSPP_FAULT_OPEN_CWD(open, "open")
 OSPP_FAULT_OPEN_CWD(open64, "open")
 
+// What a _FORTIFY_SOURCE build calls instead where the flags are not a compile-time constant (no
+// mode: these check that O_CREAT is not set), under the same call names.
+OSPP_FAULT_DEFINE(int, __openat_2, "openat", (int dir, const char* path, int flags), (dir, path, flags))
+OSPP_FAULT_DEFINE(int, __openat64_2, "openat", (int dir, const char* path, int flags), (dir, path, flags))
+OSPP_FAULT_DEFINE(int, __open_2, "open", (const char* path, int flags), (path, flags))
+OSPP_FAULT_DEFINE(int, __open64_2, "open", (const char* path, int flags), (path, flags))
+
 // fcntl and ioctl: every argument they take fits in one pointer-sized slot.
 #define OSPP_FAULT_VARIADIC(symbol, name, second)                                  \
     int symbol(int fd, second cmd, ...) {                                          \
