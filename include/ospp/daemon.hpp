@@ -168,7 +168,8 @@ struct daemon_options {
     // How long the launcher waits for the readiness report, from the first fork; unset waits
     // forever. When it passes, the not-ready daemon is killed (SIGKILL to the first child and to
     // the process group of the session it made, which the daemon is in unless it left it; SIGCHLD
-    // ignored or SA_NOCLDWAIT, which would reap that child at once, is lifted until then), the
+    // ignored or SA_NOCLDWAIT, which would reap that child at once, is lifted until then: another
+    // child of the launcher that ends meanwhile stays a zombie until the program waits for it), the
     // launcher releases the pidfile and open() returns errno_error ETIMEDOUT "ready" there:
     // "ready: [Errno 110] Connection timed out: 'no report within 200 ms'". Only when detaching.
     std::optional<std::chrono::milliseconds> ready_timeout{};
