@@ -295,6 +295,10 @@ public:
             walk(P, flag(1), flag(2));
         } else if (op == "fwalk") {
             fwalk(P, flag(1), flag(2), at);
+        } else if (op == "copyfile") {
+            ok_or_err(ospp::copy_file(P, dec(a[1]), {.follow_symlinks = flag(2)}));
+        } else if (op == "rmtree") {
+            ok_or_err(ospp::rmtree(P));
         } else if (op == "setxattr") {
             const auto flags = a[3] == "1" ? ospp::xattr_flags::create
                              : a[3] == "2" ? ospp::xattr_flags::replace : ospp::xattr_flags::none;

@@ -8,6 +8,7 @@
 # answer into ospp's; each such place is marked "deliberate:" and listed in run.py.
 import errno
 import os
+import shutil
 import stat
 import sys
 
@@ -135,6 +136,10 @@ class Driver:
                     if topdown:
                         dirs.sort()
                     steps.append((root, list(dirs), files))
+        except ValueError:
+            # deliberate: a NUL byte in top is an EINVAL to onerror in ospp (walk.hpp), a
+            # ValueError raised in Python
+            errors.append((errno.EINVAL, base(top) if fwalk else enc(top)))
         except OSError as e:
             # deliberate: Python's fwalk raises for a top it cannot walk (missing; a file with
             # follow_symlinks, naming the fd); ospp passes that to onerror.
@@ -177,6 +182,8 @@ class Driver:
                         keep.append(d)
                 steps.append((root, list(dirs), files))
                 dirs[:] = keep
+        except ValueError:  # a NUL byte (see walk)
+            onerror_to.append((errno.EINVAL, base(top) if fwalk else enc(top)))
         except OSError as e:
             onerror_to.append((e.errno, base(top) if fwalk else enc(e.filename)))
 
@@ -215,7 +222,17 @@ class Driver:
                 return
         a = tokens[1:]
         P = dec(a[0]) if a else None
+        two_paths = op in ("rename", "replace", "renames", "link", "symlink", "copyfile")
         try:
+            if op == "opendir" and self.dfd is not None:
+                os.close(self.dfd)
+                self.dfd = None
+            unused = at and op in ("listdir", "scandir")  # listdir(fd), scandir(fd)
+            if any("%00" in t for t in a[:2 if two_paths else 1]) and op not in ("walk", "fwalk", "access") \
+                    and not unused:
+                # deliberate: ospp refuses a NUL byte in a path before it does anything (path.hpp);
+                # Python's makedirs, renames and copyfile act on the other paths first
+                raise ValueError("embedded null byte")
             self.dispatch(op, a, P, at)
         except OSError as e:
             fill = P if op in ("mkfifo", "utime", "utime_now") else None
@@ -224,7 +241,13 @@ class Driver:
             # deliberate: chmod(follow_symlinks=False) of a symlink is NotImplementedError in
             # Python, EOPNOTSUPP in ospp.
             self.emit(err_line(OSError(errno.EOPNOTSUPP, "", P)))
-        except ValueError:
+        except ValueError as e:
+            if "null" in str(e):
+                # deliberate: a NUL byte in a path is ValueError in Python, EINVAL in ospp,
+                # naming the path (path.hpp); for two-path calls the first that holds one
+                bad = [dec(t) for t in a[:2 if two_paths else 1] if "%00" in t]
+                self.emit(err_line(OSError(errno.EINVAL, "", bad[0])))
+                return
             # deliberate: chmod(dir_fd=..., follow_symlinks=False) of a symlink: ValueError in
             # Python ("cannot use dir_fd and follow_symlinks together"), EOPNOTSUPP in ospp.
             self.emit(err_line(OSError(errno.EOPNOTSUPP, "", P)))
@@ -309,7 +332,10 @@ class Driver:
         elif op == "readlink":
             self.emit("ok " + enc(os.readlink(P, **kw)))
         elif op == "access":
-            ok = os.access(P, int(a[1]), follow_symlinks=a[2] == "1", effective_ids=a[3] == "1", **kw)
+            try:
+                ok = os.access(P, int(a[1]), follow_symlinks=a[2] == "1", effective_ids=a[3] == "1", **kw)
+            except ValueError:  # a NUL byte: ospp's access fails (EINVAL), so "False"
+                ok = False
             self.emit("ok %s" % ok)
         elif op == "scandir":
             lines = []
@@ -323,6 +349,55 @@ class Driver:
             self.walk(P, a[1] == "1", a[2] == "1")
         elif op == "fwalk":
             self.walk(P, a[1] == "1", a[2] == "1", at=at, fwalk=True)
+        elif op == "copyfile":
+            follow = a[2] == "1"
+            if not follow and is_link(P, None):
+                # deliberate: shutil compares a symlink src with dst following it even when it
+                # copies the link itself; ospp's copy_file makes the link, and its error names
+                # src where shutil's os.symlink names the link's target (files.hpp)
+                try:
+                    os.symlink(os.readlink(P), dec(a[1]))
+                except OSError as e:
+                    raise OSError(e.errno, "", P, None, dec(a[1]))
+                self.emit("ok")
+                return
+            # deliberate: ospp's copy_file opens src first, so its errors come before shutil's
+            # checks of dst (a named pipe) (files.hpp)
+            os.close(os.open(P, os.O_RDONLY | os.O_NONBLOCK))
+            if os.path.isdir(P):
+                # deliberate: ospp's copy_file opens src first: a directory is EISDIR, even when
+                # dst is the same (shutil's SameFileError comes first) (files.hpp)
+                raise IsADirectoryError(errno.EISDIR, "", P)
+            if is_fifo(P):  # likewise a named pipe src, before the same-file check
+                raise OSError(errno.EINVAL, "", P)
+            try:
+                shutil.copyfile(P, dec(a[1]), follow_symlinks=follow)
+            except FileNotFoundError as e:
+                # shutil's "Directory does not exist: dst" (no errno) is the open's EISDIR
+                raise e.__cause__ if e.errno is None else e
+            except shutil.SameFileError:
+                # deliberate: shutil's SameFileError and SpecialFileError (no errno) are EINVAL
+                # in ospp's copy_file (files.hpp), naming both paths, or the named pipe
+                raise OSError(errno.EINVAL, "", P, None, dec(a[1]))
+            except shutil.SpecialFileError as e:
+                raise OSError(errno.EINVAL, "", str(e).split("`")[1])
+            self.emit("ok")
+        elif op == "rmtree":
+            if is_link(P, None) or is_non_dir(P, None, False):
+                # deliberate: ospp's rmtree opens path with O_NOFOLLOW | O_DIRECTORY: a symlink
+                # or anything else but a directory is ENOTDIR (walk.hpp); shutil's bare O_RDONLY
+                # follows a symlink (ENOENT, ELOOP), gives EACCES for an unreadable file, and
+                # blocks for good on a FIFO
+                raise NotADirectoryError(errno.ENOTDIR, "", P)
+            try:
+                shutil.rmtree(P)
+            except OSError as e:
+                if e.errno is None:
+                    # deliberate: "Cannot call rmtree on a symbolic link" is ENOTDIR in ospp,
+                    # from O_NOFOLLOW | O_DIRECTORY (walk.hpp)
+                    raise OSError(errno.ENOTDIR, "", P)
+                raise
+            self.emit("ok")
         elif op == "setxattr":
             os.setxattr(P, dec(a[1]), dec_bytes(a[2]), XATTR_FLAGS[a[3]], follow_symlinks=a[4] == "1")
             self.emit("ok")
@@ -377,14 +452,21 @@ def is_link(path, dir_fd):
         return False
     try:
         return stat.S_ISLNK(os.lstat(path, dir_fd=dir_fd).st_mode)
-    except OSError:
+    except (OSError, ValueError):
         return False
 
 
 def is_non_dir(path, dir_fd, follow):
     try:
         return not stat.S_ISDIR(os.stat(path, dir_fd=dir_fd, follow_symlinks=follow).st_mode)
-    except OSError:
+    except (OSError, ValueError):
+        return False
+
+
+def is_fifo(path):
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except (OSError, ValueError):
         return False
 
 

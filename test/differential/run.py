@@ -104,6 +104,10 @@ def gen_path(r, max_depth=3, hist=None):
         p = b""
     elif x < 0.13:
         p = p + b"/."
+    elif x < 0.135:
+        p = p + b"\0z"  # EINVAL (Python: ValueError)
+    elif x < 0.14:
+        p = p + b"/" + b"L" * 256  # ENAMETOOLONG
     return p
 
 
@@ -151,6 +155,8 @@ def gen_op(r, hist):
         (2, lambda: "scandir %s" % P()),
         (2, lambda: "walk %s %s %s" % (r.choice([".", ".", P()]), f(), f())),
         (2, lambda: "fwalk %s %s %s" % (r.choice([".", ".", P()]), f(), f())),
+        (2, lambda: "copyfile %s %s %s" % (P(), P(), f())),
+        (1, lambda: "rmtree %s" % P()),
         (1, lambda: "setxattr %s %s %s %s %s" % (P(), enc(r.choice(XATTR_NAMES)), enc(r.choice(XATTR_VALUES)),
                                                  r.choice("0012"), f())),
         (1, lambda: "getxattr %s %s %s" % (P(), enc(r.choice(XATTR_NAMES)), f())),
