@@ -119,6 +119,7 @@ public:
     explicit driver(std::vector<std::string>& out) : out_(out) {}
     std::vector<std::string>& out_;
     std::optional<ospp::fd> dfd_;  // the directory opened by "opendir", for the dir_fd variants
+    bool stopped_ = false;          // a failed rmtree ends the script
 
     void emit(std::string line) { out_.push_back(std::move(line)); }
     template <class T>
@@ -298,7 +299,17 @@ public:
         } else if (op == "copyfile") {
             ok_or_err(ospp::copy_file(P, dec(a[1]), {.follow_symlinks = flag(2)}));
         } else if (op == "rmtree") {
-            ok_or_err(ospp::rmtree(P));
+            // Whether rmtree gets past its top (driver.py checks the same way)
+            const bool top_opens = ospp::open(P, open_flags::rdonly | open_flags::directory | open_flags::nofollow).has_value();
+            auto r = ospp::rmtree(P);
+            if (r || !top_opens) {
+                ok_or_err(r);
+            } else {
+                // Which entry fails first, and what was removed before, depends on the order of
+                // removal, which neither documents: the errno, then the script stops (driver.py).
+                emit("ERR " + std::to_string(r.error().code()) + " (rmtree: the script stops)");
+                stopped_ = true;
+            }
         } else if (op == "setxattr") {
             const auto flags = a[3] == "1" ? ospp::xattr_flags::create
                              : a[3] == "2" ? ospp::xattr_flags::replace : ospp::xattr_flags::none;
@@ -451,12 +462,13 @@ int main(int argc, char** argv) {
             for (std::string line; std::getline(script, line); ++n) {
                 auto tokens = split(line);
                 if (tokens.empty()) continue;
+                if (d.stopped_) break;
                 out.push_back("#" + std::to_string(n));
                 d.run(std::move(tokens));
             }
             d.dfd_.reset();
             must(ospp::chdir(sandbox));
-            d.dump("");
+            if (!d.stopped_) d.dump("");
         }
         must(ospp::chdir(work));
     }

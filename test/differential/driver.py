@@ -70,6 +70,7 @@ class Driver:
     def __init__(self, out):
         self.out = out
         self.dfd = None  # the directory opened by "opendir", for the dir_fd variants
+        self.stopped = False  # a failed rmtree ends the script
 
     def emit(self, line):
         self.out.append(line)
@@ -390,8 +391,21 @@ class Driver:
                 # blocks for good on a FIFO
                 raise NotADirectoryError(errno.ENOTDIR, "", P)
             try:
+                os.close(os.open(P, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW))
+                top_opens = True
+            except OSError:
+                top_opens = False
+            try:
                 shutil.rmtree(P)
             except OSError as e:
+                if e.errno is not None and top_opens:
+                    # Which entry fails first, and what was removed before, depends on the order
+                    # of removal (shutil: in listing order, a directory when met; ospp: bottom-up),
+                    # which neither documents: the errno, then the script stops. (shutil's error
+                    # names the bare name it passed with dir_fd, ospp's the entry's full path.)
+                    self.emit("ERR %d (rmtree: the script stops)" % e.errno)
+                    self.stopped = True
+                    return
                 if e.errno is None:
                     # deliberate: "Cannot call rmtree on a symbolic link" is ENOTDIR in ospp,
                     # from O_NOFOLLOW | O_DIRECTORY (walk.hpp)
@@ -543,12 +557,16 @@ def main():
                 tokens = line.split()
                 if not tokens:
                     continue
+                if d.stopped:
+                    break
                 out.append("#%d" % n)
                 d.run(tokens)
         if d.dfd is not None:
             os.close(d.dfd)
         os.close(d.cwd)
-        d.dump(sandbox)
+        os.chdir(sandbox)
+        if not d.stopped:
+            d.dump(sandbox)
         os.chdir(work)
     sys.stdout.write("\n".join(out) + "\n")
 

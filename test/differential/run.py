@@ -42,6 +42,18 @@
 #  - fwalk without follow_symlinks: Python opens a symlink to a directory (following it) before
 #    it decides not to walk it, and passes that open's EACCES to onerror; ospp skips it silently;
 #  - open: both drivers add O_NONBLOCK, so that opening a FIFO does not block the run;
+#  - a NUL byte in a path: ValueError in Python, EINVAL in ospp naming the (first) path that holds
+#    it, refused before anything is done (Python's makedirs, renames, copyfile act first);
+#    os.access gives False;
+#  - copyfile: ospp opens src first, so its errors (ENOENT, EISDIR, a named pipe) come before
+#    shutil's same-file and named-pipe checks; with follow_symlinks=False a symlink src is copied
+#    without comparing its target with dst, and the error names src (files.hpp). shutil's
+#    SameFileError and SpecialFileError are EINVAL;
+#  - rmtree: a symlink or non-directory path is ENOTDIR (shutil: "Cannot call rmtree on a
+#    symbolic link", ENOENT/ELOOP for a bad symlink, EACCES for an unreadable file, a FIFO blocks
+#    it for good). Once past its top, which entry fails first and what was removed before depend
+#    on the order of removal, which neither documents: only the errno is compared and the script
+#    stops there;
 #  - walk/fwalk order: dirnames are sorted in place (top-down), and bottom-up steps are compared
 #    as a sorted set plus a check that each directory comes after those walked below it.
 import argparse
