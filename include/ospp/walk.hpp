@@ -156,7 +156,9 @@ struct rmtree_options {
 // Errors: ENOENT, ENOTDIR, EACCES, EPERM, EROFS, EBUSY, ENOTEMPTY (a concurrent creator), EMFILE
 // (a tree deeper than the fd limit: one fd per level), EINVAL (a NUL byte; `path` "." once emptied,
 // as rmdir). The call name is the failing step ("scandir", "unlink", "rmdir") and the path the
-// entry concerned; "rmtree" for the removal of `path` itself.
+// entry's full path (shutil's error names the bare name it passed with dir_fd); "rmtree" for the
+// removal of `path` itself. Entries are removed bottom-up, a directory's files after its
+// subdirectories, so what an error leaves behind differs from shutil's (in listing order).
 [[nodiscard]] result<void> rmtree(path_ref path, const rmtree_options& options = {});
 
 }  // namespace ospp
