@@ -242,6 +242,15 @@ public:
             ok_or_err(ospp::removedirs(P));
         } else if (op == "chmod") {
             ok_or_err(ospp::chmod(P, parse_mode(a[1]), {.dir_fd = d, .follow_symlinks = flag(2)}));
+        } else if (op == "chown") {
+            ok_or_err(ospp::chown(P, static_cast<uid_t>(std::stol(a[1])), static_cast<gid_t>(std::stol(a[2])),
+                                  {.dir_fd = d, .follow_symlinks = flag(3)}));
+        } else if (op == "lchown") {
+            ok_or_err(ospp::lchown(P, static_cast<uid_t>(std::stol(a[1])), static_cast<gid_t>(std::stol(a[2]))));
+        } else if (op == "mknod") {
+            ok_or_err(ospp::mknod(P, parse_mode(a[1]),
+                                  ospp::make_device(static_cast<unsigned>(std::stoul(a[2])), static_cast<unsigned>(std::stoul(a[3]))),
+                                  {.dir_fd = d}));
         } else if (op == "truncate") {
             ok_or_err(ospp::truncate(P, std::stoll(a[1])));
         } else if (op == "utime") {
@@ -354,6 +363,7 @@ public:
         if (ospp::s_isreg(m)) return "file";
         if (ospp::s_islnk(m)) return "link";
         if (ospp::s_isfifo(m)) return "fifo";
+        if (ospp::s_ischr(m)) return "chr";
         return "other";
     }
 
@@ -388,7 +398,8 @@ public:
                 continue;
             }
             const auto& st = *lst;
-            std::string line = "dump " + enc(p) + " " + filetype(st.st_mode) + " " + octal(ospp::s_imode(st.st_mode));
+            std::string line = "dump " + enc(p) + " " + filetype(st.st_mode) + " " + octal(ospp::s_imode(st.st_mode)) +
+                               " " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
             if (ospp::s_isreg(st.st_mode))
                 line += " size=" + std::to_string(st.st_size) + " nlink=" + std::to_string(st.st_nlink);
             if (ospp::s_islnk(st.st_mode)) {

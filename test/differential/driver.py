@@ -236,7 +236,7 @@ class Driver:
                 raise ValueError("embedded null byte")
             self.dispatch(op, a, P, at)
         except OSError as e:
-            fill = P if op in ("mkfifo", "utime", "utime_now") else None
+            fill = P if op in ("mkfifo", "mknod", "utime", "utime_now") else None
             self.emit(err_line(e, fill))
         except NotImplementedError:
             # deliberate: chmod(follow_symlinks=False) of a symlink is NotImplementedError in
@@ -301,6 +301,15 @@ class Driver:
             self.emit("ok")
         elif op == "chmod":
             os.chmod(P, int(a[1], 8), follow_symlinks=a[2] == "1", **kw)
+            self.emit("ok")
+        elif op == "chown":
+            os.chown(P, int(a[1]), int(a[2]), follow_symlinks=a[3] == "1", **kw)
+            self.emit("ok")
+        elif op == "lchown":
+            os.lchown(P, int(a[1]), int(a[2]))
+            self.emit("ok")
+        elif op == "mknod":
+            os.mknod(P, int(a[1], 8), os.makedev(int(a[2]), int(a[3])), **kw)
             self.emit("ok")
         elif op == "truncate":
             os.truncate(P, int(a[1]))
@@ -442,7 +451,8 @@ class Driver:
                 except OSError as e:  # a directory that may be read but not searched
                     self.emit("dump %s E%d" % (enc(p), e.errno))
                     continue
-                line = "dump %s %s %o" % (enc(p), filetype(st.st_mode), stat.S_IMODE(st.st_mode))
+                line = "dump %s %s %o %d:%d" % (enc(p), filetype(st.st_mode), stat.S_IMODE(st.st_mode),
+                                                st.st_uid, st.st_gid)
                 if stat.S_ISREG(st.st_mode):
                     line += " size=%d nlink=%d" % (st.st_size, st.st_nlink)
                 if stat.S_ISLNK(st.st_mode):
@@ -502,7 +512,7 @@ def parent_of(root):
 
 def filetype(mode):
     for test, name in ((stat.S_ISDIR, "dir"), (stat.S_ISREG, "file"), (stat.S_ISLNK, "link"),
-                       (stat.S_ISFIFO, "fifo")):
+                       (stat.S_ISFIFO, "fifo"), (stat.S_ISCHR, "chr")):
         if test(mode):
             return name
     return "other"

@@ -25,7 +25,7 @@
 #    symlink itself; ospp follows it (files.hpp, link_options). Python gets a src_dir_fd so that it
 #    uses linkat(AT_SYMLINK_FOLLOW) too;
 #  - os.renames makes the new parents with exist_ok=True, as ospp's renames (files.hpp);
-#  - mkfifo and utime errors: CPython 3.11 names no path, ospp names it;
+#  - mkfifo, mknod and utime errors: CPython 3.11 names no path, ospp names it;
 #  - chmod(follow_symlinks=False) of a symlink: NotImplementedError / ValueError in Python,
 #    EOPNOTSUPP in ospp;
 #  - DirEntry.is_dir()/is_file(): Python raises for a stat error other than ENOENT (ELOOP,
@@ -156,6 +156,10 @@ def gen_op(r, hist):
         (3, lambda: "rmdir %s" % P()),
         (1, lambda: "removedirs %s" % P()),
         (2, lambda: "chmod %s %s %s" % (P(), r.choice(MODES + FILE_MODES), f())),
+        (1, lambda: "chown %s %d %d %s" % (P(), r.choice([-1, 0, 65534]), r.choice([-1, 0, 65534]), f())),
+        (1, lambda: "lchown %s %d %d" % (P(), r.choice([-1, 0, 65534]), r.choice([-1, 65534]))),
+        (1, lambda: "mknod %s %s %s" % (P(), r.choice(["10644", "100600", "20600", "140600", "600", "170600"]),
+                                        r.choice(["0 0", "1 3", "4095 1048575"]))),
         (1, lambda: "truncate %s %d" % (P(), r.choice([0, 5, -1]))),
         (2, lambda: "utime %s %d %d %s" % (P(), r.choice(TIMES), r.choice(TIMES), f())),
         (1, lambda: "utime_now %s %s" % (P(), f())),
@@ -180,7 +184,7 @@ def gen_op(r, hist):
     line = r.choices(ops, weights)[0][1]()
     name = line.split()[0]
     if name in ("mkdir", "mkfifo", "open", "rename", "replace", "link", "symlink", "unlink", "rmdir",
-                "chmod", "utime", "utime_now", "stat", "lstat", "readlink", "access", "fwalk") and r.random() < 0.15:
+                "chmod", "chown", "mknod", "utime", "utime_now", "stat", "lstat", "readlink", "access", "fwalk") and r.random() < 0.15:
         line = "at " + line
     elif name in ("listdir", "scandir") and r.random() < 0.1:
         line = "at " + line  # listdir(fd), scandir(fd) of the opened directory
