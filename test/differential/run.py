@@ -71,8 +71,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # ---- the generator ----
 
-NAMES = [b"a", b"b", b"c", b"s p", b"n\nl", b"x\xff"]
-NAME_WEIGHTS = [5, 5, 3, 1, 1, 1]
+NAMES = [b"a", b"b", b"c", b"s p", b"n\nl", b"x\xff",
+         # for the quoting of error messages (Python's repr): quotes, tab, escape, DEL, UTF-8
+         # printable and not (U+2028), a lone continuation byte, a backslash
+         b"it's", b"q\"'", b"t\tb", b"\x1b[0m", b"d\x7f", "caf\u00e9".encode(), "l\u2028s".encode(),
+         b"\x80", b"b\\s"]
+NAME_WEIGHTS = [5, 5, 3, 1, 1, 1] + [0.2] * 9
 MODES = ["755", "700", "750", "500", "0", "777", "1777", "311"]
 FILE_MODES = ["644", "600", "0", "755", "400", "4755"]
 TIMES = [0, -1, 1000000000123456789, 1700000000999999999, 999, -1000000001, 2**61]
