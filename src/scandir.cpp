@@ -5,6 +5,7 @@
 
 #include <array>
 #include <charconv>
+#include <memory>
 #include <new>
 #include <string_view>
 
@@ -86,7 +87,24 @@ scandir_range::iterator scandir_range::begin() noexcept {
     return iterator(this);
 }
 
+scandir_range& scandir_range::operator=(scandir_range&& other) noexcept {
+    if (this != &other) {
+        // The defaulted assignment, after the position this range borrowed is given back.
+        std::destroy_at(this);
+        std::construct_at(this, std::move(other));
+    }
+    return *this;
+}
+
+scandir_range::~scandir_range() { restore_position(); }
+
+void scandir_range::restore_position() noexcept {
+    if (restore_offset_ >= 0 && dir_.get() >= 0) ::lseek(dir_.get(), restore_offset_, SEEK_SET);
+    restore_offset_ = -1;
+}
+
 void scandir_range::close() noexcept {
+    restore_position();
     dir_.reset();
     done_ = true;
 }
@@ -143,8 +161,25 @@ result<scandir_range> scandir(fd_ref dir) {
         raw = sys::retry([&] { return ::open(proc_path.data(), flags); });
         if (raw < 0 && errno == ENOENT) errno = EACCES;  // no /proc here: the refusal stands
     }
+    ::off_t restore_offset = -1;
+    if (raw < 0 && errno == EACCES) {
+        // The directory may not be read now, but `dir` was opened when it could be (its mode
+        // changed since, or the process's ids): read through dir's own open file description, as
+        // Python does, from the start, and put its position back when done.
+        restore_offset = ::lseek(dir.get(), 0, SEEK_CUR);
+        raw = restore_offset < 0 ? -1 : ::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0);
+        if (raw >= 0 && ::lseek(raw, 0, SEEK_SET) < 0) {
+            const int err = errno;
+            ::close(raw);
+            errno = err;
+            raw = -1;
+        }
+        if (raw < 0 && errno != EMFILE && errno != ENFILE) errno = EACCES;
+    }
     if (raw < 0) return sys::fail("scandir");
-    return scandir_range(fd(raw), std::string());
+    scandir_range range{fd(raw), std::string()};
+    range.restore_offset_ = restore_offset;
+    return range;
 }
 
 }  // namespace ospp

@@ -517,14 +517,25 @@ std::vector<fault_case> scandir_walk_cases(fixture& fx) {
         if (r->error()) return tl::unexpected(*r->error());
         return {};
     };
+    const std::vector<std::pair<int, int>> shared_read_errors{
+        {EIO, EACCES}, {ENOSPC, EACCES}, {ENOMEM, EACCES}, {EAGAIN, EACCES}};
     return {
         {"scandir", {"openat", "getdents"}, scan},
         // EACCES (no search permission) leads to /proc/self/fd, which reads the directory after all.
         {"scandir", {"openat"}, [dirfd]() -> ospp::result<void> { return drop_value(ospp::scandir(dirfd)); },
          on_eintr::retry, 1, {}, {}, {{EACCES, 0}}},
-        // A directory that may be read but not searched is reopened through /proc/self/fd.
+        // A directory that may be read but not searched is reopened through /proc/self/fd; EACCES
+        // there too reads through dirfd's own description.
         {"scandir", {"open"}, [dirfd]() -> ospp::result<void> { return drop_value(ospp::scandir(dirfd)); },
-         on_eintr::retry, 1, {}, {{"openat", EACCES}}},
+         on_eintr::retry, 1, {}, {{"openat", EACCES}}, {{EACCES, 0}}},
+        // That fallback (the directory's mode changed since dirfd was opened): its dup and seeks
+        // fail as the refusal that led there, EACCES, unless the fd table is full.
+        {"scandir", {"fcntl"}, [dirfd]() -> ospp::result<void> { return drop_value(ospp::scandir(dirfd)); },
+         cannot, 1, {}, {{"openat", EACCES}, {"open", EACCES}}, shared_read_errors},
+        {"scandir", {"lseek"}, [dirfd]() -> ospp::result<void> { return drop_value(ospp::scandir(dirfd)); },
+         cannot, 1, {}, {{"openat", EACCES}, {"open", EACCES}}, shared_read_errors},
+        {"scandir", {"lseek"}, [dirfd]() -> ospp::result<void> { return drop_value(ospp::scandir(dirfd)); },
+         cannot, 2, {}, {{"openat", EACCES}, {"open", EACCES}}, shared_read_errors},
         {"scandir", {"openat", "getdents"}, walk_first_error(false)},
         {"scandir", {"openat", "getdents"}, walk_first_error(false), on_eintr::retry, 2},
         {"scandir", {"fstat"}, walk_first_error(false), cannot},

@@ -192,7 +192,12 @@ struct copy_file_options {
 // data is copied, like copyfile: not the mode, owner or times. Neither end becomes the caller's
 // controlling terminal (O_NOCTTY; Python's open would make it so). Like Python's open, it waits
 // for another process to give up a lease on src (Samba, an NFS server's delegation). A copy that
-// fails midway leaves dst partly written, as Python's does. Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),
+// fails midway leaves dst partly written, as Python's does. Where several errors apply, src's come
+// first: it is opened (ENOENT, EACCES, EISDIR, a named pipe) before dst is looked at, so
+// copy_file(d, d) of a directory is EISDIR (shutil checks for the same file, then for named pipes
+// at either end, before it opens anything). With follow_symlinks=false a symlink src is not
+// compared with dst (shutil follows it for that check), and an error making the new link names
+// src and dst (shutil's os.symlink names the link's target). Errors: ENOENT, EACCES, EISDIR (src or dst is a directory),
 // EINVAL (src and dst are the same file: Python's SameFileError; or either is a named pipe, which
 // would block the copy for good: Python's SpecialFileError), ENOSPC, EFBIG, EIO, ENOMEM (no memory
 // for the read/write fallback's buffer).

@@ -114,10 +114,10 @@ public:
     };
 
     scandir_range(scandir_range&&) noexcept = default;
-    scandir_range& operator=(scandir_range&&) noexcept = default;
+    scandir_range& operator=(scandir_range&&) noexcept;
     scandir_range(const scandir_range&) = delete;
     scandir_range& operator=(const scandir_range&) = delete;
-    ~scandir_range() = default;
+    ~scandir_range();
 
     // Starts the iteration (reads the first entry). Call once.
     iterator begin() noexcept;
@@ -138,6 +138,8 @@ private:
     friend result<scandir_range> scandir(fd_ref dir);
     scandir_range(fd dir, std::string path);
     void advance() noexcept;
+    // Puts the caller's directory back at its position, when reading through its description.
+    void restore_position() noexcept;
 
     fd dir_;
     std::string path_;  // the path scandir was given; empty for scandir(fd)
@@ -147,6 +149,9 @@ private:
     bool done_ = false;
     std::optional<errno_error> error_;
     dir_entry entry_;
+    // scandir(fd) of a directory that cannot be reopened reads through a duplicate of the caller's
+    // descriptor, sharing its position: where to put that back. -1 otherwise.
+    ::off_t restore_offset_ = -1;
 };
 
 // Python's os.scandir(path='.'). Errors (opening): ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG,
@@ -155,7 +160,10 @@ private:
 // Python's os.scandir(fd): reads the directory `dir` refers to from its start, through a new open
 // file description (openat(dir, "."), or /proc/self/fd/N where the directory may be read but not
 // searched), so `dir`'s own position is untouched (Python's shares it, and rewinds it to 0 when
-// done); `dir` stays open; entry paths are the bare names.
+// done); `dir` stays open; entry paths are the bare names. Where neither reopening is allowed any
+// more (the directory's mode changed since `dir` was opened, or the process changed its ids),
+// it reads through `dir`'s own description, as Python does, and puts its position back when the
+// iteration ends (so do not read `dir` meanwhile).
 // Errors: EBADF, ENOTDIR, EACCES (not readable), EMFILE, ENFILE (the new descriptor).
 [[nodiscard]] result<scandir_range> scandir(fd_ref dir);
 

@@ -25,7 +25,9 @@
 // reading a directory go to onerror (ignored by default) and that directory is skipped. Beyond
 // Python: with followlinks, a symlink back to a directory being walked is not entered again (an
 // ELOOP error goes to onerror), so cycles end. fwalk's errors carry the directory's full path
-// (Python's fwalk gives the bare name it opened relative to the parent fd).
+// (Python's fwalk gives the bare name it opened relative to the parent fd). Without following
+// links, a symlink in dirnames is skipped silently by fwalk as by walk (Python's fwalk opens it,
+// following it, before deciding not to walk it, and passes that open's EACCES to onerror).
 //
 // The names are string_views valid until the iteration advances; a view you put into dirnames
 // yourself must stay valid until then too (one with a NUL byte is an EINVAL to onerror, where
@@ -131,8 +133,10 @@ extern template class basic_walk_range<fwalk_step>;
 walk_range walk(path_ref top, walk_options options = {});
 // Python's os.fwalk(top='.', topdown=True, onerror=None, *, follow_symlinks=False, dir_fd=None).
 // Without follow_symlinks a symlink `top` is not walked (onerror gets ENOTDIR, from O_NOFOLLOW |
-// O_DIRECTORY). A `top` that cannot be walked goes to onerror as in walk: Python's fwalk yields
-// nothing, silently, for a symlink or a file, and raises for a missing one.
+// O_DIRECTORY), nor any `top` that is no directory: ENOTDIR (Python 3.11's fwalk opens it with a
+// bare O_RDONLY: EACCES for an unreadable file, and a FIFO blocks it for good). A `top` that
+// cannot be walked goes to onerror as in walk: Python's fwalk yields nothing, silently, for a
+// symlink or a file, and raises for a missing one.
 fwalk_range fwalk(path_ref top = ".", fwalk_options options = {});
 
 // Python's keyword arguments of shutil.rmtree.
@@ -152,7 +156,9 @@ struct rmtree_options {
 // Errors: ENOENT, ENOTDIR, EACCES, EPERM, EROFS, EBUSY, ENOTEMPTY (a concurrent creator), EMFILE
 // (a tree deeper than the fd limit: one fd per level), EINVAL (a NUL byte; `path` "." once emptied,
 // as rmdir). The call name is the failing step ("scandir", "unlink", "rmdir") and the path the
-// entry concerned; "rmtree" for the removal of `path` itself.
+// entry's full path (shutil's error names the bare name it passed with dir_fd); "rmtree" for the
+// removal of `path` itself. Entries are removed bottom-up, a directory's files after its
+// subdirectories, so what an error leaves behind differs from shutil's (in listing order).
 [[nodiscard]] result<void> rmtree(path_ref path, const rmtree_options& options = {});
 
 }  // namespace ospp

@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+# test/differential/run.py — differential testing of ospp's file and directory calls against
+# Python's os.
+#
+# A seeded generator writes random scripts of file operations over a small name space (a few
+# names, depth <= 3, names with a space, a newline and a non-UTF-8 byte, symlinks to files, to
+# directories, dangling ones and loops), so that calls collide often: ENOENT, EEXIST, ENOTEMPTY,
+# ENOTDIR, EISDIR, ELOOP, EINVAL (a directory renamed into itself), EACCES as a non-root user.
+# Two drivers apply each script in a fresh directory of their own — driver.cpp with ospp,
+# driver.py with Python's os — and print one normalised line per operation (the result, or the
+# errno, the path(s) the error names and the message after ospp's "call: ", which must be
+# str(OSError)), then a dump of the tree (names, types, modes, sizes, link targets, user.*
+# attributes). This runner diffs the two outputs and, for a difference, prints the first
+# differing line and the script that led there, minimised (operations dropped while the
+# difference stays).
+#
+# Usage: run.py --driver BUILD/test/ospp_differential [--seed S] [-n N] [--ops K] [--show]
+# `meson test -C build --suite parity` runs a bounded run (fixed seed, 200 scripts). Exit status:
+# 0 no difference, 1 a difference.
+#
+# Normalised on purpose (ospp differs from Python and says so in its headers; each place is marked
+# "deliberate:" in driver.py):
+#  - times: a stat time that no utime of the script set is printed as T (it is "now");
+#  - os.link(follow_symlinks=True) without dir_fd: CPython 3.11 calls link(2), which links the
+#    symlink itself; ospp follows it (files.hpp, link_options). Python gets a src_dir_fd so that it
+#    uses linkat(AT_SYMLINK_FOLLOW) too;
+#  - os.renames makes the new parents with exist_ok=True, as ospp's renames (files.hpp);
+#  - mkfifo, mknod and utime errors: CPython 3.11 names no path, ospp names it;
+#  - chmod(follow_symlinks=False) of a symlink: NotImplementedError / ValueError in Python,
+#    EOPNOTSUPP in ospp;
+#  - DirEntry.is_dir()/is_file(): Python raises for a stat error other than ENOENT (ELOOP,
+#    EACCES), ospp answers false (scandir.hpp);
+#  - walk/fwalk following links: ospp does not walk into a directory being walked (ELOOP to
+#    onerror); Python loops until the path grows too long or the fds run out. driver.py prunes
+#    those the same way;
+#  - fwalk errors: Python names the bare name it opened, ospp the full path: compared by the last
+#    component; a top fwalk cannot walk is an onerror call in ospp, where Python raises (missing)
+#    or yields nothing (a symlink without follow_symlinks) (walk.hpp);
+#  - fwalk's top: ospp opens it with O_DIRECTORY (and O_NOFOLLOW), so a symlink (without
+#    follow_symlinks) or any non-directory is ENOTDIR; Python 3.11's bare O_RDONLY gives EACCES
+#    for an unreadable file, ELOOP/ENOENT for a bad symlink, and blocks for good on a FIFO;
+#  - fwalk without follow_symlinks: Python opens a symlink to a directory (following it) before
+#    it decides not to walk it, and passes that open's EACCES to onerror; ospp skips it silently;
+#  - open: both drivers add O_NONBLOCK, so that opening a FIFO does not block the run;
+#  - a NUL byte in a path: ValueError in Python, EINVAL in ospp naming the (first) path that holds
+#    it, refused before anything is done (Python's makedirs, renames, copyfile act first);
+#    os.access gives False;
+#  - copyfile: ospp opens src first, so its errors (ENOENT, EISDIR, a named pipe) come before
+#    shutil's same-file and named-pipe checks; with follow_symlinks=False a symlink src is copied
+#    without comparing its target with dst, and the error names src (files.hpp). shutil's
+#    SameFileError and SpecialFileError are EINVAL;
+#  - rmtree: a symlink or non-directory path is ENOTDIR (shutil: "Cannot call rmtree on a
+#    symbolic link", ENOENT/ELOOP for a bad symlink, EACCES for an unreadable file, a FIFO blocks
+#    it for good). Once past its top, which entry fails first and what was removed before depend
+#    on the order of removal, which neither documents: only the errno is compared and the script
+#    stops there;
+#  - walk/fwalk order: dirnames are sorted in place (top-down), and bottom-up steps are compared
+#    as a sorted set plus a check that each directory comes after those walked below it.
+import argparse
+import os
+import random
+import signal
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# ---- the generator ----
+
+NAMES = [b"a", b"b", b"c", b"s p", b"n\nl", b"x\xff",
+         # for the quoting of error messages (Python's repr): quotes, tab, escape, DEL, UTF-8
+         # printable and not (U+2028), a lone continuation byte, a backslash
+         b"it's", b"q\"'", b"t\tb", b"\x1b[0m", b"d\x7f", "caf\u00e9".encode(), "l\u2028s".encode(),
+         b"\x80", b"b\\s"]
+NAME_WEIGHTS = [5, 5, 3, 1, 1, 1] + [0.2] * 9
+MODES = ["755", "700", "750", "500", "0", "777", "1777", "311"]
+FILE_MODES = ["644", "600", "0", "755", "400", "4755"]
+TIMES = [0, -1, 1000000000123456789, 1700000000999999999, 999, -1000000001, 2**61]
+OPEN_FLAGS = ["wc", "wct", "wcx", "wa", "r", "rd", "wn", "wcn", "R", "rdn", "wcd", "Rt"]
+XATTR_NAMES = [b"user.k", b"user.k", b"user.j", b"user.", b"bogus", b""]
+XATTR_VALUES = [b"v", b"", b"\x00x", b"long" * 20]
+
+
+def enc(b):
+    safe = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-+")
+    if not b:
+        return "~"
+    return "".join(chr(c) if c in safe else "%%%02x" % c for c in b)
+
+
+def gen_path(r, max_depth=3, hist=None):
+    """A path of the name space; most reuse a path the script named before, or go below one, so
+    that calls meet what earlier ones made."""
+    x = r.random()
+    if hist and x < 0.45:
+        p = r.choice(hist)
+    elif hist and x < 0.7 and r.choice(hist).count(b"/") < max_depth - 1:
+        p = r.choice(hist).rstrip(b"/") + b"/" + r.choices(NAMES, NAME_WEIGHTS)[0]
+    else:
+        depth = r.choices([1, 2, 3][:max_depth], [10, 4, 2][:max_depth])[0]
+        p = b"/".join(r.choices(NAMES, NAME_WEIGHTS)[0] for _ in range(depth))
+    if hist is not None and len(hist) < 12 and p and p not in hist:
+        hist.append(p)
+    x = r.random()
+    if x < 0.04:
+        p += b"/"
+    elif x < 0.06:
+        p = b"./" + p
+    elif x < 0.08:
+        p = p.replace(b"/", b"//", 1) if b"/" in p else p
+    elif x < 0.10:
+        p = p + b"/.."
+    elif x < 0.11:
+        p = b"."
+    elif x < 0.115:
+        p = b""
+    elif x < 0.13:
+        p = p + b"/."
+    elif x < 0.135:
+        p = p + b"\0z"  # EINVAL (Python: ValueError)
+    elif x < 0.14:
+        p = p + b"/" + b"L" * 256  # ENAMETOOLONG
+    return p
+
+
+def gen_target(r, link):
+    """A symlink target, relative to the link's directory, that never leaves the tree by more than
+    one level (the driver's sandbox holds the tree's root and nothing else)."""
+    x = r.random()
+    depth = link.count(b"/")
+    if x < 0.1:
+        return link.rsplit(b"/", 1)[-1]  # itself: a loop
+    if x < 0.2:
+        return b"."  # its own directory: a cycle for a walk that follows links
+    if x < 0.3:
+        return b"nowhere"  # dangling
+    if x < 0.4 and depth >= 1:
+        return b"../" + gen_path(r, 2)
+    return gen_path(r, 2).rstrip(b"/") or b"a"
+
+
+def gen_op(r, hist):
+    P = lambda: enc(gen_path(r, 3, hist))
+    f = lambda: r.choice(["0", "1"])
+    ops = [
+        (8, lambda: "mkdir %s %s" % (P(), r.choice(MODES))),
+        (3, lambda: "makedirs %s %s %s" % (P(), r.choice(MODES), f())),
+        (1, lambda: "mkfifo %s %s" % (P(), r.choice(FILE_MODES))),
+        (8, lambda: "open %s %s %s %d" % (P(), r.choice(OPEN_FLAGS), r.choice(FILE_MODES), r.choice([0, 0, 3, 10]))),
+        (4, lambda: "rename %s %s" % (P(), P())),
+        (2, lambda: "replace %s %s" % (P(), P())),
+        (2, lambda: "renames %s %s" % (P(), P())),
+        (2, lambda: "link %s %s %s" % (P(), P(), f())),
+        (5, lambda: (lambda l: "symlink %s %s" % (enc(gen_target(r, l)), enc(l)))(gen_path(r, 3, hist))),
+        (3, lambda: "unlink %s" % P()),
+        (3, lambda: "rmdir %s" % P()),
+        (1, lambda: "removedirs %s" % P()),
+        (2, lambda: "chmod %s %s %s" % (P(), r.choice(MODES + FILE_MODES), f())),
+        (1, lambda: "chown %s %d %d %s" % (P(), r.choice([-1, 0, 65534]), r.choice([-1, 0, 65534]), f())),
+        (1, lambda: "lchown %s %d %d" % (P(), r.choice([-1, 0, 65534]), r.choice([-1, 65534]))),
+        (1, lambda: "mknod %s %s %s" % (P(), r.choice(["10644", "100600", "20600", "140600", "600", "170600"]),
+                                        r.choice(["0 0", "1 3", "4095 1048575"]))),
+        (1, lambda: "truncate %s %d" % (P(), r.choice([0, 5, -1]))),
+        (2, lambda: "utime %s %d %d %s" % (P(), r.choice(TIMES), r.choice(TIMES), f())),
+        (1, lambda: "utime_now %s %s" % (P(), f())),
+        (3, lambda: "listdir %s" % P()),
+        (3, lambda: "stat %s %s" % (P(), f())),
+        (2, lambda: "lstat %s" % P()),
+        (2, lambda: "readlink %s" % P()),
+        (2, lambda: "access %s %d %s %s" % (P(), r.randrange(8), f(), f())),
+        (2, lambda: "scandir %s" % P()),
+        (2, lambda: "walk %s %s %s" % (r.choice([".", ".", P()]), f(), f())),
+        (2, lambda: "fwalk %s %s %s" % (r.choice([".", ".", P()]), f(), f())),
+        (2, lambda: "copyfile %s %s %s" % (P(), P(), f())),
+        (1, lambda: "rmtree %s" % P()),
+        (1, lambda: "setxattr %s %s %s %s %s" % (P(), enc(r.choice(XATTR_NAMES)), enc(r.choice(XATTR_VALUES)),
+                                                 r.choice("0012"), f())),
+        (1, lambda: "getxattr %s %s %s" % (P(), enc(r.choice(XATTR_NAMES)), f())),
+        (1, lambda: "listxattr %s %s" % (P(), f())),
+        (1, lambda: "removexattr %s %s %s" % (P(), enc(r.choice(XATTR_NAMES)), f())),
+        (3, lambda: "opendir %s" % r.choice([".", enc(gen_path(r, 1)), P()])),
+    ]
+    weights = [w for w, _ in ops]
+    line = r.choices(ops, weights)[0][1]()
+    name = line.split()[0]
+    if name in ("mkdir", "mkfifo", "open", "rename", "replace", "link", "symlink", "unlink", "rmdir",
+                "chmod", "chown", "mknod", "utime", "utime_now", "stat", "lstat", "readlink", "access", "fwalk") and r.random() < 0.15:
+        line = "at " + line
+    elif name in ("listdir", "scandir") and r.random() < 0.1:
+        line = "at " + line  # listdir(fd), scandir(fd) of the opened directory
+    return line
+
+
+def gen_script(r, n_ops):
+    hist = []
+    # a starting tree, so that most operations meet something
+    ops = []
+    for _ in range(3):
+        d = gen_path(r, 3, hist).strip(b"/.") or b"a"
+        ops.append("makedirs %s 755 1" % enc(d))
+        ops.append("open %s wc 644 3" % enc(d + b"/" + r.choices(NAMES, NAME_WEIGHTS)[0]))
+    for _ in range(2):
+        l = gen_path(r, 3, hist)
+        ops.append("symlink %s %s" % (enc(gen_target(r, l)), enc(l)))
+    return ops + [gen_op(r, hist) for _ in range(n_ops)]
+
+
+# ---- running and comparing ----
+
+TIME_RE = re.compile(r"\b(atime|mtime|ctime)=(-?\d+)")
+
+
+def normalise(lines, script):
+    known = set()
+    for op in script:
+        t = op.split()
+        if t[0] == "at":
+            t = t[1:]
+        if t[0] == "utime":
+            known.update(t[2:4])
+    return [TIME_RE.sub(lambda m: m.group(0) if m.group(2) in known else m.group(1) + "=T", l) for l in lines]
+
+
+def split_output(text):
+    """{script index: [lines]} from a driver's output."""
+    out = {}
+    cur = None
+    for line in text.split("\n"):
+        if line.startswith("== "):
+            cur = out.setdefault(int(line[3:]), [])
+        elif cur is not None and line:
+            cur.append(line)
+    return out
+
+
+def make_writable(top):
+    """chmod u+rwx every directory (a script may have made some unreadable) so the tree can go."""
+    for dirpath, dirnames, _ in os.walk(top):
+        for d in dirnames:
+            p = os.path.join(dirpath, d)
+            if not os.path.islink(p):
+                try:
+                    os.chmod(p, 0o700)
+                except OSError:
+                    pass
+
+
+def run_drivers(args, work, scripts):
+    """Runs both drivers on the scripts; returns (ospp outputs, python outputs) per script."""
+    paths = []
+    sdir = os.path.join(work, "scripts")
+    os.makedirs(sdir, exist_ok=True)
+    for i, s in enumerate(scripts):
+        p = os.path.join(sdir, "%d.txt" % i)
+        with open(p, "w") as f:
+            f.write("\n".join(s) + "\n")
+        paths.append(p)
+    results = []
+    for name, cmd in (("ospp", [args.driver]), ("py", [sys.executable, os.path.join(HERE, "driver.py")])):
+        wd = os.path.join(work, name)
+        os.mkdir(wd)
+        try:
+            proc = subprocess.run(cmd + [wd] + paths, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  timeout=120)
+        finally:
+            make_writable(wd)
+            shutil.rmtree(wd)
+        if proc.returncode != 0:
+            sys.exit("%s driver failed (%d): %s" % (name, proc.returncode, proc.stderr.decode(errors="replace")))
+        results.append(split_output(proc.stdout.decode("utf-8", "surrogateescape")))
+    shutil.rmtree(sdir)
+    return results
+
+
+def first_difference(a, b):
+    for i in range(max(len(a), len(b))):
+        la = a[i] if i < len(a) else "<end>"
+        lb = b[i] if i < len(b) else "<end>"
+        if la != lb:
+            return i, la, lb
+    return None
+
+
+def differs(args, work, script):
+    o, p = run_drivers(args, work, [script])
+    return first_difference(normalise(o[0], script), normalise(p[0], script)) is not None
+
+
+def minimise(args, work, script):
+    """Drops operations, one at a time from the end, while a difference stays."""
+    i = len(script) - 1
+    while i >= 0 and len(script) > 1:
+        candidate = script[:i] + script[i + 1:]
+        if differs(args, work, candidate):
+            script = candidate
+        i -= 1
+    return script
+
+
+def op_of(lines, index):
+    """The "#n" marker at or before line `index`: the operation the line belongs to."""
+    for j in range(index, -1, -1):
+        if lines[j].startswith("#"):
+            return int(lines[j][1:])
+    return None
+
+
+def report(args, work, script):
+    o, p = run_drivers(args, work, [script])
+    a, b = normalise(o[0], script), normalise(p[0], script)
+    d = first_difference(a, b)
+    at, la, lb = d
+    n = op_of(a, min(at, len(a) - 1))
+    print("  at: %s" % (script[n] if n is not None and n < len(script) else "<dump>"))
+    print("  ospp:   %s" % la)
+    print("  python: %s" % lb)
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--driver", required=True, help="the ospp driver (build/test/ospp_differential)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("-n", type=int, default=200, help="number of scripts")
+    ap.add_argument("--ops", type=int, default=30, help="operations per script")
+    ap.add_argument("--batch", type=int, default=100, help="scripts per driver run")
+    ap.add_argument("--max-report", type=int, default=3, help="differences to minimise and print")
+    ap.add_argument("--show", action="store_true", help="print the scripts and outputs")
+    args = ap.parse_args()
+    if not (hasattr(os, "setxattr") and hasattr(os, "fwalk")):
+        print("python3 without os.setxattr/os.fwalk: skipped")
+        return 77
+    r = random.Random(args.seed)
+    # meson's timeout (SIGTERM) still removes the work directory
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
+    work = tempfile.mkdtemp(prefix="ospp-differential-")
+    found = 0
+    try:
+        done = 0
+        while done < args.n:
+            scripts = [gen_script(r, args.ops) for _ in range(min(args.batch, args.n - done))]
+            o, p = run_drivers(args, work, scripts)
+            for i, s in enumerate(scripts):
+                a, b = normalise(o.get(i, []), s), normalise(p.get(i, []), s)
+                if args.show:
+                    print("\n".join(s) + "\n--\n" + "\n".join(a))
+                if first_difference(a, b) is None:
+                    continue
+                found += 1
+                if found > args.max_report:
+                    continue
+                print("difference in script %d (seed %d):" % (done + i, args.seed))
+                small = minimise(args, work, s)
+                print("  script (minimised, %d of %d ops):" % (len(small), len(s)))
+                for line in small:
+                    print("    " + line)
+                report(args, work, small)
+            done += len(scripts)
+    finally:
+        make_writable(work)
+        shutil.rmtree(work)
+    print("%d scripts, %d with a difference" % (args.n, found))
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
