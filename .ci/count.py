@@ -5,15 +5,17 @@ Arguments: meson testlog.json files, and plain log files of other runs. A doctes
 its test cases (the "[ospp] test cases: ..." line its main prints); a suite whose process failed
 without a failed test case (a crash, a timeout, a sanitizer report) counts one more failure.
 Other tests count one each. Plain logs contribute their "[ospp] test cases:" and
-"consumer|wrap fallback|fuzz|static analysis: N passed, N failed" lines.
+"consumer|wrap fallback|fuzz|static analysis|differential as nobody: N passed, N failed" lines.
 """
 import json
 import re
 import sys
 
 CASES = re.compile(r"\[ospp\] test cases: (\d+) passed, (\d+) failed, (\d+) skipped")
-# consumer, wrap-fallback, fuzz and static-analysis summaries: "<what>: N passed, N failed"
-OTHER = re.compile(r"^(?:consumer|wrap fallback|fuzz|static analysis): (\d+) passed, (\d+) failed", re.M)
+# consumer, wrap-fallback, fuzz, static-analysis and nobody's differential summaries:
+# "<what>: N passed, N failed"
+OTHER = re.compile(r"^(?:consumer|wrap fallback|fuzz|static analysis|differential as nobody): (\d+) passed, (\d+) failed",
+                   re.M)
 
 passed = failed = skipped = 0
 
