@@ -1105,6 +1105,8 @@ std::vector<fault_case> pidfile_cases(fixture& fx) {
     };
     return {
         {"pidfile", {"open", "read"}, [written] { return drop_value(pidfile::read_pid(written)); }},
+        // The look that refuses what is not a regular file (a FIFO would block the read).
+        {"pidfile", {"fstat"}, [written] { return drop_value(pidfile::read_pid(written)); }, cannot},
         {"pidfile", {"open"}, acquired(nothing), on_eintr::retry, 1, remove},
         {"pidfile", {"flock"}, acquired(nothing), on_eintr::retry, 1, remove, {}, {{EAGAIN, EEXIST}}},
         {"pidfile", {"fstat", "stat"}, acquired(nothing), cannot, 1, remove},
