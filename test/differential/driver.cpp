@@ -160,10 +160,12 @@ public:
         for (auto& s : steps) {
             std::sort(s.dirs.begin(), s.dirs.end());
             std::sort(s.files.begin(), s.files.end());
+            // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict), wrongly, about
+            // `" " + enc(d)` (a literal plus a temporary string) here.
             std::string line = "step " + enc(s.root) + " |";
-            for (const auto& d : s.dirs) line += " " + enc(d);
+            for (const auto& d : s.dirs) (line += ' ') += enc(d);
             line += " |";
-            for (const auto& f : s.files) line += " " + enc(f);
+            for (const auto& f : s.files) (line += ' ') += enc(f);
             emit(line);
         }
         std::sort(errors.begin(), errors.end());
