@@ -923,8 +923,13 @@ bool signal_each(const process_list& ps, ospp::signum sig) {
     return true;
 }
 
-// `retried`: the daemon the first look found ended before it could be signalled; this is a second look.
-int stop(const options& o, bool retried = false) {
+// A daemon being stopped by someone else passes through states that each need one more look:
+// ended but its lock not yet dropped, then the lock held for a moment by the other --stop (which
+// locks the file to remove it). How many more looks --stop and --signal take.
+constexpr int further_looks = 3;
+
+// `looks_left`: how many more looks, should the daemon found end before it can be signalled.
+int stop(const options& o, int looks_left = further_looks) {
     // A start in progress is given the --timeout (at least pid_patience) to name its daemon.
     const auto probed = probe_or_say(o, std::max(o.stop_timeout, pid_patience));
     if (!probed) return exit_code::failure;
@@ -959,8 +964,8 @@ int stop(const options& o, bool retried = false) {
         no_pidfd refused;
         ospp::fd daemon = open_daemon(o, s, refused);
         if (!daemon.valid()) {
-            // Ended since the probe (a concurrent --stop, or on its own): look again, once.
-            if (refused.error == 0 && !retried) return stop(o, true);
+            // Ended since the probe (a concurrent --stop, or on its own): look again.
+            if (refused.error == 0 && looks_left > 0) return stop(o, looks_left - 1);
             say(2, refused.error != 0 ? refused.why() + " (named by pidfile " + o.pidfile + ")"
                                       : "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
             return exit_code::failure;
@@ -1007,8 +1012,8 @@ bool unlocked_within(const std::string& path, seconds patience) {
     }
 }
 
-// `retried`: the daemon the first look found ended meanwhile; this is a second look.
-int send_signal(const options& o, bool retried = false) {
+// `looks_left`: as stop's.
+int send_signal(const options& o, int looks_left = further_looks) {
     const auto probed = probe_or_say(o, pid_patience);
     if (!probed) return exit_code::failure;
     const pidfile_state& s = *probed;
@@ -1020,7 +1025,8 @@ int send_signal(const options& o, bool retried = false) {
         const std::vector<::pid_t> holders = lock_holders(s.lock, s.lock_taker);
         // Or a daemon caught ending (a concurrent --stop): it has closed its descriptors a moment
         // before the kernel drops the lock.
-        if (holders.empty() && !retried && unlocked_within(o.pidfile, pid_patience)) return send_signal(o, true);
+        if (holders.empty() && looks_left > 0 && unlocked_within(o.pidfile, pid_patience))
+            return send_signal(o, looks_left - 1);
         say(2, describe_abandoned(o, s, holders) + "; not signalling them (--stop ends them)");
         return exit_code::failure;
     }
@@ -1036,8 +1042,8 @@ int send_signal(const options& o, bool retried = false) {
         if (sent) return exit_code::ok;
         err = sent.error().code();
     }
-    // Ended since the probe (a concurrent --stop, or on its own): look again, once.
-    if (err == ESRCH && !retried) return send_signal(o, true);
+    // Ended since the probe (a concurrent --stop, or on its own): look again.
+    if (err == ESRCH && looks_left > 0) return send_signal(o, looks_left - 1);
     say(2, "cannot signal the daemon named by " + o.pidfile + ": " + std::strerror(err));
     return exit_code::failure;
 }
