@@ -167,7 +167,7 @@ TEST_CASE("scandir(fd) and listdir(fd) read a directory that may no longer be re
     // access it was opened with; reopening it is refused. Found by test/differential as nobody:
     // listdir: [Errno 13] Permission denied, where Python lists it.
     if (ospp_test::is_root()) OSPP_SKIP("root reads any directory: needs an ordinary user");
-    temp_dir dir;
+    temp_dir dir, dir2;
     ospp_test::write_file(dir / "a", "");
     ospp_test::write_file(dir / "b", "");
     const int d = ::open(dir.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -184,6 +184,18 @@ TEST_CASE("scandir(fd) and listdir(fd) read a directory that may no longer be re
         if (range) {
             for (const auto& e : *range) scanned.emplace_back(e.name());
         }
+    }
+    CHECK(::lseek(d, 0, SEEK_CUR) == pos);  // given back by the destructor
+    {
+        // ... and by a move assignment over the borrowing range, at once.
+        auto range = ospp::scandir(ospp::fd_ref(d));
+        REQUIRE(range.has_value());
+        (void)range->begin();
+        CHECK(::lseek(d, 0, SEEK_CUR) != pos);
+        auto other = ospp::scandir(dir2.path());
+        REQUIRE(other.has_value());
+        *range = std::move(*other);
+        CHECK(::lseek(d, 0, SEEK_CUR) == pos);
     }
     REQUIRE(::chmod(dir.path().c_str(), 0700) == 0);
     CHECK(::lseek(d, 0, SEEK_CUR) == pos);
