@@ -15,7 +15,6 @@
 // functions), so signal_action::deliver() queues the signals to the loop, which does it.
 // The pidfile's lock, not the file, says whether the daemon runs: status and stop ask the lock.
 #include <ospp/daemon.hpp>
-#include <ospp/fcntl.hpp>
 #include <ospp/fd_ops.hpp>
 #include <ospp/ids.hpp>
 #include <ospp/process.hpp>
@@ -69,14 +68,13 @@ int start(const char* pidfile, const char* log) {
     }
 }
 
-// The pid of the daemon that holds the pidfile's lock, or 0 when no process holds it.
+// The pid of the daemon that holds the pidfile's lock, or 0 when none runs. status() reads the
+// lock's holder from /proc and takes no lock, so a start at this moment is not disturbed; its
+// patience covers a daemon that took the lock a moment ago and has not written its pid yet.
 pid_t running_pid(const char* pidfile) {
-    auto f = ospp::open(pidfile, open_flags::rdonly);
-    if (!f) return 0;
-    namespace fc = ospp::fcntl;
-    if (fc::flock(*f, fc::lock_op::sh | fc::lock_op::nb)) return 0;  // we got it: nobody holds it
-    // Held: a daemon that took the lock a moment ago may not have written its pid yet.
-    return ospp::daemon::pidfile::read_pid(pidfile, std::chrono::milliseconds(200)).value_or(0);
+    using ospp::daemon::pidfile_state;
+    const auto found = ospp::daemon::pidfile::status(pidfile, std::chrono::milliseconds(200));
+    return found && found->state == pidfile_state::running ? found->pid : 0;
 }
 
 int status(const char* pidfile) {

@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <limits>
 #include <utility>
 
+#include "pidfile_read.hpp"
 #include "sys.hpp"
 
 namespace ospp::daemon {
@@ -95,37 +95,40 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
     }
 }
 
-result<pid_t> pidfile::read_pid(path_ref path) noexcept {
+result<fd> detail::open_for_reading(const path_ref& path, struct ::stat* st) noexcept {
     if (!path.valid()) return sys::bad_path(step, path);
-    // O_NONBLOCK: opening a FIFO for reading would wait for a writer (for ever, for one planted at
-    // the path); it is refused below, as acquire() refuses it. No effect on a regular file.
+    // O_NONBLOCK: no effect on a regular file.
     fd f(sys::retry([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); }));
     if (!f.valid()) return sys::fail(step, path);
-    struct ::stat st {};
-    if (::fstat(f.get(), &st) < 0) return sys::fail(step, path);
-    if (!S_ISREG(st.st_mode)) return sys::fail_with(EINVAL, step, path);
+    struct ::stat own {};
+    if (st == nullptr) st = &own;
+    if (::fstat(f.get(), st) < 0) return sys::fail(step, path);
+    if (!S_ISREG(st->st_mode)) return sys::fail_with(EINVAL, step, path);
+    return f;
+}
+
+void detail::pause_between_looks() noexcept {
+    const ::timespec t{0, 5'000'000};
+    ::nanosleep(&t, nullptr);
+}
+
+result<pid_t> pidfile::read_pid(path_ref path) noexcept {
+    auto f = detail::open_for_reading(path);
+    if (!f) return tl::unexpected(std::move(f.error()));
     char buf[32] = {};
-    const ssize_t n = sys::retry([&] { return ::read(f.get(), buf, sizeof buf); });
+    const ssize_t n = sys::retry([&] { return ::read(f->get(), buf, sizeof buf); });
     if (n < 0) return sys::fail(step, path);
-    // Decimal digits, then a newline or the end: anything else, or a number no pid_t can hold, is
-    // not a pid (the fuzzer found "9999999999" once passing as a truncated pid).
-    long pid = 0;
-    ssize_t i = 0;
-    for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) {
-        pid = pid * 10 + (buf[i] - '0');
-        if (pid > std::numeric_limits<pid_t>::max()) return sys::fail_with(EINVAL, step, path);
-    }
-    if (i == 0 || pid <= 0 || (i < n && buf[i] != '\n')) return sys::fail_with(EINVAL, step, path);
-    return static_cast<pid_t>(pid);
+    const auto pid = detail::parse_pid(std::string_view(buf, static_cast<std::size_t>(n)));
+    if (!pid) return sys::fail_with(EINVAL, step, path);
+    return *pid;
 }
 
 result<pid_t> pidfile::read_pid(path_ref path, std::chrono::milliseconds patience) noexcept {
-    constexpr auto pause = std::chrono::milliseconds(5);
-    for (auto waited = std::chrono::milliseconds(0);; waited += pause) {
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    for (;;) {
         auto pid = read_pid(std::string_view(path.view()));
-        if (pid || pid.error().code() != EINVAL || waited >= patience) return pid;
-        const ::timespec t{0, std::chrono::nanoseconds(pause).count()};
-        ::nanosleep(&t, nullptr);
+        if (pid || pid.error().code() != EINVAL || std::chrono::steady_clock::now() >= deadline) return pid;
+        detail::pause_between_looks();
     }
 }
 

@@ -1098,6 +1098,10 @@ std::vector<fault_case> pidfile_cases(fixture& fx) {
         auto w = p.write();
         return w ? p.release() : w;
     };
+    auto status = [path](pidfile& p) {
+        auto w = p.write();
+        return w ? drop_value(pidfile::status(path)) : w;
+    };
     auto loose_then_acquire = [path, acquired, nothing] {
         ospp_test::write_file(path, "1\n");  // stale, and writable by everyone: acquire() fchmods
         (void)::chmod(path.c_str(), 0666);
@@ -1107,6 +1111,10 @@ std::vector<fault_case> pidfile_cases(fixture& fx) {
         {"pidfile", {"open", "read"}, [written] { return drop_value(pidfile::read_pid(written)); }},
         // The look that refuses what is not a regular file (a FIFO would block the read).
         {"pidfile", {"fstat"}, [written] { return drop_value(pidfile::read_pid(written)); }, cannot},
+        // status(): the same open and look, then (the file locked) the read of the pid.
+        {"pidfile", {"open"}, [written] { return drop_value(pidfile::status(written)); }},
+        {"pidfile", {"fstat"}, [written] { return drop_value(pidfile::status(written)); }, cannot},
+        {"pidfile", {"pread"}, acquired(status), on_eintr::retry, 1, remove},
         {"pidfile", {"open"}, acquired(nothing), on_eintr::retry, 1, remove},
         {"pidfile", {"flock"}, acquired(nothing), on_eintr::retry, 1, remove, {}, {{EAGAIN, EEXIST}}},
         {"pidfile", {"fstat", "stat"}, acquired(nothing), cannot, 1, remove},

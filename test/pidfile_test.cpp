@@ -24,6 +24,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "child.hpp"
 #include "support.hpp"
@@ -463,4 +465,220 @@ TEST_CASE("pidfile: a full file system fails acquire (no inode) or write (no blo
     CHECK(codes[1] == 0);
     CHECK(codes[2] == ENOSPC);
     CHECK(codes[3] == 0);  // released: removed
+}
+
+// ---- status: what a pid file says, read without taking its lock ----
+
+namespace {
+
+using ospp::daemon::pidfile_state;
+using ospp::daemon::pidfile_status;
+
+// A forked process that acquires the pid file at `path` (and writes its own pid into it, with
+// `write_pid`), then holds it until release() or the destructor, which reap it; `gate`: a first
+// wait, after acquire() and before write(), until let_write().
+class holder {
+public:
+    holder(const std::string& path, bool write_pid, bool gate = false)
+        : ready_(ospp::pipe().value()), first_(ospp::pipe().value()), last_(ospp::pipe().value()) {
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ready_.read_end.reset();
+            first_.write_end.reset();
+            last_.write_end.reset();
+            auto pf = pidfile::acquire(path);
+            const char acquired = pf ? 'y' : 'n';
+            (void)!::write(ready_.write_end.get(), &acquired, 1);
+            if (gate) ospp_test::wait_for_go(first_.read_end.get());
+            const char wrote = pf && write_pid && pf->write() ? 'y' : 'n';
+            (void)!::write(ready_.write_end.get(), &wrote, 1);
+            ospp_test::wait_for_go(last_.read_end.get());
+            ::_exit(0);  // the lock ends with the process; no release(): the file stays
+        }
+        ready_.write_end.reset();
+        first_.read_end.reset();
+        last_.read_end.reset();
+        char acquired = 0;
+        REQUIRE(::read(ready_.read_end.get(), &acquired, 1) == 1);
+        REQUIRE(acquired == 'y');
+        if (!gate) wait_written();
+    }
+    holder(const holder&) = delete;
+    holder& operator=(const holder&) = delete;
+    ~holder() { release(); }
+
+    void let_write() {
+        first_.write_end.reset();
+        wait_written();
+    }
+    void release() {
+        if (pid_ <= 0) return;
+        first_.write_end.reset();
+        last_.write_end.reset();
+        CHECK(::waitpid(std::exchange(pid_, 0), nullptr, 0) > 0);
+    }
+    pid_t pid() const { return pid_; }
+
+private:
+    void wait_written() {
+        char wrote = 0;
+        REQUIRE(::read(ready_.read_end.get(), &wrote, 1) == 1);
+    }
+    ospp::pipe_fds ready_, first_, last_;
+    pid_t pid_ = 0;
+};
+
+pidfile_status status_of(const std::string& path, std::chrono::milliseconds patience = {}) {
+    auto s = pidfile::status(path, patience);
+    REQUIRE(s.has_value());
+    return *s;
+}
+
+}  // namespace
+
+TEST_CASE("pidfile: status tells absent, stale, starting and running apart") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    CHECK(status_of(path).state == pidfile_state::absent);
+    CHECK(status_of(dir / "no/such.pid").state == pidfile_state::absent);
+
+    ospp_test::write_file(path, "123\n");  // what a crash leaves: a pid, no lock
+    pidfile_status s = status_of(path);
+    CHECK(s.state == pidfile_state::stale);
+    CHECK(s.pid == 0);
+    CHECK(lockable(path));
+
+    {
+        holder daemon(path, true);
+        s = status_of(path);
+        CHECK(s.state == pidfile_state::running);
+        CHECK(s.pid == daemon.pid());
+        CHECK(s.lock_taker == daemon.pid());
+        CHECK(pidfile::holds_lock(daemon.pid(), s) == true);
+        CHECK(pidfile::holds_lock(::getpid(), s) == false);
+        CHECK(pidfile::lock_holders(s) == std::vector<pid_t>{daemon.pid()});
+        // The file names some other process (ours), which does not hold the lock, while the
+        // process that took it does: a start that has not yet replaced an old pid.
+        ospp_test::write_file(path, std::to_string(::getpid()) + "\n");
+        s = status_of(path);
+        CHECK(s.state == pidfile_state::starting);
+        CHECK(s.pid == ::getpid());
+    }
+    CHECK(status_of(path).state == pidfile_state::stale);
+
+    // Locked, no pid yet; then, with patience, the pid written meanwhile.
+    holder starting(path, true, /*gate=*/true);
+    s = status_of(path);
+    CHECK(s.state == pidfile_state::starting);
+    CHECK(s.pid == 0);
+    starting.let_write();
+    s = status_of(path, std::chrono::seconds(10));
+    CHECK(s.state == pidfile_state::running);
+    CHECK(s.pid == starting.pid());
+}
+
+TEST_CASE("pidfile: status reads the lock from /proc and takes none, so a start at the same moment cannot fail") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    holder daemon(path, true);
+    // With flock(2) refused, a probe lock would see nothing held, and say "stale".
+    CHECK(ospp_test::in_child([&]() -> std::string {
+              if (!ospp_test::refuse_syscall(SYS_flock, EPERM)) return "no seccomp filter";
+              auto s = pidfile::status(path);
+              if (!s) return s.error().message();
+              return s->state == pidfile_state::running && s->pid == daemon.pid() ? "" : "not running";
+          }) == "");
+}
+
+TEST_CASE("pidfile: status finds a lock its daemon left to a child, and lock_holders names the child") {
+    // The daemon's child is orphaned when the daemon ends: as the subreaper, this process reaps it.
+    REQUIRE(::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    auto report = ospp::pipe().value();
+    auto gate = ospp::pipe().value();
+    const pid_t daemon = ::fork();
+    REQUIRE(daemon >= 0);
+    if (daemon == 0) {
+        report.read_end.reset();
+        gate.write_end.reset();
+        auto pf = pidfile::acquire(path);
+        if (!pf || !pf->write()) ::_exit(1);
+        const pid_t child = ::fork();  // inherits the locked description
+        if (child == 0) {
+            ospp_test::wait_for_go(gate.read_end.get());
+            ::_exit(0);
+        }
+        (void)!::write(report.write_end.get(), &child, sizeof child);
+        ::_exit(0);  // ends without release(): its child holds the lock on
+    }
+    report.write_end.reset();
+    gate.read_end.reset();
+    pid_t child = 0;
+    REQUIRE(::read(report.read_end.get(), &child, sizeof child) == sizeof child);
+    int status = 0;
+    REQUIRE(::waitpid(daemon, &status, 0) == daemon);
+    CHECK(status == 0);
+
+    const pidfile_status s = status_of(path, std::chrono::seconds(10));  // not a start: no waiting
+    CHECK(s.state == pidfile_state::abandoned);
+    CHECK(s.pid == daemon);
+    CHECK(pidfile::lock_holders(s) == std::vector<pid_t>{child});
+    CHECK(pidfile::holds_lock(child, s) == true);
+    CHECK(pidfile::holds_lock(daemon, s) == false);  // gone
+
+    gate.write_end.reset();
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(status_of(path).state == pidfile_state::stale);
+    CHECK(::prctl(PR_SET_CHILD_SUBREAPER, 0) == 0);
+}
+
+TEST_CASE("pidfile: status errors name the path") {
+    temp_dir dir;
+    REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
+    // Refused without blocking (in a child, with an alarm as a bound, should it block).
+    CHECK(ospp_test::exit_code_of([&] {
+        ::alarm(10);
+        const auto s = pidfile::status(dir / "fifo");
+        return !s && s.error().code() == EINVAL ? 0 : 1;
+    }) == 0);
+    CHECK_ERRNO(pidfile::status(dir.path()), EINVAL, "pidfile: [Errno 22] Invalid argument: '" + dir.path() + "'");
+    ospp_test::write_file(dir / "file", "1\n");
+    CHECK_ERRNO(pidfile::status(dir / "file/x.pid"), ENOTDIR,
+                "pidfile: [Errno 20] Not a directory: '" + (dir / "file/x.pid") + "'");
+    CHECK_FAILS_WITH(pidfile::status(std::string("a\0b", 3)), EINVAL);
+    if (::geteuid() != 0) {
+        REQUIRE(::chmod((dir / "file").c_str(), 0) == 0);
+        CHECK_ERRNO(pidfile::status(dir / "file"), EACCES,
+                    "pidfile: [Errno 13] Permission denied: '" + (dir / "file") + "'");
+    }
+}
+
+TEST_CASE("pidfile: without /proc, status probes the lock with flock, and a named pid gone for its patience is abandoned (as root)") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    CHECK(ospp_test::in_child([&]() -> std::string {
+              if (!ospp_test::private_mount_namespace() || ::mount("none", "/proc", "tmpfs", 0, nullptr) != 0)
+                  return "cannot hide /proc";
+              auto pf = pidfile::acquire(path);
+              if (!pf || !pf->write()) return "no pidfile";
+              auto s = pidfile::status(path);
+              if (!s || s->state != pidfile_state::running || s->pid != ::getpid() || s->lock_taker != -1)
+                  return "not running";
+              if (!pidfile::lock_holders(*s).empty() || pidfile::holds_lock(::getpid(), *s).has_value())
+                  return "holders found";
+              // A pid that is gone (a child reaped), named while our lock is held: without /proc
+              // the lock's taker is unknown, and a pid gone for the whole patience is no start's.
+              const pid_t gone = ::fork();
+              if (gone == 0) ::_exit(0);
+              if (gone < 0 || ::waitpid(gone, nullptr, 0) != gone || !pf->write(gone)) return "no gone pid";
+              s = pidfile::status(path, std::chrono::milliseconds(20));
+              if (!s || s->state != pidfile_state::abandoned || s->pid != gone) return "not abandoned";
+              pf->close();  // unlocked, left behind
+              s = pidfile::status(path);
+              if (!s || s->state != pidfile_state::stale) return "not stale";
+              return "";
+          }) == "");
 }

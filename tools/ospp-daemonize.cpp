@@ -30,24 +30,18 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <fstream>
-#include <limits>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,7 +49,6 @@
 #include "ospp/daemon.hpp"
 #include "ospp/fd.hpp"
 #include "ospp/fd_ops.hpp"
-#include "ospp/files.hpp"
 #include "ospp/process.hpp"
 #include "ospp/signal.hpp"
 
@@ -183,207 +176,22 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
-// The pidfile: FreeBSD pidfile(3) semantics with flock(2).
+// The pidfile: FreeBSD pidfile(3) semantics with flock(2), asked through pidfile::status, which
+// reads the lock's holders from /proc and takes no lock.
 
-struct pidfile_state {
-    bool exists = false;
-    bool locked = false;             // a live process holds the lock: running
-    std::optional<::pid_t> pid;      // what the file says
-    bool pid_lacks_lock = false;     // locked, but not by `pid`
-    // ... and the process that took the lock no longer holds it: not a start between its flock and
-    // ftruncate (whose launcher took the lock and holds it), but what is left of a daemon that
-    // ended, or closed the lock, while processes that inherited the lock live on.
-    bool abandoned = false;
-    std::string lock;                // the file as locks name it (lock_id)
-    ::pid_t lock_taker = 0;          // who took the lock, as /proc/locks says (0: gone; -1: no /proc)
-    int error = 0;                   // errno when the file could not be read
-};
+using ospp::daemon::pidfile;
+using ospp::daemon::pidfile_state;
+using ospp::daemon::pidfile_status;
 
-// The pid in the file open as `fd`, by the library's rule (pidfile::read_pid, which takes a path:
-// this file must be read through the fd whose lock was probed): decimal digits, then a newline or
-// the end. No sign, no blanks, no pid_t overflow; 0 is no pid.
-std::optional<::pid_t> read_pid(int fd) {
-    char buf[32];
-    const ssize_t n = ::pread(fd, buf, sizeof buf, 0);
-    long pid = 0;
-    ssize_t i = 0;
-    for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i) {
-        pid = pid * 10 + (buf[i] - '0');
-        if (pid > std::numeric_limits<::pid_t>::max()) return std::nullopt;
-    }
-    if (i == 0 || pid <= 0 || (i < n && buf[i] != '\n')) return std::nullopt;
-    return static_cast<::pid_t>(pid);
+// pidfile::status, read again for up to `patience` while a start is in progress (the launcher
+// empties the file as it takes the lock; the daemon writes its pid once forked, which
+// --ready-timeout bounds).
+ospp::result<pidfile_status> probe_settled(const std::string& path, seconds patience) {
+    return pidfile::status(path, std::chrono::ceil<std::chrono::milliseconds>(patience));
 }
 
-// The device the kernel names the locks on the open file `fd` by: its superblock's, which
-// /proc/self/mountinfo gives for the mount the file is on (fdinfo's mnt_id). stat's st_dev is not
-// always that one: btrfs reports each subvolume's own device, overlayfs over two filesystems the
-// layer's, and on those the lock would never be found. st_dev when /proc cannot tell.
-::dev_t lock_device(int fd, const struct ::stat& st) {
-    std::ifstream info("/proc/self/fdinfo/" + std::to_string(fd));
-    std::string word, mount_id;
-    while (info >> word) {
-        if (word == "mnt_id:") {
-            info >> mount_id;
-            break;
-        }
-    }
-    std::ifstream mounts("/proc/self/mountinfo");
-    std::string line;
-    while (!mount_id.empty() && std::getline(mounts, line)) {
-        std::istringstream fields(line);
-        std::string id, parent;
-        unsigned major = 0, minor = 0;
-        char colon = 0;
-        if (fields >> id >> parent >> major >> colon >> minor && id == mount_id && colon == ':')
-            return ::makedev(major, minor);
-    }
-    return st.st_dev;
-}
-
-// How /proc/locks and /proc/PID/fdinfo name the file open as `fd`: "MAJOR:MINOR:INODE" (hex, hex,
-// decimal).
-std::string lock_id(int fd, const struct ::stat& st) {
-    const ::dev_t dev = lock_device(fd, st);
-    char id[64];
-    (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(dev), ::minor(dev),
-                        static_cast<unsigned long long>(st.st_ino));
-    return id;
-}
-
-// Whether a line of /proc/locks ("1: FLOCK  ADVISORY  WRITE 1234 00:2d:5678 0 EOF"), or a "lock:"
-// line of /proc/PID/fdinfo (the same after "lock:\t"), is a held flock(2) lock on the file `id`:
-// then the pid it names, that of the process that took the lock (0 when that process is gone and
-// we are in a child pid namespace, which cannot name it). "1: -> FLOCK ..." lines are waiters.
-std::optional<::pid_t> flock_on(const std::string& line, const std::string& id) {
-    std::istringstream in(line);
-    std::string number, type, mode, access, where;
-    long taker = 0;
-    in >> number;
-    if (number == "lock:") in >> number;
-    in >> type >> mode >> access >> taker >> where;
-    if (!in || type != "FLOCK" || where != id) return std::nullopt;
-    return static_cast<::pid_t>(taker);
-}
-
-// Whether anyone holds a flock(2) lock on the file: then the process that took it, as flock_on,
-// read from /proc/locks so that asking takes no lock itself (a probe with flock could make a
-// concurrent start fail). Falls back to a shared probe lock when /proc is not mounted (taker -1).
-std::optional<::pid_t> lock_taker(int fd, const std::string& id) {
-    std::ifstream locks("/proc/locks");
-    if (!locks) {
-        if (::flock(fd, LOCK_SH | LOCK_NB) != 0) return errno == EWOULDBLOCK ? std::optional<::pid_t>(-1) : std::nullopt;
-        ::flock(fd, LOCK_UN);
-        return std::nullopt;
-    }
-    std::string line;
-    while (std::getline(locks, line)) {
-        if (auto taker = flock_on(line, id)) return taker;
-    }
-    return std::nullopt;
-}
-
-// Whether process `pid` holds the flock(2) lock on the file `id` (through any of its descriptors:
-// /proc/PID/fdinfo lists, under each open file, the locks taken through it, inherited ones too),
-// and, when `taker` is given, the lock that process took (not a later start's). /proc/locks cannot
-// tell: it names the process that took the lock, the launcher, not the daemon that inherited it.
-// nullopt when the process's fdinfo may not be read (another user's process, no /proc): then the
-// caller trusts the file, as before.
-std::optional<bool> holds_lock(::pid_t pid, const std::string& id, std::optional<::pid_t> taker = std::nullopt) {
-    const std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo";
-    auto fds = ospp::listdir(dir);
-    if (!fds) {
-        const bool gone = fds.error().code() == ENOENT && ::access("/proc/self/fdinfo", F_OK) == 0;
-        return gone ? std::optional<bool>(false) : std::nullopt;
-    }
-    for (const std::string& n : *fds) {
-        std::string file = dir;
-        file += '/';
-        file += n;
-        std::ifstream info(file);
-        std::string line;
-        while (std::getline(info, line)) {
-            if (!line.starts_with("lock:")) continue;
-            const auto by = flock_on(line, id);
-            if (by && (!taker || *by == *taker)) return true;
-        }
-    }
-    return false;
-}
-
-// The processes that hold the lock on the file `id` that `taker` took, found by reading every
-// /proc/PID/fdinfo (holds_lock). Those this user may not read (another user's processes, hidden
-// by hidepid, or all of them without /proc) are not found.
-std::vector<::pid_t> lock_holders(const std::string& id, ::pid_t taker) {
-    std::vector<::pid_t> holders;
-    auto entries = ospp::listdir("/proc");
-    if (!entries) return holders;
-    for (const std::string& name : *entries) {
-        ::pid_t pid = 0;
-        const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
-        if (ec != std::errc() || end != name.data() + name.size() || pid == ::getpid()) continue;
-        if (holds_lock(pid, id, taker) == true) holders.push_back(pid);
-    }
-    std::sort(holders.begin(), holders.end());
-    return holders;
-}
-
-pidfile_state probe_pidfile(const std::string& path) {
-    pidfile_state s;
-    // O_NONBLOCK: a FIFO at the path would block the open until a writer came (for ever); it is
-    // refused below, as a start refuses it. No effect on a regular file.
-    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-    if (!f.valid()) {
-        if (errno != ENOENT) s.error = errno;
-        return s;
-    }
-    s.exists = true;
-    struct ::stat st {};
-    if (::fstat(f.get(), &st) != 0) {
-        s.error = errno;
-        return s;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        s.error = EINVAL;
-        return s;
-    }
-    s.lock = lock_id(f.get(), st);
-    const auto taker = lock_taker(f.get(), s.lock);
-    s.locked = taker.has_value();
-    s.lock_taker = taker.value_or(0);
-    s.pid = read_pid(f.get());
-    // A start empties a stale file right after its flock; until then the file still names the old
-    // daemon's pid, perhaps an unrelated process's by now. That process does not hold the lock.
-    // (Without /proc, only a pid that is gone is known not to hold it.)
-    if (s.locked && s.pid) {
-        const auto holds = holds_lock(*s.pid, s.lock);
-        s.pid_lacks_lock = holds ? !*holds : s.lock_taker < 0 && ::kill(*s.pid, 0) != 0 && errno == ESRCH;
-    }
-    // During that instant the launcher, which took the lock, holds it. A launcher's lock outlives
-    // it only in what the start left: the daemon and its children, or the children alone.
-    s.abandoned = s.pid_lacks_lock && s.lock_taker >= 0 &&
-                  (s.lock_taker == 0 || holds_lock(s.lock_taker, s.lock) == false);
-    return s;
-}
-
-// probe_pidfile, read again for up to `patience` while the lock is held but the file names no pid,
-// or a pid that does not hold the lock while the lock's taker does: a start in progress (the
-// launcher empties the file as it takes the lock; the daemon writes its pid once forked, which
-// --ready-timeout bounds). Comes back as soon as the file names the lock's holder, or nobody holds
-// the lock, or the lock was abandoned (which no start resolves). Without /proc the taker is not
-// known: a named pid that is gone for the whole `patience` is no start's instant either.
-pidfile_state probe_settled(const std::string& path, seconds patience) {
-    const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(patience);
-    for (;;) {
-        pidfile_state s = probe_pidfile(path);
-        if (s.error != 0 || !s.locked || (s.pid && !s.pid_lacks_lock) || s.abandoned) return s;
-        if (clock_type::now() >= deadline) {
-            s.abandoned = s.pid_lacks_lock && s.lock_taker < 0;
-            return s;
-        }
-        pause_for(std::chrono::milliseconds(5));
-    }
-}
+// Nobody holds the lock: no file, or a stale one.
+bool unlocked(const pidfile_status& s) { return s.state == pidfile_state::absent || s.state == pidfile_state::stale; }
 
 // "pid 12" or "pids 12 34". (Appended one piece at a time: GCC 12 at -O3 takes `" " + to_string()`
 // for an overlapping memcpy, -Wrestrict.)
@@ -397,9 +205,9 @@ std::string pid_list(const std::vector<::pid_t>& pids) {
 }
 
 // "pid 12, which pidfile P names, is gone, but pids 34 56 hold its lock", for an abandoned lock.
-std::string describe_abandoned(const options& o, const pidfile_state& s, const std::vector<::pid_t>& holders) {
-    const bool gone = ::kill(*s.pid, 0) != 0 && errno == ESRCH;
-    std::string text = "pid " + std::to_string(*s.pid) + ", which pidfile " + o.pidfile + " names, " +
+std::string describe_abandoned(const options& o, const pidfile_status& s, const std::vector<::pid_t>& holders) {
+    const bool gone = ::kill(s.pid, 0) != 0 && errno == ESRCH;
+    std::string text = "pid " + std::to_string(s.pid) + ", which pidfile " + o.pidfile + " names, " +
                        (gone ? "is gone" : "does not hold its lock");
     if (holders.empty()) return text + "; the processes that hold its lock cannot be found (no /proc, or another user's)";
     text += ", but ";
@@ -780,30 +588,28 @@ int start(const options& o) {
 // Control verbs
 
 int status(const options& o) {
-    const pidfile_state s = probe_settled(o.pidfile, pid_patience);
-    if (s.error != 0) {
-        say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
+    const auto found = probe_settled(o.pidfile, pid_patience);
+    if (!found) {
+        say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(found.error().code()));
         return exit_code::status_unknown;
     }
-    if (s.locked && !s.pid) {  // it may yet fail: neither running nor not (LSB "unknown")
-        std::printf("starting (pidfile %s is locked but names no pid yet)\n", o.pidfile.c_str());
+    const pidfile_status& s = *found;
+    switch (s.state) {
+    case pidfile_state::starting:  // it may yet fail: neither running nor not (LSB "unknown")
+        if (s.pid == 0) std::printf("starting (pidfile %s is locked but names no pid yet)\n", o.pidfile.c_str());
+        else std::printf("starting (pidfile %s is locked, but not by pid %d, which it names)\n", o.pidfile.c_str(), s.pid);
         return exit_code::status_unknown;
-    }
-    if (s.abandoned) {  // the daemon named is dead; what it left is not it (LSB "dead, pid file exists")
-        std::printf("dead (%s)\n", describe_abandoned(o, s, lock_holders(s.lock, s.lock_taker)).c_str());
+    case pidfile_state::abandoned:  // the daemon named is dead; what it left is not it (LSB "dead, pid file exists")
+        std::printf("dead (%s)\n", describe_abandoned(o, s, pidfile::lock_holders(s)).c_str());
         return exit_code::dead_with_pidfile;
-    }
-    if (s.pid_lacks_lock) {
-        std::printf("starting (pidfile %s is locked, but not by pid %d, which it names)\n", o.pidfile.c_str(), *s.pid);
-        return exit_code::status_unknown;
-    }
-    if (s.locked) {
-        std::printf("running (pid %d)\n", *s.pid);
+    case pidfile_state::running:
+        std::printf("running (pid %d)\n", s.pid);
         return exit_code::ok;
-    }
-    if (s.exists) {
+    case pidfile_state::stale:
         std::printf("not running (stale pidfile %s)\n", o.pidfile.c_str());
         return exit_code::dead_with_pidfile;
+    case pidfile_state::absent:
+        break;
     }
     std::printf("not running\n");
     return exit_code::not_running;
@@ -829,15 +635,15 @@ ospp::fd open_pidfd(::pid_t pid, no_pidfd& refused) {
 }
 
 // A process handle that cannot be confused with a later process of the same pid.
-ospp::fd open_daemon(const options& o, const pidfile_state& s, no_pidfd& refused) {
-    if (!s.pid) return ospp::fd();
-    ospp::fd pidfd = open_pidfd(*s.pid, refused);
+ospp::fd open_daemon(const options& o, const pidfile_status& s, no_pidfd& refused) {
+    if (s.pid == 0) return ospp::fd();
+    ospp::fd pidfd = open_pidfd(s.pid, refused);
     // Between reading the file and opening the pidfd the daemon may have ended and its pid been
     // reused (and a new start may have locked the file): trust the pidfd only if the lock is still
     // held and the file still names that pid.
     if (!pidfd.valid()) return ospp::fd();
-    const pidfile_state again = probe_pidfile(o.pidfile);
-    if (!again.locked || again.pid != s.pid || again.pid_lacks_lock) return ospp::fd();
+    const auto again = pidfile::status(o.pidfile);
+    if (!again || again->state != pidfile_state::running || again->pid != s.pid) return ospp::fd();
     return pidfd;
 }
 
@@ -847,7 +653,7 @@ ospp::fd open_daemon(const options& o, const pidfile_state& s, no_pidfd& refused
 // flock cut short by a timer signal would hang for good when the signal came before the flock
 // blocked (a zero or tiny --timeout, or a descheduled process), and SIGKILL would never be sent.
 bool await_unlock(const std::string& path, seconds limit) {
-    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));  // as probe_pidfile
+    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));  // as pidfile::status
     if (!f.valid()) return errno == ENOENT;
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(limit);
     clock_type::duration pause = std::chrono::milliseconds(1);
@@ -867,22 +673,22 @@ bool await_unlock(const std::string& path, seconds limit) {
 // probe_settled for --stop and --signal, telling why the pidfile cannot be read, or names no pid
 // (or a pid that does not hold its lock, in a start in progress). An abandoned lock is the
 // caller's to tell.
-std::optional<pidfile_state> probe_or_say(const options& o, seconds patience) {
-    const pidfile_state s = probe_settled(o.pidfile, patience);
-    if (s.error != 0) {
-        say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(s.error));
+std::optional<pidfile_status> probe_or_say(const options& o, seconds patience) {
+    auto found = probe_settled(o.pidfile, patience);
+    if (!found) {
+        say(2, "cannot read pidfile " + o.pidfile + ": " + std::strerror(found.error().code()));
         return std::nullopt;
     }
-    if (s.locked && !s.pid) {
+    if (found->state == pidfile_state::starting && found->pid == 0) {
         say(2, "pidfile " + o.pidfile + " is locked but names no pid yet (a start in progress); try again");
         return std::nullopt;
     }
-    if (s.pid_lacks_lock && !s.abandoned) {
-        say(2, "pidfile " + o.pidfile + " names pid " + std::to_string(*s.pid) +
+    if (found->state == pidfile_state::starting) {
+        say(2, "pidfile " + o.pidfile + " names pid " + std::to_string(found->pid) +
                    ", which does not hold its lock (a start in progress?); try again");
         return std::nullopt;
     }
-    return s;
+    return std::move(*found);
 }
 
 // Processes to stop, each with the pidfd it is signalled through.
@@ -896,11 +702,11 @@ std::string pid_list(const process_list& ps) {
 
 // A pidfd for each of `pids` that, once opened, still holds the lock `s` found, taken by the same
 // process: a pid reused since the scan, or a later start's process, is left alone (as open_daemon).
-process_list open_holders(const pidfile_state& s, const std::vector<::pid_t>& pids, no_pidfd& refused) {
+process_list open_holders(const pidfile_status& s, const std::vector<::pid_t>& pids, no_pidfd& refused) {
     process_list opened;
     for (::pid_t pid : pids) {
         ospp::fd pidfd = open_pidfd(pid, refused);
-        if (pidfd.valid() && holds_lock(pid, s.lock, s.lock_taker) == true) opened.emplace_back(pid, std::move(pidfd));
+        if (pidfd.valid() && pidfile::holds_lock(pid, s) == true) opened.emplace_back(pid, std::move(pidfd));
     }
     return opened;
 }
@@ -933,15 +739,15 @@ int stop(const options& o, int looks_left = further_looks) {
     // A start in progress is given the --timeout (at least pid_patience) to name its daemon.
     const auto probed = probe_or_say(o, std::max(o.stop_timeout, pid_patience));
     if (!probed) return exit_code::failure;
-    const pidfile_state& s = *probed;
-    if (!s.locked) {
-        if (s.exists) await_unlock(o.pidfile, seconds(0));  // stale: remove it
+    const pidfile_status& s = *probed;
+    if (unlocked(s)) {
+        if (s.state == pidfile_state::stale) await_unlock(o.pidfile, seconds(0));  // remove it
         std::printf("not running\n");
         return exit_code::ok;
     }
     process_list targets;
-    if (s.abandoned) {  // the daemon is gone: stop what holds its lock, which it left
-        const std::vector<::pid_t> holders = lock_holders(s.lock, s.lock_taker);
+    if (s.state == pidfile_state::abandoned) {  // the daemon is gone: stop what holds its lock, which it left
+        const std::vector<::pid_t> holders = pidfile::lock_holders(s);
         const std::string what = describe_abandoned(o, s, holders);
         if (holders.empty()) {
             // Or the lock was on its way out: a daemon that is ending (a concurrent --stop stopped
@@ -970,7 +776,7 @@ int stop(const options& o, int looks_left = further_looks) {
                                       : "cannot signal the daemon: pidfile " + o.pidfile + " names no live process");
             return exit_code::failure;
         }
-        targets.emplace_back(*s.pid, std::move(daemon));
+        targets.emplace_back(s.pid, std::move(daemon));
     }
     if (!signal_each(targets, ospp::signum::term)) return exit_code::failure;
     // Then SIGCONT, as systemd does: a stopped process keeps a handled SIGTERM pending until it is
@@ -980,7 +786,7 @@ int stop(const options& o, int looks_left = further_looks) {
     if (await_unlock(o.pidfile, o.stop_timeout)) return exit_code::ok;
     // The targets, and whatever else still holds the lock: the children that inherited it.
     no_pidfd refused;  // each target has its pidfd: one refused now is not among them
-    for (auto& holder : open_holders(s, lock_holders(s.lock, s.lock_taker), refused)) {
+    for (auto& holder : open_holders(s, pidfile::lock_holders(s), refused)) {
         const bool known = std::ranges::any_of(targets, [&](const auto& t) { return t.first == holder.first; });
         if (!known) targets.push_back(std::move(holder));
     }
@@ -1005,9 +811,9 @@ int stop(const options& o, int looks_left = further_looks) {
 bool unlocked_within(const std::string& path, seconds patience) {
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(patience);
     for (;;) {
-        const pidfile_state s = probe_pidfile(path);
-        if (s.error == 0 && !s.locked) return true;
-        if (s.error != 0 || clock_type::now() >= deadline) return false;
+        const auto s = pidfile::status(path);
+        if (s && unlocked(*s)) return true;
+        if (!s || clock_type::now() >= deadline) return false;
         pause_for(std::chrono::milliseconds(5));
     }
 }
@@ -1016,13 +822,13 @@ bool unlocked_within(const std::string& path, seconds patience) {
 int send_signal(const options& o, int looks_left = further_looks) {
     const auto probed = probe_or_say(o, pid_patience);
     if (!probed) return exit_code::failure;
-    const pidfile_state& s = *probed;
-    if (!s.locked) {
+    const pidfile_status& s = *probed;
+    if (unlocked(s)) {
         say(2, "not running, pidfile " + o.pidfile);
         return exit_code::not_running;
     }
-    if (s.abandoned) {  // not the daemon's processes to be told something: they are what it left
-        const std::vector<::pid_t> holders = lock_holders(s.lock, s.lock_taker);
+    if (s.state == pidfile_state::abandoned) {  // not the daemon's processes to be told something: they are what it left
+        const std::vector<::pid_t> holders = pidfile::lock_holders(s);
         // Or a daemon caught ending (a concurrent --stop): it has closed its descriptors a moment
         // before the kernel drops the lock.
         if (holders.empty() && looks_left > 0 && unlocked_within(o.pidfile, pid_patience))

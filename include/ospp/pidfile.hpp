@@ -6,6 +6,7 @@
 //   pf.read_pid()                                ospp::daemon::pidfile::read_pid(path)
 //   (write after fork)                           pf->write();            // "<getpid()>\n"
 //   pf.release()                                 pf->release();          // also the destructor
+//   pf.is_locked()  (only: does the file exist)  ospp::daemon::pidfile::status(path)->state
 //
 // The file is opened with O_CREAT|O_CLOEXEC|O_NOFOLLOW (a symlink planted at the path is refused),
 // is never group- or world-writable, and is locked with flock(2) at once, by the process that
@@ -20,7 +21,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "ospp/error.hpp"
 #include "ospp/fd.hpp"
@@ -32,6 +35,28 @@ namespace ospp::daemon {
 struct pidfile_options {
     // Permission bits for a new file; group and other write bits are always removed.
     ::mode_t mode = 0644;
+};
+
+// What a pid file says about its daemon, as pidfile::status() reads it.
+enum class pidfile_state : unsigned char {
+    absent,     // no file at the path: not running
+    stale,      // a file nobody locks: not running (what a crash leaves; acquire() takes it over)
+    starting,   // locked, but the file names no pid yet, or a pid that does not hold the lock while
+                // the process that took the lock does: a start between acquire() and write()
+    running,    // locked, and the pid the file names holds the lock
+    abandoned,  // locked, but neither the pid the file names nor the process that took the lock
+                // holds it: processes that inherited the lock outlived the daemon (lock_holders())
+};
+
+struct pidfile_status {
+    pidfile_state state = pidfile_state::absent;
+    pid_t pid = 0;  // the pid the file names, read only when it is locked (0: none, or not locked)
+    // The lock found, as the kernel's /proc/locks names it: the file ("MAJOR:MINOR:INODE"), and
+    // the process that took it (0: one this pid namespace cannot name; -1: unknown, no /proc).
+    // What lock_holders() and holds_lock() look for, so that they never mistake a later start's
+    // lock on the same file for this one.
+    std::string lock_id;
+    pid_t lock_taker = 0;
 };
 
 class pidfile {
@@ -55,6 +80,25 @@ public:
     // won the lock a moment ago has not written its pid (FreeBSD's pidfile_open waits likewise).
     // For "already running (pid N)" after acquire() failed with EEXIST.
     [[nodiscard]] static result<pid_t> read_pid(path_ref path, std::chrono::milliseconds patience) noexcept;
+
+    // Whether the daemon of the pid file at `path` runs, and its pid: what an LSB `status` or a
+    // `stop` command asks. The lock, not the file, answers, and asking takes no lock: the holder
+    // is read from /proc/locks and /proc/PID/fdinfo, so that a start at the same moment never
+    // fails as "already running" (as it would after a probe with flock). Reads again for up to
+    // `patience` while the state is `starting`, which a start leaves once its daemon writes its
+    // pid. Without /proc the lock is probed with a shared flock (LOCK_NB, dropped at once), and a
+    // named pid that stays gone for the whole `patience` counts as abandoned.
+    // Errors: EACCES, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for a path that is not a regular file
+    // (a FIFO is refused without blocking); as errno_error "pidfile". No file is `absent`.
+    [[nodiscard]] static result<pidfile_status> status(path_ref path, std::chrono::milliseconds patience = {});
+    // The processes other than the caller that hold the lock `found` names (through any of their
+    // descriptors: children inherit it), sorted: what to stop when the daemon is `abandoned`.
+    // Only those whose /proc/PID/fdinfo this user may read are found (own processes; all, as root).
+    [[nodiscard]] static std::vector<pid_t> lock_holders(const pidfile_status& found);
+    // Whether process `pid` holds the lock `found` names: to check, after pidfd_open(pid), that the
+    // pid was not reused meanwhile. nullopt when /proc/PID/fdinfo may not be read (another user's
+    // process, no /proc).
+    [[nodiscard]] static std::optional<bool> holds_lock(pid_t pid, const pidfile_status& found);
 
     pidfile() noexcept = default;
     pidfile(pidfile&& other) noexcept;
