@@ -519,19 +519,46 @@ void kill_unready(pid_t child) noexcept {
     }
 }
 
+// What the launcher changes about SIGCHLD until its wait for the first child is over.
+struct launcher_sigchld {
+    struct ::sigaction action {};
+    bool action_changed = false;
+    std::optional<signal_set> mask;  // the thread's mask before, once SIGCHLD is blocked
+};
+
+// Puts back what keep_first_child changed (best effort: errno is kept for the caller's report).
+void give_back_sigchld(const launcher_sigchld& saved) noexcept {
+    const int error = errno;
+    if (saved.action_changed) (void)::sigaction(SIGCHLD, &saved.action, nullptr);
+    if (saved.mask) (void)set_signal_mask(*saved.mask);
+    errno = error;
+}
+
 // SIGCHLD ignored, or with SA_NOCLDWAIT (inherited from the launcher's parent: exec keeps SIG_IGN),
-// has the kernel reap the first child as it exits: kill_unready could then neither pin its pid,
-// which names the daemon's session, nor kill that session (ECHILD), and its SIGKILL would go to a
-// pid anyone may have by then. Until the launcher has waited, SIGCHLD keeps its handler without
-// those two. 1 when changed, with `saved` to put back; 0 when not; -1 (errno set) when sigaction
-// failed.
-int keep_first_child(struct ::sigaction& saved) noexcept {
-    if (::sigaction(SIGCHLD, nullptr, &saved) < 0) return -1;
-    if (saved.sa_handler != SIG_IGN && (saved.sa_flags & SA_NOCLDWAIT) == 0) return 0;
-    struct ::sigaction kept = saved;
-    if (kept.sa_handler == SIG_IGN) kept.sa_handler = SIG_DFL;
-    kept.sa_flags &= ~SA_NOCLDWAIT;
-    return ::sigaction(SIGCHLD, &kept, nullptr) < 0 ? -1 : 1;
+// has the kernel reap the first child as it exits, and so does a handler of the program's own that
+// reaps every child (waitpid(-1), as a server that forks workers has): kill_unready could then
+// neither pin its pid, which names the daemon's session, nor kill that session (ECHILD), and its
+// SIGKILL would go to a pid anyone may have by then. Until the launcher has waited, SIGCHLD keeps
+// its disposition without those two flags, and is blocked in this thread (the daemon's
+// reset_signals unblocks it; a handler in another thread that takes it still reaps). Returns the
+// call that failed ("sigaction", "sigprocmask", errno set), or nullptr.
+const char* keep_first_child(launcher_sigchld& saved) noexcept {
+    if (::sigaction(SIGCHLD, nullptr, &saved.action) < 0) return "sigaction";
+    if (saved.action.sa_handler == SIG_IGN || (saved.action.sa_flags & SA_NOCLDWAIT) != 0) {
+        struct ::sigaction kept = saved.action;
+        if (kept.sa_handler == SIG_IGN) kept.sa_handler = SIG_DFL;
+        kept.sa_flags &= ~SA_NOCLDWAIT;
+        if (::sigaction(SIGCHLD, &kept, nullptr) < 0) return "sigaction";
+        saved.action_changed = true;
+    }
+    auto old = pthread_sigmask(sigmask_how::block, {signum::chld});
+    if (!old) {
+        give_back_sigchld(saved);
+        errno = old.error().code();
+        return "sigprocmask";
+    }
+    saved.mask = *old;
+    return nullptr;
 }
 
 // The launcher's side: wait for the daemon's report, reap the first child, exit on success.
@@ -728,20 +755,18 @@ result<void> daemon_context::open() {
         std::cout.flush();
         std::cerr.flush();
         std::clog.flush();
-        struct ::sigaction launcher_chld {};
-        const int chld_changed = keep_first_child(launcher_chld);
-        if (chld_changed < 0) return sys::fail("sigaction");
+        launcher_sigchld launcher_chld;
+        if (const char* call = keep_first_child(launcher_chld)) return sys::fail(call);
         const pid_t child = ::fork();
         // The launcher gets its SIGCHLD back when open() returns there (the daemon has reset_signals').
         if (child < 0) {
-            const int error = errno;
-            if (chld_changed > 0) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
-            return sys::fail_with(error, "fork");
+            give_back_sigchld(launcher_chld);
+            return sys::fail("fork");
         }
         if (child > 0) {
             r.ready_write.reset();
             auto outcome = wait_for_daemon(o, child, std::move(r.ready_read));
-            if (chld_changed > 0) (void)::sigaction(SIGCHLD, &launcher_chld, nullptr);
+            give_back_sigchld(launcher_chld);
             return outcome;
         }
         // close_fds closes the launcher's end; forget the number so no destructor closes it again.

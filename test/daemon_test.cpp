@@ -904,6 +904,25 @@ TEST_CASE("daemon: locked_pidfile() is the pidfile the daemon holds, until close
     run.stop(SIGTERM);
 }
 
+namespace {
+// A launcher's own SIGCHLD handler that reaps every child, as a server that forks workers has.
+void reap_every_child(int) {
+    const int saved = errno;
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    errno = saved;
+}
+
+void install_reaper() {
+    struct ::sigaction sa {};
+    sa.sa_handler = reap_every_child;
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGCHLD, &sa, nullptr);
+}
+
+void ignore_sigchld() { ::signal(SIGCHLD, SIG_IGN); }
+}  // namespace
+
 TEST_CASE("daemon: ready_timeout fails the launcher with ETIMEDOUT and kills the daemon that did not report") {
     temp_dir dir;
     const std::string pidfile = dir / "d.pid";
@@ -940,43 +959,48 @@ TEST_CASE("daemon: ready_timeout fails the launcher with ETIMEDOUT and kills the
     CHECK(blocked.err == timed_out);
     CHECK(blocked.pid == -1);
 
-    // A launcher that ignores SIGCHLD (inherited from its parent): the kernel reaped the first
-    // child as it exited, so the launcher could not pin the pid that names the daemon's session
-    // (ECHILD), skipped killing that group, and left the daemon running behind a start it reported
-    // as failed and a pidfile it removed (and its SIGKILL went to a pid anyone could have by then).
-    daemon_run ignoring = start([&](daemon_context& ctx) {
-        ctx.pidfile = pidfile;
-        ctx.notify_ready_manually = true;
-        ctx.ready_timeout = std::chrono::milliseconds(200);
-    }, [&](daemon_context& ctx, int report, int hold) {
-        write_text(report, "end\n");  // start() returns, whether this daemon is killed or not
-        never_ready(ctx, report, hold);
-    }, [] { ::signal(SIGCHLD, SIG_IGN); });
-    CHECK(ignoring.launcher_exit() == 1);
-    CHECK(ignoring.err == timed_out);
-    REQUIRE(ignoring.pid > 0);
-    const ospp::fd ended(static_cast<int>(::syscall(SYS_pidfd_open, ignoring.pid, 0)));
-    REQUIRE(ended.valid());
-    pollfd p{ended.get(), POLLIN, 0};
-    CHECK(::poll(&p, 1, 10'000) == 1);  // killed (a bound, not a wait: it ends at once or never)
-    CHECK(WTERMSIG(ignoring.stop(SIGKILL)) == SIGKILL);
-    CHECK_FALSE(exists(pidfile));
-    // Such a launcher, whose open() failed, has its SIGCHLD ignored again.
-    const pid_t launcher = ::fork();
-    REQUIRE(launcher >= 0);
-    if (launcher == 0) {
-        ::signal(SIGCHLD, SIG_IGN);
-        daemon_context ctx;
-        ctx.detach_process = true;
-        ctx.stdout_file = std::filesystem::path(dir / "missing/out");  // fails in the first child
-        const auto opened = ctx.open();
-        struct ::sigaction now {};
-        ::sigaction(SIGCHLD, nullptr, &now);
-        ::_exit(!opened && opened.error().code() == ENOENT && now.sa_handler == SIG_IGN ? 0 : 1);
+    // Launchers whose first child was reaped as it exited: one that ignores SIGCHLD (inherited
+    // from its parent), where the kernel reaps it, and one whose own handler reaps every child. The
+    // launcher could not pin the pid that names the daemon's session (ECHILD), skipped killing that
+    // group, and left the daemon running behind a start it reported as failed and a pidfile it
+    // removed (and its SIGKILL went to a pid anyone could have by then). Until its wait is over,
+    // SIGCHLD is now handled without SIG_IGN and SA_NOCLDWAIT, and blocked.
+    for (void (*setup)() : {ignore_sigchld, install_reaper}) {
+        const std::string launcher = setup == ignore_sigchld ? "SIG_IGN" : "a handler that reaps";
+        CAPTURE(launcher);
+        daemon_run reaped = start([&](daemon_context& ctx) {
+            ctx.pidfile = pidfile;
+            ctx.notify_ready_manually = true;
+            ctx.ready_timeout = std::chrono::milliseconds(200);
+        }, [&](daemon_context& ctx, int report, int hold) {
+            write_text(report, "end\n");  // start() returns, whether this daemon is killed or not
+            never_ready(ctx, report, hold);
+        }, setup);
+        CHECK(reaped.launcher_exit() == 1);
+        CHECK(reaped.err == timed_out);
+        REQUIRE(reaped.pid > 0);
+        const ospp::fd ended(static_cast<int>(::syscall(SYS_pidfd_open, reaped.pid, 0)));
+        REQUIRE(ended.valid());
+        pollfd p{ended.get(), POLLIN, 0};
+        CHECK(::poll(&p, 1, 10'000) == 1);  // killed (a bound, not a wait: it ends at once or never)
+        CHECK(WTERMSIG(reaped.stop(SIGKILL)) == SIGKILL);
+        CHECK_FALSE(exists(pidfile));
+        // Such a launcher, whose open() failed, has its SIGCHLD handling back, unblocked.
+        CHECK(ospp_test::exit_code_of([&] {
+            setup();
+            struct ::sigaction before {}, after {};
+            ::sigaction(SIGCHLD, nullptr, &before);
+            daemon_context ctx;
+            ctx.detach_process = true;
+            ctx.stdout_file = std::filesystem::path(dir / "missing/out");  // fails in the first child
+            const auto opened = ctx.open();
+            ::sigaction(SIGCHLD, nullptr, &after);
+            sigset_t mask;
+            ::pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+            if (opened || opened.error().code() != ENOENT) return 1;
+            return after.sa_handler == before.sa_handler && sigismember(&mask, SIGCHLD) == 0 ? 0 : 2;
+        }) == 0);
     }
-    int launcher_status = -1;
-    REQUIRE(::waitpid(launcher, &launcher_status, 0) == launcher);
-    CHECK(launcher_status == 0);
 }
 
 namespace {

@@ -21,8 +21,9 @@
 //     and stderr given as fds copied ("stdin", "stdout", "stderr"); signal_map checked ("sigaction":
 //     EINVAL naming a signal no action can be set for, 'SIGKILL', 'SIGSTOP'); the fds to keep sorted;
 //     supplementary groups looked up (an unknown user has none); NOTIFY_SOCKET connected; the
-//     readiness pipe ("pipe") made; stdio flushed; SIGCHLD's SIG_IGN or SA_NOCLDWAIT lifted until
-//     the launcher has waited ("sigaction": see ready_timeout).
+//     readiness pipe ("pipe") made; stdio flushed; SIGCHLD's SIG_IGN or SA_NOCLDWAIT lifted, and
+//     SIGCHLD blocked in the calling thread, until the launcher has waited ("sigaction",
+//     "sigprocmask": see ready_timeout).
 //   after fork() — async-signal-safe and allocation-free up to open()'s return, as POSIX requires
 //   of a forked child (what the launcher built is freed with the daemon_context, or by the next
 //   open() before it forks; not in the daemon's open()):
@@ -168,8 +169,10 @@ struct daemon_options {
     // How long the launcher waits for the readiness report, from the first fork; unset waits
     // forever. When it passes, the not-ready daemon is killed (SIGKILL to the first child and to
     // the process group of the session it made, which the daemon is in unless it left it; SIGCHLD
-    // ignored or SA_NOCLDWAIT, which would reap that child at once, is lifted until then: another
-    // child of the launcher that ends meanwhile stays a zombie until the program waits for it), the
+    // ignored or SA_NOCLDWAIT, which would reap that child at once, is lifted until then, and
+    // SIGCHLD is blocked in the calling thread, so that the program's own handler does not reap it
+    // either: another child of the launcher that ends meanwhile stays a zombie until the handler
+    // runs, after open() returns; a handler another thread takes still reaps), the
     // launcher releases the pidfile and open() returns errno_error ETIMEDOUT "ready" there:
     // "ready: [Errno 110] Connection timed out: 'no report within 200 ms'". Only when detaching.
     std::optional<std::chrono::milliseconds> ready_timeout{};
