@@ -146,12 +146,16 @@ std::optional<pid_t> lock_taker(int fd, std::string_view id) {
 // /proc/PID/fdinfo lists, under each open file, the locks taken through it, inherited ones too),
 // and, when `taker` is given, the lock that process took (not a later start's). /proc/locks cannot
 // tell: it names the process that took the lock, the launcher, not the daemon that inherited it.
-// nullopt when the process's fdinfo may not be read (another user's process, no /proc).
+// nullopt when the process's fdinfo may not be read (another user's process, hidden or not; no
+// /proc).
 std::optional<bool> holds(pid_t pid, std::string_view id, std::optional<pid_t> taker) {
     const std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo/";
     auto fds = ospp::listdir(dir);
     if (!fds) {
-        const bool gone = fds.error().code() == ENOENT && ::access("/proc/self/fdinfo", F_OK) == 0;
+        // ENOENT is a process that is gone, unless there is no /proc, or it hides other users'
+        // processes (hidepid=invisible), which only kill(2) still finds (EPERM).
+        const bool gone = fds.error().code() == ENOENT && ::access("/proc/self/fdinfo", F_OK) == 0 &&
+                          ::kill(pid, 0) != 0 && errno == ESRCH;
         return gone ? std::optional<bool>(false) : std::nullopt;
     }
     return std::ranges::any_of(*fds, [&](const std::string& n) {

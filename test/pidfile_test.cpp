@@ -682,3 +682,24 @@ TEST_CASE("pidfile: without /proc, status probes the lock with flock, and a name
               return "";
           }) == "");
 }
+
+TEST_CASE("pidfile: status of another user's daemon, behind a /proc that hides other users' processes, is running (as root)") {
+    // hidepid=invisible: /proc/PID of a process this user may not trace is missing, as if gone.
+    // Only kill(2) tells it lives (EPERM), so the file is trusted, as where fdinfo is unreadable.
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+    const std::string path = dir / "d.pid";
+    holder daemon(path, true);  // root's
+    CHECK(ospp_test::in_child([&]() -> std::string {
+              if (!ospp_test::private_mount_namespace() ||
+                  ::mount("proc", "/proc", "proc", 0, "hidepid=invisible") != 0)
+                  return "cannot mount /proc with hidepid";
+              if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) return "no setuid";
+              if (::access(("/proc/" + std::to_string(daemon.pid())).c_str(), F_OK) == 0) return "not hidden";
+              auto s = pidfile::status(path);
+              if (!s) return s.error().message();
+              if (s->state != pidfile_state::running || s->pid != daemon.pid()) return "state " + std::to_string(int(s->state));
+              return pidfile::holds_lock(daemon.pid(), *s).has_value() ? "holds_lock answered" : "";
+          }) == "");
+}

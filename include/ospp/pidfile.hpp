@@ -97,7 +97,7 @@ public:
     [[nodiscard]] static std::vector<pid_t> lock_holders(const pidfile_status& found);
     // Whether process `pid` holds the lock `found` names: to check, after pidfd_open(pid), that the
     // pid was not reused meanwhile. nullopt when /proc/PID/fdinfo may not be read (another user's
-    // process, no /proc).
+    // process, also one a hidepid=invisible /proc hides; no /proc): status() then trusts the file.
     [[nodiscard]] static std::optional<bool> holds_lock(pid_t pid, const pidfile_status& found);
 
     pidfile() noexcept = default;
