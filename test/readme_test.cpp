@@ -10,6 +10,7 @@ using ospp::open_flags;
 using ospp::fcntl::lock_op;
 using ospp::resource::limit;
 using ospp::resource::rlimit_resource;
+using ospp::daemon::pidfile_state;
 
 TEST_CASE("README: files, fds and errors") {
     ospp_test::temp_dir dir;
@@ -74,4 +75,15 @@ TEST_CASE("README: daemon_context takes PEP 3143's options as designated initial
     [[maybe_unused]] auto as_in_readme = [&ctx](void (*run)()) {
         if (auto s = ctx.enter()) run();
     };
+}
+
+TEST_CASE("README: pidfile::status asks the lock, not the file") {
+    ospp_test::temp_dir dir;
+    const std::string path = dir / "x.pid";
+    ospp_test::write_file(path, "1\n");  // a file a crash left: is_locked() would say true
+    CHECK_FALSE(ospp::daemon::pidfile::status(path)->state == pidfile_state::running);
+    auto held = ospp::daemon::pidfile::acquire(path);
+    REQUIRE(held.has_value());
+    REQUIRE(held->write().has_value());
+    CHECK(ospp::daemon::pidfile::status(path)->state == pidfile_state::running);
 }
