@@ -217,15 +217,16 @@ result<pidfile_status> pidfile::status(path_ref path, std::chrono::milliseconds 
     for (;;) {
         auto l = look_at(path);
         if (!l) return tl::unexpected(std::move(l.error()));
-        pidfile_status& s = l->found;
-        if (s.state != pidfile_state::starting) return std::move(s);
-        if (std::chrono::steady_clock::now() >= deadline) {
-            // Without /proc the taker is not known: a named pid that is gone for the whole
-            // `patience` is no start's instant either.
-            if (l->pid_lacks_lock && s.lock_taker < 0) s.state = pidfile_state::abandoned;
-            return std::move(s);
+        pidfile_status& found = l->found;
+        const bool settled = found.state != pidfile_state::starting;
+        if (!settled && std::chrono::steady_clock::now() < deadline) {
+            detail::pause_between_looks();
+            continue;
         }
-        detail::pause_between_looks();
+        // Without /proc the taker is not known: a named pid that is gone for the whole `patience`
+        // is no start's instant either.
+        if (!settled && l->pid_lacks_lock && found.lock_taker < 0) found.state = pidfile_state::abandoned;
+        return std::move(l->found);
     }
 }
 
