@@ -1309,6 +1309,43 @@ TEST_CASE("--respawn: signals that arrive during the restart delay do not postpo
     CHECK(WIFEXITED(supervisor.wait()));
 }
 
+TEST_CASE("--respawn: queued signals do not put the restart off") {
+    // The restart was made only when poll() timed out, which it does not while signals are
+    // pending: a queue of real-time signals (each one queued, up to RLIMIT_SIGPENDING) was read
+    // to the end first, and a steady stream of them held the restart off for as long as it lasted.
+    // Here the restart is due at once (-R0), and the new command stops the supervisor as it starts,
+    // so that what the supervisor had not read by then stays in its queue to be counted. The
+    // command ignores the signal, which the supervisor passes on.
+    temp_dir dir;
+    const std::string pidfile = dir / "d.pid";
+    fifo started(dir / "started");
+    const int rt = SIGRTMIN + 2;
+    const std::string again = dir / "again";
+    REQUIRE(run({"-R0", "-p", pidfile, "/bin/sh", "-c",
+                 "trap '' " + std::to_string(rt) + "; if [ -e " + again + " ]; then kill -STOP $PPID; fi; : > " + again +
+                     "; echo $$ > " + started.path() + "; exec sleep 1000"}).code == 0);
+    daemon_guard supervisor(pid_in(pidfile));
+    const pid_t first = std::stoi(started.line());
+    REQUIRE(::kill(supervisor.pid(), SIGSTOP) == 0);
+    long queued = 0;
+    while (::sigqueue(supervisor.pid(), rt, ::sigval{}) == 0) ++queued;  // until EAGAIN: full
+    REQUIRE(queued > 1000);
+    REQUIRE(::kill(first, SIGKILL) == 0);
+    REQUIRE(::kill(supervisor.pid(), SIGCONT) == 0);
+    const pid_t second = std::stoi(started.line());  // the supervisor is stopped now
+    CHECK(second != first);
+    long left = -1;
+    std::ifstream status("/proc/" + std::to_string(supervisor.pid()) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("SigQ:")) left = std::stol(line.substr(5));
+    }
+    CAPTURE(queued);
+    CHECK(left > queued / 2);  // restarted before reading most of the queue (it read all, before)
+    REQUIRE(::kill(supervisor.pid(), SIGCONT) == 0);
+    CHECK(run({"--stop", "-p", pidfile}).code == 0);
+    CHECK(WIFEXITED(supervisor.wait()));
+}
+
 TEST_CASE("--respawn: a --stderr pipe that nobody reads any more does not kill the supervisor") {
     // The supervisor's line about an exit, written to a FIFO whose reader had gone, raised SIGPIPE,
     // which it left at its default action: it died, the command with it (PDEATHSIG), and the

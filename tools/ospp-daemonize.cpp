@@ -376,7 +376,9 @@ void stop_with_the_job(int sig) noexcept {
         ::pollfd pfd{signals.get(), POLLIN, 0};
         const int ready = ::poll(&pfd, 1, timeout_ms);
         if (ready < 0 && errno != EINTR) finish(exit_code::failure);
-        if (ready == 0 && restart_at != no_restart) {
+        // Due, whether or not signals are pending: reading them all first would let a queue of
+        // real-time signals, or a steady stream of them, put the restart off.
+        if (restart_at != no_restart && clock_type::now() >= restart_at) {
             restart_at = no_restart;
             child = spawn(o, argv);
             if (child < 0) {
