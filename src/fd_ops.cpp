@@ -325,6 +325,10 @@ private:
 
 result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src,
                                     std::optional<::off_t> offset_dst) noexcept {
+    // The kernel copies no more than there is, but refuses (EOVERFLOW) a count whose sum with an
+    // offset wraps: SIZE_MAX from anywhere but offset 0. A count above SSIZE_MAX (Python's
+    // largest) therefore goes as SSIZE_MAX, so that "as much as you can" works from any offset.
+    if (sys::count_too_large(count)) count = static_cast<std::size_t>(std::numeric_limits<ssize_t>::max());
     offset_arg in(offset_src), out(offset_dst);
     const ssize_t n =
         sys::retry([&] { return ::copy_file_range(src.get(), in.get(), dst.get(), out.get(), count, 0); });
