@@ -847,6 +847,8 @@ TEST_CASE("an O_PATH descriptor: fstat, fpathconf, dup and the fd flags work, I/
     CHECK_ERRNO(ospp::fchown(f, ::uid_t(-1), ::gid_t(-1)), EBADF, "fchown: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::fsync(f), EBADF, "fsync: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::set_blocking(f, false), EBADF, "set_blocking: [Errno 9] Bad file descriptor");
+    // Also when it is blocking already, as Python's set_blocking (whose ioctl FIONBIO fails alike)
+    CHECK_ERRNO(ospp::set_blocking(f, true), EBADF, "set_blocking: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::posix_fadvise(f, 0, 0, ospp::fadvise_advice::normal), EBADF,
                 "posix_fadvise: [Errno 9] Bad file descriptor");
 }

@@ -332,7 +332,8 @@ enum class lockf_command : int {
 
 // Python's os.get_blocking(fd): false when O_NONBLOCK is set. Errors: EBADF.
 [[nodiscard]] result<bool> get_blocking(fd_ref f) noexcept;
-// Python's os.set_blocking(fd, blocking): clears or sets O_NONBLOCK. Errors: EBADF.
+// Python's os.set_blocking(fd, blocking): clears or sets O_NONBLOCK. Errors: EBADF (also for an
+// O_PATH descriptor, whose status flags cannot change, even when nothing would).
 [[nodiscard]] result<void> set_blocking(fd_ref f, bool blocking) noexcept;
 // Python's os.get_inheritable(fd): true when FD_CLOEXEC is clear (a child of exec gets it).
 // Errors: EBADF.
