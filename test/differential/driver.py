@@ -61,8 +61,10 @@ def stat_line(st):
         st.st_gid, st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
 
 
+# the letters of a script's open flags (as driver.cpp's parse_open_flags)
 OPEN_FLAGS = {"c": os.O_CREAT, "x": os.O_EXCL, "t": os.O_TRUNC, "a": os.O_APPEND,
-              "d": os.O_DIRECTORY, "n": os.O_NOFOLLOW, "w": os.O_WRONLY, "R": os.O_RDWR, "r": 0}
+              "d": os.O_DIRECTORY, "n": os.O_NOFOLLOW, "w": os.O_WRONLY, "R": os.O_RDWR, "r": 0,
+              "p": os.O_PATH, "T": os.O_TMPFILE, "N": os.O_NONBLOCK}
 XATTR_FLAGS = {"0": 0, "1": os.XATTR_CREATE, "2": os.XATTR_REPLACE}
 
 
@@ -550,33 +552,49 @@ def renames(old, new):
             pass
 
 
+def apply_script(path, out, d):
+    """Applies a script, one operation a line, with d.run(tokens), each operation's lines after a
+    "#n" marker; stops early once d.stopped is set (as driver.cpp's apply_script)."""
+    with open(path) as f:
+        for n, line in enumerate(f):
+            tokens = line.split()
+            if not tokens:
+                continue
+            if d.stopped:
+                break
+            out.append("#%d" % n)
+            d.run(tokens)
+
+
 def main():
-    work = sys.argv[1]
+    args = sys.argv[1:]
+    domain = "files"
+    if args[0] == "--domain":  # --domain fdio: descriptor operations (fdio.py)
+        domain, args = args[1], args[2:]
+    work = args[0]
     os.umask(0o022)
     out = []
-    for i, script in enumerate(sys.argv[2:]):
+    for i, script in enumerate(args[1:]):
         sandbox = os.path.join(work, str(i))
         os.mkdir(sandbox)
         os.mkdir(os.path.join(sandbox, "root"))
         os.chdir(os.path.join(sandbox, "root"))
-        d = Driver(out)
-        d.cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
         out.append("== %d" % i)
-        with open(script) as f:
-            for n, line in enumerate(f):
-                tokens = line.split()
-                if not tokens:
-                    continue
-                if d.stopped:
-                    break
-                out.append("#%d" % n)
-                d.run(tokens)
-        if d.dfd is not None:
-            os.close(d.dfd)
-        os.close(d.cwd)
-        os.chdir(sandbox)
-        if not d.stopped:
-            d.dump(sandbox)
+        if domain == "fdio":
+            import fdio
+            d = fdio.FdDriver(out)
+            apply_script(script, out, d)
+            d.dump()
+        else:
+            d = Driver(out)
+            d.cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+            apply_script(script, out, d)
+            if d.dfd is not None:
+                os.close(d.dfd)
+            os.close(d.cwd)
+            os.chdir(sandbox)
+            if not d.stopped:
+                d.dump(sandbox)
         os.chdir(work)
     sys.stdout.write("\n".join(out) + "\n")
 
