@@ -17,7 +17,9 @@
 #include "ospp/fcntl.hpp"
 #include "ospp/fd_ops.hpp"
 #include "ospp/files.hpp"
+#include "ospp/signal.hpp"
 #include "ospp/stat.hpp"
+#include "ospp/xattr.hpp"
 
 #include "common.hpp"
 
@@ -81,8 +83,16 @@ std::string runs(std::string_view data) {
 
 class fdio_driver {
 public:
-    explicit fdio_driver(std::vector<std::string>& out) : out_(out) {}
+    explicit fdio_driver(std::vector<std::string>& out) : out_(out), root_(ospp::getcwd().value()) {}
     std::vector<std::string>& out_;
+    std::string root_;  // the script's directory (fchdir may leave it)
+
+    // A working directory as the path below the script's directory ("." for itself).
+    std::string relative(const std::string& cwd) const {
+        if (cwd == root_) return ".";
+        if (cwd.starts_with(root_ + "/")) return enc(cwd.substr(root_.size() + 1));
+        return "outside";
+    }
     bool stopped_ = false;  // (apply_script's protocol; no fdio operation ends a script)
 
     void emit(std::string line) { out_.push_back(std::move(line)); }
@@ -125,7 +135,8 @@ public:
         const std::vector<std::string> a(t.begin() + 1, t.end());
         const auto num = [&](std::size_t i) { return std::stoll(a.at(i)); };
         // the slot an operation acts on (mkdir and symlink name files instead)
-        const ospp::fd_ref f(op == "mkdir" || op == "symlink" ? -1 : FD0 + std::stoi(a.at(0)));
+        const bool slot_op = !(op == "mkdir" || op == "symlink" || op == "getcwd" || op == "closerange");
+        const ospp::fd_ref f(slot_op ? FD0 + std::stoi(a.at(0)) : -1);
         // the data of writev/pwritev: decoded tokens, and views of them
         std::vector<std::string> data;
         std::vector<std::string_view> views;
@@ -224,6 +235,48 @@ public:
             ok_or_err(fc::flock(f, fc::lock_op(num(1))));
         } else if (op == "flockf") {
             ok_or_err(fc::lockf(f, fc::lock_op(num(1)), num(2), num(3), fc::whence(num(4))));
+        } else if (op == "fchown") {
+            const auto st = ospp::fstat(f);
+            if (st && ospp::s_ischr(st->st_mode)) return emit("not on /dev/null");
+            ok_or_err(ospp::fchown(f, static_cast<::uid_t>(num(1)), static_cast<::gid_t>(num(2))));
+        } else if (op == "isatty") {
+            emit("ok " + boolean(ospp::isatty(f)));
+        } else if (op == "closerange") {
+            ospp::closerange(static_cast<int>(num(0)), static_cast<int>(num(1)));
+            emit("ok");
+        } else if (op == "dupfd") {
+            // a slot number comes out when it is free; any other is closed again
+            auto r = fc::dupfd(f, static_cast<int>(num(1)), a[2] == "1");
+            show(r, [](const ospp::fd& n) { return std::to_string(n.get()); });
+            if (r && r->get() < FD0 + slots) (void)r->release();
+        } else if (op == "getlease") {
+            show(fc::get_lease(f), [](fc::lock_type v) { return std::to_string(ospp::to_raw(v)); });
+        } else if (op == "getseals") {
+            show(fc::get_seals(f), [](fc::seals v) { return std::to_string(ospp::to_raw(v)); });
+        } else if (op == "getpipesz") {
+            show(fc::get_pipe_size(f), [](std::size_t v) { return std::to_string(v); });
+        } else if (op == "getown") {
+            show(fc::get_owner(f), [](::pid_t v) { return std::to_string(v); });
+        } else if (op == "getsig") {
+            show(fc::get_signal(f), [](std::optional<ospp::signum> v) { return std::to_string(v ? ospp::to_raw(*v) : 0); });
+        } else if (op == "fsetxattr") {
+            ok_or_err(ospp::setxattr(f, dec(a[1]), dec(a[2]), ospp::xattr_flags(num(3))));
+        } else if (op == "fgetxattr") {
+            show(ospp::getxattr(f, dec(a[1])), [](const std::string& v) { return enc(v); });
+        } else if (op == "flistxattr") {
+            show(ospp::listxattr(f), [](std::vector<std::string> names) {
+                std::sort(names.begin(), names.end());
+                std::string line;
+                for (const auto& n : names) line += (line.empty() ? "" : " ") + enc(n);
+                return line.empty() ? std::string("-") : line;
+            });
+        } else if (op == "fremovexattr") {
+            ok_or_err(ospp::removexattr(f, dec(a[1])));
+        } else if (op == "fchdir") {
+            ok_or_err(ospp::fchdir(f));
+        } else if (op == "getcwd") {
+            // relative to the script's directory, which differs between the two drivers
+            show(ospp::getcwd(), [&](const std::string& cwd) { return relative(cwd); });
         } else if (op == "fpathconf") {
             show(ospp::fpathconf(f, a[1]), [](std::optional<long> v) { return std::to_string(v.value_or(-1)); });
         } else {
@@ -242,10 +295,11 @@ public:
     // the directory with its content; closes the slots.
     void dump() {
         // the working directory's mode (an fchmod through a slot may have changed it), then
-        // searchable again for the rest (by its full path: "." needs the search right)
-        const std::string root = ospp::getcwd().value();
-        emit("root " + octal(ospp::stat(root).value().st_mode));
-        must(ospp::chmod(root, 0755));
+        // searchable again for the rest (by its full path: "." needs the search right); the
+        // dump is made there, whatever fchdir did
+        must(ospp::chdir(root_));
+        emit("root " + octal(ospp::stat(root_).value().st_mode));
+        must(ospp::chmod(root_, 0755));
         auto names = ospp::listdir(".").value();
         std::sort(names.begin(), names.end());
         for (int i = 0; i < slots; ++i) {

@@ -55,6 +55,7 @@ class FdDriver:
     def __init__(self, out):
         self.out = out
         self.stopped = False  # (the script loop's protocol; no fdio operation ends a script)
+        self.root = os.getcwd()  # the script's directory (fchdir may leave it)
 
     def emit(self, line):
         self.out.append(line)
@@ -78,6 +79,10 @@ class FdDriver:
         except NotDone as e:
             self.emit(str(e))
         except OSError as e:
+            if isinstance(e.filename, int):
+                # deliberate: the xattr calls given an fd: Python names the fd number as the file
+                # name, ospp's errors name no path (xattr.hpp, the header comment)
+                e = OSError(e.errno, e.strerror)
             self.emit(err_line(e))
         except (ValueError, OverflowError):
             # Python's ValueError (fcntl.lockf's "unrecognized lockf argument", os.fpathconf's
@@ -90,6 +95,13 @@ class FdDriver:
             return os.mkdir(dec(a[0]))
         if op == "symlink":
             return os.symlink(dec(a[0]), dec(a[1]))
+        if op == "getcwd":
+            # relative to the script's directory, which differs between the two drivers
+            cwd = os.getcwd()
+            return "." if cwd == self.root else enc(cwd[len(self.root) + 1:]) \
+                if cwd.startswith(self.root + "/") else "outside"
+        if op == "closerange":
+            return os.closerange(int(a[0]), int(a[1]))
         f = FD0 + int(a[0])
         num = lambda i: int(a[i])
         if op == "open":
@@ -180,6 +192,38 @@ class FdDriver:
             return fcntl.flock(f, num(1))
         if op == "flockf":
             return fcntl.lockf(f, num(1), num(2), num(3), num(4))
+        if op == "fchown":
+            if stat.S_ISCHR(self.mode(f)):
+                raise NotDone("not on /dev/null")  # the system's: never changed (fdio.cpp alike)
+            return os.fchown(f, num(1), num(2))
+        if op == "isatty":
+            return str(os.isatty(f))
+        if op == "dupfd":
+            # a slot number comes out when it is free; any other is closed again
+            n = fcntl.fcntl(f, fcntl.F_DUPFD if a[2] == "1" else fcntl.F_DUPFD_CLOEXEC, num(1))
+            if n >= FD0 + SLOTS:
+                os.close(n)
+            return str(n)
+        if op == "getlease":
+            return str(fcntl.fcntl(f, fcntl.F_GETLEASE))
+        if op == "getseals":
+            return str(fcntl.fcntl(f, fcntl.F_GET_SEALS))
+        if op == "getpipesz":
+            return str(fcntl.fcntl(f, fcntl.F_GETPIPE_SZ))
+        if op == "getown":
+            return str(fcntl.fcntl(f, fcntl.F_GETOWN))
+        if op == "getsig":
+            return str(fcntl.fcntl(f, fcntl.F_GETSIG))
+        if op == "fsetxattr":
+            return os.setxattr(f, dec(a[1]), dec_bytes(a[2]), num(3))
+        if op == "fgetxattr":
+            return enc(os.getxattr(f, dec(a[1])))
+        if op == "flistxattr":
+            return " ".join(enc(n) for n in sorted(os.listxattr(f), key=os.fsencode)) or "-"
+        if op == "fremovexattr":
+            return os.removexattr(f, dec(a[1]))
+        if op == "fchdir":
+            return os.fchdir(f)
         if op == "fpathconf":
             return str(os.fpathconf(f, a[1]))
         raise SystemExit("unknown fdio op " + op)
@@ -188,10 +232,11 @@ class FdDriver:
         """Each slot (the file it refers to by name, its offset, status and fd flags), then each
         name in the directory with its content; closes the slots."""
         # the working directory's mode (an fchmod through a slot may have changed it), then
-        # searchable again for the rest (by its full path: "." needs the search right)
-        root = os.getcwd()
-        self.emit("root %o" % os.stat(root).st_mode)
-        os.chmod(root, 0o755)
+        # searchable again for the rest (by its full path: "." needs the search right); the
+        # dump is made there, whatever fchdir did
+        os.chdir(self.root)
+        self.emit("root %o" % os.stat(self.root).st_mode)
+        os.chmod(self.root, 0o755)
         names = sorted(os.listdir("."), key=os.fsencode)
         for i in range(SLOTS):
             f = FD0 + i

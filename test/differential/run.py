@@ -19,8 +19,10 @@
 # write, pread, pwrite, readv, writev, preadv, pwritev (offset -1, RWF_* flags), lseek (SEEK_SET
 # to SEEK_HOLE), ftruncate, posix_fallocate, posix_fadvise, fsync, fdatasync, dup, dup2,
 # get/set_inheritable, get/set_blocking, fstat, fchmod, fstatvfs, sendfile, copy_file_range, close,
-# fcntl F_GETFL/F_SETFL/F_GETFD/F_SETFD, os.lockf, fcntl.flock, fcntl.lockf and fpathconf to a few
-# descriptor slots, then dump each slot (its file, offset and flags) and each file's bytes.
+# fcntl F_GETFL/F_SETFL/F_GETFD/F_SETFD/F_DUPFD(_CLOEXEC) and the typed getters (lease, seals,
+# pipe size, owner, signal), os.lockf, fcntl.flock, fcntl.lockf, fpathconf, fchown, isatty,
+# closerange, the fd forms of the xattr calls, fchdir and getcwd to a few descriptor slots, then
+# dump each slot (its file, offset and flags) and each file's bytes.
 #
 # Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio] [--seed S] [-n N]
 #        [--ops K] [--show]
@@ -71,7 +73,9 @@
 #    there is, as with SSIZE_MAX (fd_ops.hpp);
 #  - Python's ValueError (fcntl.lockf's unknown cmd, os.fpathconf's unknown name) and
 #    OverflowError (os.read of more than SSIZE_MAX bytes) are EINVAL in ospp (fcntl.hpp, fd_ops.hpp);
-#  - the drivers never fchmod /dev/null (it is the system's), and print the working directory's
+#  - the xattr calls given an fd: Python's error names the fd number as the file name, ospp's
+#    names no path (xattr.hpp);
+#  - the drivers never fchmod or fchown /dev/null (it is the system's), and print the working directory's
 #    mode before they make it searchable again for the dump.
 import argparse
 import os
@@ -297,6 +301,18 @@ def gen_fdio_op(r):
         (1, lambda: "flockf %d %d %d %d %d" % (S(), r.choice([1, 2, 5, 6, 8, 12, 0, 4, 3]), L(), r.choice([0, 0, 1, -1, -5, 2**62]),
                                                r.choice([0, 0, 1, 2, 3]))),
         (1, lambda: "fpathconf %d %s" % (S(), r.choice(sorted(os.pathconf_names) + ["PC_BOGUS"]))),
+        (1, lambda: "fchown %d %d %d" % (S(), r.choice([-1, 0, 65534]), r.choice([-1, 0, 65534]))),
+        (0.3, lambda: "isatty %d" % S()),
+        # closerange and dupfd stay among the slots: the drivers' own descriptors are below them
+        (0.5, lambda: "closerange %d %d" % (r.choice([40, 41, 42, 43, 44]), r.choice([40, 42, 43, 44, 45]))),
+        (1, lambda: "dupfd %d %d %s" % (S(), r.choice([40, 41, 42, 43, 44, -1, 2**31 - 1]), r.choice("01"))),
+        (1, lambda: "%s %d" % (r.choice(["getlease", "getseals", "getpipesz", "getown", "getsig"]), S())),
+        (1, lambda: "fsetxattr %d %s %s %s" % (S(), enc(r.choice(XATTR_NAMES)), enc(r.choice(XATTR_VALUES)), r.choice("00123"))),
+        (1, lambda: "fgetxattr %d %s" % (S(), enc(r.choice(XATTR_NAMES)))),
+        (0.5, lambda: "flistxattr %d" % S()),
+        (0.5, lambda: "fremovexattr %d %s" % (S(), enc(r.choice(XATTR_NAMES)))),
+        (1, lambda: "fchdir %d" % S()),
+        (0.5, lambda: "getcwd"),
     ]
     return r.choices(ops, [w for w, _ in ops])[0][1]()
 
