@@ -86,6 +86,14 @@ inline ospp::open_flags parse_open_flags(std::string_view letters) {
     return flags;
 }
 
+// A working directory as the path below the script's directory `root` ("." for root itself),
+// since the two drivers' directories differ; "outside" for any other.
+inline std::string relative(const std::string& root, const std::string& cwd) {
+    if (cwd == root) return ".";
+    if (cwd.starts_with(root + "/")) return enc(std::string_view(cwd).substr(root.size() + 1));
+    return "outside";
+}
+
 inline std::vector<std::string> split(const std::string& line) {
     std::istringstream in(line);
     std::vector<std::string> tokens;

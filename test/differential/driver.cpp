@@ -73,9 +73,10 @@ struct step {
 
 class driver {
 public:
-    explicit driver(std::vector<std::string>& out) : out_(out) {}
+    explicit driver(std::vector<std::string>& out) : out_(out), root_(ospp::getcwd().value()) {}
     std::vector<std::string>& out_;
     std::optional<ospp::fd> dfd_;  // the directory opened by "opendir", for the dir_fd variants
+    std::string root_;              // the script's directory (chdir may leave it)
     bool stopped_ = false;          // a failed rmtree ends the script
 
     void emit(std::string line) { out_.push_back(std::move(line)); }
@@ -193,6 +194,22 @@ public:
             ok_or_err(ospp::link(P, dec(a[1]), {.src_dir_fd = d, .dst_dir_fd = d, .follow_symlinks = flag(2)}));
         } else if (op == "symlink") {
             ok_or_err(ospp::symlink(P, dec(a[1]), {.dir_fd = d}));
+        } else if (op == "chdir") {
+            ok_or_err(at ? ospp::fchdir(d) : ospp::chdir(P));
+        } else if (op == "getcwd") {
+            auto cwd = ospp::getcwd();
+            if (!failed(cwd)) emit("ok " + relative(root_, *cwd));
+        } else if (op == "statvfs") {
+            auto st = at ? ospp::fstatvfs(d) : ospp::statvfs(P);
+            if (failed(st)) return;
+            // the fields that stay while the drivers run (not the free counts)
+            char line[128];
+            std::snprintf(line, sizeof line, "ok bsize=%lu frsize=%lu namemax=%lu flag=%lx", st->f_bsize, st->f_frsize,
+                          st->f_namemax, static_cast<unsigned long>(ospp::to_raw(st->f_flag)));
+            emit(line);
+        } else if (op == "pathconf") {
+            auto v = at ? ospp::fpathconf(d, a[1]) : ospp::pathconf(P, a[1]);
+            if (!failed(v)) emit("ok " + std::to_string(v->value_or(-1)));
         } else if (op == "unlink") {
             ok_or_err(ospp::unlink(P, {.dir_fd = d}));
         } else if (op == "rmdir") {

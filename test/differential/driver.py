@@ -55,6 +55,16 @@ def err_line(e, fill=None):
                                 enc(filename2) if filename2 is not None else "-", str(rebuilt))
 
 
+def relative(root, cwd):
+    """A working directory as the path below the script's directory `root` ("." for root itself),
+    since the two drivers' directories differ; "outside" for any other (as driver.cpp's)."""
+    if cwd == root:
+        return "."
+    if cwd.startswith(root + "/"):
+        return enc(cwd[len(root) + 1:])
+    return "outside"
+
+
 def stat_line(st):
     return "mode=%o size=%d nlink=%d uid=%d gid=%d atime=%d mtime=%d ctime=%d" % (
         st.st_mode, st.st_size if not stat.S_ISDIR(st.st_mode) else 0, st.st_nlink, st.st_uid,
@@ -230,7 +240,8 @@ class Driver:
             if op == "opendir" and self.dfd is not None:
                 os.close(self.dfd)
                 self.dfd = None
-            unused = at and op in ("listdir", "scandir")  # listdir(fd), scandir(fd)
+            # listdir(fd), scandir(fd), fchdir, fstatvfs, fpathconf: the path is not used
+            unused = at and op in ("listdir", "scandir", "chdir", "statvfs", "pathconf")
             if any("%00" in t for t in a[:2 if two_paths else 1]) and op not in ("walk", "fwalk", "access") \
                     and not unused:
                 # deliberate: ospp refuses a NUL byte in a path before it does anything (path.hpp);
@@ -250,6 +261,11 @@ class Driver:
                 # naming the path (path.hpp); for two-path calls the first that holds one
                 bad = [dec(t) for t in a[:2 if two_paths else 1] if "%00" in t]
                 self.emit(err_line(OSError(errno.EINVAL, "", bad[0])))
+                return
+            if "configuration name" in str(e):
+                # deliberate: a name pathconf does not know is ValueError in Python, EINVAL in
+                # ospp, naming the path (files.hpp, pathconf; fd_ops.hpp, fpathconf names none)
+                self.emit(err_line(OSError(errno.EINVAL, "", None if at else P)))
                 return
             # deliberate: chmod(dir_fd=..., follow_symlinks=False) of a symlink: ValueError in
             # Python ("cannot use dir_fd and follow_symlinks together"), EOPNOTSUPP in ospp.
@@ -282,16 +298,38 @@ class Driver:
         elif op == "link":
             follow = a[2] == "1"
             kws = dict(src_dir_fd=self.dfd, dst_dir_fd=self.dfd) if at else {}
+            here = None
             if follow and not at:
                 # deliberate: CPython 3.11 without dir_fd calls link(2), which links a symlink
                 # itself; ospp does what follow_symlinks=True says (linkat AT_SYMLINK_FOLLOW), as
-                # CPython does given a dir_fd: give it one.
-                kws = dict(src_dir_fd=self.cwd)
-            os.link(P, dec(a[1]), follow_symlinks=follow, **kws)
+                # CPython does given a dir_fd: give it one, the working directory's (where a
+                # chdir left it; a directory that cannot be searched or is gone fails the link
+                # as it fails this open)
+                try:
+                    here = os.open(".", os.O_PATH | os.O_DIRECTORY)
+                except OSError as e:
+                    raise OSError(e.errno, "", P, None, dec(a[1]))
+                kws = dict(src_dir_fd=here)
+            try:
+                os.link(P, dec(a[1]), follow_symlinks=follow, **kws)
+            finally:
+                if here is not None:
+                    os.close(here)
             self.emit("ok")
         elif op == "symlink":
             os.symlink(P, dec(a[1]), **kw)
             self.emit("ok")
+        elif op == "chdir":
+            os.fchdir(self.dfd) if at else os.chdir(P)
+            self.emit("ok")
+        elif op == "getcwd":
+            self.emit("ok " + relative(self.root, os.getcwd()))
+        elif op == "statvfs":
+            st = os.fstatvfs(self.dfd) if at else os.statvfs(P)
+            # the fields that stay while the drivers run (not the free counts)
+            self.emit("ok bsize=%d frsize=%d namemax=%d flag=%x" % (st.f_bsize, st.f_frsize, st.f_namemax, st.f_flag))
+        elif op == "pathconf":
+            self.emit("ok %d" % (os.fpathconf(self.dfd, a[1]) if at else os.pathconf(P, a[1])))
         elif op == "unlink":
             os.unlink(P, **kw)
             self.emit("ok")
@@ -587,11 +625,10 @@ def main():
             d.dump()
         else:
             d = Driver(out)
-            d.cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
+            d.root = os.getcwd()
             apply_script(script, out, d)
             if d.dfd is not None:
                 os.close(d.dfd)
-            os.close(d.cwd)
             os.chdir(sandbox)
             if not d.stopped:
                 d.dump(sandbox)

@@ -87,12 +87,6 @@ public:
     std::vector<std::string>& out_;
     std::string root_;  // the script's directory (fchdir may leave it)
 
-    // A working directory as the path below the script's directory ("." for itself).
-    std::string relative(const std::string& cwd) const {
-        if (cwd == root_) return ".";
-        if (cwd.starts_with(root_ + "/")) return enc(cwd.substr(root_.size() + 1));
-        return "outside";
-    }
     bool stopped_ = false;  // (apply_script's protocol; no fdio operation ends a script)
 
     void emit(std::string line) { out_.push_back(std::move(line)); }
@@ -275,8 +269,7 @@ public:
         } else if (op == "fchdir") {
             ok_or_err(ospp::fchdir(f));
         } else if (op == "getcwd") {
-            // relative to the script's directory, which differs between the two drivers
-            show(ospp::getcwd(), [&](const std::string& cwd) { return relative(cwd); });
+            show(ospp::getcwd(), [&](const std::string& cwd) { return relative(root_, cwd); });
         } else if (op == "fpathconf") {
             show(ospp::fpathconf(f, a[1]), [](std::optional<long> v) { return std::to_string(v.value_or(-1)); });
         } else {

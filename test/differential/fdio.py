@@ -10,7 +10,7 @@ import fcntl
 import os
 import stat
 
-from driver import OPEN_FLAGS, dec, dec_bytes, enc, err_line
+from driver import OPEN_FLAGS, dec, dec_bytes, enc, err_line, relative
 
 FD0 = 40
 SLOTS = 4
@@ -96,10 +96,7 @@ class FdDriver:
         if op == "symlink":
             return os.symlink(dec(a[0]), dec(a[1]))
         if op == "getcwd":
-            # relative to the script's directory, which differs between the two drivers
-            cwd = os.getcwd()
-            return "." if cwd == self.root else enc(cwd[len(self.root) + 1:]) \
-                if cwd.startswith(self.root + "/") else "outside"
+            return relative(self.root, os.getcwd())
         if op == "closerange":
             return os.closerange(int(a[0]), int(a[1]))
         f = FD0 + int(a[0])

@@ -66,7 +66,9 @@
 #    on the order of removal, which neither documents: only the errno is compared and the script
 #    stops there;
 #  - walk/fwalk order: dirnames are sorted in place (top-down), and bottom-up steps are compared
-#    as a sorted set plus a check that each directory comes after those walked below it.
+#    as a sorted set plus a check that each directory comes after those walked below it;
+#  - pathconf of a name Python does not know: ValueError in Python, EINVAL naming the path in
+#    ospp (files.hpp); getcwd is shown below the script's directory, which differs per driver.
 # and in the fdio domain (marked "deliberate:" in fdio.py):
 #  - dup2(fd, fd, inheritable=False): EINVAL in Python (dup3), ospp sets FD_CLOEXEC (fd_ops.hpp);
 #  - copy_file_range with a count above SSIZE_MAX: OverflowError in Python, ospp copies what
@@ -204,6 +206,10 @@ def gen_op(r, hist):
         (1, lambda: "listxattr %s %s" % (P(), f())),
         (1, lambda: "removexattr %s %s %s" % (P(), enc(r.choice(XATTR_NAMES)), f())),
         (3, lambda: "opendir %s" % r.choice([".", enc(gen_path(r, 1)), P()])),
+        (1, lambda: "chdir %s" % P()),
+        (1, lambda: "getcwd"),
+        (1, lambda: "statvfs %s" % P()),
+        (1, lambda: "pathconf %s %s" % (P(), r.choice(sorted(os.pathconf_names) + ["PC_BOGUS"]))),
     ]
     weights = [w for w, _ in ops]
     line = r.choices(ops, weights)[0][1]()
@@ -211,8 +217,8 @@ def gen_op(r, hist):
     if name in ("mkdir", "mkfifo", "open", "rename", "replace", "link", "symlink", "unlink", "rmdir",
                 "chmod", "chown", "mknod", "utime", "utime_now", "stat", "lstat", "readlink", "access", "fwalk") and r.random() < 0.15:
         line = "at " + line
-    elif name in ("listdir", "scandir") and r.random() < 0.1:
-        line = "at " + line  # listdir(fd), scandir(fd) of the opened directory
+    elif name in ("listdir", "scandir", "chdir", "statvfs", "pathconf") and r.random() < 0.1:
+        line = "at " + line  # listdir(fd), scandir(fd), fchdir, fstatvfs, fpathconf of the opened directory
     return line
 
 
