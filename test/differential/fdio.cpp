@@ -290,9 +290,9 @@ public:
         // the working directory's mode (an fchmod through a slot may have changed it), then
         // searchable again for the rest (by its full path: "." needs the search right); the
         // dump is made there, whatever fchdir did
-        must(ospp::chdir(root_));
         emit("root " + octal(ospp::stat(root_).value().st_mode));
         must(ospp::chmod(root_, 0755));
+        must(ospp::chdir(root_));
         auto names = ospp::listdir(".").value();
         std::sort(names.begin(), names.end());
         for (int i = 0; i < slots; ++i) {

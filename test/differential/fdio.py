@@ -231,9 +231,9 @@ class FdDriver:
         # the working directory's mode (an fchmod through a slot may have changed it), then
         # searchable again for the rest (by its full path: "." needs the search right); the
         # dump is made there, whatever fchdir did
-        os.chdir(self.root)
         self.emit("root %o" % os.stat(self.root).st_mode)
         os.chmod(self.root, 0o755)
+        os.chdir(self.root)
         names = sorted(os.listdir("."), key=os.fsencode)
         for i in range(SLOTS):
             f = FD0 + i
