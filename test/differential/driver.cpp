@@ -195,7 +195,15 @@ public:
         } else if (op == "symlink") {
             ok_or_err(ospp::symlink(P, dec(a[1]), {.dir_fd = d}));
         } else if (op == "chdir") {
-            ok_or_err(at ? ospp::fchdir(d) : ospp::chdir(P));
+            auto r = at ? ospp::fchdir(d) : ospp::chdir(P);
+            if (failed(r)) return;
+            // A symlink to "../" leads one level above the root; a chdir there, and then through
+            // another such link, would climb out of the work directory: back to the root then.
+            if (relative(root_, ospp::getcwd().value()) == "outside") {
+                must(ospp::chdir(root_));
+                return emit("ok outside: back to the root");
+            }
+            emit("ok");
         } else if (op == "getcwd") {
             auto cwd = ospp::getcwd();
             if (!failed(cwd)) emit("ok " + relative(root_, *cwd));
@@ -432,6 +440,8 @@ int main(int argc, char** argv) {
             driver d(out);
             apply_script(script, out, d);
             d.dfd_.reset();
+            // a symlink to "../" lets a script chmod the sandbox itself (one level up, by design)
+            must(ospp::chmod(sandbox, 0755));
             must(ospp::chdir(sandbox));
             if (!d.stopped_) d.dump("");
         }

@@ -321,6 +321,11 @@ class Driver:
             self.emit("ok")
         elif op == "chdir":
             os.fchdir(self.dfd) if at else os.chdir(P)
+            # a symlink to "../" leads one level above the root: back to the root then (driver.cpp)
+            if relative(self.root, os.getcwd()) == "outside":
+                os.chdir(self.root)
+                self.emit("ok outside: back to the root")
+                return
             self.emit("ok")
         elif op == "getcwd":
             self.emit("ok " + relative(self.root, os.getcwd()))
@@ -629,6 +634,8 @@ def main():
             apply_script(script, out, d)
             if d.dfd is not None:
                 os.close(d.dfd)
+            # a symlink to "../" lets a script chmod the sandbox itself (one level up, by design)
+            os.chmod(sandbox, 0o755)
             os.chdir(sandbox)
             if not d.stopped:
                 d.dump(sandbox)
