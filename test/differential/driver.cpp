@@ -199,7 +199,8 @@ public:
             if (failed(r)) return;
             // A symlink to "../" leads one level above the root; a chdir there, and then through
             // another such link, would climb out of the work directory: back to the root then.
-            if (relative(root_, ospp::getcwd().value()) == "outside") {
+            // (A directory removed after a chdir into it has no path: getcwd fails, it stays.)
+            if (const auto cwd = ospp::getcwd(); cwd && relative(root_, *cwd) == "outside") {
                 must(ospp::chdir(root_));
                 return emit("ok outside: back to the root");
             }

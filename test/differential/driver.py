@@ -322,7 +322,11 @@ class Driver:
         elif op == "chdir":
             os.fchdir(self.dfd) if at else os.chdir(P)
             # a symlink to "../" leads one level above the root: back to the root then (driver.cpp)
-            if relative(self.root, os.getcwd()) == "outside":
+            try:
+                cwd = os.getcwd()
+            except OSError:  # a directory removed after a chdir into it: it stays (driver.cpp)
+                cwd = self.root
+            if relative(self.root, cwd) == "outside":
                 os.chdir(self.root)
                 self.emit("ok outside: back to the root")
                 return

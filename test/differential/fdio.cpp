@@ -85,18 +85,13 @@ class fdio_driver {
 public:
     explicit fdio_driver(std::vector<std::string>& out) : out_(out), root_(ospp::getcwd().value()) {}
     std::vector<std::string>& out_;
-    std::string root_;  // the script's directory (fchdir may leave it)
-
+    std::string root_;      // the script's directory (fchdir may leave it)
     bool stopped_ = false;  // (apply_script's protocol; no fdio operation ends a script)
 
     void emit(std::string line) { out_.push_back(std::move(line)); }
     template <class T>
-    void ok_or_err(const ospp::result<T>& r, const std::string& value = {}) {
-        if (!r) {
-            emit(err_line(r.error()));
-        } else {
-            emit(value.empty() ? std::string("ok") : "ok " + value);
-        }
+    void ok_or_err(const ospp::result<T>& r) {
+        emit(r ? std::string("ok") : err_line(r.error()));
     }
     template <class T, class Show>
     void show(const ospp::result<T>& r, Show s) {
@@ -109,7 +104,9 @@ public:
     static std::string boolean(bool b) { return b ? "True" : "False"; }
 
     // Moves a new descriptor into slot `s` (closing what the slot held).
-    void place(ospp::fd f, const std::string& s) { must(ospp::dup2(f, ospp::fd_ref(FD0 + std::stoi(s)), false).map([](auto) {})); }
+    void place(ospp::fd f, const std::string& s) {
+        must(ospp::dup2(f, ospp::fd_ref(FD0 + std::stoi(s)), false).map([](ospp::fd_ref) {}));
+    }
 
     // readv/preadv: the total, then the bytes the buffers got, in order.
     void read_into(const std::string& sizes, auto call) {
@@ -128,7 +125,7 @@ public:
         const std::string& op = t[0];
         const std::vector<std::string> a(t.begin() + 1, t.end());
         const auto num = [&](std::size_t i) { return std::stoll(a.at(i)); };
-        // the slot an operation acts on (mkdir and symlink name files instead)
+        // the slot an operation acts on (mkdir, symlink, getcwd and closerange name none)
         const bool slot_op = !(op == "mkdir" || op == "symlink" || op == "getcwd" || op == "closerange");
         const ospp::fd_ref f(slot_op ? FD0 + std::stoi(a.at(0)) : -1);
         // the data of writev/pwritev: decoded tokens, and views of them
