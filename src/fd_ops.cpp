@@ -325,6 +325,10 @@ private:
 
 result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src,
                                     std::optional<::off_t> offset_dst) noexcept {
+    // The kernel copies no more than there is, but refuses (EOVERFLOW) a count whose sum with an
+    // offset wraps: SIZE_MAX from anywhere but offset 0. A count above SSIZE_MAX (Python's
+    // largest) therefore goes as SSIZE_MAX, so that "as much as you can" works from any offset.
+    if (sys::count_too_large(count)) count = static_cast<std::size_t>(std::numeric_limits<ssize_t>::max());
     offset_arg in(offset_src), out(offset_dst);
     const ssize_t n =
         sys::retry([&] { return ::copy_file_range(src.get(), in.get(), dst.get(), out.get(), count, 0); });
@@ -400,13 +404,13 @@ result<void> lockf(fd_ref f, lockf_command command, ::off_t len) noexcept {
 // ---- descriptor flags -------------------------------------------------------------------------
 
 namespace {
-// Reads the F_GETxx flags and writes them back with `bit` set or cleared, skipping the write when
-// nothing changes (as CPython does): get_blocking/set_blocking, get_inheritable/set_inheritable.
-result<void> update_flag(const char* name, fd_ref f, int get, int set, int bit, bool on) noexcept {
+// Reads the F_GETxx flags and writes them back with `bit` set or cleared: get_blocking/
+// set_blocking, get_inheritable/set_inheritable. `always` writes even when nothing changes.
+result<void> update_flag(const char* name, fd_ref f, int get, int set, int bit, bool on, bool always) noexcept {
     const int old = ::fcntl(f.get(), get);
     if (old < 0) return sys::fail(name);
     const int now = on ? (old | bit) : (old & ~bit);
-    if (now != old && ::fcntl(f.get(), set, now) < 0) return sys::fail(name);
+    if ((always || now != old) && ::fcntl(f.get(), set, now) < 0) return sys::fail(name);
     return {};
 }
 result<bool> flag_set(const char* name, fd_ref f, int get, int bit) noexcept {
@@ -421,7 +425,9 @@ result<bool> get_blocking(fd_ref f) noexcept {
 }
 
 result<void> set_blocking(fd_ref f, bool blocking) noexcept {
-    return update_flag("set_blocking", f, F_GETFL, F_SETFL, O_NONBLOCK, !blocking);
+    // Always written, so that an O_PATH descriptor, whose status flags cannot change, is EBADF
+    // whatever it asks, as Python's set_blocking (one ioctl FIONBIO, which fails alike).
+    return update_flag("set_blocking", f, F_GETFL, F_SETFL, O_NONBLOCK, !blocking, true);
 }
 
 result<bool> get_inheritable(fd_ref f) noexcept {
@@ -429,7 +435,8 @@ result<bool> get_inheritable(fd_ref f) noexcept {
 }
 
 result<void> set_inheritable(fd_ref f, bool inheritable) noexcept {
-    return update_flag("set_inheritable", f, F_GETFD, F_SETFD, FD_CLOEXEC, !inheritable);
+    // The write is skipped when nothing changes, as CPython's _Py_set_inheritable does.
+    return update_flag("set_inheritable", f, F_GETFD, F_SETFD, FD_CLOEXEC, !inheritable, false);
 }
 
 bool isatty(fd_ref f) noexcept { return ::isatty(f.get()) == 1; }

@@ -588,14 +588,21 @@ TEST_CASE("splice moves bytes between a pipe and a file") {
     CHECK_ERRNO(ospp::splice(src, p.write_end, 1, 0, 0), ESPIPE, "splice: [Errno 29] Illegal seek");
 }
 
-TEST_CASE("copy_file_range, sendfile and splice pass a count above SSIZE_MAX to the kernel as it is") {
-    // Python raises OverflowError for all three; ospp leaves the count to the kernel, which copies
-    // what there is for copy_file_range ("as much as you can" is a natural SIZE_MAX in C++) and
-    // refuses it for sendfile and splice.
+TEST_CASE("copy_file_range copies what there is for a count above SSIZE_MAX; sendfile and splice refuse it") {
+    // Python raises OverflowError for all three; ospp's copy_file_range copies what there is
+    // ("as much as you can" is a natural SIZE_MAX in C++), and sendfile and splice leave the count
+    // to the kernel, which refuses it.
     temp_dir dir;
     auto src = open_rw(dir, "src", "all of it");
     auto dst = open_rw(dir, "dst", "");
     CHECK(ospp::copy_file_range(src, dst, SIZE_MAX, 0).value() == 9);
+    // Also from offsets past 0, where the kernel's own check of offset + count would wrap
+    // (EOVERFLOW) for a count of SIZE_MAX: ospp gives it at most SSIZE_MAX, Python's largest.
+    CHECK(ospp::copy_file_range(src, dst, SIZE_MAX, 4, 2).value() == 5);
+    REQUIRE(ospp::lseek(src, 7, ospp::whence::set).value() == 7);
+    REQUIRE(ospp::lseek(dst, 3, ospp::whence::set).value() == 3);
+    CHECK(ospp::copy_file_range(src, dst, SIZE_MAX).value() == 2);
+    CHECK(ospp_test::read_file(dir / "dst") == "aloititit");
     auto p = ospp::pipe().value();
     CHECK_ERRNO(ospp::sendfile(p.write_end, src, 0, SIZE_MAX), EINVAL, "sendfile: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::splice(src, p.write_end, SIZE_MAX, 0), EINVAL, "splice: [Errno 22] Invalid argument");
@@ -840,6 +847,8 @@ TEST_CASE("an O_PATH descriptor: fstat, fpathconf, dup and the fd flags work, I/
     CHECK_ERRNO(ospp::fchown(f, ::uid_t(-1), ::gid_t(-1)), EBADF, "fchown: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::fsync(f), EBADF, "fsync: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::set_blocking(f, false), EBADF, "set_blocking: [Errno 9] Bad file descriptor");
+    // Also when it is blocking already, as Python's set_blocking (whose ioctl FIONBIO fails alike)
+    CHECK_ERRNO(ospp::set_blocking(f, true), EBADF, "set_blocking: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::posix_fadvise(f, 0, 0, ospp::fadvise_advice::normal), EBADF,
                 "posix_fadvise: [Errno 9] Bad file descriptor");
 }

@@ -246,9 +246,10 @@ struct enable_bitmask<rw_flags> : std::true_type {};
 // offset + count wraps), EXDEV (different filesystems: always before Linux 5.3, filesystems of
 // different types since 5.19, e.g. tmpfs to ext4), EFBIG, EISDIR, ENOSPC, ENOSYS (kernel before
 // 4.5: glibc no longer emulates it), EPERM (dst immutable, or a seccomp filter that predates it).
-// The counts here go to the kernel as they are, where Python raises OverflowError above
-// SSIZE_MAX: copy_file_range copies what there is for SIZE_MAX, sendfile and splice refuse counts
-// above it with EINVAL.
+// Where Python raises OverflowError for a count above SSIZE_MAX, copy_file_range takes it as
+// SSIZE_MAX and copies what there is, SIZE_MAX included, from any offset (the kernel alone refuses
+// a count that wraps when added to an offset: EOVERFLOW); sendfile and splice pass it to the
+// kernel, which refuses it with EINVAL.
 [[nodiscard]] result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                                   std::optional<::off_t> offset_src = {},
                                                   std::optional<::off_t> offset_dst = {}) noexcept;
@@ -331,7 +332,8 @@ enum class lockf_command : int {
 
 // Python's os.get_blocking(fd): false when O_NONBLOCK is set. Errors: EBADF.
 [[nodiscard]] result<bool> get_blocking(fd_ref f) noexcept;
-// Python's os.set_blocking(fd, blocking): clears or sets O_NONBLOCK. Errors: EBADF.
+// Python's os.set_blocking(fd, blocking): clears or sets O_NONBLOCK. Errors: EBADF (also for an
+// O_PATH descriptor, whose status flags cannot change, even when nothing would).
 [[nodiscard]] result<void> set_blocking(fd_ref f, bool blocking) noexcept;
 // Python's os.get_inheritable(fd): true when FD_CLOEXEC is clear (a child of exec gets it).
 // Errors: EBADF.

@@ -34,55 +34,12 @@
 #include "ospp/walk.hpp"
 #include "ospp/xattr.hpp"
 
+#include "common.hpp"
+
 namespace {
 
+using namespace differential;
 using ospp::open_flags;
-
-// Bytes as one token: percent-encoded, "~" for the empty string (as driver.py's enc).
-std::string enc(std::string_view b) {
-    if (b.empty()) return "~";
-    static constexpr std::string_view safe =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._/-+";
-    std::string out;
-    for (const char c : b) {
-        if (safe.find(c) != std::string_view::npos) {
-            out += c;
-        } else {
-            char hex[4];
-            std::snprintf(hex, sizeof hex, "%%%02x", static_cast<unsigned char>(c));
-            out += hex;
-        }
-    }
-    return out;
-}
-
-std::string dec(std::string_view token) {
-    if (token == "~") return {};
-    std::string out;
-    for (std::size_t i = 0; i < token.size(); ++i) {
-        if (token[i] == '%' && i + 2 < token.size()) {
-            out += static_cast<char>(std::stoi(std::string(token.substr(i + 1, 2)), nullptr, 16));
-            i += 2;
-        } else {
-            out += token[i];
-        }
-    }
-    return out;
-}
-
-std::string err_line(const ospp::errno_error& e) {
-    std::string msg = e.message();
-    const std::string prefix = std::string(e.call()) + ": ";
-    if (msg.starts_with(prefix)) msg.erase(0, prefix.size());
-    return "ERR " + std::to_string(e.code()) + " " + (e.has_path() ? enc(e.path()) : "-") + " " +
-           (e.has_path2() ? enc(e.path2()) : "-") + " " + msg;
-}
-
-std::string octal(unsigned long v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%lo", v);
-    return buf;
-}
 
 std::string stat_line(const ospp::stat_result& st) {
     std::ostringstream o;
@@ -116,9 +73,10 @@ struct step {
 
 class driver {
 public:
-    explicit driver(std::vector<std::string>& out) : out_(out) {}
+    explicit driver(std::vector<std::string>& out) : out_(out), root_(ospp::getcwd().value()) {}
     std::vector<std::string>& out_;
     std::optional<ospp::fd> dfd_;  // the directory opened by "opendir", for the dir_fd variants
+    std::string root_;              // the script's directory (chdir may leave it)
     bool stopped_ = false;          // a failed rmtree ends the script
 
     void emit(std::string line) { out_.push_back(std::move(line)); }
@@ -236,6 +194,31 @@ public:
             ok_or_err(ospp::link(P, dec(a[1]), {.src_dir_fd = d, .dst_dir_fd = d, .follow_symlinks = flag(2)}));
         } else if (op == "symlink") {
             ok_or_err(ospp::symlink(P, dec(a[1]), {.dir_fd = d}));
+        } else if (op == "chdir") {
+            auto r = at ? ospp::fchdir(d) : ospp::chdir(P);
+            if (failed(r)) return;
+            // A symlink to "../" leads one level above the root; a chdir there, and then through
+            // another such link, would climb out of the work directory: back to the root then.
+            // (A directory removed after a chdir into it has no path: getcwd fails, it stays.)
+            if (const auto cwd = ospp::getcwd(); cwd && relative(root_, *cwd) == "outside") {
+                must(ospp::chdir(root_));
+                return emit("ok outside: back to the root");
+            }
+            emit("ok");
+        } else if (op == "getcwd") {
+            auto cwd = ospp::getcwd();
+            if (!failed(cwd)) emit("ok " + relative(root_, *cwd));
+        } else if (op == "statvfs") {
+            auto st = at ? ospp::fstatvfs(d) : ospp::statvfs(P);
+            if (failed(st)) return;
+            // the fields that stay while the drivers run (not the free counts)
+            char line[128];
+            std::snprintf(line, sizeof line, "ok bsize=%lu frsize=%lu namemax=%lu flag=%lx", st->f_bsize, st->f_frsize,
+                          st->f_namemax, static_cast<unsigned long>(ospp::to_raw(st->f_flag)));
+            emit(line);
+        } else if (op == "pathconf") {
+            auto v = at ? ospp::fpathconf(d, a[1]) : ospp::pathconf(P, a[1]);
+            if (!failed(v)) emit("ok " + std::to_string(v->value_or(-1)));
         } else if (op == "unlink") {
             ok_or_err(ospp::unlink(P, {.dir_fd = d}));
         } else if (op == "rmdir") {
@@ -262,20 +245,8 @@ public:
         } else if (op == "utime_now") {
             ok_or_err(ospp::utime(P, {.dir_fd = d, .follow_symlinks = flag(1)}));
         } else if (op == "open") {
-            open_flags flags = open_flags::nonblock;  // a FIFO would block the open for good
-            for (const char c : a[1]) {
-                switch (c) {
-                    case 'c': flags |= open_flags::creat; break;
-                    case 'x': flags |= open_flags::excl; break;
-                    case 't': flags |= open_flags::trunc; break;
-                    case 'a': flags |= open_flags::append; break;
-                    case 'd': flags |= open_flags::directory; break;
-                    case 'n': flags |= open_flags::nofollow; break;
-                    case 'w': flags |= open_flags::wronly; break;
-                    case 'R': flags |= open_flags::rdwr; break;
-                    default: break;
-                }
-            }
+            // O_NONBLOCK: a FIFO would block the open for good
+            const open_flags flags = open_flags::nonblock | parse_open_flags(a[1]);
             auto f = ospp::open(P, flags, parse_mode(a[2]), {.dir_fd = d});
             if (failed(f)) return;
             const std::size_t n = std::stoul(a[3]);
@@ -415,20 +386,6 @@ public:
     }
 };
 
-std::vector<std::string> split(const std::string& line) {
-    std::istringstream in(line);
-    std::vector<std::string> tokens;
-    for (std::string t; in >> t;) tokens.push_back(t);
-    return tokens;
-}
-
-// The driver's own setup cannot fail: stop if it does.
-void must(const ospp::result<void>& r) {
-    if (r) return;
-    std::cerr << r.error().message() << '\n';
-    std::exit(2);
-}
-
 // --run: hand over to the Python runner, or skip (77) without python3.
 int run_runner(int argc, char** argv) {
     std::vector<char*> args;
@@ -455,10 +412,19 @@ int run_runner(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 3 && std::string_view(argv[1]) == "--run") return run_runner(argc, argv);
-    if (argc < 2) {
-        std::cerr << "usage: ospp_differential WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
+    // --domain fdio: the scripts are descriptor operations (fdio.cpp); the default is files.
+    int first = 1;
+    bool fdio = false;
+    if (argc >= 3 && std::string_view(argv[1]) == "--domain") {
+        fdio = std::string_view(argv[2]) == "fdio";
+        first = 3;
+    }
+    if (argc <= first) {
+        std::cerr << "usage: ospp_differential [--domain files|fdio] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
         return 2;
     }
+    argc -= first - 1;
+    argv += first - 1;
     const std::string work = argv[1];
     ospp::umask(022);
     std::vector<std::string> out;
@@ -468,18 +434,15 @@ int main(int argc, char** argv) {
         must(ospp::mkdir(sandbox + "/root"));
         must(ospp::chdir(sandbox + "/root"));
         out.push_back("== " + std::to_string(i - 2));
-        {
+        std::ifstream script(argv[i]);
+        if (fdio) {
+            run_fdio_script(script, out);
+        } else {
             driver d(out);
-            std::ifstream script(argv[i]);
-            int n = 0;
-            for (std::string line; std::getline(script, line); ++n) {
-                auto tokens = split(line);
-                if (tokens.empty()) continue;
-                if (d.stopped_) break;
-                out.push_back("#" + std::to_string(n));
-                d.run(std::move(tokens));
-            }
+            apply_script(script, out, d);
             d.dfd_.reset();
+            // a symlink to "../" lets a script chmod the sandbox itself (one level up, by design)
+            must(ospp::chmod(sandbox, 0755));
             must(ospp::chdir(sandbox));
             if (!d.stopped_) d.dump("");
         }

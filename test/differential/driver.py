@@ -55,14 +55,26 @@ def err_line(e, fill=None):
                                 enc(filename2) if filename2 is not None else "-", str(rebuilt))
 
 
+def relative(root, cwd):
+    """A working directory as the path below the script's directory `root` ("." for root itself),
+    since the two drivers' directories differ; "outside" for any other (as driver.cpp's)."""
+    if cwd == root:
+        return "."
+    if cwd.startswith(root + "/"):
+        return enc(cwd[len(root) + 1:])
+    return "outside"
+
+
 def stat_line(st):
     return "mode=%o size=%d nlink=%d uid=%d gid=%d atime=%d mtime=%d ctime=%d" % (
         st.st_mode, st.st_size if not stat.S_ISDIR(st.st_mode) else 0, st.st_nlink, st.st_uid,
         st.st_gid, st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns)
 
 
+# the letters of a script's open flags (as driver.cpp's parse_open_flags)
 OPEN_FLAGS = {"c": os.O_CREAT, "x": os.O_EXCL, "t": os.O_TRUNC, "a": os.O_APPEND,
-              "d": os.O_DIRECTORY, "n": os.O_NOFOLLOW, "w": os.O_WRONLY, "R": os.O_RDWR, "r": 0}
+              "d": os.O_DIRECTORY, "n": os.O_NOFOLLOW, "w": os.O_WRONLY, "R": os.O_RDWR, "r": 0,
+              "p": os.O_PATH, "T": os.O_TMPFILE, "N": os.O_NONBLOCK}
 XATTR_FLAGS = {"0": 0, "1": os.XATTR_CREATE, "2": os.XATTR_REPLACE}
 
 
@@ -228,7 +240,8 @@ class Driver:
             if op == "opendir" and self.dfd is not None:
                 os.close(self.dfd)
                 self.dfd = None
-            unused = at and op in ("listdir", "scandir")  # listdir(fd), scandir(fd)
+            # listdir(fd), scandir(fd), fchdir, fstatvfs, fpathconf: the path is not used
+            unused = at and op in ("listdir", "scandir", "chdir", "statvfs", "pathconf")
             if any("%00" in t for t in a[:2 if two_paths else 1]) and op not in ("walk", "fwalk", "access") \
                     and not unused:
                 # deliberate: ospp refuses a NUL byte in a path before it does anything (path.hpp);
@@ -248,6 +261,11 @@ class Driver:
                 # naming the path (path.hpp); for two-path calls the first that holds one
                 bad = [dec(t) for t in a[:2 if two_paths else 1] if "%00" in t]
                 self.emit(err_line(OSError(errno.EINVAL, "", bad[0])))
+                return
+            if "configuration name" in str(e):
+                # deliberate: a name pathconf does not know is ValueError in Python, EINVAL in
+                # ospp, naming the path (files.hpp, pathconf; fd_ops.hpp, fpathconf names none)
+                self.emit(err_line(OSError(errno.EINVAL, "", None if at else P)))
                 return
             # deliberate: chmod(dir_fd=..., follow_symlinks=False) of a symlink: ValueError in
             # Python ("cannot use dir_fd and follow_symlinks together"), EOPNOTSUPP in ospp.
@@ -280,16 +298,47 @@ class Driver:
         elif op == "link":
             follow = a[2] == "1"
             kws = dict(src_dir_fd=self.dfd, dst_dir_fd=self.dfd) if at else {}
+            here = None
             if follow and not at:
                 # deliberate: CPython 3.11 without dir_fd calls link(2), which links a symlink
                 # itself; ospp does what follow_symlinks=True says (linkat AT_SYMLINK_FOLLOW), as
-                # CPython does given a dir_fd: give it one.
-                kws = dict(src_dir_fd=self.cwd)
-            os.link(P, dec(a[1]), follow_symlinks=follow, **kws)
+                # CPython does given a dir_fd: give it one, the working directory's (where a
+                # chdir left it; a directory that cannot be searched or is gone fails the link
+                # as it fails this open)
+                try:
+                    here = os.open(".", os.O_PATH | os.O_DIRECTORY)
+                except OSError as e:
+                    raise OSError(e.errno, "", P, None, dec(a[1]))
+                kws = dict(src_dir_fd=here)
+            try:
+                os.link(P, dec(a[1]), follow_symlinks=follow, **kws)
+            finally:
+                if here is not None:
+                    os.close(here)
             self.emit("ok")
         elif op == "symlink":
             os.symlink(P, dec(a[1]), **kw)
             self.emit("ok")
+        elif op == "chdir":
+            os.fchdir(self.dfd) if at else os.chdir(P)
+            # a symlink to "../" leads one level above the root: back to the root then (driver.cpp)
+            try:
+                cwd = os.getcwd()
+            except OSError:  # a directory removed after a chdir into it: it stays (driver.cpp)
+                cwd = self.root
+            if relative(self.root, cwd) == "outside":
+                os.chdir(self.root)
+                self.emit("ok outside: back to the root")
+                return
+            self.emit("ok")
+        elif op == "getcwd":
+            self.emit("ok " + relative(self.root, os.getcwd()))
+        elif op == "statvfs":
+            st = os.fstatvfs(self.dfd) if at else os.statvfs(P)
+            # the fields that stay while the drivers run (not the free counts)
+            self.emit("ok bsize=%d frsize=%d namemax=%d flag=%x" % (st.f_bsize, st.f_frsize, st.f_namemax, st.f_flag))
+        elif op == "pathconf":
+            self.emit("ok %d" % (os.fpathconf(self.dfd, a[1]) if at else os.pathconf(P, a[1])))
         elif op == "unlink":
             os.unlink(P, **kw)
             self.emit("ok")
@@ -550,33 +599,50 @@ def renames(old, new):
             pass
 
 
+def apply_script(path, out, d):
+    """Applies a script, one operation a line, with d.run(tokens), each operation's lines after a
+    "#n" marker; stops early once d.stopped is set (as driver.cpp's apply_script)."""
+    with open(path) as f:
+        for n, line in enumerate(f):
+            tokens = line.split()
+            if not tokens:
+                continue
+            if d.stopped:
+                break
+            out.append("#%d" % n)
+            d.run(tokens)
+
+
 def main():
-    work = sys.argv[1]
+    args = sys.argv[1:]
+    domain = "files"
+    if args[0] == "--domain":  # --domain fdio: descriptor operations (fdio.py)
+        domain, args = args[1], args[2:]
+    work = args[0]
     os.umask(0o022)
     out = []
-    for i, script in enumerate(sys.argv[2:]):
+    for i, script in enumerate(args[1:]):
         sandbox = os.path.join(work, str(i))
         os.mkdir(sandbox)
         os.mkdir(os.path.join(sandbox, "root"))
         os.chdir(os.path.join(sandbox, "root"))
-        d = Driver(out)
-        d.cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
         out.append("== %d" % i)
-        with open(script) as f:
-            for n, line in enumerate(f):
-                tokens = line.split()
-                if not tokens:
-                    continue
-                if d.stopped:
-                    break
-                out.append("#%d" % n)
-                d.run(tokens)
-        if d.dfd is not None:
-            os.close(d.dfd)
-        os.close(d.cwd)
-        os.chdir(sandbox)
-        if not d.stopped:
-            d.dump(sandbox)
+        if domain == "fdio":
+            import fdio
+            d = fdio.FdDriver(out)
+            apply_script(script, out, d)
+            d.dump()
+        else:
+            d = Driver(out)
+            d.root = os.getcwd()
+            apply_script(script, out, d)
+            if d.dfd is not None:
+                os.close(d.dfd)
+            # a symlink to "../" lets a script chmod the sandbox itself (one level up, by design)
+            os.chmod(sandbox, 0o755)
+            os.chdir(sandbox)
+            if not d.stopped:
+                d.dump(sandbox)
         os.chdir(work)
     sys.stdout.write("\n".join(out) + "\n")
 
