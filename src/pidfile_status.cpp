@@ -147,8 +147,8 @@ std::optional<pid_t> lock_taker(int fd, std::string_view id) {
 // and, when `taker` is given, the lock that process took (not a later start's). /proc/locks cannot
 // tell: it names the process that took the lock, the launcher, not the daemon that inherited it.
 // nullopt when the process's fdinfo may not be read (another user's process, hidden or not; no
-// /proc).
-std::optional<bool> holds(pid_t pid, std::string_view id, std::optional<pid_t> taker) {
+// /proc). The taker of the lock it holds goes to `*found` when given.
+std::optional<bool> holds(pid_t pid, std::string_view id, std::optional<pid_t> taker, pid_t* found = nullptr) {
     const std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo/";
     auto fds = ospp::listdir(dir);
     if (!fds) {
@@ -163,7 +163,9 @@ std::optional<bool> holds(pid_t pid, std::string_view id, std::optional<pid_t> t
         return info && any_line(*info, [&](std::string_view line) {
                    if (!line.starts_with("lock:")) return false;
                    const auto by = flock_on(line, id);
-                   return by && (!taker || *by == *taker);
+                   if (!by || (taker && *by != *taker)) return false;
+                   if (found != nullptr) *found = *by;
+                   return true;
                });
     });
 }
@@ -186,13 +188,21 @@ result<look> look_at(const path_ref& path) {
     }
     s.state = pidfile_state::stale;
     s.lock_id = lock_id(f->get(), st);
-    const auto taker = lock_taker(f->get(), s.lock_id);
-    if (!taker) return l;
-    s.lock_taker = *taker;
     char buf[32];
     const ssize_t n = sys::retry([&] { return ::pread(f->get(), buf, sizeof buf, 0); });
     if (n < 0) return sys::fail("pidfile", path);
-    s.pid = detail::parse_pid(std::string_view(buf, static_cast<std::size_t>(n))).value_or(0);
+    const pid_t named = detail::parse_pid(std::string_view(buf, static_cast<std::size_t>(n))).value_or(0);
+    auto taker = lock_taker(f->get(), s.lock_id);
+    // /proc/locks is read a page at a time, each read walking the lock lists anew to its position:
+    // locks dropped meanwhile ahead of it move the rest back, and the lines at the page's end are
+    // never read. The named pid's fdinfo, read at once, tells a running daemon all the same. (A
+    // daemon whose fdinfo this user may not read, or a start yet to write its pid, can still be
+    // missed so, while thousands of locks come and go.)
+    pid_t found = 0;
+    if (!taker && named != 0 && holds(named, s.lock_id, std::nullopt, &found) == true) taker = found;
+    if (!taker) return l;
+    s.lock_taker = *taker;
+    s.pid = named;
     // A start empties a stale file right after its flock; until then the file still names the old
     // daemon's pid, perhaps an unrelated process's by now. That process does not hold the lock.
     // (Without /proc, only a pid that is gone is known not to hold it.)

@@ -703,3 +703,63 @@ TEST_CASE("pidfile: status of another user's daemon, behind a /proc that hides o
               return pidfile::holds_lock(daemon.pid(), *s).has_value() ? "holds_lock answered" : "";
           }) == "");
 }
+
+TEST_CASE("pidfile: status of a daemon that runs all along is running while thousands of other locks come and go") {
+    // /proc/locks is read a page at a time, each read walking the kernel's lock lists again to
+    // its position: a lock dropped ahead of that position meanwhile moves the rest back one, and
+    // the line at the page boundary is never read. The daemon's lock, taken before the others,
+    // comes after them.
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    holder daemon(path, true);
+    auto ready = ospp::pipe().value();
+    auto stop = ospp::pipe().value();
+    const pid_t churn = ::fork();
+    REQUIRE(churn >= 0);
+    if (churn == 0) {
+        ready.read_end.reset();
+        stop.write_end.reset();
+        const int f = ::open((dir / "ranges").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (f < 0) ::_exit(1);
+        // POSIX locks on every other byte: one line each in /proc/locks, no fd each.
+        auto lock = [&](int i, short type) {
+            struct ::flock l {};
+            l.l_type = type;
+            l.l_whence = SEEK_SET;
+            l.l_start = 2 * i;
+            l.l_len = 1;
+            return ::fcntl(f, F_SETLK, &l) == 0;
+        };
+        constexpr int count = 3000;
+        for (int i = 0; i < count; ++i) {
+            if (!lock(i, F_WRLCK)) ::_exit(2);
+        }
+        (void)!::write(ready.write_end.get(), "y", 1);
+        ::fcntl(stop.read_end.get(), F_SETFL, O_NONBLOCK);
+        char c;
+        // Half of them dropped, then taken again: more gone between two reads than come.
+        while (::read(stop.read_end.get(), &c, 1) < 0 && errno == EAGAIN) {
+            for (int i = 0; i < count; i += 2) (void)lock(i, F_UNLCK);
+            for (int i = 0; i < count; i += 2) (void)lock(i, F_WRLCK);
+        }
+        ::_exit(0);
+    }
+    ready.write_end.reset();
+    stop.read_end.reset();
+    char c = 0;
+    REQUIRE(::read(ready.read_end.get(), &c, 1) == 1);
+    int wrong = 0, looks = 0;
+    pidfile_status s;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (wrong == 0 && std::chrono::steady_clock::now() < until) {
+        s = status_of(path);
+        ++looks;
+        if (s.state != pidfile_state::running || s.pid != daemon.pid()) ++wrong;
+    }
+    stop.write_end.reset();
+    int st = 0;
+    REQUIRE(::waitpid(churn, &st, 0) == churn);
+    CHECK(st == 0);
+    INFO(looks << " looks, the last state " << int(s.state) << ", pid " << s.pid);
+    CHECK(wrong == 0);
+}
