@@ -126,20 +126,28 @@ std::optional<pid_t> flock_on(std::string_view line, std::string_view id) {
     return *taker;
 }
 
+// Whether this process's pid namespace is the initial one (its inode is fixed: PROC_PID_INIT_INO).
+bool in_initial_pid_namespace() noexcept {
+    struct ::stat st {};
+    return ::stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCU;
+}
+
 // Whether anyone holds a flock(2) lock on the file `id` open as `fd`: then the process that took
-// it, as flock_on. Without /proc, a shared probe lock, dropped at once (taker -1).
+// it, as flock_on. Without /proc, a shared probe lock, dropped at once (taker -1). /proc/locks
+// leaves out the locks whose taker its pid namespace cannot name: outside the initial namespace a
+// lock it does not show is probed so too (taker 0: taken outside).
 std::optional<pid_t> lock_taker(int fd, std::string_view id) {
     const auto locks = read_text("/proc/locks");
-    if (!locks) {
-        if (sys::retry([&] { return ::flock(fd, LOCK_SH | LOCK_NB); }) != 0) {
-            return errno == EWOULDBLOCK ? std::optional<pid_t>(-1) : std::nullopt;
-        }
-        (void)::flock(fd, LOCK_UN);
-        return std::nullopt;
-    }
     std::optional<pid_t> taker;
-    (void)any_line(*locks, [&](std::string_view line) { return (taker = flock_on(line, id)).has_value(); });
-    return taker;
+    if (locks) {
+        (void)any_line(*locks, [&](std::string_view line) { return (taker = flock_on(line, id)).has_value(); });
+        if (taker || in_initial_pid_namespace()) return taker;
+    }
+    if (sys::retry([&] { return ::flock(fd, LOCK_SH | LOCK_NB); }) != 0) {
+        return errno == EWOULDBLOCK ? std::optional<pid_t>(locks ? 0 : -1) : std::nullopt;
+    }
+    (void)::flock(fd, LOCK_UN);
+    return std::nullopt;
 }
 
 // Whether process `pid` holds the flock(2) lock on the file `id` (through any of its descriptors:
@@ -207,7 +215,11 @@ result<look> look_at(const path_ref& path) {
     // daemon's pid, perhaps an unrelated process's by now. That process does not hold the lock.
     // (Without /proc, only a pid that is gone is known not to hold it.)
     if (s.pid != 0) {
-        const auto held = holds(s.pid, s.lock_id, std::nullopt);
+        auto held = holds(s.pid, s.lock_id, std::nullopt);
+        // A lock taken outside this pid namespace may be a daemon's there, whose pid no process
+        // here has: only a process here that lacks the lock is known not to be the daemon.
+        if (s.lock_taker == 0 && held == false && ::access(("/proc/" + std::to_string(s.pid)).c_str(), F_OK) != 0)
+            held = std::nullopt;
         l.pid_lacks_lock = held ? !*held : s.lock_taker < 0 && ::kill(s.pid, 0) != 0 && errno == ESRCH;
     }
     // During that instant the launcher, which took the lock, holds it. A launcher's lock outlives

@@ -763,3 +763,38 @@ TEST_CASE("pidfile: status of a daemon that runs all along is running while thou
     INFO(looks << " looks, the last state " << int(s.state) << ", pid " << s.pid);
     CHECK(wrong == 0);
 }
+
+TEST_CASE("pidfile: status asked in a child pid namespace, of a daemon outside it, is running (as root)") {
+    // /proc/locks leaves out the locks of processes its pid namespace cannot name: there the
+    // daemon's lock is missing, as if nobody held it.
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    holder daemon(path, true);
+    CHECK(ospp_test::in_child([&]() -> std::string {
+              auto report = ospp::pipe().value();
+              if (::unshare(CLONE_NEWPID) != 0) return "no pid namespace";
+              const pid_t init = ::fork();  // pid 1 of the new namespace
+              if (init < 0) return "no fork";
+              if (init == 0) {
+                  report.read_end.reset();
+                  std::string r;
+                  if (!ospp_test::private_mount_namespace() || ::mount("proc", "/proc", "proc", 0, nullptr) != 0) {
+                      r = "cannot mount /proc";
+                  } else if (auto s = pidfile::status(path); !s) {
+                      r = s.error().message();
+                  } else if (s->state != pidfile_state::running || s->pid != daemon.pid()) {
+                      r = "state " + std::to_string(int(s->state)) + ", pid " + std::to_string(s->pid);
+                  }
+                  (void)!::write(report.write_end.get(), r.data(), r.size());
+                  ::_exit(0);
+              }
+              report.write_end.reset();
+              std::string r(256, '\0');
+              const ssize_t n = ::read(report.read_end.get(), r.data(), r.size());
+              r.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+              int st = 0;
+              if (::waitpid(init, &st, 0) != init || st != 0) return "namespace init failed";
+              return r;
+          }) == "");
+}

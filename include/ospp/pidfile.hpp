@@ -87,7 +87,10 @@ public:
     // fails as "already running" (as it would after a probe with flock). Reads again for up to
     // `patience` while the state is `starting`, which a start leaves once its daemon writes its
     // pid. Without /proc the lock is probed with a shared flock (LOCK_NB, dropped at once), and a
-    // named pid that stays gone for the whole `patience` counts as abandoned.
+    // named pid that stays gone for the whole `patience` counts as abandoned. In a pid namespace
+    // other than the initial one, /proc/locks omits the locks taken outside it: a lock it does not
+    // show is probed so too, and a daemon outside is `running` with the pid its file names (in the
+    // daemon's namespace; lock_taker 0), unless a process here has that pid and lacks the lock.
     // Errors: EACCES, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for a path that is not a regular file
     // (a FIFO is refused without blocking); as errno_error "pidfile". No file is `absent`.
     [[nodiscard]] static result<pidfile_status> status(path_ref path, std::chrono::milliseconds patience = {});
