@@ -135,8 +135,9 @@ bool in_initial_pid_namespace() noexcept {
 // Whether anyone holds a flock(2) lock on the file `id` open as `fd`: then the process that took
 // it, as flock_on. Without /proc, a shared probe lock, dropped at once (taker -1). /proc/locks
 // leaves out the locks whose taker its pid namespace cannot name: outside the initial namespace a
-// lock it does not show is probed so too (taker 0: taken outside).
-std::optional<pid_t> lock_taker(int fd, std::string_view id) {
+// lock it does not show is probed so too (taker 0: taken outside). A probe that fails otherwise
+// (ENOLCK, a seccomp filter's errno) tells nothing: its error, as errno_error "pidfile".
+result<std::optional<pid_t>> lock_taker(int fd, std::string_view id, const path_ref& path) {
     const auto locks = read_text("/proc/locks");
     std::optional<pid_t> taker;
     if (locks) {
@@ -144,10 +145,11 @@ std::optional<pid_t> lock_taker(int fd, std::string_view id) {
         if (taker || in_initial_pid_namespace()) return taker;
     }
     if (sys::retry([&] { return ::flock(fd, LOCK_SH | LOCK_NB); }) != 0) {
-        return errno == EWOULDBLOCK ? std::optional<pid_t>(locks ? 0 : -1) : std::nullopt;
+        if (errno != EWOULDBLOCK) return sys::fail("pidfile", path);
+        return std::optional<pid_t>(locks ? 0 : -1);
     }
     (void)::flock(fd, LOCK_UN);
-    return std::nullopt;
+    return taker;
 }
 
 // Whether process `pid` holds the flock(2) lock on the file `id` (through any of its descriptors:
@@ -200,7 +202,9 @@ result<look> look_at(const path_ref& path) {
     const ssize_t n = sys::retry([&] { return ::pread(f->get(), buf, sizeof buf, 0); });
     if (n < 0) return sys::fail("pidfile", path);
     const pid_t named = detail::parse_pid(std::string_view(buf, static_cast<std::size_t>(n))).value_or(0);
-    auto taker = lock_taker(f->get(), s.lock_id);
+    auto probed = lock_taker(f->get(), s.lock_id, path);
+    if (!probed) return tl::unexpected(std::move(probed.error()));
+    std::optional<pid_t> taker = *probed;
     // /proc/locks is read a page at a time, each read walking the lock lists anew to its position:
     // locks dropped meanwhile ahead of it move the rest back, and the lines at the page's end are
     // never read. The named pid's fdinfo, read at once, tells a running daemon all the same. (A

@@ -798,3 +798,19 @@ TEST_CASE("pidfile: status asked in a child pid namespace, of a daemon outside i
               return r;
           }) == "");
 }
+
+TEST_CASE("pidfile: without /proc, a probe that flock(2) refuses fails status rather than say stale (as root)") {
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    holder daemon(path, true);
+    CHECK(ospp_test::in_child([&]() -> std::string {
+              if (!ospp_test::private_mount_namespace() || ::mount("none", "/proc", "tmpfs", 0, nullptr) != 0)
+                  return "cannot hide /proc";
+              if (!ospp_test::refuse_syscall(SYS_flock, ENOLCK)) return "no seccomp filter";
+              auto s = pidfile::status(path);
+              if (s) return "state " + std::to_string(int(s->state));
+              return s.error().message() == "pidfile: [Errno 37] No locks available: '" + path + "'" ? ""
+                                                                                                   : s.error().message();
+          }) == "");
+}

@@ -92,7 +92,8 @@ public:
     // show is probed so too, and a daemon outside is `running` with the pid its file names (in the
     // daemon's namespace; lock_taker 0), unless a process here has that pid and lacks the lock.
     // Errors: EACCES, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for a path that is not a regular file
-    // (a FIFO is refused without blocking); as errno_error "pidfile". No file is `absent`.
+    // (a FIFO is refused without blocking); ENOLCK (or a seccomp filter's errno) from a probe
+    // flock(2) refuses; as errno_error "pidfile". No file is `absent`.
     [[nodiscard]] static result<pidfile_status> status(path_ref path, std::chrono::milliseconds patience = {});
     // The processes other than the caller that hold the lock `found` names (through any of their
     // descriptors: children inherit it), sorted: what to stop when the daemon is `abandoned`.
