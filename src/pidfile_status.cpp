@@ -101,9 +101,12 @@ std::optional<Number> number(std::string_view text) noexcept {
 }
 
 // How /proc/locks and /proc/PID/fdinfo name the file open as `fd`: "MAJOR:MINOR:INODE" (hex, hex,
-// decimal).
-std::string lock_id(int fd, const struct ::stat& st) {
+// decimal). `*shared` tells whether other files may have that name too: a superblock whose files
+// stat gives other devices (btrfs numbers each subvolume's and snapshot's files afresh; overlayfs
+// keeps its layers' numbers).
+std::string lock_id(int fd, const struct ::stat& st, bool* shared) {
     const ::dev_t dev = lock_device(fd, st.st_dev);
+    *shared = dev != st.st_dev;
     char id[64];
     (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(dev), ::minor(dev),
                         static_cast<unsigned long long>(st.st_ino));
@@ -126,6 +129,18 @@ std::optional<pid_t> flock_on(std::string_view line, std::string_view id) {
     return *taker;
 }
 
+// Whether anyone holds a flock(2) lock on the file open as `fd`, asked with a shared lock of our
+// own (LOCK_NB, dropped at once). A probe that fails otherwise (ENOLCK, a seccomp filter's errno)
+// tells nothing: its error, as errno_error "pidfile".
+result<bool> probe(int fd, const path_ref& path) {
+    if (sys::retry([&] { return ::flock(fd, LOCK_SH | LOCK_NB); }) != 0) {
+        if (errno != EWOULDBLOCK) return sys::fail("pidfile", path);
+        return true;
+    }
+    (void)::flock(fd, LOCK_UN);
+    return false;
+}
+
 // Whether this process's pid namespace is the initial one (its inode is fixed: PROC_PID_INIT_INO).
 bool in_initial_pid_namespace() noexcept {
     struct ::stat st {};
@@ -135,8 +150,7 @@ bool in_initial_pid_namespace() noexcept {
 // Whether anyone holds a flock(2) lock on the file `id` open as `fd`: then the process that took
 // it, as flock_on. Without /proc, a shared probe lock, dropped at once (taker -1). /proc/locks
 // leaves out the locks whose taker its pid namespace cannot name: outside the initial namespace a
-// lock it does not show is probed so too (taker 0: taken outside). A probe that fails otherwise
-// (ENOLCK, a seccomp filter's errno) tells nothing: its error, as errno_error "pidfile".
+// lock it does not show is probed so too (taker 0: taken outside).
 result<std::optional<pid_t>> lock_taker(int fd, std::string_view id, const path_ref& path) {
     const auto locks = read_text("/proc/locks");
     std::optional<pid_t> taker;
@@ -144,11 +158,9 @@ result<std::optional<pid_t>> lock_taker(int fd, std::string_view id, const path_
         (void)any_line(*locks, [&](std::string_view line) { return (taker = flock_on(line, id)).has_value(); });
         if (taker || in_initial_pid_namespace()) return taker;
     }
-    if (sys::retry([&] { return ::flock(fd, LOCK_SH | LOCK_NB); }) != 0) {
-        if (errno != EWOULDBLOCK) return sys::fail("pidfile", path);
-        return std::optional<pid_t>(locks ? 0 : -1);
-    }
-    (void)::flock(fd, LOCK_UN);
+    auto held = probe(fd, path);
+    if (!held) return tl::unexpected(std::move(held.error()));
+    if (*held) taker = locks ? 0 : -1;
     return taker;
 }
 
@@ -197,7 +209,8 @@ result<look> look_at(const path_ref& path) {
         return tl::unexpected(std::move(f.error()));
     }
     s.state = pidfile_state::stale;
-    s.lock_id = lock_id(f->get(), st);
+    bool shared = false;
+    s.lock_id = lock_id(f->get(), st, &shared);
     char buf[32];
     const ssize_t n = sys::retry([&] { return ::pread(f->get(), buf, sizeof buf, 0); });
     if (n < 0) return sys::fail("pidfile", path);
@@ -212,6 +225,13 @@ result<look> look_at(const path_ref& path) {
     // missed so, while thousands of locks come and go.)
     pid_t found = 0;
     if (!taker && named != 0 && holds(named, s.lock_id, std::nullopt, &found) == true) taker = found;
+    // A lock found under a name other files may have is perhaps theirs: only a probe tells ours.
+    // (Found so, by a file left stale, the probe may make a start at that moment fail.)
+    if (taker && *taker >= 0 && shared) {
+        auto held = probe(f->get(), path);
+        if (!held) return tl::unexpected(std::move(held.error()));
+        if (!*held) taker.reset();
+    }
     if (!taker) return l;
     s.lock_taker = *taker;
     s.pid = named;

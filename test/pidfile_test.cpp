@@ -814,3 +814,54 @@ TEST_CASE("pidfile: without /proc, a probe that flock(2) refuses fails status ra
                                                                                                    : s.error().message();
           }) == "");
 }
+
+TEST_CASE("pidfile: a stale file is stale beside a locked one of the same inode number in another btrfs subvolume (as root)") {
+    // /proc/locks names a file by its superblock's device and inode number, and btrfs numbers the
+    // files of each subvolume (and snapshot) afresh under one superblock: the first file of every
+    // subvolume is inode 257.
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string image = dir / "image", mnt = dir / "mnt";
+    REQUIRE(::mkdir(mnt.c_str(), 0700) == 0);
+    const std::string make = "truncate -s 128M '" + image + "' && mkfs.btrfs -q '" + image + "' >/dev/null 2>&1";
+    if (std::system(make.c_str()) != 0) OSPP_SKIP("no mkfs.btrfs");
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (auto why = ospp_test::loop_mount(image, mnt); !why.empty()) return why;
+        if (std::system(("btrfs subvolume create '" + mnt + "/sub' >/dev/null 2>&1").c_str()) != 0) return "no subvolume";
+        const std::string locked = mnt + "/sub/d.pid", left = mnt + "/d.pid";
+        auto go = ospp::pipe().value();
+        auto ready = ospp::pipe().value();
+        const pid_t daemon = ::fork();
+        if (daemon == 0) {
+            go.write_end.reset();
+            auto pf = pidfile::acquire(locked);
+            (void)!::write(ready.write_end.get(), pf && pf->write() ? "y" : "n", 1);
+            ospp_test::wait_for_go(go.read_end.get());
+            ::_exit(0);
+        }
+        go.read_end.reset();
+        ready.write_end.reset();
+        char c = 0;
+        std::string r = ::read(ready.read_end.get(), &c, 1) == 1 && c == 'y' ? "" : "no daemon";
+        const pid_t gone = ::fork();
+        if (gone == 0) ::_exit(0);
+        ::waitpid(gone, nullptr, 0);
+        ospp_test::write_file(left, std::to_string(gone) + "\n");  // a crash's leftover
+        struct ::stat a {}, b {};
+        if (r.empty() && (::stat(locked.c_str(), &a) != 0 || ::stat(left.c_str(), &b) != 0 || a.st_ino != b.st_ino))
+            r = "inode numbers differ";
+        if (r.empty()) {
+            auto s = pidfile::status(left);
+            if (!s) r = s.error().message();
+            else if (s->state != pidfile_state::stale) r = "state " + std::to_string(int(s->state));
+            s = pidfile::status(locked);
+            if (!s) r += s.error().message();
+            else if (s->state != pidfile_state::running || s->pid != daemon) r += ", the daemon's: state " + std::to_string(int(s->state));
+        }
+        go.write_end.reset();
+        ::waitpid(daemon, nullptr, 0);
+        return r;
+    });
+    if (report == "no mount namespace" || report == "no loop mount" || report == "no subvolume") OSPP_SKIP(report);
+    CHECK(report == "");
+}

@@ -91,6 +91,8 @@ public:
     // other than the initial one, /proc/locks omits the locks taken outside it: a lock it does not
     // show is probed so too, and a daemon outside is `running` with the pid its file names (in the
     // daemon's namespace; lock_taker 0), unless a process here has that pid and lacks the lock.
+    // /proc names a file by superblock and inode number, which on btrfs (subvolumes, snapshots)
+    // and overlayfs other files share: there a lock found is confirmed with that probe too.
     // Errors: EACCES, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for a path that is not a regular file
     // (a FIFO is refused without blocking); ENOLCK (or a seccomp filter's errno) from a probe
     // flock(2) refuses; as errno_error "pidfile". No file is `absent`.
