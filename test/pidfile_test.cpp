@@ -865,3 +865,45 @@ TEST_CASE("pidfile: a stale file is stale beside a locked one of the same inode 
     if (report == "no mount namespace" || report == "no loop mount" || report == "no subvolume") OSPP_SKIP(report);
     CHECK(report == "");
 }
+
+TEST_CASE("pidfile: status with few descriptors left is running or fails, never another state") {
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    holder daemon(path, true);
+    for (int more = 0; more <= 6; ++more) {
+        CAPTURE(more);
+        CHECK(ospp_test::in_child([&]() -> std::string {
+                  if (!ospp_test::allow_only_more_fds(more)) return "cannot lower the limit";
+                  auto s = pidfile::status(path);
+                  if (!s) return s.error().code() == EMFILE ? "" : s.error().message();
+                  if (s->state != pidfile_state::running || s->pid != daemon.pid())
+                      return "state " + std::to_string(int(s->state));
+                  return "";
+              }) == "");
+    }
+}
+
+TEST_CASE("pidfile: a file locked only with fcntl or lockf is stale, as acquire() takes it over") {
+    // flock(2) and POSIX record locks do not see each other on Linux: the lock status reads is the
+    // one acquire() takes.
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    ospp_test::write_file(path, std::to_string(::getpid()) + "\n");
+    const int f = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(f >= 0);
+    REQUIRE(::lockf(f, F_TLOCK, 0) == 0);
+    CHECK(status_of(path).state == pidfile_state::stale);
+    CHECK(pidfile::acquire(path).has_value());
+    ::close(f);
+    // The same with an open file description's record lock (F_OFD_SETLK).
+    ospp_test::write_file(path, std::to_string(::getpid()) + "\n");
+    const int g = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(g >= 0);
+    struct ::flock whole {};
+    whole.l_type = F_WRLCK;
+    whole.l_whence = SEEK_SET;
+    REQUIRE(::fcntl(g, F_OFD_SETLK, &whole) == 0);
+    CHECK(status_of(path).state == pidfile_state::stale);
+    CHECK(pidfile::acquire(path).has_value());
+    ::close(g);
+}

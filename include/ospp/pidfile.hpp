@@ -93,6 +93,11 @@ public:
     // daemon's namespace; lock_taker 0), unless a process here has that pid and lacks the lock.
     // /proc names a file by superblock and inode number, which on btrfs (subvolumes, snapshots)
     // and overlayfs other files share: there a lock found is confirmed with that probe too.
+    // Only a flock(2) lock counts, the one acquire() takes: a file another program locked with
+    // fcntl or lockf (record locks, which flock does not see) is `stale`. The pid is read as one of
+    // the asker's pid namespace: a daemon in a child pid namespace (a container), asked after from
+    // outside, names a pid that is not its own here, and is judged by the process here with that
+    // pid (`starting` or `abandoned`, or trusted when its fdinfo may not be read): ask from inside.
     // Errors: EACCES, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for a path that is not a regular file
     // (a FIFO is refused without blocking); ENOLCK (or a seccomp filter's errno) from a probe
     // flock(2) refuses; as errno_error "pidfile". No file is `absent`.
