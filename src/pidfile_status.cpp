@@ -276,6 +276,16 @@ result<pidfile_status> pidfile::status(path_ref path, std::chrono::milliseconds 
     }
 }
 
+namespace {
+
+// The taker a holder's lock must have been taken by: none to compare when it is unknown (-1, no
+// /proc/locks), though /proc/PID/fdinfo may be there (a /proc mounted with subset=pid).
+std::optional<pid_t> taker_of(const pidfile_status& found) noexcept {
+    return found.lock_taker < 0 ? std::nullopt : std::optional<pid_t>(found.lock_taker);
+}
+
+}  // namespace
+
 std::vector<pid_t> pidfile::lock_holders(const pidfile_status& found) {
     std::vector<pid_t> holders;
     if (found.lock_id.empty()) return holders;
@@ -284,7 +294,7 @@ std::vector<pid_t> pidfile::lock_holders(const pidfile_status& found) {
     const pid_t self = ::getpid();
     for (const std::string& name : *entries) {
         const auto pid = number<pid_t>(name);
-        if (pid && *pid != self && holds(*pid, found.lock_id, found.lock_taker) == true) holders.push_back(*pid);
+        if (pid && *pid != self && holds(*pid, found.lock_id, taker_of(found)) == true) holders.push_back(*pid);
     }
     std::ranges::sort(holders);
     return holders;
@@ -292,7 +302,7 @@ std::vector<pid_t> pidfile::lock_holders(const pidfile_status& found) {
 
 std::optional<bool> pidfile::holds_lock(pid_t pid, const pidfile_status& found) {
     if (found.lock_id.empty()) return false;
-    return holds(pid, found.lock_id, found.lock_taker);
+    return holds(pid, found.lock_id, taker_of(found));
 }
 
 }  // namespace ospp::daemon

@@ -907,3 +907,24 @@ TEST_CASE("pidfile: a file locked only with fcntl or lockf is stale, as acquire(
     CHECK(pidfile::acquire(path).has_value());
     ::close(g);
 }
+
+TEST_CASE("pidfile: behind a /proc without /proc/locks (subset=pid), lock_holders and holds_lock still read fdinfo (as root)") {
+    // The lock's taker is unknown there (-1): it cannot tell a later start's lock from this one,
+    // so it must not hide every holder either.
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    holder daemon(path, true);
+    CHECK(ospp_test::in_child([&]() -> std::string {
+              if (!ospp_test::private_mount_namespace() || ::mount("proc", "/proc", "proc", 0, "subset=pid") != 0)
+                  return "cannot mount /proc with subset=pid";
+              if (::access("/proc/locks", F_OK) == 0) return "/proc/locks is there";
+              auto s = pidfile::status(path);
+              if (!s) return s.error().message();
+              if (s->state != pidfile_state::running || s->pid != daemon.pid() || s->lock_taker != -1)
+                  return "state " + std::to_string(int(s->state));
+              if (pidfile::holds_lock(daemon.pid(), *s) != true) return "holds_lock says no";
+              if (pidfile::lock_holders(*s) != std::vector<pid_t>{daemon.pid()}) return "no holders";
+              return "";
+          }) == "");
+}
