@@ -928,3 +928,62 @@ TEST_CASE("pidfile: behind a /proc without /proc/locks (subset=pid), lock_holder
               return "";
           }) == "");
 }
+
+TEST_CASE("pidfile: status in a child pid namespace of a daemon started there, whose launcher is gone, is running (as root)") {
+    // A container's daemon: the lock's taker, the launcher, has ended, and the namespace's
+    // /proc/locks cannot name it any more, so leaves the lock out.
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    CHECK(ospp_test::in_child([&]() -> std::string {
+              if (::unshare(CLONE_NEWPID) != 0) return "no pid namespace";
+              auto report = ospp::pipe().value();
+              const pid_t init = ::fork();
+              if (init < 0) return "no fork";
+              if (init == 0) {
+                  report.read_end.reset();
+                  std::string r;
+                  auto daemon_pid = ospp::pipe().value();
+                  auto go = ospp::pipe().value();
+                  if (!ospp_test::private_mount_namespace() || ::mount("proc", "/proc", "proc", 0, nullptr) != 0) {
+                      r = "cannot mount /proc";
+                  } else if (const pid_t launcher = ::fork(); launcher == 0) {
+                      auto pf = pidfile::acquire(path);
+                      if (!pf) ::_exit(1);
+                      if (const pid_t daemon = ::fork(); daemon == 0) {
+                          go.write_end.reset();
+                          const pid_t self = ::getpid();
+                          if (!pf->write()) ::_exit(1);
+                          (void)!::write(daemon_pid.write_end.get(), &self, sizeof self);
+                          ospp_test::wait_for_go(go.read_end.get());
+                          ::_exit(0);
+                      }
+                      ::_exit(0);
+                  } else {
+                      go.read_end.reset();
+                      daemon_pid.write_end.reset();
+                      pid_t daemon = 0;
+                      if (::waitpid(launcher, nullptr, 0) != launcher ||
+                          ::read(daemon_pid.read_end.get(), &daemon, sizeof daemon) != sizeof daemon) {
+                          r = "no daemon";
+                      } else if (auto s = pidfile::status(path); !s) {
+                          r = s.error().message();
+                      } else if (s->state != pidfile_state::running || s->pid != daemon) {
+                          r = "state " + std::to_string(int(s->state)) + ", pid " + std::to_string(s->pid);
+                      }
+                      go.write_end.reset();  // the daemon, an orphan, is ours (pid 1) to reap
+                      while (::wait(nullptr) > 0) {
+                      }
+                  }
+                  (void)!::write(report.write_end.get(), r.data(), r.size());
+                  ::_exit(0);
+              }
+              report.write_end.reset();
+              std::string r(256, '\0');
+              const ssize_t n = ::read(report.read_end.get(), r.data(), r.size());
+              r.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+              int st = 0;
+              if (::waitpid(init, &st, 0) != init || st != 0) return "namespace init failed";
+              return r;
+          }) == "");
+}
