@@ -764,6 +764,46 @@ TEST_CASE("pidfile: status of a daemon that runs all along is running while thou
     CHECK(wrong == 0);
 }
 
+namespace {
+
+// Runs `body` (returning a report, as for in_child) as pid 1 of a new pid namespace, with a /proc
+// of its own in a private mount namespace; its report, or why it could not run. As root.
+template <class F>
+std::string in_pid_namespace(F body) {
+    return ospp_test::in_child([&]() -> std::string {
+        if (::unshare(CLONE_NEWPID) != 0) return "no pid namespace";
+        auto report = ospp::pipe().value();
+        const pid_t init = ::fork();  // pid 1 of the new namespace
+        if (init < 0) return "no fork";
+        if (init == 0) {
+            report.read_end.reset();
+            std::string r = "cannot mount /proc";
+            if (ospp_test::private_mount_namespace() && ::mount("proc", "/proc", "proc", 0, nullptr) == 0) r = body();
+            while (::wait(nullptr) > 0) {
+            }  // the namespace's orphans are pid 1's to reap
+            (void)!::write(report.write_end.get(), r.data(), r.size());
+            ::_exit(0);
+        }
+        report.write_end.reset();
+        std::string r(256, '\0');
+        const ssize_t n = ::read(report.read_end.get(), r.data(), r.size());
+        r.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+        int st = 0;
+        if (::waitpid(init, &st, 0) != init || st != 0) return "namespace init failed";
+        return r;
+    });
+}
+
+std::string running_as(const std::string& path, pid_t daemon) {
+    auto s = pidfile::status(path);
+    if (!s) return s.error().message();
+    if (s->state != pidfile_state::running || s->pid != daemon)
+        return "state " + std::to_string(int(s->state)) + ", pid " + std::to_string(s->pid);
+    return "";
+}
+
+}  // namespace
+
 TEST_CASE("pidfile: status asked in a child pid namespace, of a daemon outside it, is running (as root)") {
     // /proc/locks leaves out the locks of processes its pid namespace cannot name: there the
     // daemon's lock is missing, as if nobody held it.
@@ -771,32 +811,7 @@ TEST_CASE("pidfile: status asked in a child pid namespace, of a daemon outside i
     temp_dir dir;
     const std::string path = dir / "d.pid";
     holder daemon(path, true);
-    CHECK(ospp_test::in_child([&]() -> std::string {
-              auto report = ospp::pipe().value();
-              if (::unshare(CLONE_NEWPID) != 0) return "no pid namespace";
-              const pid_t init = ::fork();  // pid 1 of the new namespace
-              if (init < 0) return "no fork";
-              if (init == 0) {
-                  report.read_end.reset();
-                  std::string r;
-                  if (!ospp_test::private_mount_namespace() || ::mount("proc", "/proc", "proc", 0, nullptr) != 0) {
-                      r = "cannot mount /proc";
-                  } else if (auto s = pidfile::status(path); !s) {
-                      r = s.error().message();
-                  } else if (s->state != pidfile_state::running || s->pid != daemon.pid()) {
-                      r = "state " + std::to_string(int(s->state)) + ", pid " + std::to_string(s->pid);
-                  }
-                  (void)!::write(report.write_end.get(), r.data(), r.size());
-                  ::_exit(0);
-              }
-              report.write_end.reset();
-              std::string r(256, '\0');
-              const ssize_t n = ::read(report.read_end.get(), r.data(), r.size());
-              r.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-              int st = 0;
-              if (::waitpid(init, &st, 0) != init || st != 0) return "namespace init failed";
-              return r;
-          }) == "");
+    CHECK(in_pid_namespace([&] { return running_as(path, daemon.pid()); }) == "");
 }
 
 TEST_CASE("pidfile: without /proc, a probe that flock(2) refuses fails status rather than say stale (as root)") {
@@ -935,55 +950,29 @@ TEST_CASE("pidfile: status in a child pid namespace of a daemon started there, w
     OSPP_REQUIRE_ROOT();
     temp_dir dir;
     const std::string path = dir / "d.pid";
-    CHECK(ospp_test::in_child([&]() -> std::string {
-              if (::unshare(CLONE_NEWPID) != 0) return "no pid namespace";
-              auto report = ospp::pipe().value();
-              const pid_t init = ::fork();
-              if (init < 0) return "no fork";
-              if (init == 0) {
-                  report.read_end.reset();
-                  std::string r;
-                  auto daemon_pid = ospp::pipe().value();
-                  auto go = ospp::pipe().value();
-                  if (!ospp_test::private_mount_namespace() || ::mount("proc", "/proc", "proc", 0, nullptr) != 0) {
-                      r = "cannot mount /proc";
-                  } else if (const pid_t launcher = ::fork(); launcher == 0) {
-                      auto pf = pidfile::acquire(path);
-                      if (!pf) ::_exit(1);
-                      if (const pid_t daemon = ::fork(); daemon == 0) {
-                          go.write_end.reset();
-                          const pid_t self = ::getpid();
-                          if (!pf->write()) ::_exit(1);
-                          (void)!::write(daemon_pid.write_end.get(), &self, sizeof self);
-                          ospp_test::wait_for_go(go.read_end.get());
-                          ::_exit(0);
-                      }
+    CHECK(in_pid_namespace([&]() -> std::string {
+              auto daemon_pid = ospp::pipe().value();
+              auto go = ospp::pipe().value();
+              const pid_t launcher = ::fork();
+              if (launcher == 0) {
+                  auto pf = pidfile::acquire(path);
+                  if (!pf) ::_exit(1);
+                  if (::fork() == 0) {
+                      go.write_end.reset();
+                      const pid_t self = ::getpid();
+                      if (!pf->write()) ::_exit(1);
+                      (void)!::write(daemon_pid.write_end.get(), &self, sizeof self);
+                      ospp_test::wait_for_go(go.read_end.get());
                       ::_exit(0);
-                  } else {
-                      go.read_end.reset();
-                      daemon_pid.write_end.reset();
-                      pid_t daemon = 0;
-                      if (::waitpid(launcher, nullptr, 0) != launcher ||
-                          ::read(daemon_pid.read_end.get(), &daemon, sizeof daemon) != sizeof daemon) {
-                          r = "no daemon";
-                      } else if (auto s = pidfile::status(path); !s) {
-                          r = s.error().message();
-                      } else if (s->state != pidfile_state::running || s->pid != daemon) {
-                          r = "state " + std::to_string(int(s->state)) + ", pid " + std::to_string(s->pid);
-                      }
-                      go.write_end.reset();  // the daemon, an orphan, is ours (pid 1) to reap
-                      while (::wait(nullptr) > 0) {
-                      }
                   }
-                  (void)!::write(report.write_end.get(), r.data(), r.size());
                   ::_exit(0);
               }
-              report.write_end.reset();
-              std::string r(256, '\0');
-              const ssize_t n = ::read(report.read_end.get(), r.data(), r.size());
-              r.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-              int st = 0;
-              if (::waitpid(init, &st, 0) != init || st != 0) return "namespace init failed";
-              return r;
+              go.read_end.reset();
+              daemon_pid.write_end.reset();
+              pid_t daemon = 0;
+              if (launcher < 0 || ::waitpid(launcher, nullptr, 0) != launcher ||
+                  ::read(daemon_pid.read_end.get(), &daemon, sizeof daemon) != sizeof daemon)
+                  return "no daemon";
+              return running_as(path, daemon);  // then `go` closes: the daemon ends
           }) == "");
 }
