@@ -99,8 +99,9 @@ public:
     // outside, names a pid that is not its own here, and is judged by the process here with that
     // pid (`starting` or `abandoned`, or trusted when its fdinfo may not be read): ask from inside.
     // Errors: EACCES, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for a path that is not a regular file
-    // (a FIFO is refused without blocking); ENOLCK (or a seccomp filter's errno) from a probe
-    // flock(2) refuses; as errno_error "pidfile". No file is `absent`.
+    // (a FIFO is refused without blocking); EMFILE/ENFILE (no descriptor for the file; the /proc
+    // reads need one more, and without it status probes as without /proc); ENOLCK (or a seccomp
+    // filter's errno) from a probe flock(2) refuses; as errno_error "pidfile". No file is `absent`.
     [[nodiscard]] static result<pidfile_status> status(path_ref path, std::chrono::milliseconds patience = {});
     // The processes other than the caller that hold the lock `found` names (through any of their
     // descriptors: children inherit it), sorted: what to stop when the daemon is `abandoned`.
