@@ -215,16 +215,23 @@ result<look> look_at(const path_ref& path) {
     const ssize_t n = sys::retry([&] { return ::pread(f->get(), buf, sizeof buf, 0); });
     if (n < 0) return sys::fail("pidfile", path);
     const pid_t named = detail::parse_pid(std::string_view(buf, static_cast<std::size_t>(n))).value_or(0);
-    auto probed = lock_taker(f->get(), s.lock_id, path);
-    if (!probed) return tl::unexpected(std::move(probed.error()));
-    std::optional<pid_t> taker = *probed;
     // /proc/locks is read a page at a time, each read walking the lock lists anew to its position:
     // locks dropped meanwhile ahead of it move the rest back, and the lines at the page's end are
-    // never read. The named pid's fdinfo, read at once, tells a running daemon all the same. (A
-    // daemon whose fdinfo this user may not read, or a start yet to write its pid, can still be
-    // missed so, while thousands of locks come and go.)
-    pid_t found = 0;
-    if (!taker && named != 0 && holds(named, s.lock_id, std::nullopt, &found) == true) taker = found;
+    // never read. The named pid's fdinfo, read at once, tells a running daemon all the same; when
+    // this user may not read it and the pid lives, /proc/locks is read again, which makes such a
+    // loss unlikely, not impossible. (A start yet to write its pid can still be missed so, while
+    // thousands of locks come and go.)
+    std::optional<pid_t> taker;
+    for (int reads = 0; reads < 4 && !taker; ++reads) {
+        auto probed = lock_taker(f->get(), s.lock_id, path);
+        if (!probed) return tl::unexpected(std::move(probed.error()));
+        taker = *probed;
+        if (taker || named == 0) break;
+        pid_t found = 0;
+        const auto held = holds(named, s.lock_id, std::nullopt, &found);
+        if (held == true) taker = found;
+        if (held.has_value() || (::kill(named, 0) != 0 && errno != EPERM)) break;
+    }
     // A lock found under a name other files may have is perhaps theirs: only a probe tells ours.
     // (Found so, by a file left stale, the probe may make a start at that moment fail.)
     if (taker && *taker >= 0 && shared) {

@@ -704,6 +704,77 @@ TEST_CASE("pidfile: status of another user's daemon, behind a /proc that hides o
           }) == "");
 }
 
+namespace {
+
+// A forked process holding thousands of POSIX locks (on every other byte of a file in `dir`: one
+// line each in /proc/locks, no fd each), half of which it drops and takes again until destroyed:
+// more gone between two reads of /proc/locks than come.
+class lock_churn {
+public:
+    explicit lock_churn(const std::string& dir) : ready_(ospp::pipe().value()), stop_(ospp::pipe().value()) {
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ready_.read_end.reset();
+            stop_.write_end.reset();
+            const int f = ::open((dir + "/ranges").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+            if (f < 0) ::_exit(1);
+            auto lock = [&](int i, short type) {
+                struct ::flock l {};
+                l.l_type = type;
+                l.l_whence = SEEK_SET;
+                l.l_start = 2 * i;
+                l.l_len = 1;
+                return ::fcntl(f, F_SETLK, &l) == 0;
+            };
+            constexpr int count = 3000;
+            for (int i = 0; i < count; ++i) {
+                if (!lock(i, F_WRLCK)) ::_exit(2);
+            }
+            (void)!::write(ready_.write_end.get(), "y", 1);
+            ::fcntl(stop_.read_end.get(), F_SETFL, O_NONBLOCK);
+            char c;
+            while (::read(stop_.read_end.get(), &c, 1) < 0 && errno == EAGAIN) {
+                for (int i = 0; i < count; i += 2) (void)lock(i, F_UNLCK);
+                for (int i = 0; i < count; i += 2) (void)lock(i, F_WRLCK);
+            }
+            ::_exit(0);
+        }
+        ready_.write_end.reset();
+        stop_.read_end.reset();
+        char c = 0;
+        REQUIRE(::read(ready_.read_end.get(), &c, 1) == 1);
+    }
+    lock_churn(const lock_churn&) = delete;
+    lock_churn& operator=(const lock_churn&) = delete;
+    ~lock_churn() {
+        stop_.write_end.reset();
+        int st = 0;
+        CHECK(::waitpid(pid_, &st, 0) == pid_);
+        CHECK(st == 0);
+    }
+
+private:
+    ospp::pipe_fds ready_, stop_;
+    pid_t pid_ = 0;
+};
+
+// Asks status() about `path` for a few seconds: "" while it says `daemon` runs, else what it said.
+std::string always_running(const std::string& path, pid_t daemon) {
+    int looks = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (std::chrono::steady_clock::now() < until) {
+        ++looks;
+        auto s = pidfile::status(path);
+        if (!s) return s.error().message();
+        if (s->state != pidfile_state::running || s->pid != daemon)
+            return "look " + std::to_string(looks) + ": state " + std::to_string(int(s->state)) + ", pid " + std::to_string(s->pid);
+    }
+    return "";
+}
+
+}  // namespace
+
 TEST_CASE("pidfile: status of a daemon that runs all along is running while thousands of other locks come and go") {
     // /proc/locks is read a page at a time, each read walking the kernel's lock lists again to
     // its position: a lock dropped ahead of that position meanwhile moves the rest back one, and
@@ -712,56 +783,22 @@ TEST_CASE("pidfile: status of a daemon that runs all along is running while thou
     temp_dir dir;
     const std::string path = dir / "d.pid";
     holder daemon(path, true);
-    auto ready = ospp::pipe().value();
-    auto stop = ospp::pipe().value();
-    const pid_t churn = ::fork();
-    REQUIRE(churn >= 0);
-    if (churn == 0) {
-        ready.read_end.reset();
-        stop.write_end.reset();
-        const int f = ::open((dir / "ranges").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        if (f < 0) ::_exit(1);
-        // POSIX locks on every other byte: one line each in /proc/locks, no fd each.
-        auto lock = [&](int i, short type) {
-            struct ::flock l {};
-            l.l_type = type;
-            l.l_whence = SEEK_SET;
-            l.l_start = 2 * i;
-            l.l_len = 1;
-            return ::fcntl(f, F_SETLK, &l) == 0;
-        };
-        constexpr int count = 3000;
-        for (int i = 0; i < count; ++i) {
-            if (!lock(i, F_WRLCK)) ::_exit(2);
-        }
-        (void)!::write(ready.write_end.get(), "y", 1);
-        ::fcntl(stop.read_end.get(), F_SETFL, O_NONBLOCK);
-        char c;
-        // Half of them dropped, then taken again: more gone between two reads than come.
-        while (::read(stop.read_end.get(), &c, 1) < 0 && errno == EAGAIN) {
-            for (int i = 0; i < count; i += 2) (void)lock(i, F_UNLCK);
-            for (int i = 0; i < count; i += 2) (void)lock(i, F_WRLCK);
-        }
-        ::_exit(0);
-    }
-    ready.write_end.reset();
-    stop.read_end.reset();
-    char c = 0;
-    REQUIRE(::read(ready.read_end.get(), &c, 1) == 1);
-    int wrong = 0, looks = 0;
-    pidfile_status s;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (wrong == 0 && std::chrono::steady_clock::now() < until) {
-        s = status_of(path);
-        ++looks;
-        if (s.state != pidfile_state::running || s.pid != daemon.pid()) ++wrong;
-    }
-    stop.write_end.reset();
-    int st = 0;
-    REQUIRE(::waitpid(churn, &st, 0) == churn);
-    CHECK(st == 0);
-    INFO(looks << " looks, the last state " << int(s.state) << ", pid " << s.pid);
-    CHECK(wrong == 0);
+    lock_churn churn(dir.path());
+    CHECK(always_running(path, daemon.pid()) == "");
+}
+
+TEST_CASE("pidfile: status of another user's daemon that runs all along is running while thousands of other locks come and go (as root)") {
+    // The same, asked by a user who may not read the daemon's /proc/PID/fdinfo.
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    REQUIRE(::chmod(dir.path().c_str(), 0755) == 0);
+    const std::string path = dir / "d.pid";
+    holder daemon(path, true);  // root's
+    lock_churn churn(dir.path());
+    CHECK(ospp_test::in_child([&]() -> std::string {
+              if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) return "no setuid";
+              return always_running(path, daemon.pid());
+          }) == "");
 }
 
 namespace {
