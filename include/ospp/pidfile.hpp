@@ -82,17 +82,17 @@ public:
     [[nodiscard]] static result<pid_t> read_pid(path_ref path, std::chrono::milliseconds patience) noexcept;
 
     // Whether the daemon of the pid file at `path` runs, and its pid: what an LSB `status` or a
-    // `stop` command asks. The lock, not the file, answers, and asking takes no lock: the holder
-    // is read from /proc/locks and /proc/PID/fdinfo, so that a start at the same moment never
-    // fails as "already running" (as it would after a probe with flock). Reads again for up to
-    // `patience` while the state is `starting`, which a start leaves once its daemon writes its
-    // pid. Without /proc the lock is probed with a shared flock (LOCK_NB, dropped at once), and a
-    // named pid that stays gone for the whole `patience` counts as abandoned. In a pid namespace
-    // other than the initial one, /proc/locks omits the locks taken outside it: a lock it does not
-    // show is probed so too, and a daemon outside is `running` with the pid its file names (in the
-    // daemon's namespace; lock_taker 0), unless a process here has that pid and lacks the lock.
-    // /proc names a file by superblock and inode number, which on btrfs (subvolumes, snapshots)
-    // and overlayfs other files share: there a lock found is confirmed with that probe too.
+    // `stop` command asks. The lock, not the file, answers, read from /proc/locks and
+    // /proc/PID/fdinfo without taking it, so that a start at the same moment does not fail as
+    // "already running" (as it would after a probe with flock). Reads again for up to `patience`
+    // while the state is `starting`, which a start leaves once its daemon writes its pid.
+    // Where /proc cannot tell, the lock is probed with a shared flock (LOCK_NB, dropped at once;
+    // a start at that very moment may fail): without /proc/locks (taker -1; a named pid that
+    // stays gone for the whole `patience` then counts as abandoned); in a pid namespace other than
+    // the initial one, whose /proc/locks omits the locks taken outside it (taker 0: a daemon
+    // outside is `running` with the pid its file names, in its own namespace, unless a process
+    // here has that pid and lacks the lock); on btrfs and overlayfs, whose files share the names
+    // /proc gives them (superblock and inode number, alike in two subvolumes), for a lock found.
     // Only a flock(2) lock counts, the one acquire() takes: a file another program locked with
     // fcntl or lockf (record locks, which flock does not see) is `stale`. The pid is read as one of
     // the asker's pid namespace: a daemon in a child pid namespace (a container), asked after from
