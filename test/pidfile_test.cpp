@@ -867,6 +867,46 @@ TEST_CASE("pidfile: without /proc, a probe that flock(2) refuses fails status ra
           }) == "");
 }
 
+namespace {
+
+// A pid that no process has: a child's, reaped.
+pid_t gone_pid() {
+    const pid_t gone = ::fork();
+    if (gone == 0) ::_exit(0);
+    ::waitpid(gone, nullptr, 0);
+    return gone;
+}
+
+// In a test's child: "" when, while a forked daemon holds the pid file `locked` (its pid
+// written), the file `left` (a crash's leftover) is stale and `locked` runs; else what was found.
+std::string stale_beside_running(const std::string& left, const std::string& locked) {
+    auto go = ospp::pipe().value();
+    auto ready = ospp::pipe().value();
+    const pid_t daemon = ::fork();
+    if (daemon == 0) {
+        go.write_end.reset();
+        auto pf = pidfile::acquire(locked);
+        (void)!::write(ready.write_end.get(), pf && pf->write() ? "y" : "n", 1);
+        ospp_test::wait_for_go(go.read_end.get());
+        ::_exit(0);
+    }
+    go.read_end.reset();
+    ready.write_end.reset();
+    char c = 0;
+    std::string r = ::read(ready.read_end.get(), &c, 1) == 1 && c == 'y' ? "" : "no daemon";
+    if (r.empty()) {
+        auto s = pidfile::status(left);
+        if (!s) r = s.error().message();
+        else if (s->state != pidfile_state::stale) r = "state " + std::to_string(int(s->state)) + " of " + left;
+        r += running_as(locked, daemon);
+    }
+    go.write_end.reset();
+    ::waitpid(daemon, nullptr, 0);
+    return r;
+}
+
+}  // namespace
+
 TEST_CASE("pidfile: a stale file is stale beside a locked one of the same inode number in another btrfs subvolume (as root)") {
     // /proc/locks names a file by its superblock's device and inode number, and btrfs numbers the
     // files of each subvolume (and snapshot) afresh under one superblock: the first file of every
@@ -881,38 +921,12 @@ TEST_CASE("pidfile: a stale file is stale beside a locked one of the same inode 
         if (auto why = ospp_test::loop_mount(image, mnt); !why.empty()) return why;
         if (std::system(("btrfs subvolume create '" + mnt + "/sub' >/dev/null 2>&1").c_str()) != 0) return "no subvolume";
         const std::string locked = mnt + "/sub/d.pid", left = mnt + "/d.pid";
-        auto go = ospp::pipe().value();
-        auto ready = ospp::pipe().value();
-        const pid_t daemon = ::fork();
-        if (daemon == 0) {
-            go.write_end.reset();
-            auto pf = pidfile::acquire(locked);
-            (void)!::write(ready.write_end.get(), pf && pf->write() ? "y" : "n", 1);
-            ospp_test::wait_for_go(go.read_end.get());
-            ::_exit(0);
-        }
-        go.read_end.reset();
-        ready.write_end.reset();
-        char c = 0;
-        std::string r = ::read(ready.read_end.get(), &c, 1) == 1 && c == 'y' ? "" : "no daemon";
-        const pid_t gone = ::fork();
-        if (gone == 0) ::_exit(0);
-        ::waitpid(gone, nullptr, 0);
-        ospp_test::write_file(left, std::to_string(gone) + "\n");  // a crash's leftover
+        ospp_test::write_file(locked, "");
+        ospp_test::write_file(left, std::to_string(gone_pid()) + "\n");
         struct ::stat a {}, b {};
-        if (r.empty() && (::stat(locked.c_str(), &a) != 0 || ::stat(left.c_str(), &b) != 0 || a.st_ino != b.st_ino))
-            r = "inode numbers differ";
-        if (r.empty()) {
-            auto s = pidfile::status(left);
-            if (!s) r = s.error().message();
-            else if (s->state != pidfile_state::stale) r = "state " + std::to_string(int(s->state));
-            s = pidfile::status(locked);
-            if (!s) r += s.error().message();
-            else if (s->state != pidfile_state::running || s->pid != daemon) r += ", the daemon's: state " + std::to_string(int(s->state));
-        }
-        go.write_end.reset();
-        ::waitpid(daemon, nullptr, 0);
-        return r;
+        if (::stat(locked.c_str(), &a) != 0 || ::stat(left.c_str(), &b) != 0 || a.st_ino != b.st_ino)
+            return "inode numbers differ";
+        return stale_beside_running(left, locked);
     });
     if (report == "no mount namespace" || report == "no loop mount" || report == "no subvolume") OSPP_SKIP(report);
     CHECK(report == "");
@@ -1013,4 +1027,37 @@ TEST_CASE("pidfile: status in a child pid namespace of a daemon started there, w
                   return "no daemon";
               return running_as(path, daemon);  // then `go` closes: the daemon ends
           }) == "");
+}
+
+TEST_CASE("pidfile: a stale file is stale beside a locked one of the same inode number in another overlayfs layer (as root)") {
+    // An overlay over two file systems keeps each layer's inode numbers: a lower file and an
+    // upper one can share the name /proc/locks gives (the overlay's device, that number).
+    OSPP_REQUIRE_ROOT();
+    temp_dir dir;
+    const std::string lower = dir / "lower", upper = dir / "upper", mnt = dir / "mnt";
+    for (const std::string& d : {lower, upper, mnt}) REQUIRE(::mkdir(d.c_str(), 0700) == 0);
+    const std::string report = ospp_test::in_child([&]() -> std::string {
+        if (!ospp_test::private_mount_namespace() || ::mount("none", lower.c_str(), "tmpfs", 0, nullptr) != 0 ||
+            ::mount("none", upper.c_str(), "tmpfs", 0, nullptr) != 0)
+            return "no tmpfs";
+        if (::mkdir((upper + "/u").c_str(), 0700) != 0 || ::mkdir((upper + "/w").c_str(), 0700) != 0) return "no dirs";
+        const std::string gone = std::to_string(gone_pid()) + "\n";
+        for (int i = 0; i < 40; ++i) {
+            ospp_test::write_file(lower + "/l" + std::to_string(i), gone);  // crashes' leftovers
+            ospp_test::write_file(upper + "/u/u" + std::to_string(i), "");
+        }
+        const std::string options = "lowerdir=" + lower + ",upperdir=" + upper + "/u,workdir=" + upper + "/w";
+        if (::mount("none", mnt.c_str(), "overlay", 0, options.c_str()) != 0) return "no overlayfs";
+        for (int i = 0; i < 40; ++i) {
+            for (int j = 0; j < 40; ++j) {
+                struct ::stat u {}, l {};
+                const std::string up = mnt + "/u" + std::to_string(i), low = mnt + "/l" + std::to_string(j);
+                if (::stat(up.c_str(), &u) == 0 && ::stat(low.c_str(), &l) == 0 && u.st_ino == l.st_ino)
+                    return stale_beside_running(low, up);
+            }
+        }
+        return "no shared inode number";
+    });
+    if (report == "no overlayfs" || report == "no shared inode number") OSPP_SKIP(report);
+    CHECK(report == "");
 }
