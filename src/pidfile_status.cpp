@@ -267,10 +267,19 @@ result<look> look_at(const path_ref& path) {
 
 result<pidfile_status> pidfile::status(path_ref path, std::chrono::milliseconds patience) {
     const auto deadline = std::chrono::steady_clock::now() + patience;
-    for (;;) {
+    // A daemon that ends between the reads of one look (its lock seen held, then neither its pid
+    // nor the lock's taker holding it) looks abandoned: a lock is abandoned when the next look
+    // finds it so too (a few looks at most, should starts and stops follow each other meanwhile).
+    std::optional<pidfile_status> abandoned;
+    for (int looks = 1;; ++looks) {
         auto l = look_at(path);
         if (!l) return tl::unexpected(std::move(l.error()));
         pidfile_status& found = l->found;
+        if (found.state == pidfile_state::abandoned && looks < 4 &&
+            !(abandoned && abandoned->lock_id == found.lock_id && abandoned->lock_taker == found.lock_taker)) {
+            abandoned = found;
+            continue;
+        }
         const bool settled = found.state != pidfile_state::starting;
         if (!settled && std::chrono::steady_clock::now() < deadline) {
             detail::pause_between_looks();

@@ -1061,3 +1061,35 @@ TEST_CASE("pidfile: a stale file is stale beside a locked one of the same inode 
     if (report == "no overlayfs" || report == "no shared inode number") OSPP_SKIP(report);
     CHECK(report == "");
 }
+
+TEST_CASE("pidfile: a daemon that stops while status looks is never abandoned") {
+    // The lock seen held, then the named pid no longer holding it, nor the launcher that took it:
+    // a daemon that ended between those reads, leaving nothing behind, not a lock left to others.
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    const pid_t cycler = ::fork();
+    REQUIRE(cycler >= 0);
+    if (cycler == 0) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+        while (std::chrono::steady_clock::now() < until) {
+            const pid_t launcher = ::fork();
+            if (launcher == 0) {
+                auto pf = pidfile::acquire(path);
+                if (pf && ::fork() == 0) {  // the daemon, which inherits the lock and ends soon
+                    if (pf->write()) (void)pf->release();
+                    ::_exit(0);
+                }
+                ::_exit(0);
+            }
+            ::waitpid(launcher, nullptr, 0);
+        }
+        ::_exit(0);
+    }
+    int abandoned = 0, looks = 0;
+    while (::waitpid(cycler, nullptr, WNOHANG) == 0) {
+        ++looks;
+        if (const auto s = pidfile::status(path); s && s->state == pidfile_state::abandoned) ++abandoned;
+    }
+    INFO(looks << " looks");
+    CHECK(abandoned == 0);
+}

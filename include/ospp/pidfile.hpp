@@ -85,7 +85,8 @@ public:
     // `stop` command asks. The lock, not the file, answers, read from /proc/locks and
     // /proc/PID/fdinfo without taking it, so that a start at the same moment does not fail as
     // "already running" (as it would after a probe with flock). Reads again for up to `patience`
-    // while the state is `starting`, which a start leaves once its daemon writes its pid.
+    // while the state is `starting`, which a start leaves once its daemon writes its pid, and
+    // once at once after finding `abandoned`, which a daemon ending during the reads looks like.
     // Where /proc cannot tell, the lock is probed with a shared flock (LOCK_NB, dropped at once;
     // a start at that very moment may fail): without /proc/locks (taker -1; a named pid that
     // stays gone for the whole `patience` then counts as abandoned); in a pid namespace other than
