@@ -101,9 +101,12 @@ std::optional<Number> number(std::string_view text) noexcept {
 }
 
 // How /proc/locks and /proc/PID/fdinfo name the file open as `fd`: "MAJOR:MINOR:INODE" (hex, hex,
-// decimal).
-std::string lock_id(int fd, const struct ::stat& st) {
+// decimal). `*shared` tells whether other files may have that name too: a superblock whose files
+// stat gives other devices (btrfs numbers each subvolume's and snapshot's files afresh; overlayfs
+// keeps its layers' numbers).
+std::string lock_id(int fd, const struct ::stat& st, bool* shared) {
     const ::dev_t dev = lock_device(fd, st.st_dev);
+    *shared = dev != st.st_dev;
     char id[64];
     (void)std::snprintf(id, sizeof id, "%02x:%02x:%llu", ::major(dev), ::minor(dev),
                         static_cast<unsigned long long>(st.st_ino));
@@ -126,19 +129,38 @@ std::optional<pid_t> flock_on(std::string_view line, std::string_view id) {
     return *taker;
 }
 
-// Whether anyone holds a flock(2) lock on the file `id` open as `fd`: then the process that took
-// it, as flock_on. Without /proc, a shared probe lock, dropped at once (taker -1).
-std::optional<pid_t> lock_taker(int fd, std::string_view id) {
-    const auto locks = read_text("/proc/locks");
-    if (!locks) {
-        if (sys::retry([&] { return ::flock(fd, LOCK_SH | LOCK_NB); }) != 0) {
-            return errno == EWOULDBLOCK ? std::optional<pid_t>(-1) : std::nullopt;
-        }
-        (void)::flock(fd, LOCK_UN);
-        return std::nullopt;
+// Whether anyone holds a flock(2) lock on the file open as `fd`, asked with a shared lock of our
+// own (LOCK_NB, dropped at once). A probe that fails otherwise (ENOLCK, a seccomp filter's errno)
+// tells nothing: its error, as errno_error "pidfile".
+result<bool> probe(int fd, const path_ref& path) {
+    if (sys::retry([&] { return ::flock(fd, LOCK_SH | LOCK_NB); }) != 0) {
+        if (errno != EWOULDBLOCK) return sys::fail("pidfile", path);
+        return true;
     }
+    (void)::flock(fd, LOCK_UN);
+    return false;
+}
+
+// Whether this process's pid namespace is the initial one (its inode is fixed: PROC_PID_INIT_INO).
+bool in_initial_pid_namespace() noexcept {
+    struct ::stat st {};
+    return ::stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCU;
+}
+
+// Whether anyone holds a flock(2) lock on the file `id` open as `fd`: then the process that took
+// it, as flock_on. Without /proc, a shared probe lock, dropped at once (taker -1). /proc/locks
+// leaves out the locks whose taker its pid namespace cannot name: outside the initial namespace a
+// lock it does not show is probed so too (taker 0: taken outside).
+result<std::optional<pid_t>> lock_taker(int fd, std::string_view id, const path_ref& path) {
+    const auto locks = read_text("/proc/locks");
     std::optional<pid_t> taker;
-    (void)any_line(*locks, [&](std::string_view line) { return (taker = flock_on(line, id)).has_value(); });
+    if (locks) {
+        (void)any_line(*locks, [&](std::string_view line) { return (taker = flock_on(line, id)).has_value(); });
+        if (taker || in_initial_pid_namespace()) return taker;
+    }
+    auto held = probe(fd, path);
+    if (!held) return tl::unexpected(std::move(held.error()));
+    if (*held) taker = locks ? 0 : -1;
     return taker;
 }
 
@@ -147,8 +169,8 @@ std::optional<pid_t> lock_taker(int fd, std::string_view id) {
 // and, when `taker` is given, the lock that process took (not a later start's). /proc/locks cannot
 // tell: it names the process that took the lock, the launcher, not the daemon that inherited it.
 // nullopt when the process's fdinfo may not be read (another user's process, hidden or not; no
-// /proc).
-std::optional<bool> holds(pid_t pid, std::string_view id, std::optional<pid_t> taker) {
+// /proc). The taker of the lock it holds goes to `*found` when given.
+std::optional<bool> holds(pid_t pid, std::string_view id, std::optional<pid_t> taker, pid_t* found = nullptr) {
     const std::string dir = "/proc/" + std::to_string(pid) + "/fdinfo/";
     auto fds = ospp::listdir(dir);
     if (!fds) {
@@ -163,7 +185,9 @@ std::optional<bool> holds(pid_t pid, std::string_view id, std::optional<pid_t> t
         return info && any_line(*info, [&](std::string_view line) {
                    if (!line.starts_with("lock:")) return false;
                    const auto by = flock_on(line, id);
-                   return by && (!taker || *by == *taker);
+                   if (!by || (taker && *by != *taker)) return false;
+                   if (found != nullptr) *found = *by;
+                   return true;
                });
     });
 }
@@ -185,19 +209,48 @@ result<look> look_at(const path_ref& path) {
         return tl::unexpected(std::move(f.error()));
     }
     s.state = pidfile_state::stale;
-    s.lock_id = lock_id(f->get(), st);
-    const auto taker = lock_taker(f->get(), s.lock_id);
-    if (!taker) return l;
-    s.lock_taker = *taker;
+    bool shared = false;
+    s.lock_id = lock_id(f->get(), st, &shared);
     char buf[32];
     const ssize_t n = sys::retry([&] { return ::pread(f->get(), buf, sizeof buf, 0); });
     if (n < 0) return sys::fail("pidfile", path);
-    s.pid = detail::parse_pid(std::string_view(buf, static_cast<std::size_t>(n))).value_or(0);
+    const pid_t named = detail::parse_pid(std::string_view(buf, static_cast<std::size_t>(n))).value_or(0);
+    // /proc/locks is read a page at a time, each read walking the lock lists anew to its position:
+    // locks dropped meanwhile ahead of it move the rest back, and the lines at the page's end are
+    // never read. The named pid's fdinfo, read at once, tells a running daemon all the same; when
+    // this user may not read it and the pid lives, /proc/locks is read again, which makes such a
+    // loss unlikely, not impossible. (A start yet to write its pid can still be missed so, while
+    // thousands of locks come and go.)
+    std::optional<pid_t> taker;
+    for (int reads = 0; reads < 4 && !taker; ++reads) {
+        auto probed = lock_taker(f->get(), s.lock_id, path);
+        if (!probed) return tl::unexpected(std::move(probed.error()));
+        taker = *probed;
+        if (taker || named == 0) break;
+        pid_t found = 0;
+        const auto held = holds(named, s.lock_id, std::nullopt, &found);
+        if (held == true) taker = found;
+        if (held.has_value() || (::kill(named, 0) != 0 && errno != EPERM)) break;
+    }
+    // A lock found under a name other files may have is perhaps theirs: only a probe tells ours.
+    // (Found so, by a file left stale, the probe may make a start at that moment fail.)
+    if (taker && *taker >= 0 && shared) {
+        auto held = probe(f->get(), path);
+        if (!held) return tl::unexpected(std::move(held.error()));
+        if (!*held) taker.reset();
+    }
+    if (!taker) return l;
+    s.lock_taker = *taker;
+    s.pid = named;
     // A start empties a stale file right after its flock; until then the file still names the old
     // daemon's pid, perhaps an unrelated process's by now. That process does not hold the lock.
     // (Without /proc, only a pid that is gone is known not to hold it.)
     if (s.pid != 0) {
-        const auto held = holds(s.pid, s.lock_id, std::nullopt);
+        auto held = holds(s.pid, s.lock_id, std::nullopt);
+        // A lock taken outside this pid namespace may be a daemon's there, whose pid no process
+        // here has: only a process here that lacks the lock is known not to be the daemon.
+        if (s.lock_taker == 0 && held == false && ::access(("/proc/" + std::to_string(s.pid)).c_str(), F_OK) != 0)
+            held = std::nullopt;
         l.pid_lacks_lock = held ? !*held : s.lock_taker < 0 && ::kill(s.pid, 0) != 0 && errno == ESRCH;
     }
     // During that instant the launcher, which took the lock, holds it. A launcher's lock outlives
@@ -214,10 +267,19 @@ result<look> look_at(const path_ref& path) {
 
 result<pidfile_status> pidfile::status(path_ref path, std::chrono::milliseconds patience) {
     const auto deadline = std::chrono::steady_clock::now() + patience;
-    for (;;) {
+    // A daemon that ends between the reads of one look (its lock seen held, then neither its pid
+    // nor the lock's taker holding it) looks abandoned: a lock is abandoned when the next look
+    // finds it so too (a few looks at most, should starts and stops follow each other meanwhile).
+    std::optional<pidfile_status> abandoned;
+    for (int looks = 1;; ++looks) {
         auto l = look_at(path);
         if (!l) return tl::unexpected(std::move(l.error()));
         pidfile_status& found = l->found;
+        if (found.state == pidfile_state::abandoned && looks < 4 &&
+            !(abandoned && abandoned->lock_id == found.lock_id && abandoned->lock_taker == found.lock_taker)) {
+            abandoned = found;
+            continue;
+        }
         const bool settled = found.state != pidfile_state::starting;
         if (!settled && std::chrono::steady_clock::now() < deadline) {
             detail::pause_between_looks();
@@ -230,6 +292,16 @@ result<pidfile_status> pidfile::status(path_ref path, std::chrono::milliseconds 
     }
 }
 
+namespace {
+
+// The taker a holder's lock must have been taken by: none to compare when it is unknown (-1, no
+// /proc/locks), though /proc/PID/fdinfo may be there (a /proc mounted with subset=pid).
+std::optional<pid_t> taker_of(const pidfile_status& found) noexcept {
+    return found.lock_taker < 0 ? std::nullopt : std::optional<pid_t>(found.lock_taker);
+}
+
+}  // namespace
+
 std::vector<pid_t> pidfile::lock_holders(const pidfile_status& found) {
     std::vector<pid_t> holders;
     if (found.lock_id.empty()) return holders;
@@ -238,7 +310,7 @@ std::vector<pid_t> pidfile::lock_holders(const pidfile_status& found) {
     const pid_t self = ::getpid();
     for (const std::string& name : *entries) {
         const auto pid = number<pid_t>(name);
-        if (pid && *pid != self && holds(*pid, found.lock_id, found.lock_taker) == true) holders.push_back(*pid);
+        if (pid && *pid != self && holds(*pid, found.lock_id, taker_of(found)) == true) holders.push_back(*pid);
     }
     std::ranges::sort(holders);
     return holders;
@@ -246,7 +318,7 @@ std::vector<pid_t> pidfile::lock_holders(const pidfile_status& found) {
 
 std::optional<bool> pidfile::holds_lock(pid_t pid, const pidfile_status& found) {
     if (found.lock_id.empty()) return false;
-    return holds(pid, found.lock_id, found.lock_taker);
+    return holds(pid, found.lock_id, taker_of(found));
 }
 
 }  // namespace ospp::daemon

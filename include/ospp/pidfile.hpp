@@ -52,9 +52,9 @@ struct pidfile_status {
     pidfile_state state = pidfile_state::absent;
     pid_t pid = 0;  // the pid the file names, read only when it is locked (0: none, or not locked)
     // The lock found, as the kernel's /proc/locks names it: the file ("MAJOR:MINOR:INODE"), and
-    // the process that took it (0: one this pid namespace cannot name; -1: unknown, no /proc).
+    // the process that took it (0: one this pid namespace cannot name; -1: unknown, no /proc/locks).
     // What lock_holders() and holds_lock() look for, so that they never mistake a later start's
-    // lock on the same file for this one.
+    // lock on the same file for this one (with -1 they cannot tell: any flock on the file counts).
     std::string lock_id;
     pid_t lock_taker = 0;
 };
@@ -82,14 +82,27 @@ public:
     [[nodiscard]] static result<pid_t> read_pid(path_ref path, std::chrono::milliseconds patience) noexcept;
 
     // Whether the daemon of the pid file at `path` runs, and its pid: what an LSB `status` or a
-    // `stop` command asks. The lock, not the file, answers, and asking takes no lock: the holder
-    // is read from /proc/locks and /proc/PID/fdinfo, so that a start at the same moment never
-    // fails as "already running" (as it would after a probe with flock). Reads again for up to
-    // `patience` while the state is `starting`, which a start leaves once its daemon writes its
-    // pid. Without /proc the lock is probed with a shared flock (LOCK_NB, dropped at once), and a
-    // named pid that stays gone for the whole `patience` counts as abandoned.
+    // `stop` command asks. The lock, not the file, answers, read from /proc/locks and
+    // /proc/PID/fdinfo without taking it, so that a start at the same moment does not fail as
+    // "already running" (as it would after a probe with flock). Reads again for up to `patience`
+    // while the state is `starting`, which a start leaves once its daemon writes its pid, and
+    // once at once after finding `abandoned`, which a daemon ending during the reads looks like.
+    // Where /proc cannot tell, the lock is probed with a shared flock (LOCK_NB, dropped at once;
+    // a start at that very moment may fail): without /proc/locks (taker -1; a named pid that
+    // stays gone for the whole `patience` then counts as abandoned); in a pid namespace other than
+    // the initial one, whose /proc/locks omits the locks taken outside it (taker 0: a daemon
+    // outside is `running` with the pid its file names, in its own namespace, unless a process
+    // here has that pid and lacks the lock); on btrfs and overlayfs, whose files share the names
+    // /proc gives them (superblock and inode number, alike in two subvolumes), for a lock found.
+    // Only a flock(2) lock counts, the one acquire() takes: a file another program locked with
+    // fcntl or lockf (record locks, which flock does not see) is `stale`. The pid is read as one of
+    // the asker's pid namespace: a daemon in a child pid namespace (a container), asked after from
+    // outside, names a pid that is not its own here, and is judged by the process here with that
+    // pid (`starting` or `abandoned`, or trusted when its fdinfo may not be read): ask from inside.
     // Errors: EACCES, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for a path that is not a regular file
-    // (a FIFO is refused without blocking); as errno_error "pidfile". No file is `absent`.
+    // (a FIFO is refused without blocking); EMFILE/ENFILE (no descriptor for the file; the /proc
+    // reads need one more, and without it status probes as without /proc); ENOLCK (or a seccomp
+    // filter's errno) from a probe flock(2) refuses; as errno_error "pidfile". No file is `absent`.
     [[nodiscard]] static result<pidfile_status> status(path_ref path, std::chrono::milliseconds patience = {});
     // The processes other than the caller that hold the lock `found` names (through any of their
     // descriptors: children inherit it), sorted: what to stop when the daemon is `abandoned`.
