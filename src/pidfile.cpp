@@ -46,6 +46,18 @@ std::string absolute(std::string_view path) {
     return cwd + (cwd.back() == '/' ? "" : "/") + std::string(path);
 }
 
+// flock(LOCK_EX | LOCK_NB), looking once more a moment later when the lock is held: status()
+// probes with a shared lock, held for two system calls, where /proc cannot tell it who holds the
+// lock (no /proc/locks, a child pid namespace, btrfs and overlayfs), and a start that met that
+// probe would otherwise fail as "already running".
+int lock_exclusive(int fd) noexcept {
+    for (int looks = 2;;) {
+        if (sys::retry([&] { return ::flock(fd, LOCK_EX | LOCK_NB); }) == 0) return 0;
+        if (errno != EWOULDBLOCK || --looks == 0) return -1;
+        detail::pause_between_looks();
+    }
+}
+
 }  // namespace
 
 result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) {
@@ -64,7 +76,7 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
         struct ::stat st {};
         if (::fstat(f.get(), &st) < 0) return sys::fail(step, path);
         if (!S_ISREG(st.st_mode)) return sys::fail_with(EINVAL, step, path);
-        if (sys::retry([&] { return ::flock(f.get(), LOCK_EX | LOCK_NB); }) < 0) {
+        if (lock_exclusive(f.get()) < 0) {
             if (errno == EWOULDBLOCK) return sys::fail_with(EEXIST, step, path);
             return sys::fail(step, path);
         }

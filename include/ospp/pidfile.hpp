@@ -66,6 +66,8 @@ public:
     // holder) is taken over and emptied at once, under the lock, so that a locked file never names
     // the old pid (by now perhaps an unrelated process's); the pid is written later, by write(), once
     // the final pid is known. Until then read_pid() finds no pid (EINVAL): a start in progress.
+    // A lock found held is tried once more, 5 ms later: status() may hold a shared one for a
+    // moment, where /proc cannot tell it who holds the lock.
     // Errors: EEXIST (locked by another process), ELOOP (the path is a symlink), EISDIR/EINVAL (not
     // a regular file; ENXIO for a socket), EACCES, ENOENT (missing directory), EROFS, EMFILE,
     // ENOSPC/EDQUOT (no inode for a new file), EIO (the truncation); as errno_error "pidfile".
@@ -88,7 +90,7 @@ public:
     // while the state is `starting`, which a start leaves once its daemon writes its pid, and
     // once at once after finding `abandoned`, which a daemon ending during the reads looks like.
     // Where /proc cannot tell, the lock is probed with a shared flock (LOCK_NB, dropped at once;
-    // a start at that very moment may fail): without /proc/locks (taker -1; a named pid that
+    // acquire() meeting it looks once more, 5 ms later, so a start then does not fail): without /proc/locks (taker -1; a named pid that
     // stays gone for the whole `patience` then counts as abandoned); in a pid namespace other than
     // the initial one, whose /proc/locks omits the locks taken outside it (taker 0: a daemon
     // outside is `running` with the pid its file names, in its own namespace, unless a process
