@@ -109,8 +109,9 @@ result<pidfile> pidfile::acquire(path_ref path, const pidfile_options& options) 
 
 result<fd> detail::open_for_reading(const path_ref& path, struct ::stat* st) noexcept {
     if (!path.valid()) return sys::bad_path(step, path);
-    // O_NONBLOCK: no effect on a regular file.
-    fd f(sys::retry([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); }));
+    // O_NONBLOCK: no effect on a regular file. O_NOFOLLOW: a symlink is refused (ELOOP), as
+    // acquire() refuses it, so that one planted at the path cannot name another daemon's file.
+    fd f(sys::retry([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW); }));
     if (!f.valid()) return sys::fail(step, path);
     struct ::stat own {};
     if (st == nullptr) st = &own;

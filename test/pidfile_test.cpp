@@ -636,6 +636,16 @@ TEST_CASE("pidfile: status finds a lock its daemon left to a child, and lock_hol
 
 TEST_CASE("pidfile: status errors name the path") {
     temp_dir dir;
+    // A symlink is refused, as acquire() refuses it: one planted beside a daemon's pid file could
+    // point status (and a stop command built on it) at another daemon's locked file.
+    {
+        holder other(dir / "other.pid", true);
+        REQUIRE(::symlink("other.pid", (dir / "link.pid").c_str()) == 0);
+        CHECK_ERRNO(pidfile::status(dir / "link.pid"), ELOOP,
+                    "pidfile: [Errno 40] Too many levels of symbolic links: '" + (dir / "link.pid") + "'");
+        CHECK_ERRNO(pidfile::read_pid(dir / "link.pid"), ELOOP,
+                    "pidfile: [Errno 40] Too many levels of symbolic links: '" + (dir / "link.pid") + "'");
+    }
     REQUIRE(::mkfifo((dir / "fifo").c_str(), 0600) == 0);
     // Refused without blocking (in a child, with an alarm as a bound, should it block).
     CHECK(ospp_test::exit_code_of([&] {

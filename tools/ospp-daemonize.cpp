@@ -655,7 +655,7 @@ ospp::fd open_daemon(const options& o, const pidfile_status& s, no_pidfd& refuse
 // flock cut short by a timer signal would hang for good when the signal came before the flock
 // blocked (a zero or tiny --timeout, or a descheduled process), and SIGKILL would never be sent.
 bool await_unlock(const std::string& path, seconds limit) {
-    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));  // as pidfile::status
+    ospp::fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW));  // as pidfile::status
     if (!f.valid()) return errno == ENOENT;
     const auto deadline = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(limit);
     clock_type::duration pause = std::chrono::milliseconds(1);

@@ -74,8 +74,9 @@ public:
     [[nodiscard]] static result<pidfile> acquire(path_ref path, const pidfile_options& options = {});
 
     // The pid recorded in the file at `path` (Python's PIDLockFile.read_pid()).
-    // Errors: ENOENT, EACCES; EINVAL when the file holds no pid, or is not a regular file (a FIFO
-    // is opened without blocking, and refused, where Python would wait for a writer); as
+    // Errors: ENOENT, EACCES; ELOOP for a symlink, refused as acquire() refuses it (Python follows
+    // it); EINVAL when the file holds no pid, or is not a regular file (a FIFO is opened without
+    // blocking, and refused, where Python would wait for a writer); as
     // errno_error "pidfile", the name of every error of this class.
     [[nodiscard]] static result<pid_t> read_pid(path_ref path) noexcept;
     // The same, reading again for up to `patience` while the file holds no pid yet: a daemon that
@@ -87,24 +88,27 @@ public:
     // `stop` command asks. The lock, not the file, answers, read from /proc/locks and
     // /proc/PID/fdinfo without taking it, so that a start at the same moment does not fail as
     // "already running" (as it would after a probe with flock). Reads again for up to `patience`
-    // while the state is `starting`, which a start leaves once its daemon writes its pid, and
-    // once at once after finding `abandoned`, which a daemon ending during the reads looks like.
-    // Where /proc cannot tell, the lock is probed with a shared flock (LOCK_NB, dropped at once;
-    // acquire() meeting it looks once more, 5 ms later, so a start then does not fail): without /proc/locks (taker -1; a named pid that
-    // stays gone for the whole `patience` then counts as abandoned); in a pid namespace other than
-    // the initial one, whose /proc/locks omits the locks taken outside it (taker 0: a daemon
-    // outside is `running` with the pid its file names, in its own namespace, unless a process
-    // here has that pid and lacks the lock); on btrfs and overlayfs, whose files share the names
-    // /proc gives them (superblock and inode number, alike in two subvolumes), for a lock found.
-    // Only a flock(2) lock counts, the one acquire() takes: a file another program locked with
-    // fcntl or lockf (record locks, which flock does not see) is `stale`. The pid is read as one of
-    // the asker's pid namespace: a daemon in a child pid namespace (a container), asked after from
-    // outside, names a pid that is not its own here, and is judged by the process here with that
-    // pid (`starting` or `abandoned`, or trusted when its fdinfo may not be read): ask from inside.
-    // Errors: EACCES, ENOTDIR, ELOOP, ENAMETOOLONG; EINVAL for a path that is not a regular file
-    // (a FIFO is refused without blocking); EMFILE/ENFILE (no descriptor for the file; the /proc
-    // reads need one more, and without it status probes as without /proc); ENOLCK (or a seccomp
-    // filter's errno) from a probe flock(2) refuses; as errno_error "pidfile". No file is `absent`.
+    // while the state is `starting`, which a start leaves once its daemon writes its pid, and looks
+    // again at once after finding `abandoned`, which a daemon ending during the reads looks like. Where
+    // /proc cannot tell, the lock is probed with a shared flock (LOCK_NB, dropped at once;
+    // acquire() meeting it looks once more, 5 ms later, so a start then does not fail): without
+    // /proc/locks (taker -1; a named pid that stays gone for the whole `patience` then counts as
+    // abandoned); in a pid namespace other than the initial one, whose /proc/locks omits the locks
+    // taken outside it (taker 0: a daemon outside is `running` with the pid its file names, in its
+    // own namespace, unless a process here has that pid and lacks the lock); on btrfs and
+    // overlayfs, whose files share the names /proc gives them (superblock and inode number, alike
+    // in two subvolumes), for a lock found. Only a flock(2) lock counts, the one acquire() takes: a
+    // file another program locked with fcntl or lockf (record locks, which flock does not see) is
+    // `stale`. The pid is read as one of the asker's pid namespace: a daemon in a child pid
+    // namespace (a container), asked after from outside, names a pid that is not its own here, and
+    // is judged by the process here with that pid (`starting` or `abandoned`, or trusted when its
+    // fdinfo may not be read): ask from inside.
+    // Errors: EACCES, ENOTDIR, ENAMETOOLONG; ELOOP for a symlink (refused as acquire() refuses it:
+    // one planted at the path could name another daemon's locked file); EINVAL for a path that is
+    // not a regular file (a FIFO is refused without blocking); EMFILE/ENFILE (no descriptor for the
+    // file; the /proc reads need one more, and without it status probes as without /proc); ENOLCK
+    // (or a seccomp filter's errno) from a probe flock(2) refuses; as errno_error "pidfile". No
+    // file is `absent`.
     [[nodiscard]] static result<pidfile_status> status(path_ref path, std::chrono::milliseconds patience = {});
     // The processes other than the caller that hold the lock `found` names (through any of their
     // descriptors: children inherit it), sorted: what to stop when the daemon is `abandoned`.
