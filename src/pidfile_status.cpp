@@ -233,7 +233,7 @@ result<look> look_at(const path_ref& path) {
         if (held.has_value() || (::kill(named, 0) != 0 && errno != EPERM)) break;
     }
     // A lock found under a name other files may have is perhaps theirs: only a probe tells ours.
-    // (Found so, by a file left stale, the probe may make a start at that moment fail.)
+    // (Found so, by a file left stale, the probe is met by a start at that moment, which looks again.)
     if (taker && *taker >= 0 && shared) {
         auto held = probe(f->get(), path);
         if (!held) return tl::unexpected(std::move(held.error()));
