@@ -10,6 +10,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 
 #include "ospp/fd_ops.hpp"
 #include "ospp/files.hpp"
@@ -147,20 +148,13 @@ bool in_initial_pid_namespace() noexcept {
     return ::stat("/proc/self/ns/pid", &st) == 0 && st.st_ino == 0xEFFFFFFCU;
 }
 
-// Whether anyone holds a flock(2) lock on the file `id` open as `fd`: then the process that took
-// it, as flock_on. Without /proc, a shared probe lock, dropped at once (taker -1). /proc/locks
-// leaves out the locks whose taker its pid namespace cannot name: outside the initial namespace a
-// lock it does not show is probed so too (taker 0: taken outside).
-result<std::optional<pid_t>> lock_taker(int fd, std::string_view id, const path_ref& path) {
+// The process that took the flock(2) lock on the file `id`, as /proc/locks lists it (flock_on);
+// nullopt when it lists none, or cannot be read (then `*readable` is false).
+std::optional<pid_t> listed_taker(std::string_view id, bool* readable) {
     const auto locks = read_text("/proc/locks");
+    *readable = locks.has_value();
     std::optional<pid_t> taker;
-    if (locks) {
-        (void)any_line(*locks, [&](std::string_view line) { return (taker = flock_on(line, id)).has_value(); });
-        if (taker || in_initial_pid_namespace()) return taker;
-    }
-    auto held = probe(fd, path);
-    if (!held) return tl::unexpected(std::move(held.error()));
-    if (*held) taker = locks ? 0 : -1;
+    if (locks) (void)any_line(*locks, [&](std::string_view line) { return (taker = flock_on(line, id)).has_value(); });
     return taker;
 }
 
@@ -215,32 +209,38 @@ result<look> look_at(const path_ref& path) {
     const ssize_t n = sys::retry([&] { return ::pread(f->get(), buf, sizeof buf, 0); });
     if (n < 0) return sys::fail("pidfile", path);
     const pid_t named = detail::parse_pid(std::string_view(buf, static_cast<std::size_t>(n))).value_or(0);
-    // /proc/locks is read a page at a time, each read walking the lock lists anew to its position:
-    // locks dropped meanwhile ahead of it move the rest back, and the lines at the page's end are
-    // never read. The named pid's fdinfo, read at once, tells a running daemon all the same; when
-    // this user may not read it and the pid lives, /proc/locks is read again, which makes such a
-    // loss unlikely, not impossible. (A start yet to write its pid can still be missed so, while
-    // thousands of locks come and go.)
-    std::optional<pid_t> taker;
-    for (int reads = 0; reads < 4 && !taker; ++reads) {
-        auto probed = lock_taker(f->get(), s.lock_id, path);
-        if (!probed) return tl::unexpected(std::move(probed.error()));
-        taker = *probed;
-        if (taker || named == 0) break;
+    // A lock /proc/locks does not list may be held all the same: it is read a page at a time,
+    // each read walking the lock lists anew to its position, so that locks dropped meanwhile ahead
+    // of it move the rest back and the lines at a page's end are never read (thousands of locks
+    // coming and going, as a test suite running beside makes); and outside the initial pid
+    // namespace it leaves out the locks whose taker that namespace cannot name. The named pid's
+    // fdinfo, read at once, finds a running daemon's lock and its taker; a lock found nowhere is
+    // probed with a shared lock of our own, dropped at once (acquire() that meets it looks again
+    // 5 ms later): held, its taker is one taken outside (0) or, in the initial namespace, unknown
+    // (-1, as without /proc/locks).
+    bool readable = false;
+    std::optional<pid_t> listed = listed_taker(s.lock_id, &readable);
+    constexpr pid_t unlocked = std::numeric_limits<pid_t>::min();
+    pid_t taker = listed.value_or(unlocked);
+    if (taker == unlocked && named != 0) {
         pid_t found = 0;
-        const auto held = holds(named, s.lock_id, std::nullopt, &found);
-        if (held == true) taker = found;
-        if (held.has_value() || (::kill(named, 0) != 0 && errno != EPERM)) break;
+        if (holds(named, s.lock_id, std::nullopt, &found) == true) taker = found;
     }
-    // A lock found under a name other files may have is perhaps theirs: only a probe tells ours.
-    // (Found so, by a file left stale, the probe is met by a start at that moment, which looks again.)
-    if (taker && *taker >= 0 && shared) {
+    bool probed = false;
+    if (taker == unlocked) {
         auto held = probe(f->get(), path);
         if (!held) return tl::unexpected(std::move(held.error()));
-        if (!*held) taker.reset();
+        probed = true;
+        if (*held) taker = readable && !in_initial_pid_namespace() ? 0 : -1;
     }
-    if (!taker) return l;
-    s.lock_taker = *taker;
+    // A lock found under a name other files may have is perhaps theirs: only a probe tells ours.
+    if (taker != unlocked && !probed && shared) {
+        auto held = probe(f->get(), path);
+        if (!held) return tl::unexpected(std::move(held.error()));
+        if (!*held) taker = unlocked;
+    }
+    if (taker == unlocked) return l;
+    s.lock_taker = taker;
     s.pid = named;
     // A start empties a stale file right after its flock; until then the file still names the old
     // daemon's pid, perhaps an unrelated process's by now. That process does not hold the lock.

@@ -797,6 +797,27 @@ TEST_CASE("pidfile: status of a daemon that runs all along is running while thou
     CHECK(always_running(path, daemon.pid()) == "");
 }
 
+TEST_CASE("pidfile: a start that has not written its pid is starting, never stale, while thousands of other locks come and go") {
+    // No pid named, no fdinfo to read: a lock /proc/locks lost at a page boundary was "stale"
+    // (CI's run of ospp-daemonize's "a locked pidfile that names no pid yet" beside this suite's
+    // churn). A lock found nowhere is now probed.
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    holder starting(path, false);
+    lock_churn churn(dir.path());
+    int looks = 0;
+    std::string said;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (said.empty() && std::chrono::steady_clock::now() < until) {
+        ++looks;
+        auto s = pidfile::status(path);
+        if (!s) said = s.error().message();
+        else if (s->state != pidfile_state::starting || s->pid != 0)
+            said = "look " + std::to_string(looks) + ": state " + std::to_string(int(s->state));
+    }
+    CHECK(said == "");
+}
+
 TEST_CASE("pidfile: status of another user's daemon that runs all along is running while thousands of other locks come and go (as root)") {
     // The same, asked by a user who may not read the daemon's /proc/PID/fdinfo.
     OSPP_REQUIRE_ROOT();
@@ -986,22 +1007,30 @@ TEST_CASE("pidfile: a file locked only with fcntl or lockf is stale, as acquire(
 }
 
 TEST_CASE("pidfile: behind a /proc without /proc/locks (subset=pid), lock_holders and holds_lock still read fdinfo (as root)") {
-    // The lock's taker is unknown there (-1): it cannot tell a later start's lock from this one,
+    // The named pid's fdinfo gives the lock and its taker. A file that names no pid yet is probed:
+    // the lock's taker is unknown then (-1), which cannot tell a later start's lock from this one,
     // so it must not hide every holder either.
     OSPP_REQUIRE_ROOT();
     temp_dir dir;
-    const std::string path = dir / "d.pid";
+    const std::string path = dir / "d.pid", starting_path = dir / "s.pid";
     holder daemon(path, true);
+    holder starting(starting_path, false);
     CHECK(ospp_test::in_child([&]() -> std::string {
               if (!ospp_test::private_mount_namespace() || ::mount("proc", "/proc", "proc", 0, "subset=pid") != 0)
                   return "cannot mount /proc with subset=pid";
               if (::access("/proc/locks", F_OK) == 0) return "/proc/locks is there";
               auto s = pidfile::status(path);
               if (!s) return s.error().message();
-              if (s->state != pidfile_state::running || s->pid != daemon.pid() || s->lock_taker != -1)
+              if (s->state != pidfile_state::running || s->pid != daemon.pid() || s->lock_taker != daemon.pid())
                   return "state " + std::to_string(int(s->state));
               if (pidfile::holds_lock(daemon.pid(), *s) != true) return "holds_lock says no";
               if (pidfile::lock_holders(*s) != std::vector<pid_t>{daemon.pid()}) return "no holders";
+              s = pidfile::status(starting_path);
+              if (!s) return s.error().message();
+              if (s->state != pidfile_state::starting || s->pid != 0 || s->lock_taker != -1)
+                  return "starting: state " + std::to_string(int(s->state));
+              if (pidfile::holds_lock(starting.pid(), *s) != true) return "starting: holds_lock says no";
+              if (pidfile::lock_holders(*s) != std::vector<pid_t>{starting.pid()}) return "starting: no holders";
               return "";
           }) == "");
 }

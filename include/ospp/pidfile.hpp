@@ -86,23 +86,23 @@ public:
 
     // Whether the daemon of the pid file at `path` runs, and its pid: what an LSB `status` or a
     // `stop` command asks. The lock, not the file, answers, read from /proc/locks and
-    // /proc/PID/fdinfo without taking it, so that a start at the same moment does not fail as
-    // "already running" (as it would after a probe with flock). Reads again for up to `patience`
-    // while the state is `starting`, which a start leaves once its daemon writes its pid, and looks
-    // again at once after finding `abandoned`, which a daemon ending during the reads looks like. Where
-    // /proc cannot tell, the lock is probed with a shared flock (LOCK_NB, dropped at once;
-    // acquire() meeting it looks once more, 5 ms later, so a start then does not fail): without
-    // /proc/locks (taker -1; a named pid that stays gone for the whole `patience` then counts as
-    // abandoned); in a pid namespace other than the initial one, whose /proc/locks omits the locks
-    // taken outside it (taker 0: a daemon outside is `running` with the pid its file names, in its
-    // own namespace, unless a process here has that pid and lacks the lock); on btrfs and
-    // overlayfs, whose files share the names /proc gives them (superblock and inode number, alike
-    // in two subvolumes), for a lock found. Only a flock(2) lock counts, the one acquire() takes: a
-    // file another program locked with fcntl or lockf (record locks, which flock does not see) is
-    // `stale`. The pid is read as one of the asker's pid namespace: a daemon in a child pid
-    // namespace (a container), asked after from outside, names a pid that is not its own here, and
-    // is judged by the process here with that pid (`starting` or `abandoned`, or trusted when its
-    // fdinfo may not be read): ask from inside.
+    // /proc/PID/fdinfo without taking it where they show it. Reads again for up to `patience` while
+    // the state is `starting`, which a start leaves once its daemon writes its pid, and looks again
+    // at once after finding `abandoned`, which a daemon ending during the reads looks like. A lock
+    // that neither /proc/locks nor the named pid's fdinfo shows is probed with a shared flock
+    // (LOCK_NB, dropped at once; acquire() meeting it looks once more, 5 ms later, so a start then
+    // does not fail): /proc/locks is read a page at a time and can miss a line while thousands of
+    // other locks come and go; in a pid namespace other than the initial one it omits the locks
+    // taken outside (taker 0: a daemon outside is `running` with the pid its file names, in its own
+    // namespace, unless a process here has that pid and lacks the lock); without it (no /proc, or
+    // subset=pid) the taker is unknown (-1; a named pid that stays gone for the whole `patience`
+    // then counts as abandoned). A lock found on btrfs and overlayfs, whose files share the names
+    // /proc gives them (superblock and inode number, alike in two subvolumes), is probed too. Only
+    // a flock(2) lock counts, the one acquire() takes: a file another program locked with fcntl or
+    // lockf (record locks, which flock does not see) is `stale`. The pid is read as one of the
+    // asker's pid namespace: a daemon in a child pid namespace (a container), asked after from
+    // outside, names a pid that is not its own here, and is judged by the process here with that
+    // pid (`starting` or `abandoned`, or trusted when its fdinfo may not be read): ask from inside.
     // Errors: EACCES, ENOTDIR, ENAMETOOLONG; ELOOP for a symlink (refused as acquire() refuses it:
     // one planted at the path could name another daemon's locked file); EINVAL for a path that is
     // not a regular file (a FIFO is refused without blocking); EMFILE/ENFILE (no descriptor for the
