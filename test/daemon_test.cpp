@@ -210,7 +210,15 @@ struct daemon_run {
         REQUIRE(pid > 0);
         REQUIRE(::kill(pid, sig) == 0);
         int st = 0;
-        REQUIRE(::waitpid(pid, &st, 0) == pid);
+        // ECHILD: not ours yet. The daemon is re-parented to us (the subreaper) when its parent, the
+        // first child, has exited; a launcher that was killed never waited for that child, which
+        // may still be exiting (seen once under ASan on a loaded machine).
+        pid_t waited = -1;
+        for (int i = 0; i < 10'000 && (waited = ::waitpid(pid, &st, 0)) < 0 && (errno == ECHILD || errno == EINTR); ++i) {
+            const ::timespec pause{0, 1'000'000};
+            ::nanosleep(&pause, nullptr);
+        }
+        REQUIRE(waited == pid);
         pid = -1;
         return st;
     }
