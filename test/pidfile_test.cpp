@@ -769,15 +769,15 @@ private:
     pid_t pid_ = 0;
 };
 
-// Asks status() about `path` for a few seconds: "" while it says `daemon` runs, else what it said.
-std::string always_running(const std::string& path, pid_t daemon) {
+// Asks status() about `path` for a few seconds: "" while it says `state` with `pid`, else what it said.
+std::string always(const std::string& path, pidfile_state state, pid_t pid) {
     int looks = 0;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     while (std::chrono::steady_clock::now() < until) {
         ++looks;
         auto s = pidfile::status(path);
         if (!s) return s.error().message();
-        if (s->state != pidfile_state::running || s->pid != daemon)
+        if (s->state != state || s->pid != pid)
             return "look " + std::to_string(looks) + ": state " + std::to_string(int(s->state)) + ", pid " + std::to_string(s->pid);
     }
     return "";
@@ -794,7 +794,7 @@ TEST_CASE("pidfile: status of a daemon that runs all along is running while thou
     const std::string path = dir / "d.pid";
     holder daemon(path, true);
     lock_churn churn(dir.path());
-    CHECK(always_running(path, daemon.pid()) == "");
+    CHECK(always(path, pidfile_state::running, daemon.pid()) == "");
 }
 
 TEST_CASE("pidfile: a start that has not written its pid is starting, never stale, while thousands of other locks come and go") {
@@ -805,17 +805,7 @@ TEST_CASE("pidfile: a start that has not written its pid is starting, never stal
     const std::string path = dir / "d.pid";
     holder starting(path, false);
     lock_churn churn(dir.path());
-    int looks = 0;
-    std::string said;
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (said.empty() && std::chrono::steady_clock::now() < until) {
-        ++looks;
-        auto s = pidfile::status(path);
-        if (!s) said = s.error().message();
-        else if (s->state != pidfile_state::starting || s->pid != 0)
-            said = "look " + std::to_string(looks) + ": state " + std::to_string(int(s->state));
-    }
-    CHECK(said == "");
+    CHECK(always(path, pidfile_state::starting, 0) == "");
 }
 
 TEST_CASE("pidfile: status of another user's daemon that runs all along is running while thousands of other locks come and go (as root)") {
@@ -828,7 +818,7 @@ TEST_CASE("pidfile: status of another user's daemon that runs all along is runni
     lock_churn churn(dir.path());
     CHECK(ospp_test::in_child([&]() -> std::string {
               if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0) return "no setuid";
-              return always_running(path, daemon.pid());
+              return always(path, pidfile_state::running, daemon.pid());
           }) == "");
 }
 
