@@ -337,6 +337,9 @@ result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count, s
 }
 
 result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t> offset, std::size_t count) noexcept {
+    // Refused before the call, as Python's OverflowError: the kernel would look at the descriptors
+    // first (EBADF), and splice between two pipes would take the count.
+    if (sys::count_too_large(count)) return sys::fail_with(EINVAL, "sendfile");
     offset_arg in(offset);
     const ssize_t n = sys::retry([&] { return ::sendfile(out_fd.get(), in_fd.get(), in.get(), count); });
     if (n < 0) return sys::fail("sendfile");
@@ -345,6 +348,7 @@ result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t>
 
 result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src,
                            std::optional<::off_t> offset_dst, splice_flags flags) noexcept {
+    if (sys::count_too_large(count)) return sys::fail_with(EINVAL, "splice");  // as sendfile
     offset_arg in(offset_src), out(offset_dst);
     const ssize_t n = sys::retry(
         [&] { return ::splice(src.get(), in.get(), dst.get(), out.get(), count, to_raw(flags)); });

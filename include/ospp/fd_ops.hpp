@@ -248,8 +248,9 @@ struct enable_bitmask<rw_flags> : std::true_type {};
 // 4.5: glibc no longer emulates it), EPERM (dst immutable, or a seccomp filter that predates it).
 // Where Python raises OverflowError for a count above SSIZE_MAX, copy_file_range takes it as
 // SSIZE_MAX and copies what there is, SIZE_MAX included, from any offset (the kernel alone refuses
-// a count that wraps when added to an offset: EOVERFLOW); sendfile and splice pass it to the
-// kernel, which refuses it with EINVAL.
+// a count that wraps when added to an offset: EOVERFLOW); sendfile and splice refuse it with
+// EINVAL before any call, as Python's OverflowError comes first (the kernel would look at the
+// descriptors first, and splice between two pipes would take it).
 [[nodiscard]] result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                                   std::optional<::off_t> offset_src = {},
                                                   std::optional<::off_t> offset_dst = {}) noexcept;
