@@ -113,7 +113,7 @@ public:
         const ospp::fd_ref f = slot(a.at(0));
         const bool two = op == "splice" || op == "sendfile";
         const bool blocks = op == "read" || op == "write" || op == "readv" || op == "writev" || op == "preadv" ||
-                            op == "pwritev" || op == "efdread" || op == "efdwrite" || two;
+                            op == "pwritev" || op == "efdread" || op == "efdwrite" || op == "readall" || two;
         if (blocks && (could_block(f) || (two && could_block(slot(a.at(1)))))) return emit("blocking");
         // the data of writev/pwritev: decoded tokens, and views of them
         std::vector<std::string> bufs;
@@ -151,6 +151,17 @@ public:
             show(ospp::read(f, static_cast<std::size_t>(unum(1))), shown);  // -1: SIZE_MAX
         } else if (op == "write") {
             show(ospp::write(f, data(a[1])), count);
+        } else if (op == "readall") {
+            // an eventfd never ends: in semaphore mode each read takes 1 from up to 2^64-2; a
+            // splice at offset 2^62 makes a sparse file of 4 EiB (pipes.py alike)
+            const auto st = ospp::fstat(f);
+            if (ospp::readlink("/proc/self/fd/" + std::to_string(f.get())).value_or("") == "anon_inode:[eventfd]") {
+                return emit("not on an eventfd");
+            }
+            if (st && ospp::s_isreg(st->st_mode) && static_cast<std::size_t>(st->st_size) > drain_limit) {
+                return emit("too big");
+            }
+            show(ospp::read_all(f), shown);
         } else if (op == "readv") {
             read_into(a[1], [&](auto spans) { return ospp::readv(f, spans); });
         } else if (op == "preadv") {

@@ -35,7 +35,7 @@
 # either side, SPLICE_F_*, counts 0 to 2^64-1), sendfile, copy_file_range, F_GETPIPE_SZ and
 # F_SETPIPE_SZ (0, odd sizes, above pipe-max-size: EPERM without CAP_SYS_RESOURCE, below the bytes
 # held: EBUSY), F_GETFL/F_SETFL (O_NONBLOCK, O_APPEND, O_DIRECT), F_DUPFD_CLOEXEC, ioctl FIONREAD,
-# get/set_blocking, get/set_inheritable, fstat, isatty, dup, dup2, close; then it dumps each slot
+# get/set_blocking, get/set_inheritable, fstat, isatty, dup, dup2, close, read_all; then it dumps each slot
 # (type and permission bits, status and fd flags, the memfd or anon inode name, a pipe's size and
 # the bytes a read end still holds, drained without blocking, a file's size, bytes and seals, an
 # eventfd's count). Nothing may hang the run: both drivers skip (print "blocking") an operation
@@ -104,6 +104,10 @@
 #  - eventfd_read/eventfd_write on a descriptor that is not an eventfd and moves fewer than 8
 #    bytes: glibc leaves a stale errno (0, or an earlier call's), ospp says EINVAL
 #    (special_fds.hpp); pipes.py does the same 8-byte read or write itself for those;
+#  - read_all (Python's FileIO.readall, None for "nothing yet" being ospp's EAGAIN): of a pipe,
+#    every read of ospp's has room for a packet (O_DIRECT), FileIO.readall's not; pipes.py reads
+#    a pipe with os.read(fd, 65536) to the end or EAGAIN, as readall, and never readall an eventfd
+#    (no end in semaphore mode) or a file over 4 MiB;
 #  - memfd_create with a NUL byte in the name: ValueError in Python, EINVAL naming the name in ospp;
 #  - dup2(f, f, inheritable=False), as in fdio;
 #  - the drivers never set O_DIRECT on a regular file (whether a read then succeeds depends on
