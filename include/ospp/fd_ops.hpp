@@ -164,8 +164,8 @@ using transfer_result = tl::expected<T, transfer_error>;
 // Fills `buffer` unless end of file comes first: the number of bytes read, less than its size at
 // end of file or when a non-blocking descriptor has nothing more for now (EAGAIN after at least
 // one byte, as above; EAGAIN before any is the error). From a packet-mode pipe, a packet that
-// does not fit in what is left of the buffer loses its end (read(2)'s rule). On error, .transferred says how many bytes
-// were read into the buffer before it.
+// does not fit in what is left of the buffer loses its end (read(2)'s rule). On error,
+// .transferred says how many bytes were read into the buffer before it.
 [[nodiscard]] transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noexcept;
 
 // ---- closing ----------------------------------------------------------------------------------
