@@ -45,7 +45,8 @@ def gen_pipes_op(r):
         (8, lambda: "read %d %d" % (S(), r.choice(SIZES + [-1, 2**63]))),
         (8, lambda: "write %d %s" % (S(), r.choice(DATA))),
         (2, lambda: "readall %d" % S()),
-        (2, lambda: "readv %d %s" % (S(), ",".join(str(r.choice(SIZES[:6])) for _ in range(r.choice([0, 1, 2, 3]))) or "-")),
+        (2, lambda: "readv %d %s" % (S(), ",".join(str(r.choice(SIZES[:6])) for _ in range(r.choice([0, 1, 2, 3])))
+                                     or "-")),
         (2, lambda: "writev %d %s" % (S(), ",".join(r.choice(DATA) for _ in range(r.choice([0, 1, 2, 3]))) or "-")),
         (1, lambda: "pread %d %d %d" % (S(), r.choice(SIZES[:5]), r.choice([0, 3, -1]))),
         (1, lambda: "pwrite %d %s %d" % (S(), r.choice(DATA[:4]), r.choice([0, 3, -1]))),

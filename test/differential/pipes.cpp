@@ -102,7 +102,8 @@ public:
 
     // readv/preadv: the total, then the bytes the buffers got, in order.
     void read_into(const std::string& sizes, auto call) {
-        show(read_buffers(sizes, call), [](const std::string& got) { return std::to_string(got.size()) + " " + shown(got); });
+        show(read_buffers(sizes, call),
+             [](const std::string& got) { return std::to_string(got.size()) + " " + shown(got); });
     }
 
     void run(const std::vector<std::string>& t) {
@@ -281,7 +282,8 @@ public:
                 line += " " + enc(link);
                 std::ifstream info("/proc/self/fdinfo/" + std::to_string(f.get()));
                 for (std::string l; std::getline(info, l);) {
-                    if (l.starts_with("eventfd-count:")) line += " count=" + hex(std::stoull(l.substr(14), nullptr, 16));
+                    if (!l.starts_with("eventfd-count:")) continue;
+                    line += " count=" + hex(std::stoull(l.substr(14), nullptr, 16));
                 }
             } else if (ospp::s_isreg(mode)) {
                 line += " " + (link.starts_with("/memfd:") ? enc(link) : std::string("file")) +
