@@ -58,7 +58,7 @@ def gen_pipes_op(r):
         (0.5, lambda: "fallocate %d %d %d" % (S(), r.choice([0, 5]), r.choice(LENGTHS))),
         (0.5, lambda: "fadvise %d %d %d %d" % (S(), r.choice([0, 5]), r.choice(LENGTHS), r.choice([0, 3, 9]))),
         (5, lambda: "splice %d %d %d %s %s %d" % (S(), S(), r.choice(COUNTS), r.choice(OFFSETS), r.choice(OFFSETS),
-                                                 r.choice([0, 0, 1, 2, 4, 8, 2 | 4]))),
+                                                 r.choice([0, 0, 1, 2, 4, 8, 2 | 4, 16, 1 << 31]))),
         # sendfile's counts stay small (or above SSIZE_MAX, refused): from a file into itself it
         # reads what it has just written, and would copy up to 2 GiB
         (3, lambda: "sendfile %d %d %s %d" % (S(), S(), r.choice(OFFSETS), r.choice(COUNTS[:7] + [2**64 - 1]))),
