@@ -1,7 +1,7 @@
 // src/fd_ops.cpp — Python's "File Descriptor Operations".
 #include "ospp/fd_ops.hpp"
 
-#include <limits.h>  // IOV_MAX
+#include <limits.h>  // IOV_MAX, PIPE_BUF
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -143,8 +143,13 @@ result<std::string> read_all(fd_ref f) {
     // +1 to see the end of file in the same read) saves the regrowth; anything else starts at
     // 8 KiB and doubles.
     std::size_t size = 8192;
+    // A read of a packet-mode pipe (pipe2 with O_DIRECT) gives one packet of up to PIPE_BUF bytes
+    // and discards what does not fit: anything but a regular file is read with room for one.
+    // (CPython's readall does not, and loses the end of a packet.)
+    std::size_t room = PIPE_BUF;
     struct ::stat st {};
-    if (::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    if (::fstat(f.get(), &st) == 0 && S_ISREG(st.st_mode)) room = 1;
+    if (room == 1 && st.st_size > 0) {
         const ::off_t pos = ::lseek(f.get(), 0, SEEK_CUR);
         // Only a hint below SSIZE_MAX, as CPython's: for a sparse file of INT64_MAX bytes, std::string
         // would throw std::length_error; doubling instead ends in the documented std::bad_alloc.
@@ -155,7 +160,7 @@ result<std::string> read_all(fd_ref f) {
     std::string out(size, '\0');
     std::size_t len = 0;
     for (;;) {
-        if (len == out.size()) out.resize(out.size() * 2);
+        if (out.size() - len < room) out.resize(out.size() * 2);
         auto n = read(f, std::as_writable_bytes(std::span(out)).subspan(len));
         if (!n && ran_dry(n.error(), len)) break;
         if (!n) return tl::unexpected(std::move(n.error()));
@@ -337,6 +342,9 @@ result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count, s
 }
 
 result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t> offset, std::size_t count) noexcept {
+    // Refused before the call, as Python's OverflowError: the kernel would look at the descriptors
+    // first (EBADF), and splice between two pipes would take the count.
+    if (sys::count_too_large(count)) return sys::fail_with(EINVAL, "sendfile");
     offset_arg in(offset);
     const ssize_t n = sys::retry([&] { return ::sendfile(out_fd.get(), in_fd.get(), in.get(), count); });
     if (n < 0) return sys::fail("sendfile");
@@ -345,6 +353,7 @@ result<std::size_t> sendfile(fd_ref out_fd, fd_ref in_fd, std::optional<::off_t>
 
 result<std::size_t> splice(fd_ref src, fd_ref dst, std::size_t count, std::optional<::off_t> offset_src,
                            std::optional<::off_t> offset_dst, splice_flags flags) noexcept {
+    if (sys::count_too_large(count)) return sys::fail_with(EINVAL, "splice");  // as sendfile
     offset_arg in(offset_src), out(offset_dst);
     const ssize_t n = sys::retry(
         [&] { return ::splice(src.get(), in.get(), dst.get(), out.get(), count, to_raw(flags)); });

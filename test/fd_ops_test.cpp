@@ -590,8 +590,8 @@ TEST_CASE("splice moves bytes between a pipe and a file") {
 
 TEST_CASE("copy_file_range copies what there is for a count above SSIZE_MAX; sendfile and splice refuse it") {
     // Python raises OverflowError for all three; ospp's copy_file_range copies what there is
-    // ("as much as you can" is a natural SIZE_MAX in C++), and sendfile and splice leave the count
-    // to the kernel, which refuses it.
+    // ("as much as you can" is a natural SIZE_MAX in C++), and sendfile and splice refuse it with
+    // EINVAL, as Python.
     temp_dir dir;
     auto src = open_rw(dir, "src", "all of it");
     auto dst = open_rw(dir, "dst", "");
@@ -607,6 +607,14 @@ TEST_CASE("copy_file_range copies what there is for a count above SSIZE_MAX; sen
     CHECK_ERRNO(ospp::sendfile(p.write_end, src, 0, SIZE_MAX), EINVAL, "sendfile: [Errno 22] Invalid argument");
     CHECK_ERRNO(ospp::splice(src, p.write_end, SIZE_MAX, 0), EINVAL, "splice: [Errno 22] Invalid argument");
     CHECK(ospp::sendfile(p.write_end, src, 0, std::size_t{1} << 62).value() == 9);
+    // Refused before the kernel sees it, as Python's OverflowError comes before any call: the
+    // kernel itself would take SIZE_MAX from one pipe to another (and move the 9 bytes), and a bad
+    // descriptor would be EBADF there.
+    auto q = ospp::pipe2(ospp::open_flags::nonblock).value();
+    CHECK_ERRNO(ospp::splice(p.read_end, q.write_end, SIZE_MAX), EINVAL, "splice: [Errno 22] Invalid argument");
+    CHECK(ospp::read(p.read_end, 16).value() == "all of it");
+    CHECK_ERRNO(ospp::splice(ospp::fd_ref(-1), q.write_end, SIZE_MAX), EINVAL, "splice: [Errno 22] Invalid argument");
+    CHECK_ERRNO(ospp::sendfile(ospp::fd_ref(-1), src, 0, SIZE_MAX), EINVAL, "sendfile: [Errno 22] Invalid argument");
 }
 
 TEST_CASE("read_all on a non-blocking descriptor returns what it read when the data runs out") {
@@ -634,6 +642,21 @@ TEST_CASE("read_all on a non-blocking descriptor returns what it read when the d
     CHECK(e.error().code() == EAGAIN);
     CHECK(e.error().transferred == 0);
     CHECK(e.error().message() == "read: [Errno 11] Resource temporarily unavailable");
+}
+
+TEST_CASE("read_all of a packet-mode pipe loses no part of a packet") {
+    // A pipe2(O_DIRECT) read gives one packet (a write of up to PIPE_BUF bytes) and discards
+    // what does not fit in the buffer (pipe(2)), so every read needs room for PIPE_BUF bytes: with
+    // 8 KiB to start, a third packet of 4000 bytes would get the 192 left over.
+    auto p = ospp::pipe2(ospp::open_flags::direct).value();
+    std::string sent;
+    for (const char c : {'a', 'b', 'c', 'd'}) {
+        const std::string packet(4000, c);
+        REQUIRE(ospp::write(p.write_end, packet).value() == packet.size());
+        sent += packet;
+    }
+    p.write_end.reset();
+    CHECK(ospp::read_all(p.read_end).value() == sent);
 }
 
 TEST_CASE("fchmod, fchown, ftruncate, fsync and fdatasync change the file") {

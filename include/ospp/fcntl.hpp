@@ -286,7 +286,8 @@ private:
 [[nodiscard]] result<std::size_t> get_pipe_size(fd_ref f) noexcept;
 // F_SETPIPE_SZ: sets the capacity to at least `size` (rounded up to a power-of-two number of pages)
 // and returns the capacity set. Errors: EBADF (not a pipe), EBUSY (smaller than the data in it),
-// EPERM (above /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE), EINVAL.
+// EPERM (above /proc/sys/fs/pipe-max-size without CAP_SYS_RESOURCE), EINVAL (0, above 2^31; a size
+// above INT32_MAX before the descriptor is looked at, where Python's fcntl wraps it modulo 2^32).
 [[nodiscard]] result<std::size_t> set_pipe_size(fd_ref f, std::size_t size) noexcept;
 
 // File seals (memfd_create with MFD_ALLOW_SEALING): Python's fcntl.F_SEAL_*.

@@ -152,6 +152,8 @@ using transfer_result = tl::expected<T, transfer_error>;
 // Reads until end of file (Python's FileIO.readall, f.read() on a raw file): the whole remaining
 // content. Starts from what is left of a regular file (its size less the offset) and doubles
 // the buffer otherwise; the string keeps no more than twice the memory its content needs.
+// Every read of anything but a regular file has room for PIPE_BUF bytes, so that a packet-mode
+// pipe (pipe2 with open_flags::direct) loses no part of a packet, where Python's readall does.
 // A non-blocking descriptor that has no more data for now (EAGAIN) ends the read like end of
 // file once some bytes came — they are returned, not lost — and is the EAGAIN error only when
 // nothing came (where Python returns None). Errors: those of read, with the call name "read"; an
@@ -161,8 +163,9 @@ using transfer_result = tl::expected<T, transfer_error>;
 [[nodiscard]] result<std::string> read_all(fd_ref f);
 // Fills `buffer` unless end of file comes first: the number of bytes read, less than its size at
 // end of file or when a non-blocking descriptor has nothing more for now (EAGAIN after at least
-// one byte, as above; EAGAIN before any is the error). On error, .transferred says how many bytes
-// were read into the buffer before it.
+// one byte, as above; EAGAIN before any is the error). From a packet-mode pipe, a packet that
+// does not fit in what is left of the buffer loses its end (read(2)'s rule). On error,
+// .transferred says how many bytes were read into the buffer before it.
 [[nodiscard]] transfer_result<std::size_t> read_all(fd_ref f, std::span<std::byte> buffer) noexcept;
 
 // ---- closing ----------------------------------------------------------------------------------
@@ -248,8 +251,9 @@ struct enable_bitmask<rw_flags> : std::true_type {};
 // 4.5: glibc no longer emulates it), EPERM (dst immutable, or a seccomp filter that predates it).
 // Where Python raises OverflowError for a count above SSIZE_MAX, copy_file_range takes it as
 // SSIZE_MAX and copies what there is, SIZE_MAX included, from any offset (the kernel alone refuses
-// a count that wraps when added to an offset: EOVERFLOW); sendfile and splice pass it to the
-// kernel, which refuses it with EINVAL.
+// a count that wraps when added to an offset: EOVERFLOW); sendfile and splice refuse it with
+// EINVAL before any call, as Python's OverflowError comes first (the kernel would look at the
+// descriptors first, and splice between two pipes would take it).
 [[nodiscard]] result<std::size_t> copy_file_range(fd_ref src, fd_ref dst, std::size_t count,
                                                   std::optional<::off_t> offset_src = {},
                                                   std::optional<::off_t> offset_dst = {}) noexcept;

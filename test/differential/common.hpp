@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -101,11 +103,65 @@ inline std::vector<std::string> split(const std::string& line) {
     return tokens;
 }
 
+// A comma-separated list of tokens; "-" is the empty list (fdio, pipes).
+inline std::vector<std::string> list(const std::string& t) {
+    std::vector<std::string> out;
+    if (t == "-") return out;
+    std::size_t start = 0;
+    for (;;) {
+        const auto comma = t.find(',', start);
+        out.push_back(t.substr(start, comma - start));
+        if (comma == std::string::npos) return out;
+        start = comma + 1;
+    }
+}
+
+// An offset argument: "-" is Python's None (fdio, pipes).
+inline std::optional<::off_t> opt(const std::string& t) {
+    if (t == "-") return std::nullopt;
+    return std::stoll(t);
+}
+
 // The driver's own setup cannot fail: stop if it does.
 inline void must(const ospp::result<void>& r) {
     if (r) return;
     std::cerr << r.error().message() << '\n';
     std::exit(2);
+}
+
+// What the descriptor domains' drivers (fdio, pipes) share: one line per operation, "ok [what]"
+// or the error line; `stopped_` is apply_script's protocol (no operation of theirs ends a script).
+struct line_driver {
+    explicit line_driver(std::vector<std::string>& out) : out_(out) {}
+    std::vector<std::string>& out_;
+    bool stopped_ = false;
+
+    void emit(std::string line) { out_.push_back(std::move(line)); }
+    template <class T>
+    void ok_or_err(const ospp::result<T>& r) {
+        emit(r ? std::string("ok") : err_line(r.error()));
+    }
+    template <class T, class Show>
+    void show(const ospp::result<T>& r, Show s) {
+        emit(r ? "ok " + s(*r) : err_line(r.error()));
+    }
+    static std::string boolean(bool b) { return b ? "True" : "False"; }
+};
+
+// readv/preadv: buffers of the listed sizes, filled by `call` (given the spans); the bytes
+// they got, in order (their size is the call's total).
+template <class Call>
+ospp::result<std::string> read_buffers(const std::string& sizes, Call call) {
+    std::vector<std::string> bufs;
+    for (const auto& n : list(sizes)) bufs.emplace_back(std::stoul(n), '\0');
+    std::vector<std::span<std::byte>> spans;
+    for (auto& b : bufs) spans.push_back(std::as_writable_bytes(std::span(b)));
+    auto r = call(std::span<const std::span<std::byte>>(spans));
+    if (!r) return tl::unexpected(std::move(r.error()));
+    std::string got;
+    for (const auto& b : bufs) got += b;
+    got.resize(*r);
+    return got;
 }
 
 // Applies a script, one operation a line, with `d` (d.run(tokens)), each operation's lines after
@@ -129,5 +185,7 @@ void apply_script(std::istream& script, std::vector<std::string>& out, Driver& d
 // The fdio domain (fdio.cpp): applies one script's descriptor operations in the working
 // directory and appends its lines to `out`.
 void run_fdio_script(std::istream& script, std::vector<std::string>& out);
+// The pipes domain (pipes.cpp): pipe ends, eventfd, memfd.
+void run_pipes_script(std::istream& script, std::vector<std::string>& out);
 
 }  // namespace differential

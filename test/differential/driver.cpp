@@ -415,12 +415,14 @@ int main(int argc, char** argv) {
     // --domain fdio: the scripts are descriptor operations (fdio.cpp); the default is files.
     int first = 1;
     bool fdio = false;
+    bool pipes = false;  // --domain pipes: pipe ends and special descriptors (pipes.cpp)
     if (argc >= 3 && std::string_view(argv[1]) == "--domain") {
         fdio = std::string_view(argv[2]) == "fdio";
+        pipes = std::string_view(argv[2]) == "pipes";
         first = 3;
     }
     if (argc <= first) {
-        std::cerr << "usage: ospp_differential [--domain files|fdio] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
+        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
         return 2;
     }
     argc -= first - 1;
@@ -437,6 +439,8 @@ int main(int argc, char** argv) {
         std::ifstream script(argv[i]);
         if (fdio) {
             run_fdio_script(script, out);
+        } else if (pipes) {
+            run_pipes_script(script, out);
         } else {
             driver d(out);
             apply_script(script, out, d);

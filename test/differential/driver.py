@@ -632,6 +632,11 @@ def main():
             d = fdio.FdDriver(out)
             apply_script(script, out, d)
             d.dump()
+        elif domain == "pipes":  # pipe ends and special descriptors (pipes.py)
+            import pipes
+            d = pipes.PipeDriver(out)
+            apply_script(script, out, d)
+            d.dump()
         else:
             d = Driver(out)
             d.root = os.getcwd()

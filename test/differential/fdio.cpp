@@ -44,25 +44,6 @@ std::string hexs(std::string_view b) {
     return out;
 }
 
-// A comma-separated list of tokens; "-" is the empty list.
-std::vector<std::string> list(const std::string& t) {
-    std::vector<std::string> out;
-    if (t == "-") return out;
-    std::size_t start = 0;
-    for (;;) {
-        const auto comma = t.find(',', start);
-        out.push_back(t.substr(start, comma - start));
-        if (comma == std::string::npos) return out;
-        start = comma + 1;
-    }
-}
-
-// An offset argument: "-" is Python's None.
-std::optional<::off_t> opt(const std::string& t) {
-    if (t == "-") return std::nullopt;
-    return std::stoll(t);
-}
-
 // The runs of non-zero bytes as pos:hex,... ("-" for none): a file's content, sparse or not.
 std::string runs(std::string_view data) {
     std::string out;
@@ -81,27 +62,10 @@ std::string runs(std::string_view data) {
     return out.empty() ? "-" : out;
 }
 
-class fdio_driver {
+class fdio_driver : public line_driver {
 public:
-    explicit fdio_driver(std::vector<std::string>& out) : out_(out), root_(ospp::getcwd().value()) {}
-    std::vector<std::string>& out_;
-    std::string root_;      // the script's directory (fchdir may leave it)
-    bool stopped_ = false;  // (apply_script's protocol; no fdio operation ends a script)
-
-    void emit(std::string line) { out_.push_back(std::move(line)); }
-    template <class T>
-    void ok_or_err(const ospp::result<T>& r) {
-        emit(r ? std::string("ok") : err_line(r.error()));
-    }
-    template <class T, class Show>
-    void show(const ospp::result<T>& r, Show s) {
-        if (!r) {
-            emit(err_line(r.error()));
-        } else {
-            emit("ok " + s(*r));
-        }
-    }
-    static std::string boolean(bool b) { return b ? "True" : "False"; }
+    explicit fdio_driver(std::vector<std::string>& out) : line_driver(out), root_(ospp::getcwd().value()) {}
+    std::string root_;  // the script's directory (fchdir may leave it)
 
     // Moves a new descriptor into slot `s` (closing what the slot held).
     void place(ospp::fd f, const std::string& s) {
@@ -110,15 +74,7 @@ public:
 
     // readv/preadv: the total, then the bytes the buffers got, in order.
     void read_into(const std::string& sizes, auto call) {
-        std::vector<std::string> bufs;
-        for (const auto& n : list(sizes)) bufs.emplace_back(std::stoul(n), '\0');
-        std::vector<std::span<std::byte>> spans;
-        for (auto& b : bufs) spans.push_back(std::as_writable_bytes(std::span(b)));
-        auto r = call(std::span<const std::span<std::byte>>(spans));
-        if (!r) return emit(err_line(r.error()));
-        std::string got;
-        for (const auto& b : bufs) got += b;
-        emit("ok " + std::to_string(*r) + " " + hexs(got.substr(0, *r)));
+        show(read_buffers(sizes, call), [](const std::string& got) { return std::to_string(got.size()) + " " + hexs(got); });
     }
 
     void run(const std::vector<std::string>& t) {

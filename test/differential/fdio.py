@@ -31,6 +31,16 @@ def opt(t):
     return None if t == "-" else int(t)
 
 
+def dup2(f, target, inheritable):
+    """os.dup2 as ospp's: its new descriptor's number (also for the pipes domain)."""
+    if f == target and not inheritable:
+        # deliberate: ospp's dup2(f, f, false) sets FD_CLOEXEC on f and succeeds, where
+        # Python's dup3 fails with EINVAL (fd_ops.hpp, dup2)
+        fcntl.fcntl(f, fcntl.F_SETFD, fcntl.fcntl(f, fcntl.F_GETFD) | fcntl.FD_CLOEXEC)
+        return str(target)
+    return str(os.dup2(f, target, inheritable))
+
+
 def runs(data):
     """The runs of non-zero bytes as pos:hex,... ("-" for none)."""
     out = []
@@ -139,13 +149,7 @@ class FdDriver:
         if op == "dup":
             return self.place(os.dup(f), a[1])
         if op == "dup2":
-            target, inheritable = FD0 + num(1), a[2] == "1"
-            if f == target and not inheritable:
-                # deliberate: ospp's dup2(f, f, false) sets FD_CLOEXEC on f and succeeds, where
-                # Python's dup3 fails with EINVAL (fd_ops.hpp, dup2)
-                fcntl.fcntl(f, fcntl.F_SETFD, fcntl.fcntl(f, fcntl.F_GETFD) | fcntl.FD_CLOEXEC)
-                return str(target)
-            return str(os.dup2(f, target, inheritable))
+            return dup2(f, FD0 + num(1), a[2] == "1")
         if op == "getinh":
             return str(os.get_inheritable(f))
         if op == "setinh":

@@ -24,10 +24,27 @@
 # closerange, the fd forms of the xattr calls, fchdir and getcwd to a few descriptor slots, then
 # dump each slot (its file, offset and flags) and each file's bytes.
 #
-# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio] [--seed S] [-n N]
+# A third domain, --domain pipes (generator gen_pipes.py, drivers pipes.cpp and pipes.py), does
+# the same for pipe ends and other special descriptors in six slots: pipe, pipe2 (O_NONBLOCK,
+# O_DIRECT packet mode, O_NOTIFICATION_PIPE, bogus flags), eventfd (EFD_NONBLOCK, EFD_SEMAPHORE,
+# initial values), eventfd_read/eventfd_write (zero, overflow, 2^64-1, on other descriptors),
+# memfd_create (names empty, long, with a NUL or non-UTF-8 byte; flags good and bogus), F_ADD_SEALS
+# and F_GET_SEALS, a regular file; read, write (empty, PIPE_BUF, partial, to a full pipe, with no
+# reader: EPIPE, SIGPIPE ignored by both), readv, writev, pread, pwrite, preadv, pwritev, lseek,
+# ftruncate, fsync, posix_fallocate, posix_fadvise (ESPIPE, EINVAL on pipes), splice (offsets on
+# either side, SPLICE_F_*, counts 0 to 2^64-1), sendfile, copy_file_range, F_GETPIPE_SZ and
+# F_SETPIPE_SZ (0, odd sizes, above pipe-max-size: EPERM without CAP_SYS_RESOURCE, below the bytes
+# held: EBUSY), F_GETFL/F_SETFL (O_NONBLOCK, O_APPEND, O_DIRECT), F_DUPFD_CLOEXEC, ioctl FIONREAD,
+# get/set_blocking, get/set_inheritable, fstat, isatty, dup, dup2, close, read_all; then it dumps each slot
+# (type and permission bits, status and fd flags, the memfd or anon inode name, a pipe's size and
+# the bytes a read end still holds, drained without blocking, a file's size, bytes and seals, an
+# eventfd's count). Nothing may hang the run: both drivers skip (print "blocking") an operation
+# that could block, one naming a slot that is neither a regular file nor non-blocking.
+#
+# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes] [--seed S] [-n N]
 #        [--ops K] [--show]
 # `meson test -C build --suite parity` runs a bounded run of each domain (fixed seed, 200 scripts
-# of files, 600 of fdio). Exit status: 0 no difference, 1 a difference.
+# of files, 600 of fdio, 3000 of pipes). Exit status: 0 no difference, 1 a difference.
 #
 # Normalised on purpose (ospp differs from Python and says so in its headers; each place is marked
 # "deliberate:" in driver.py):
@@ -79,6 +96,24 @@
 #    names no path (xattr.hpp);
 #  - the drivers never fchmod or fchown /dev/null (it is the system's), and print the working directory's
 #    mode before they make it searchable again for the dump.
+# and in the pipes domain (marked "deliberate:" in pipes.py):
+#  - a count above SSIZE_MAX for splice or sendfile, a read of more than SSIZE_MAX bytes:
+#    OverflowError in Python, EINVAL in ospp (fd_ops.hpp);
+#  - F_SETPIPE_SZ with a size outside int: ospp refuses it with EINVAL before the descriptor is
+#    looked at, Python's fcntl wraps it modulo 2^32 (fcntl.hpp, set_pipe_size);
+#  - eventfd_read/eventfd_write on a descriptor that is not an eventfd and moves fewer than 8
+#    bytes: glibc leaves a stale errno (0, or an earlier call's), ospp says EINVAL
+#    (special_fds.hpp); pipes.py does the same 8-byte read or write itself for those;
+#  - read_all (Python's FileIO.readall, None for "nothing yet" being ospp's EAGAIN): of a pipe,
+#    every read of ospp's has room for a packet (O_DIRECT), FileIO.readall's not; pipes.py reads
+#    a pipe with os.read(fd, 65536) to the end or EAGAIN, as readall, and never readall an eventfd
+#    (no end in semaphore mode) or a file over 4 MiB;
+#  - memfd_create with a NUL byte in the name: ValueError in Python, EINVAL naming the name in ospp;
+#  - dup2(f, f, inheritable=False), as in fdio;
+#  - the drivers never set O_DIRECT on a regular file (whether a read then succeeds depends on
+#    where each driver's buffer lies), and every new descriptor is placed close-on-exec in its
+#    slot, so that pipe2/eventfd/memfd_create without their CLOEXEC flag (ospp always adds it,
+#    Python does not) compare alike.
 import argparse
 import os
 import random
@@ -89,6 +124,8 @@ import stat
 import subprocess
 import sys
 import tempfile
+
+from gen_pipes import gen_pipes_script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -460,7 +497,7 @@ def main():
     ap.add_argument("--batch", type=int, default=100, help="scripts per driver run")
     ap.add_argument("--max-report", type=int, default=3, help="differences to minimise and print")
     ap.add_argument("--show", action="store_true", help="print the scripts and outputs")
-    ap.add_argument("--domain", choices=["files", "fdio"], default="files",
+    ap.add_argument("--domain", choices=["files", "fdio", "pipes"], default="files",
                     help="files: file and directory calls; fdio: operations on open descriptors")
     args = ap.parse_args()
     if not (hasattr(os, "setxattr") and hasattr(os, "fwalk")):
@@ -475,6 +512,7 @@ def main():
         done = 0
         while done < args.n:
             gen = gen_fdio_script if args.domain == "fdio" else gen_script
+            gen = gen_pipes_script if args.domain == "pipes" else gen
             scripts = [gen(r, args.ops) for _ in range(min(args.batch, args.n - done))]
             o, p = run_drivers(args, work, scripts)
             for i, s in enumerate(scripts):
