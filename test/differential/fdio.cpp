@@ -214,7 +214,10 @@ public:
             show(ospp::listxattr(f), [](std::vector<std::string> names) {
                 std::sort(names.begin(), names.end());
                 std::string line;
-                for (const auto& n : names) line += (line.empty() ? "" : " ") + enc(n);
+                for (const auto& n : names) {  // appended piece by piece: GCC 12's -O3 -Wrestrict
+                    if (!line.empty()) line += ' ';
+                    line += enc(n);
+                }
                 return line.empty() ? std::string("-") : line;
             });
         } else if (op == "fremovexattr") {
