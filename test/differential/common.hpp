@@ -129,5 +129,7 @@ void apply_script(std::istream& script, std::vector<std::string>& out, Driver& d
 // The fdio domain (fdio.cpp): applies one script's descriptor operations in the working
 // directory and appends its lines to `out`.
 void run_fdio_script(std::istream& script, std::vector<std::string>& out);
+// The proc domain (proc.cpp): applies one script in a process of its own.
+void run_proc_script(std::istream& script, std::vector<std::string>& out);
 
 }  // namespace differential

@@ -415,12 +415,14 @@ int main(int argc, char** argv) {
     // --domain fdio: the scripts are descriptor operations (fdio.cpp); the default is files.
     int first = 1;
     bool fdio = false;
+    bool proc = false;  // --domain proc: process state (proc.cpp)
     if (argc >= 3 && std::string_view(argv[1]) == "--domain") {
         fdio = std::string_view(argv[2]) == "fdio";
+        proc = std::string_view(argv[2]) == "proc";
         first = 3;
     }
     if (argc <= first) {
-        std::cerr << "usage: ospp_differential [--domain files|fdio] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
+        std::cerr << "usage: ospp_differential [--domain files|fdio|proc] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
         return 2;
     }
     argc -= first - 1;
@@ -435,7 +437,9 @@ int main(int argc, char** argv) {
         must(ospp::chdir(sandbox + "/root"));
         out.push_back("== " + std::to_string(i - 2));
         std::ifstream script(argv[i]);
-        if (fdio) {
+        if (proc) {
+            run_proc_script(script, out);
+        } else if (fdio) {
             run_fdio_script(script, out);
         } else {
             driver d(out);

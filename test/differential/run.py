@@ -90,6 +90,8 @@ import subprocess
 import sys
 import tempfile
 
+from gen_proc import gen_proc_script  # the proc domain's generator
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # ---- the generator ----
@@ -460,8 +462,9 @@ def main():
     ap.add_argument("--batch", type=int, default=100, help="scripts per driver run")
     ap.add_argument("--max-report", type=int, default=3, help="differences to minimise and print")
     ap.add_argument("--show", action="store_true", help="print the scripts and outputs")
-    ap.add_argument("--domain", choices=["files", "fdio"], default="files",
-                    help="files: file and directory calls; fdio: operations on open descriptors")
+    ap.add_argument("--domain", choices=["files", "fdio", "proc"], default="files",
+                    help="files: file and directory calls; fdio: operations on open descriptors; "
+                         "proc: the process's own state")
     args = ap.parse_args()
     if not (hasattr(os, "setxattr") and hasattr(os, "fwalk")):
         print("python3 without os.setxattr/os.fwalk: skipped")
@@ -474,7 +477,7 @@ def main():
     try:
         done = 0
         while done < args.n:
-            gen = gen_fdio_script if args.domain == "fdio" else gen_script
+            gen = {"fdio": gen_fdio_script, "proc": gen_proc_script}.get(args.domain, gen_script)
             scripts = [gen(r, args.ops) for _ in range(min(args.batch, args.n - done))]
             o, p = run_drivers(args, work, scripts)
             for i, s in enumerate(scripts):
