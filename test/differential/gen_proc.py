@@ -103,6 +103,7 @@ def gen_proc_op(r):
         (3, lambda: priority_op("set")),
         (2, lambda: "nice %d" % r.choice(NICE_INCREMENTS)),
         (1, lambda: "getaffinity %s" % r.choice(["0", "self", "none", "neg"])),
+        (0.5, lambda: "pcpucount"),
         (2, lambda: "setaffinity %s %s" % (r.choice(["0", "0", "self", "none"]), r.choice(CPUS))),
         (1, lambda: "getscheduler %s" % r.choice(PIDS)),
         (3, lambda: "setscheduler %s %d %d" % (r.choice(["0", "0", "self", "none", "neg"]), r.choice(POLICIES),
@@ -117,7 +118,10 @@ def gen_proc_op(r):
         (2, lambda: "getenv %s" % r.choice(ENV_KEYS)),
         (1, lambda: "execpath"),
         (4, lambda: "sigmask %d %s" % (r.choice([0, 1, 2, 0, 1, 2, 3, -1]), sigs())),
+        (1, lambda: "sigmask %d all" % r.choice([0, 1, 2])),
         (3, lambda: "raise %d" % r.choice(RAISE)),
+        (0.5, lambda: "%s %d" % (r.choice(["signame", "strsignal"]), r.choice(range(-1, 67)))),
+        (0.2, lambda: "validsignals"),
         (1, lambda: "sigpending"),
         (1, lambda: "%s %d" % (r.choice(["sigdfl", "sigign"]), r.choice(DISPOSITION))),
         # signal 0 or none at all: nothing is sent
@@ -135,13 +139,21 @@ def gen_proc_op(r):
                                        r.choice(["0", "self", "parent", "none", "neg"]))),
         (1, lambda: r.choice(["setsid", "setpgrp", "getpgrp"])),
         (3, lambda: "spawn %s" % r.choice(["exit 0", "exit 1", "exit 3", "exit 255", "exit 256",
-                                            "sig 9", "sig 15", "sig 10", "sig 1"])),
+                                            "sig 9", "sig 15", "sig 10", "sig 1", "stop 0", "stop 0"])),
+        (1, lambda: "cont c%d" % r.choice([0, 1, 2, 3])),
         (2, lambda: "waitpid %s %d" % (r.choice(WAIT_PIDS), r.choice(WAIT_OPTIONS))),
         (1, lambda: "wait"),
         (1, lambda: "wait3 %d" % r.choice(WAIT_OPTIONS)),
         (1, lambda: "wait4 %s %d" % (r.choice(WAIT_PIDS), r.choice(WAIT_OPTIONS))),
         (2, lambda: "waitid %d %s %d" % (r.choice([0, 1, 1, 2, 3, 7, -1]), r.choice(WAIT_PIDS), r.choice(WAITID_OPTIONS))),
         (1, lambda: "status %d" % r.choice(STATUSES)),
+        # one pidfd at a time, for a child (a zombie until waited for) or the script itself
+        (1, lambda: "pidfd_open %s %d" % (r.choice(["c0", "c0", "c1", "self", "parent", "none", "neg", "0"]),
+                                          r.choice([0, 0, 0o4000, 1]))),
+        (1, lambda: "pidfd_send %d" % r.choice([0, 0, 65, -1])),
+        (1, lambda: "pidfd_wait %d" % r.choice(WAITID_OPTIONS)),
+        (0.3, lambda: "pidfd_close"),
+        (0.3, lambda: "getppid"),
         (1, lambda: "sysconf %s" % r.choice(sorted(os.sysconf_names) + ["SC_BOGUS", "sc_pagesize"])),
         (1, lambda: "confstr %s" % r.choice(sorted(os.confstr_names) + ["CS_BOGUS"])),
         (0.3, lambda: r.choice(["uname", "cpucount", "pagesize", "sysconfnames", "confstrnames"])),
@@ -151,4 +163,6 @@ def gen_proc_op(r):
 
 
 def gen_proc_script(r, n_ops):
-    return [gen_proc_op(r) for _ in range(n_ops)]
+    # most scripts start with two ended children, so that the waits and pidfds meet some
+    start = ["spawn exit 3", "spawn sig 15"] if r.random() < 0.6 else []
+    return start + [gen_proc_op(r) for _ in range(n_ops)]

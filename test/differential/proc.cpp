@@ -7,12 +7,18 @@
 // the script's process, which writes its lines to a pipe. The script's process is neither a group
 // nor a session leader, so its first setsid succeeds. Process ids are printed as tokens: self,
 // parent (the session's leader), c0, c1... (the script's children), 0, or "other".
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,6 +42,8 @@ namespace res = ospp::resource;
 
 constexpr ::pid_t none_pid = INT_MAX;  // no such process
 constexpr int raised[] = {1, 10, 12, 15, 34, 35, 64};  // gen_proc.py's RAISE: ignored from the start
+constexpr unsigned watchdog_seconds = 20;
+::pid_t g_script = 0;  // the script's process, for the watchdog's signal handler
 
 // A comma-separated list of numbers; "-" is the empty list.
 std::vector<long long> ints(const std::string& t) {
@@ -75,6 +83,7 @@ std::string sig_list(const ospp::signal_set& s) {
 }
 
 ospp::signal_set signal_set_of(const std::string& t) {
+    if (t == "all") return ospp::signal_set::full();
     ospp::signal_set s;
     for (const auto n : ints(t)) s.add(ospp::signum{static_cast<int>(n)});
     return s;
@@ -96,6 +105,8 @@ public:
     std::vector<std::string>& out_;
     std::vector<::pid_t> children_;
     ::pid_t parent_;
+    std::optional<ospp::fd> pidfd_;  // pidfd_open's descriptor
+    std::vector<::pid_t> stopped_children_;  // stopped, not continued: a wait that blocks could block for good
     bool stopped_ = false;  // (apply_script's protocol; no proc operation ends a script)
 
     void emit(std::string line) { out_.push_back(std::move(line)); }
@@ -162,6 +173,11 @@ public:
         auto f = ospp::fork();
         if (!f) return error(f.error());
         if (f->is_child()) {
+            if (a[0] == "stop") {
+                (void)ospp::set_signal_mask({});
+                (void)ospp::kill(::getpid(), ospp::signum::stop);
+                ::_exit(7);
+            }
             if (a[0] == "sig") {
                 const ospp::signum s{n};
                 (void)ospp::default_signal_handler(s);
@@ -172,9 +188,48 @@ public:
             ::_exit(n & 0xff);
         }
         children_.push_back(f->pid());
-        must(ospp::waitid(ospp::id_type::pid, static_cast<::id_t>(f->pid()), ospp::wait_flags::exited | ospp::wait_flags::nowait)
-                 .map([](auto) {}));
+        if (a[0] == "stop") stopped_children_.push_back(f->pid());
+        settle(f->pid(), a[0] == "stop" ? ospp::wait_flags::stopped : ospp::wait_flags::exited);
         emit("ok " + tok(f->pid()));
+    }
+
+    // Waits, without reaping it, until child p has stopped or exited.
+    static void settle(::pid_t p, ospp::wait_flags state) {
+        must(ospp::waitid(ospp::id_type::pid, static_cast<::id_t>(p), state | ospp::wait_flags::nowait).map([](auto) {}));
+    }
+
+    // SIGCONT to a stopped child, then waited for (without reaping it) until it has exited.
+    void cont(const std::string& t) {
+        const auto it = std::find(stopped_children_.begin(), stopped_children_.end(), pid(t));
+        if (it == stopped_children_.end()) return emit("ok not stopped");
+        const ::pid_t p = *it;
+        stopped_children_.erase(it);
+        must(ospp::kill(p, ospp::signum::cont));
+        settle(p, ospp::wait_flags::exited);
+        emit("ok");
+    }
+
+    // Whether a wait operation would wait (no WNOHANG), as proc.py's blocks.
+    static bool blocks(const std::string& op, const std::vector<std::string>& a) {
+        std::size_t i = 0;
+        if (op == "wait") return true;
+        if (op == "waitpid" || op == "wait4") {
+            i = 1;
+        } else if (op == "waitid") {
+            i = 2;
+        } else if (op != "wait3" && op != "pidfd_wait") {
+            return false;
+        }
+        return (std::stoll(a.at(i)) & WNOHANG) == 0;
+    }
+
+    // The pidfd, or -1 when none is open (as proc.py's).
+    ospp::fd_ref pidfd() const { return pidfd_ ? ospp::fd_ref(*pidfd_) : ospp::fd_ref(-1); }
+
+    std::string waitid_text(const std::optional<ospp::waitid_result>& r) const {
+        if (!r) return "None";
+        return "pid=" + tok(r->pid) + " uid=" + std::to_string(r->uid) + " signo=" + std::to_string(ospp::to_raw(r->signo)) +
+               " status=" + std::to_string(r->status) + " code=" + std::to_string(static_cast<int>(r->code));
     }
 
     void wait_line(const ospp::result<ospp::wait_result>& r) {
@@ -192,6 +247,7 @@ public:
         const auto num = [&](std::size_t i) { return std::stoll(a.at(i)); };
         const auto resource = [&](std::size_t i) { return res::rlimit_resource(num(i)); };
         const auto flags = [&](std::size_t i) { return ospp::wait_flags(static_cast<int>(num(i))); };
+        if (!stopped_children_.empty() && blocks(op, a)) return emit("ok not while a child is stopped");
         if (op == "umask") {
             emit("ok " + octal(ospp::umask(static_cast<::mode_t>(std::stoul(a[0], nullptr, 8)))));
         } else if (op == "getrlimit") {
@@ -256,6 +312,29 @@ public:
             const ospp::signum s{static_cast<int>(num(0))};
             if (!ospp::signal_mask().value().contains(s)) return emit("ok not blocked");
             ok_or_err(ospp::kill(::getpid(), s));
+        } else if (op == "signame") {
+            emit("ok " + ospp::signal_name(ospp::signum{static_cast<int>(num(0))}));
+        } else if (op == "strsignal") {
+            emit("ok " + enc(ospp::strsignal(ospp::signum{static_cast<int>(num(0))})));
+        } else if (op == "validsignals") {
+            emit("ok " + sig_list(ospp::signal_set::full()));
+        } else if (op == "pcpucount") {
+            const auto n = ospp::process_cpu_count();
+            emit("ok " + (n ? std::to_string(*n) : std::string("None")));
+        } else if (op == "getppid") {
+            emit("ok " + tok(ospp::getppid()));
+        } else if (op == "pidfd_open") {
+            pidfd_.reset();
+            auto f = ospp::pidfd_open(pid(a[0]), static_cast<unsigned>(num(1)));
+            if (f) pidfd_ = std::move(*f);
+            ok_or_err(f.map([](const ospp::fd&) {}));
+        } else if (op == "pidfd_send") {
+            ok_or_err(ospp::pidfd_send_signal(pidfd(), ospp::signum{static_cast<int>(num(0))}));
+        } else if (op == "pidfd_wait") {
+            show(ospp::waitid(pidfd(), flags(0)), [&](const auto& r) { return waitid_text(r); });
+        } else if (op == "pidfd_close") {
+            pidfd_.reset();
+            emit("ok");
         } else if (op == "sigpending") {
             show(ospp::sigpending(), sig_list);
         } else if (op == "sigdfl") {
@@ -294,6 +373,8 @@ public:
             emit("ok " + tok(ospp::getpgrp()));
         } else if (op == "spawn") {
             spawn(a);
+        } else if (op == "cont") {
+            cont(a[0]);
         } else if (op == "waitpid") {
             wait_line(ospp::waitpid(pid(a[0]), flags(1)));
         } else if (op == "wait") {
@@ -304,12 +385,7 @@ public:
             wait_usage_line(ospp::wait4(pid(a[0]), flags(1)));
         } else if (op == "waitid") {
             show(ospp::waitid(ospp::id_type(num(0)), static_cast<::id_t>(pid(a[1])), flags(2)),
-                 [&](const std::optional<ospp::waitid_result>& r) {
-                     if (!r) return std::string("None");
-                     return "pid=" + tok(r->pid) + " uid=" + std::to_string(r->uid) + " signo=" +
-                            std::to_string(ospp::to_raw(r->signo)) + " status=" + std::to_string(r->status) +
-                            " code=" + std::to_string(static_cast<int>(r->code));
-                 });
+                 [&](const auto& r) { return waitid_text(r); });
         } else if (op == "status") {
             emit("ok " + status(ospp::wait_status(static_cast<int>(num(0)))));
         } else if (op == "sysconf") {
@@ -407,11 +483,27 @@ void write_all(int fd, const std::string& data) {
     proc_driver d(out);
     apply_script(script, out, d);
     d.dump();
-    for (const auto c : d.children_) ::waitpid(c, nullptr, 0);  // reaps what the script left
+    // Reaps what the script left. A stopped child (alive: never another process) is killed first;
+    // one the script may no longer kill (setuid and the like) is left to the session's leader.
+    for (const auto c : d.children_) {
+        const bool stopped = std::find(d.stopped_children_.begin(), d.stopped_children_.end(), c) != d.stopped_children_.end();
+        if (!stopped || ::kill(c, SIGKILL) == 0) ::waitpid(c, nullptr, 0);
+    }
     std::string all;
     for (const auto& l : out) (all += l) += '\n';
     write_all(w, all);
     ::_exit(0);
+}
+
+// The session leader's end: kills and reaps the children the script's process left it (stopped
+// ones it could no longer kill itself). Each is a child of this process, not yet reaped, so its
+// pid is never another process's.
+void sweep() {
+    const std::string path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
+    std::ifstream children(path);
+    for (::pid_t c; children >> c;) ::kill(c, SIGKILL);
+    while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+    }
 }
 
 }  // namespace
@@ -425,15 +517,26 @@ void run_proc_script(std::istream& script, std::vector<std::string>& out) {
     if (leader == 0) {
         ::close(p[0]);
         ::setsid();
+        // The script's children that outlive it come here (sweep)
+        ::prctl(PR_SET_CHILD_SUBREAPER, 1);
         const ::pid_t child = ::fork();
         if (child == 0) script_process(script, p[1]);
+        // A watchdog: a script that waits for good (a bug of the drivers, or of ospp) is killed
+        // after a while, and its status is the difference.
+        g_script = child;
+        struct ::sigaction kill_script {};
+        kill_script.sa_handler = [](int) { ::kill(g_script, SIGKILL); };
+        ::sigaction(SIGALRM, &kill_script, nullptr);
+        ::alarm(watchdog_seconds);
         int st = 0;
-        ::waitpid(child, &st, 0);
+        while (::waitpid(child, &st, 0) < 0 && errno == EINTR) {
+        }
         if (st != 0) {
             char line[64];
             std::snprintf(line, sizeof line, "script process: status %x\n", static_cast<unsigned>(st));
             write_all(p[1], line);
         }
+        sweep();
         ::_exit(0);
     }
     ::close(p[1]);

@@ -7,6 +7,7 @@
 # the script's process, which writes its lines to a pipe. The script's process is neither a group
 # nor a session leader, so its first setsid succeeds. Process ids are printed as tokens: self,
 # parent (the session's leader), c0, c1... (the script's children), 0, or "other".
+import ctypes
 import errno
 import os
 import resource
@@ -19,6 +20,8 @@ from driver import dec_bytes, enc
 NONE_PID = 2**31 - 1  # no such process
 RAISE = [1, 10, 12, 15, 34, 35, 64]  # gen_proc.py's: ignored from the start
 NGROUPS_MAX = os.sysconf("SC_NGROUPS_MAX")
+WATCHDOG_SECONDS = 20
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def ints(t):
@@ -58,12 +61,26 @@ def has_cap_setgid():
     return bool(int(cap_eff, 16) & (1 << 6))
 
 
+# where each wait operation has its options (wait has none: it waits)
+OPTIONS_AT = {"wait": None, "waitpid": 1, "wait3": 0, "wait4": 1, "waitid": 2, "pidfd_wait": 0}
+
+
+def blocks(op, a):
+    """Whether a wait operation would wait (no WNOHANG)."""
+    if op not in OPTIONS_AT:
+        return False
+    i = OPTIONS_AT[op]
+    return i is None or not int(a[i]) & os.WNOHANG
+
+
 class ProcDriver:
     def __init__(self, out):
         self.out = out
         self.stopped = False  # (the script loop's protocol; no proc operation ends a script)
         self.children = []
         self.parent = os.getppid()
+        self.pidfd = -1  # pidfd_open's descriptor
+        self.stopped_children = []  # stopped, not continued: a wait that blocks could block for good
 
     def emit(self, line):
         self.out.append(line)
@@ -131,12 +148,29 @@ class ProcDriver:
             os.WTERMSIG(st), bool_text(core), bool_text(os.WIFSTOPPED(st)), os.WSTOPSIG(st),
             bool_text(os.WIFCONTINUED(st)), code)
 
+    def waitid_text(self, r):
+        if r is None:
+            return "None"
+        return "pid=%s uid=%d signo=%d status=%d code=%d" % (self.tok(r.si_pid), r.si_uid, r.si_signo, r.si_status,
+                                                              r.si_code)
+
+    def pidfd_close(self):
+        """Closes the pidfd; -1 (EBADF for every use) when there is none."""
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+        self.pidfd = -1
+
     def spawn(self, a):
-        """A child that exits with a[1] or kills itself with signal a[1]; waited for (without
-        reaping it) until it has, so that a WNOHANG wait finds it ended."""
+        """A child that exits with a[1], kills itself with signal a[1], or stops itself (and
+        exits with 7 once continued); waited for (without reaping it) until it has, so that a
+        WNOHANG wait finds it ended or stopped."""
         pid = os.fork()
         if pid == 0:
             try:
+                if a[0] == "stop":
+                    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+                    os.kill(os.getpid(), signal.SIGSTOP)
+                    os._exit(7)
                 if a[0] == "sig":
                     s = int(a[1])
                     if s not in (signal.SIGKILL, signal.SIGSTOP):  # (EINVAL: never anything else)
@@ -148,11 +182,27 @@ class ProcDriver:
             finally:
                 os._exit(98)
         self.children.append(pid)
-        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        if a[0] == "stop":
+            self.stopped_children.append(pid)
+            os.waitid(os.P_PID, pid, os.WSTOPPED | os.WNOWAIT)
+        else:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         return self.tok(pid)
+
+    def cont(self, t):
+        """SIGCONT to a stopped child, then waited for (without reaping it) until it has exited."""
+        pid = self.pid(t)
+        if pid not in self.stopped_children:
+            return "not stopped"
+        self.stopped_children.remove(pid)
+        os.kill(pid, signal.SIGCONT)
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        return None
 
     def dispatch(self, op, a):
         num = lambda i: int(a[i])
+        if self.stopped_children and blocks(op, a):
+            return "not while a child is stopped"
         if op == "umask":
             return "%o" % os.umask(int(a[0], 8))
         if op == "getrlimit":
@@ -227,7 +277,10 @@ class ProcDriver:
             # deliberate: a number that is no signal (0, 65, negative) is Python's ValueError;
             # ospp's signal_set leaves it out silently, as it does glibc's reserved 32 and 33,
             # for which Python only warns (signal.hpp)
-            sigs = [s for s in ints(a[1]) if 1 <= s <= signal.SIGRTMAX and s not in (32, 33)]
+            if a[1] == "all":
+                sigs = signal.valid_signals()
+            else:
+                sigs = [s for s in ints(a[1]) if 1 <= s <= signal.SIGRTMAX and s not in (32, 33)]
             return sig_list(signal.pthread_sigmask(how, sigs))
         if op == "raise":
             s = num(0)
@@ -235,6 +288,44 @@ class ProcDriver:
                 return "not blocked"
             os.kill(os.getpid(), s)
             return None
+        if op == "signame":
+            n = num(0)
+            try:
+                return signal.Signals(n).name[3:]
+            except ValueError:
+                # deliberate: Python names only SIGRTMIN and SIGRTMAX of the real-time signals;
+                # ospp names the others RTMIN+n, glibc's reserved 32 and 33 by their number, and
+                # gives "" for a number that is no signal (signal.hpp)
+                if signal.SIGRTMIN < n < signal.SIGRTMAX:
+                    return "RTMIN+%d" % (n - signal.SIGRTMIN)
+                return str(n) if n in (32, 33) else ""
+        if op == "strsignal":
+            n = num(0)
+            try:
+                text = signal.strsignal(n)
+            except ValueError:
+                text = None
+            # deliberate: None (32, 33) or ValueError (no signal) in Python is "Unknown signal N"
+            # in ospp (signal.hpp)
+            return enc(text if text is not None else "Unknown signal %d" % n)
+        if op == "validsignals":
+            return sig_list(signal.valid_signals())
+        if op == "pcpucount":
+            # Python 3.13's os.process_cpu_count(): the affinity mask's size
+            return str(len(os.sched_getaffinity(0)))
+        if op == "getppid":
+            return self.tok(os.getppid())
+        if op == "pidfd_open":
+            self.pidfd_close()
+            self.pidfd = os.pidfd_open(self.pid(a[0]), num(1))
+            return None
+        if op == "pidfd_send":
+            return signal.pidfd_send_signal(self.pidfd, num(0))
+        if op == "pidfd_wait":
+            r = os.waitid(os.P_PIDFD, self.pidfd, num(0))
+            return self.waitid_text(r)
+        if op == "pidfd_close":
+            return self.pidfd_close()
         if op == "sigpending":
             return sig_list(signal.sigpending())
         if op in ("sigdfl", "sigign"):
@@ -277,6 +368,9 @@ class ProcDriver:
             return self.tok(os.getpgrp())
         if op == "spawn":
             return self.spawn(a)
+        if op == "cont":
+            return self.cont(a[0])
+
         if op == "waitpid":
             pid, st = os.waitpid(self.pid(a[0]), num(1))
             return "%s %s" % (self.tok(pid), self.status(st))
@@ -287,11 +381,7 @@ class ProcDriver:
             pid, st, ru = os.wait3(num(0)) if op == "wait3" else os.wait4(self.pid(a[0]), num(1))
             return "%s %s utime>=0:%s" % (self.tok(pid), self.status(st), bool_text(ru.ru_utime >= 0))
         if op == "waitid":
-            r = os.waitid(num(0), self.pid(a[1]), num(2))
-            if r is None:
-                return "None"
-            return "pid=%s uid=%d signo=%d status=%d code=%d" % (self.tok(r.si_pid), r.si_uid, r.si_signo,
-                                                                  r.si_status, r.si_code)
+            return self.waitid_text(os.waitid(num(0), self.pid(a[1]), num(2)))
         if op == "status":
             return self.status(num(0))
         if op == "sysconf":
@@ -356,10 +446,15 @@ def script_process(apply_script, path, w):
         d = ProcDriver(out)
         apply_script(path, out, d)
         d.dump()
-        for c in d.children:  # reaps what the script left
+        # reaps what the script left; a stopped child (alive: never another process) is killed
+        # first; one the script may no longer kill (setuid and the like) is left to the
+        # session's leader
+        for c in d.children:
             try:
+                if c in d.stopped_children:
+                    os.kill(c, signal.SIGKILL)
                 os.waitpid(c, 0)
-            except ChildProcessError:
+            except (ChildProcessError, PermissionError):
                 pass
     except BaseException:
         out.append("python driver error: " + traceback.format_exc().replace("\n", " | "))
@@ -368,6 +463,20 @@ def script_process(apply_script, path, w):
     while data:
         data = data[os.write(w, data):]
     os._exit(code)
+
+
+def sweep():
+    """The session leader's end: kills and reaps the children the script's process left it
+    (stopped ones it could no longer kill itself). Each is a child of this process, not yet
+    reaped, so its pid is never another process's."""
+    with open("/proc/self/task/%d/children" % os.getpid()) as f:
+        for c in f.read().split():
+            os.kill(int(c), signal.SIGKILL)
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
 
 
 def run_proc_script(apply_script, path, out):
@@ -379,12 +488,19 @@ def run_proc_script(apply_script, path, out):
         try:
             os.close(r)
             os.setsid()
+            # the script's children that outlive it come here (sweep)
+            ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1)
             child = os.fork()
             if child == 0:
                 script_process(apply_script, path, w)
+            # a watchdog: a script that waits for good (a bug of the drivers, or of os) is killed
+            # after a while, and its status is the difference
+            signal.signal(signal.SIGALRM, lambda *_: os.kill(child, signal.SIGKILL))
+            signal.alarm(WATCHDOG_SECONDS)
             _, st = os.waitpid(child, 0)
             if st != 0:
                 os.write(w, b"script process: status %x\n" % st)
+            sweep()
         finally:
             os._exit(0)
     os.close(w)
