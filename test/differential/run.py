@@ -45,7 +45,7 @@
 # Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|proc] [--seed S]
 #        [-n N] [--ops K] [--show]
 # `meson test -C build --suite parity` runs a bounded run of each domain (fixed seed, 200 scripts
-# of files, 600 of fdio, 500 of proc). Exit status: 0 no difference, 1 a difference.
+# of files, 600 of fdio, 800 of proc). Exit status: 0 no difference, 1 a difference.
 #
 # Normalised on purpose (ospp differs from Python and says so in its headers; each place is marked
 # "deliberate:" in driver.py):
