@@ -157,6 +157,8 @@ def gen_proc_op(r):
         (1, lambda: "sysconf %s" % r.choice(sorted(os.sysconf_names) + ["SC_BOGUS", "sc_pagesize"])),
         (1, lambda: "confstr %s" % r.choice(sorted(os.confstr_names) + ["CS_BOGUS"])),
         (0.3, lambda: r.choice(["uname", "cpucount", "pagesize", "sysconfnames", "confstrnames"])),
+        # every name, every errno (a line each)
+        (0.2, lambda: r.choice(["sysconfall", "confstrall", "strerrorall"])),
         (0.5, lambda: "strerror %d" % r.choice([0, 1, 2, 22, 133, 134, 135, 1000, -1, -2**31, 2**31 - 1])),
     ]
     return r.choices(ops, [w for w, _ in ops])[0][1]()

@@ -395,6 +395,22 @@ public:
             });
         } else if (op == "confstr") {
             show(ospp::confstr(a[0]), [](const std::optional<std::string>& v) { return v ? enc(*v) : std::string("None"); });
+        } else if (op == "sysconfall" || op == "confstrall" || op == "strerrorall") {
+            // every name, every errno: the single operation's line for each, after the name
+            std::vector<std::string> names;
+            if (op == "sysconfall") {
+                for (const auto& e : ospp::sysconf_names()) names.emplace_back(e.name);
+            } else if (op == "confstrall") {
+                for (const auto& e : ospp::confstr_names()) names.emplace_back(e.name);
+            } else {
+                for (int n = -2; n < 140; ++n) names.push_back(std::to_string(n));
+            }
+            if (op != "strerrorall") std::sort(names.begin(), names.end());
+            for (const auto& name : names) {
+                run({op.substr(0, op.size() - 3), name});
+                out_.back() = name + " " + out_.back();
+            }
+            emit("ok");
         } else if (op == "sysconfnames" || op == "confstrnames") {
             std::vector<std::pair<std::string, int>> names;
             if (op == "sysconfnames") {

@@ -119,20 +119,24 @@ class ProcDriver:
         return "other"
 
     def run(self, tokens):
+        self.emit(self.run_line(tokens))
+
+    def run_line(self, tokens):
+        """The line of one operation."""
         op, a = tokens[0], tokens[1:]
         try:
             r = self.dispatch(op, a)
-            self.emit("ok" if r is None else "ok " + r)
+            return "ok" if r is None else "ok " + r
         except OSError as e:
-            self.emit("ERR %d %s" % (e.errno, str(OSError(e.errno, os.strerror(e.errno), e.filename))))
+            return "ERR %d %s" % (e.errno, str(OSError(e.errno, os.strerror(e.errno), e.filename)))
         except ValueError as e:
             # Python's ValueError is EINVAL in ospp (resource.hpp, sched.hpp, environ.hpp,
             # wait.hpp, sysinfo.hpp), but for setrlimit's two messages: EPERM for "not allowed
             # to raise maximum limit" (resource.hpp)
             code = errno.EPERM if "not allowed to raise" in str(e) else errno.EINVAL
-            self.emit("ERR %d %s" % (code, str(OSError(code, os.strerror(code)))))
+            return "ERR %d %s" % (code, str(OSError(code, os.strerror(code))))
         except OverflowError:
-            self.emit("RAISE")
+            return "RAISE"
 
     def status(self, st):
         """Every W* macro of a status, and waitstatus_to_exitcode."""
@@ -388,6 +392,12 @@ class ProcDriver:
             v = os.sysconf(a[0])
             # the free memory changes from one call to the next
             return "varies" if a[0] == "SC_AVPHYS_PAGES" else str(v)
+        if op in ("sysconfall", "confstrall", "strerrorall"):
+            names = {"sysconfall": sorted(os.sysconf_names), "confstrall": sorted(os.confstr_names),
+                     "strerrorall": [str(n) for n in range(-2, 140)]}[op]
+            for name in names:
+                self.emit("%s %s" % (name, self.run_line([op[:-3], name])))
+            return None
         if op == "confstr":
             v = os.confstr(a[0])
             return "None" if v is None else enc(v)
