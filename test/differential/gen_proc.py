@@ -58,6 +58,7 @@ RAISE = [1, 10, 12, 15, 34, 35, 64]
 DISPOSITION = [9, 19, 0, 65, 32, 28, 23, -1]
 ENV_KEYS = ["A", "A", "B", "PATH", "PATH", "~", "a%3db", "x%00y", "%ff", "%3d", "caf%c3%a9"]
 ENV_VALUES = ["1", "~", "%ff%fe", "a%00b", "x" * 600, "a%3db", "/bin::/usr/bin", "%3a", "/x/y:.", "%2f"]
+USER_NAMES = ["root", "nobody", "daemon", "nogroup", "~", "no_such_user", "a%00b", "%ff", "root%20"]
 STATUSES = [0, 0x100, 0xff00, 9, 15, 0x8b, 0x86, 0x137f, 0x7f, 0xffff, -1, 0x10000, 0x7fffffff, -2**31, 0x57f]
 
 
@@ -133,6 +134,12 @@ def gen_proc_op(r):
         (1, lambda: "%s %s" % (r.choice(["setreuid", "setregid"]), set_ids(2))),
         (1, lambda: "%s %s" % (r.choice(["setresuid", "setresgid"]), set_ids(3))),
         (2, lambda: "setgroups %s" % r.choice(GROUP_LISTS)),
+        (1, lambda: "%s %s" % (r.choice(["getpwnam", "getgrnam"]), r.choice(USER_NAMES))),
+        (1, lambda: "%s %d" % (r.choice(["getpwuid", "getgrgid"]), r.choice([0, 1, 65534, 4000000, 2**32 - 1]))),
+        # (not a non-UTF-8 name: Python's getgrouplist encodes it strictly, UnicodeEncodeError)
+        (0.5, lambda: "getgrouplist %s %d" % (r.choice([n for n in USER_NAMES if n != "%ff"]),
+                                              r.choice([0, 100, 65534, 2**32 - 1]))),
+        (0.3, lambda: r.choice(["getlogin", "ctermid"])),
         (1, lambda: "getpgid %s" % r.choice(PIDS)),
         (1, lambda: "getsid %s" % r.choice(PIDS)),
         (1, lambda: "setpgid %s %s" % (r.choice(["0", "self", "c0", "parent", "none", "neg"]),

@@ -359,6 +359,26 @@ public:
                 for (const auto g : ints(a[0])) groups.push_back(static_cast<::gid_t>(g));
             }
             ok_or_err(ospp::setgroups(std::span<const ::gid_t>(groups)));
+        } else if (op == "getpwnam" || op == "getpwuid") {
+            show(op == "getpwnam" ? ospp::getpwnam(dec(a[0])) : ospp::getpwuid(static_cast<::uid_t>(num(0))),
+                 [](const ospp::passwd_entry& e) {
+                     return enc(e.pw_name) + " " + enc(e.pw_passwd) + " " + std::to_string(e.pw_uid) + " " +
+                            std::to_string(e.pw_gid) + " " + enc(e.pw_gecos) + " " + enc(e.pw_dir) + " " + enc(e.pw_shell);
+                 });
+        } else if (op == "getgrnam" || op == "getgrgid") {
+            show(op == "getgrnam" ? ospp::getgrnam(dec(a[0])) : ospp::getgrgid(static_cast<::gid_t>(num(0))),
+                 [](const ospp::group_entry& e) {
+                     std::string members;
+                     for (const auto& m : e.gr_mem) (members += members.empty() ? "" : ",") += enc(m);
+                     return enc(e.gr_name) + " " + enc(e.gr_passwd) + " " + std::to_string(e.gr_gid) + " " +
+                            (members.empty() ? std::string("-") : members);
+                 });
+        } else if (op == "getgrouplist") {
+            show(ospp::getgrouplist(dec(a[0]), static_cast<::gid_t>(num(1))), [](const std::vector<::gid_t>& g) { return joined(g); });
+        } else if (op == "getlogin") {
+            show(ospp::getlogin(), [](const std::string& s) { return enc(s); });
+        } else if (op == "ctermid") {
+            emit("ok " + enc(ospp::ctermid()));
         } else if (op == "getpgid") {
             show(ospp::getpgid(pid(a[0])), [&](::pid_t p) { return tok(p); });
         } else if (op == "getsid") {

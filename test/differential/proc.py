@@ -9,7 +9,9 @@
 # parent (the session's leader), c0, c1... (the script's children), 0, or "other".
 import ctypes
 import errno
+import grp
 import os
+import pwd
 import resource
 import signal
 import sys
@@ -357,6 +359,33 @@ class ProcDriver:
                 # before the call (ids.hpp)
                 raise OSError(errno.EPERM, os.strerror(errno.EPERM))
             return os.setgroups(groups)
+        if op in ("getpwnam", "getpwuid", "getgrnam", "getgrgid"):
+            key = num(0) if op.endswith("id") else os.fsdecode(dec_bytes(a[0]))
+            try:
+                e = getattr(pwd if op.startswith("getpw") else grp, op)(key)
+            except KeyError:
+                # deliberate: Python's KeyError is ENOENT in ospp, naming the name or the number
+                # (ids.hpp)
+                raise OSError(errno.ENOENT, os.strerror(errno.ENOENT), str(key))
+            except ValueError:
+                # deliberate: a NUL byte in a name is Python's ValueError, ospp's EINVAL naming
+                # it, as for a path (ids.hpp)
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL), key)
+            if op.startswith("getpw"):
+                return " ".join(enc(str(x)) for x in e)
+            return "%s %s %d %s" % (enc(e.gr_name), enc(e.gr_passwd), e.gr_gid, ",".join(enc(m) for m in e.gr_mem) or "-")
+        if op == "getgrouplist":
+            user = os.fsdecode(dec_bytes(a[0]))
+            try:
+                groups = os.getgrouplist(user, num(1))
+            except ValueError:
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL), user)  # (as getpwnam's)
+            # Python shows the gid 2^32-1 as -1 (a signed conversion)
+            return ",".join(str(g % 2**32) for g in groups) or "-"
+        if op == "getlogin":
+            return enc(os.getlogin())
+        if op == "ctermid":
+            return enc(os.ctermid())
         if op == "getpgid":
             return self.tok(os.getpgid(self.pid(a[0])))
         if op == "getsid":

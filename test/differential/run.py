@@ -33,6 +33,7 @@
 # and get_exec_path, pthread_sigmask (SIGKILL, 0, 65, every signal), raising a blocked signal,
 # sigpending, SIG_DFL/SIG_IGN, kill/killpg with signal 0 or none, valid_signals, signal names
 # and strsignal, the id setters and setgroups (as root: dropping and trying to come back),
+# getpwnam/getpwuid/getgrnam/getgrgid, getgrouplist, getlogin and ctermid,
 # getpgid/setpgid/getsid/setsid/setpgrp/getpgrp, children that exit, kill themselves or stop
 # and are continued, with waitpid/wait/wait3/wait4/waitid and pidfd_open/pidfd_send_signal/
 # waitid(P_PIDFD) on them, the W* macros and waitstatus_to_exitcode of any status, sysconf and
@@ -114,8 +115,12 @@
 #  - setgroups of too many groups without CAP_SETGID is EPERM, and prlimit of a missing pid is
 #    ESRCH whatever the resource: the kernel's order; Python's ValueError comes before the call
 #    (ids.hpp, resource.hpp);
-#  - a limit above 2^63 is shown unsigned (Python's getrlimit gives it negative); os.setsid()
-#    returns None, the new session is read back with getsid(0).
+#  - pwd's and grp's KeyError is ENOENT naming the name or number, and a NUL byte in a name is
+#    EINVAL naming it, as for a path (ids.hpp); getgrouplist is given no non-UTF-8 name (Python
+#    encodes it strictly: UnicodeEncodeError);
+#  - a limit above 2^63 and the gid 2^32-1 are shown unsigned (Python's getrlimit and
+#    getgrouplist give them negative); os.setsid() returns None, the new session is read back
+#    with getsid(0).
 #  Nondeterministic values are not compared: rusage counters and times (only utime >= 0),
 #  sched_rr_get_interval (only >= 0), SC_AVPHYS_PAGES, process ids (tokens). A blocking wait is
 #  not made while a stopped child could keep it waiting for good.
