@@ -118,6 +118,11 @@ def gen_proc_op(r):
         (2, lambda: "unsetenv %s" % r.choice(ENV_KEYS)),
         (2, lambda: "getenv %s" % r.choice(ENV_KEYS)),
         (1, lambda: "execpath"),
+        # get_exec_path(env): PATH in a given environment (or none, or twice); no NUL byte, which
+        # a C string (ospp's cstring_array, an execve environment) cannot hold
+        (1, lambda: "execpathenv %s" % ",".join(r.choice(["PATH=" + v for v in ENV_VALUES if "%00" not in v] +
+                                                         ["X=1", "PATH", "PATHX=/a"])
+                                                for _ in range(r.choice([0, 1, 1, 2])))),
         (4, lambda: "sigmask %d %s" % (r.choice([0, 1, 2, 0, 1, 2, 3, -1]), sigs())),
         (1, lambda: "sigmask %d all" % r.choice([0, 1, 2])),
         (3, lambda: "raise %d" % r.choice(RAISE)),

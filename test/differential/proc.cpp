@@ -306,6 +306,19 @@ public:
             std::string line;
             for (const auto& p : ospp::get_exec_path()) (line += line.empty() ? "" : " ") += enc(p);
             emit("ok " + (line.empty() ? std::string("-") : line));
+        } else if (op == "execpathenv") {
+            std::vector<std::string> env;
+            if (!a.empty()) {
+                for (std::size_t start = 0;;) {
+                    const auto comma = a[0].find(',', start);
+                    env.push_back(dec(a[0].substr(start, comma - start)));
+                    if (comma == std::string::npos) break;
+                    start = comma + 1;
+                }
+            }
+            std::string line;
+            for (const auto& p : ospp::get_exec_path(ospp::cstring_array(env))) (line += line.empty() ? "" : " ") += enc(p);
+            emit("ok " + (line.empty() ? std::string("-") : line));
         } else if (op == "sigmask") {
             show(ospp::pthread_sigmask(ospp::sigmask_how(num(0)), signal_set_of(a[1])), sig_list);
         } else if (op == "raise") {
@@ -486,7 +499,11 @@ public:
         emit("affinity " + joined(ospp::sched_getaffinity(0).value().cpus()));
         emit("scheduler " + std::to_string(ospp::to_raw(ospp::sched_getscheduler(0).value())) + " " +
              std::to_string(ospp::sched_getparam(0).value().sched_priority));
-        for (const auto& [k, v] : ospp::environ_map()) emit("env " + enc(k) + "=" + enc(v));
+        // through the live view (start() went through environ_map)
+        std::vector<std::pair<std::string, std::string>> env;
+        for (const auto [k, v] : ospp::environ()) env.emplace_back(k, v);
+        std::sort(env.begin(), env.end());  // as bytes (char_traits<char> compares unsigned)
+        for (const auto& [k, v] : env) emit("env " + enc(k) + "=" + enc(v));
         emit("blocked " + sig_list(ospp::signal_mask().value()));
         emit("pending " + sig_list(ospp::sigpending().value()));
         emit("ids " + ids_line());

@@ -278,6 +278,13 @@ class ProcDriver:
             return "None" if v is None else enc(v)
         if op == "execpath":
             return " ".join(enc(p) for p in os.get_exec_path()) or "-"
+        if op == "execpathenv":
+            env = {}
+            for entry in ([] if a == [] else a[0].split(",")):
+                key, eq, value = dec_bytes(entry).partition(b"=")
+                if eq:
+                    env.setdefault(key, value)  # the first of two wins, as in an environ array
+            return " ".join(enc(p) for p in os.get_exec_path(env)) or "-"
         if op == "sigmask":
             how = num(0)
             # deliberate: a number that is no signal (0, 65, negative) is Python's ValueError;

@@ -25,17 +25,17 @@
 # dump each slot (its file, offset and flags) and each file's bytes.
 #
 # A third domain, --domain proc, does the same for the process's own state: proc.cpp and proc.py
-# apply scripts (written by gen_proc.py) of umask, getrlimit/setrlimit/prlimit over every
-# resource (infinity, soft above hard, raising hard, NOFILE past nr_open, 2^64-2), getrusage,
+# apply scripts (written by gen_proc.py) of umask, getrlimit/setrlimit/prlimit over every resource
+# (infinity, soft above hard, raising hard, NOFILE past nr_open, 2^64-2), getrusage,
 # getpriority/setpriority/nice, sched_get/setaffinity (empty, CPUs past the machine, huge and
 # negative), sched_get/setscheduler, sched_get/setparam, sched_get_priority_min/max,
-# sched_rr_get_interval, putenv/unsetenv/getenvb (names with '=', empty, NUL, non-UTF-8 bytes)
-# and get_exec_path, pthread_sigmask (SIGKILL, 0, 65, every signal), raising a blocked signal,
-# sigpending, SIG_DFL/SIG_IGN, kill/killpg with signal 0 or none, valid_signals, signal names
-# and strsignal, the id setters and setgroups (as root: dropping and trying to come back),
-# getpwnam/getpwuid/getgrnam/getgrgid, getgrouplist, getlogin and ctermid,
-# getpgid/setpgid/getsid/setsid/setpgrp/getpgrp, children that exit, kill themselves or stop
-# and are continued, with waitpid/wait/wait3/wait4/waitid and pidfd_open/pidfd_send_signal/
+# sched_rr_get_interval, putenv/unsetenv/getenvb (names with '=', empty, NUL, non-UTF-8 bytes) and
+# get_exec_path (of the environment, and of a given one), pthread_sigmask (SIGKILL, 0, 65, every
+# signal), raising a blocked signal, sigpending, SIG_DFL/SIG_IGN, kill/killpg with signal 0 or
+# none, valid_signals, signal names and strsignal, the id setters and setgroups (as root: dropping
+# and trying to come back), getpwnam/getpwuid/getgrnam/getgrgid, getgrouplist, getlogin and
+# ctermid, getpgid/setpgid/getsid/setsid/setpgrp/getpgrp, children that exit, kill themselves or
+# stop and are continued, with waitpid/wait/wait3/wait4/waitid and pidfd_open/pidfd_send_signal/
 # waitid(P_PIDFD) on them, the W* macros and waitstatus_to_exitcode of any status, sysconf and
 # confstr of every name (and their tables), uname, cpu_count and strerror; then dump the umask,
 # every limit, the priority, affinity and scheduler, the environment, the blocked and pending
