@@ -203,8 +203,9 @@ public:
         const auto it = std::find(stopped_children_.begin(), stopped_children_.end(), pid(t));
         if (it == stopped_children_.end()) return emit("ok not stopped");
         const ::pid_t p = *it;
+        // (EPERM once the script has changed its uids and session)
+        if (auto r = ospp::kill(p, ospp::signum::cont); !r) return error(r.error());
         stopped_children_.erase(it);
-        must(ospp::kill(p, ospp::signum::cont));
         settle(p, ospp::wait_flags::exited);
         emit("ok");
     }

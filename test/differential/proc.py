@@ -200,8 +200,8 @@ class ProcDriver:
         pid = self.pid(t)
         if pid not in self.stopped_children:
             return "not stopped"
+        os.kill(pid, signal.SIGCONT)  # (EPERM once the script has changed its uids and session)
         self.stopped_children.remove(pid)
-        os.kill(pid, signal.SIGCONT)
         os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
         return None
 
