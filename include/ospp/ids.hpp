@@ -91,7 +91,9 @@ struct resgid {
 // Python's os.getgroups(). Errors: EINVAL only if the list changes size between the two calls.
 [[nodiscard]] result<std::vector<::gid_t>> getgroups();
 // Python's os.setgroups(groups): replaces the supplementary groups; setgroups({}) clears them.
-// Errors: EPERM (not root), EINVAL (more than NGROUPS_MAX).
+// Errors: EPERM (not root), EINVAL (more than NGROUPS_MAX). The kernel checks the privilege
+// first: too many groups without it is EPERM, where Python's ValueError "too many groups" comes
+// before the call.
 [[nodiscard]] result<void> setgroups(std::span<const ::gid_t> groups) noexcept;
 [[nodiscard]] result<void> setgroups(std::initializer_list<::gid_t> groups) noexcept;
 // Python's os.getgrouplist(user, group): every group `user` is a member of, plus `group`

@@ -112,6 +112,8 @@ struct rlimit {
 
 // Python's resource.prlimit(pid, resource): the limits of process `pid` (0: this process).
 // Errors: ESRCH (no such process), EPERM (another user's process without CAP_SYS_RESOURCE), EINVAL.
+// The kernel looks the process up first: a missing pid is ESRCH even with an unknown resource,
+// which Python's prlimit refuses (ValueError) before the call.
 [[nodiscard]] result<rlimit> prlimit(::pid_t pid, rlimit_resource resource) noexcept;
 // Python's resource.prlimit(pid, resource, limits): sets them and returns the previous limits.
 // Errors: as prlimit above, plus setrlimit's EINVAL (soft above hard) and EPERM (raising hard).

@@ -412,17 +412,16 @@ int run_runner(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 3 && std::string_view(argv[1]) == "--run") return run_runner(argc, argv);
-    // --domain fdio: the scripts are descriptor operations (fdio.cpp); the default is files.
+    // --domain fdio: descriptor operations (fdio.cpp); pipes: pipe ends and special descriptors
+    // (pipes.cpp); proc: the process's own state (proc.cpp). The default is files.
     int first = 1;
-    bool fdio = false;
-    bool pipes = false;  // --domain pipes: pipe ends and special descriptors (pipes.cpp)
+    std::string_view domain = "files";
     if (argc >= 3 && std::string_view(argv[1]) == "--domain") {
-        fdio = std::string_view(argv[2]) == "fdio";
-        pipes = std::string_view(argv[2]) == "pipes";
+        domain = argv[2];
         first = 3;
     }
-    if (argc <= first) {
-        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
+    if (argc <= first || (domain != "files" && domain != "fdio" && domain != "pipes" && domain != "proc")) {
+        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
         return 2;
     }
     argc -= first - 1;
@@ -437,9 +436,11 @@ int main(int argc, char** argv) {
         must(ospp::chdir(sandbox + "/root"));
         out.push_back("== " + std::to_string(i - 2));
         std::ifstream script(argv[i]);
-        if (fdio) {
+        if (domain == "proc") {
+            run_proc_script(script, out);
+        } else if (domain == "fdio") {
             run_fdio_script(script, out);
-        } else if (pipes) {
+        } else if (domain == "pipes") {
             run_pipes_script(script, out);
         } else {
             driver d(out);

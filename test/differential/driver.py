@@ -627,7 +627,10 @@ def main():
         os.mkdir(os.path.join(sandbox, "root"))
         os.chdir(os.path.join(sandbox, "root"))
         out.append("== %d" % i)
-        if domain == "fdio":
+        if domain == "proc":
+            import proc
+            proc.run_proc_script(apply_script, script, out)
+        elif domain == "fdio":
             import fdio
             d = fdio.FdDriver(out)
             apply_script(script, out, d)

@@ -41,10 +41,29 @@
 # eventfd's count). Nothing may hang the run: both drivers skip (print "blocking") an operation
 # that could block, one naming a slot that is neither a regular file nor non-blocking.
 #
-# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes] [--seed S] [-n N]
-#        [--ops K] [--show]
+# A fourth domain, --domain proc, does the same for the process's own state: proc.cpp and proc.py
+# apply scripts (written by gen_proc.py) of umask, getrlimit/setrlimit/prlimit over every resource
+# (infinity, soft above hard, raising hard, NOFILE past nr_open, 2^64-2), getrusage,
+# getpriority/setpriority/nice, sched_get/setaffinity (empty, CPUs past the machine, huge and
+# negative), sched_get/setscheduler, sched_get/setparam, sched_get_priority_min/max,
+# sched_rr_get_interval, putenv/unsetenv/getenvb (names with '=', empty, NUL, non-UTF-8 bytes) and
+# get_exec_path (of the environment, and of a given one), pthread_sigmask (SIGKILL, 0, 65, every
+# signal), raising a blocked signal, sigpending, SIG_DFL/SIG_IGN, kill/killpg with signal 0 or
+# none, valid_signals, signal names and strsignal, the id setters and setgroups (as root: dropping
+# and trying to come back), getpwnam/getpwuid/getgrnam/getgrgid, getgrouplist, getlogin and
+# ctermid, getpgid/setpgid/getsid/setsid/setpgrp/getpgrp, children that exit, kill themselves or
+# stop and are continued, with waitpid/wait/wait3/wait4/waitid and pidfd_open/pidfd_send_signal/
+# waitid(P_PIDFD) on them, the W* macros and waitstatus_to_exitcode of any status, sysconf and
+# confstr of every name (and their tables), uname, cpu_count and strerror; then dump the umask,
+# every limit, the priority, affinity and scheduler, the environment, the blocked and pending
+# signals, the ids and groups, and the group and session. Each script runs in a process of its
+# own, in a session of its own, so that nothing it changes reaches the driver; process ids are
+# printed as tokens (self, parent, c0...).
+#
+# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes|proc] [--seed S]
+#        [-n N] [--ops K] [--show]
 # `meson test -C build --suite parity` runs a bounded run of each domain (fixed seed, 200 scripts
-# of files, 600 of fdio, 3000 of pipes). Exit status: 0 no difference, 1 a difference.
+# of files, 600 of fdio, 3000 of pipes, 800 of proc). Exit status: 0 no difference, 1 a difference.
 #
 # Normalised on purpose (ospp differs from Python and says so in its headers; each place is marked
 # "deliberate:" in driver.py):
@@ -114,6 +133,32 @@
 #    where each driver's buffer lies), and every new descriptor is placed close-on-exec in its
 #    slot, so that pipe2/eventfd/memfd_create without their CLOEXEC flag (ospp always adds it,
 #    Python does not) compare alike.
+# and in the proc domain (marked "deliberate:" in proc.py):
+#  - Python's ValueError is EINVAL in ospp (resource.hpp, sched.hpp, environ.hpp, wait.hpp,
+#    sysinfo.hpp), but setrlimit's "not allowed to raise maximum limit", which is EPERM;
+#  - a negative or huge CPU number: Python's ValueError or OverflowError, std::length_error from
+#    ospp's cpu_set (sched.hpp): both print RAISE;
+#  - putenv/unsetenv of a bad name: ospp's EINVAL names the name, as an error names a path
+#    (environ.hpp); Python's ValueError (putenv) or unnamed EINVAL (unsetenv) do not;
+#  - nice: ospp counts an increment beyond +-40 as +-40, which glibc's nice(3) may wrap
+#    (process.hpp); Python's increment is clamped alike;
+#  - pthread_sigmask with a number that is no signal (0, 65, negative): Python's ValueError,
+#    left out by ospp's signal_set, as glibc's reserved 32 and 33 (signal.hpp);
+#  - signal names and strsignal: ospp names RTMIN+n, 32 and 33 where Python has no name, and says
+#    "Unknown signal N" where Python gives None or ValueError (signal.hpp);
+#  - WCOREDUMP: ospp's core_dumped() is false unless the status is signaled() (wait.hpp);
+#  - setgroups of too many groups without CAP_SETGID is EPERM, and prlimit of a missing pid is
+#    ESRCH whatever the resource: the kernel's order; Python's ValueError comes before the call
+#    (ids.hpp, resource.hpp);
+#  - pwd's and grp's KeyError is ENOENT naming the name or number, and a NUL byte in a name is
+#    EINVAL naming it, as for a path (ids.hpp); getgrouplist is given no non-UTF-8 name (Python
+#    encodes it strictly: UnicodeEncodeError);
+#  - a limit above 2^63 and the gid 2^32-1 are shown unsigned (Python's getrlimit and
+#    getgrouplist give them negative); os.setsid() returns None, the new session is read back
+#    with getsid(0).
+#  Nondeterministic values are not compared: rusage counters and times (only utime >= 0),
+#  sched_rr_get_interval (only >= 0), SC_AVPHYS_PAGES, process ids (tokens). A blocking wait is
+#  not made while a stopped child could keep it waiting for good.
 import argparse
 import os
 import random
@@ -125,7 +170,8 @@ import subprocess
 import sys
 import tempfile
 
-from gen_pipes import gen_pipes_script
+from gen_pipes import gen_pipes_script  # the pipes domain's generator
+from gen_proc import gen_proc_script  # the proc domain's generator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -497,8 +543,9 @@ def main():
     ap.add_argument("--batch", type=int, default=100, help="scripts per driver run")
     ap.add_argument("--max-report", type=int, default=3, help="differences to minimise and print")
     ap.add_argument("--show", action="store_true", help="print the scripts and outputs")
-    ap.add_argument("--domain", choices=["files", "fdio", "pipes"], default="files",
-                    help="files: file and directory calls; fdio: operations on open descriptors")
+    ap.add_argument("--domain", choices=["files", "fdio", "pipes", "proc"], default="files",
+                    help="files: file and directory calls; fdio: operations on open descriptors; "
+                         "pipes: pipe ends and special descriptors; proc: the process's own state")
     args = ap.parse_args()
     if not (hasattr(os, "setxattr") and hasattr(os, "fwalk")):
         print("python3 without os.setxattr/os.fwalk: skipped")
@@ -511,8 +558,7 @@ def main():
     try:
         done = 0
         while done < args.n:
-            gen = gen_fdio_script if args.domain == "fdio" else gen_script
-            gen = gen_pipes_script if args.domain == "pipes" else gen
+            gen = {"fdio": gen_fdio_script, "pipes": gen_pipes_script, "proc": gen_proc_script}.get(args.domain, gen_script)
             scripts = [gen(r, args.ops) for _ in range(min(args.batch, args.n - done))]
             o, p = run_drivers(args, work, scripts)
             for i, s in enumerate(scripts):
