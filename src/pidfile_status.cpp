@@ -186,11 +186,13 @@ std::optional<bool> holds(pid_t pid, std::string_view id, std::optional<pid_t> t
     });
 }
 
-// One look at the pid file: its state, and whether the pid it names lacks the lock (which, with
-// the lock's taker unknown, only time tells from a start in progress).
+// One look at the pid file: its state, whether the pid it names lacks the lock (which, with
+// the lock's taker unknown, only time tells from a start in progress), and whether there was no
+// /proc/locks to read.
 struct look {
     pidfile_status found;
     bool pid_lacks_lock = false;
+    bool no_lock_table = false;
 };
 
 result<look> look_at(const path_ref& path) {
@@ -220,6 +222,7 @@ result<look> look_at(const path_ref& path) {
     // (-1, as without /proc/locks).
     bool readable = false;
     std::optional<pid_t> listed = listed_taker(s.lock_id, &readable);
+    l.no_lock_table = !readable;
     constexpr pid_t unlocked = std::numeric_limits<pid_t>::min();
     pid_t taker = listed.value_or(unlocked);
     if (taker == unlocked && named != 0) {
@@ -285,9 +288,12 @@ result<pidfile_status> pidfile::status(path_ref path, std::chrono::milliseconds 
             detail::pause_between_looks();
             continue;
         }
-        // Without /proc the taker is not known: a named pid that is gone for the whole `patience`
-        // is no start's instant either.
-        if (!settled && l->pid_lacks_lock && found.lock_taker < 0) found.state = pidfile_state::abandoned;
+        // Without /proc/locks the taker is not known: a named pid that is gone for the whole
+        // `patience` is no start's instant either. (With it, a lock it did not list and the probe
+        // found is one taken between the two: a start's, perhaps one that opened the file just
+        // before its daemon's release() unlinked it, and lets go once it sees that.)
+        if (!settled && l->pid_lacks_lock && found.lock_taker < 0 && l->no_lock_table)
+            found.state = pidfile_state::abandoned;
         return std::move(l->found);
     }
 }

@@ -1122,3 +1122,33 @@ TEST_CASE("pidfile: a daemon that stops while status looks is never abandoned") 
     INFO(looks << " looks");
     CHECK(abandoned == 0);
 }
+
+TEST_CASE("pidfile: a lock taken between the read of /proc/locks and the probe is no abandoned one") {
+    // A start that opened the file just before the daemon's release() unlinked it locks it a
+    // moment later, finds the path names another file, and lets go: status, which read
+    // /proc/locks before that lock and probed after it, knows no taker, but has the table. The
+    // file names a pid that is gone. A process locking and unlocking the file plays that start.
+    temp_dir dir;
+    const std::string path = dir / "d.pid";
+    ospp_test::write_file(path, std::to_string(gone_pid()) + "\n");
+    const pid_t toggler = ::fork();
+    REQUIRE(toggler >= 0);
+    if (toggler == 0) {
+        const int f = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+        while (f >= 0 && std::chrono::steady_clock::now() < until) {
+            (void)::flock(f, LOCK_EX);
+            (void)::flock(f, LOCK_UN);
+        }
+        ::_exit(f >= 0 ? 0 : 1);
+    }
+    int unlocked_taker_abandoned = 0, looks = 0;
+    while (::waitpid(toggler, nullptr, WNOHANG) == 0) {
+        ++looks;
+        const auto s = pidfile::status(path);
+        REQUIRE(s);
+        if (s->state == pidfile_state::abandoned && s->lock_taker < 0) ++unlocked_taker_abandoned;
+    }
+    INFO(looks << " looks");
+    CHECK(unlocked_taker_abandoned == 0);
+}

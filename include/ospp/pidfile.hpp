@@ -52,7 +52,8 @@ struct pidfile_status {
     pidfile_state state = pidfile_state::absent;
     pid_t pid = 0;  // the pid the file names, read only when it is locked (0: none, or not locked)
     // The lock found, as the kernel's /proc/locks names it: the file ("MAJOR:MINOR:INODE"), and
-    // the process that took it (0: one this pid namespace cannot name; -1: unknown, no /proc/locks).
+    // the process that took it (0: one this pid namespace cannot name; -1: unknown: no /proc/locks,
+    // or a lock it did not list that a probe found held, perhaps taken a moment after it was read).
     // What lock_holders() and holds_lock() look for, so that they never mistake a later start's
     // lock on the same file for this one (with -1 they cannot tell: any flock on the file counts).
     std::string lock_id;
