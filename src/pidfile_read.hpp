@@ -31,7 +31,8 @@ namespace ospp::daemon::detail {
 
 // Opens the pid file at `path` for reading: without blocking (a FIFO planted at the path would
 // wait for a writer, for ever), refusing a symlink (ELOOP) and anything but a regular file
-// (EINVAL), as acquire() refuses them. Its fstat goes to `*st` when given. Errors as errno_error "pidfile" naming the path.
+// (EINVAL), as acquire() refuses them. Its fstat goes to `*st` when given. Errors as
+// errno_error "pidfile" naming the path.
 [[nodiscard]] result<fd> open_for_reading(const path_ref& path, struct ::stat* st = nullptr) noexcept;
 
 // How long a reader that waits for a start to write its pid pauses between two looks.
