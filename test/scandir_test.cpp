@@ -8,7 +8,9 @@
 
 #include <algorithm>
 #include <map>
+#include <ranges>
 #include <set>
+#include <type_traits>
 
 #include "child.hpp"
 #include "counting_new.hpp"
@@ -17,6 +19,13 @@
 #include "support.hpp"
 
 using ospp_test::temp_dir;
+
+// An entry views the range's buffer and fd, which the next entry reuses: keeping a copy past the
+// loop body would read another entry's name, so copying one must not compile. The range is still
+// a std input range (the iterator hands out references).
+static_assert(!std::is_copy_constructible_v<ospp::dir_entry>);
+static_assert(!std::is_copy_assignable_v<ospp::dir_entry>);
+static_assert(std::ranges::input_range<ospp::scandir_range>);
 
 namespace {
 // name -> (is_dir, is_file, is_symlink, is_dir without following)

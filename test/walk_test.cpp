@@ -12,10 +12,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <new>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <ranges>
 #include <string>
+#include <type_traits>
 
 #include "child.hpp"
 #include "ospp/scandir.hpp"
@@ -23,6 +25,16 @@
 #include "support.hpp"
 
 using ospp_test::temp_dir;
+
+// A step views the walker's per-depth buffers, which the next step reuses: a copy kept past the
+// loop body (list(os.walk(top)) in Python) would show another directory's names, so copying one
+// must not compile. Binding a step as the range-for does still works (a prvalue needs no copy).
+static_assert(!std::is_copy_constructible_v<ospp::walk_step>);
+static_assert(!std::is_copy_assignable_v<ospp::walk_step>);
+static_assert(!std::is_copy_constructible_v<ospp::fwalk_step>);
+static_assert(!std::is_copy_assignable_v<ospp::fwalk_step>);
+static_assert(std::ranges::input_range<ospp::walk_range>);
+static_assert(std::ranges::input_range<ospp::fwalk_range>);
 
 namespace {
 

@@ -24,7 +24,8 @@
 //
 // Differences from Python, on purpose:
 // - A dir_entry (and the string_view name() returns) is valid until the iteration advances: copy
-//   what you keep (std::string(entry.name())). Python's DirEntry objects outlive the loop.
+//   what you keep (std::string(entry.name())). Python's DirEntry objects outlive the loop; a
+//   dir_entry cannot be copied out of it (the compiler says its copy constructor is private).
 // - An error while reading the directory ends the loop and is kept in error(), instead of raising.
 // - is_dir()/is_file() return false when the stat they need fails for any reason (Python raises for
 //   errors other than ENOENT); call stat() to see the error.
@@ -48,7 +49,11 @@
 
 namespace ospp {
 
-// One entry of a directory: Python's os.DirEntry.
+// One entry of a directory: Python's os.DirEntry. The range lends it out by reference: its name
+// lives in the range's buffer and its stat() uses the range's directory fd, both reused when the
+// iteration advances, so a copy kept past that point could show another entry's name or stat a
+// closed fd. Copying is therefore private, refused at compile time (`for (auto e : range)`,
+// `std::vector<dir_entry>`): iterate with `const auto&` and copy the parts you keep.
 class dir_entry {
 public:
     // The entry's file name (never "." or ".."). Valid until the iteration advances.
@@ -69,6 +74,10 @@ public:
 
 private:
     friend class scandir_range;
+    // Only the range makes, copies and moves entries (see above).
+    dir_entry() noexcept = default;
+    dir_entry(const dir_entry&) = default;
+    dir_entry& operator=(const dir_entry&) = default;
     // d_type as the entry reports it, or the type from a stat once one was made.
     [[nodiscard]] unsigned char type() const noexcept;
     // Fills the cache for follow_symlinks; 0 or an errno.

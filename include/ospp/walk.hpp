@@ -71,18 +71,35 @@ struct fwalk_options {
     walk_error_handler onerror{};
 };
 
-// What walk yields for each directory: Python's (dirpath, dirnames, filenames) tuple.
+// What walk yields for each directory: Python's (dirpath, dirnames, filenames) tuple. Its members
+// view the walker's per-depth buffers, which the next step reuses, so a step cannot be copied:
+// kept in a `std::vector<walk_step>` (Python's list(os.walk(top))), every step of one depth would
+// show that depth's last directory. Bind it (`auto [dirpath, dirnames, filenames]`) and copy the
+// names you keep.
 struct walk_step {
     std::string_view dirpath;
     std::vector<std::string_view>& dirnames;  // edit to prune (topdown only)
     const std::vector<std::string_view>& filenames;
+
+    walk_step(std::string_view path, std::vector<std::string_view>& dirs,
+              const std::vector<std::string_view>& files) noexcept
+        : dirpath(path), dirnames(dirs), filenames(files) {}
+    walk_step(const walk_step&) = delete;
+    walk_step& operator=(const walk_step&) = delete;
 };
-// What fwalk yields: (dirpath, dirnames, filenames, dirfd). dirfd is valid until the walk advances.
+// What fwalk yields: (dirpath, dirnames, filenames, dirfd). dirfd is valid until the walk advances;
+// like walk_step, it cannot be copied.
 struct fwalk_step {
     std::string_view dirpath;
     std::vector<std::string_view>& dirnames;
     const std::vector<std::string_view>& filenames;
     fd_ref dirfd;
+
+    fwalk_step(std::string_view path, std::vector<std::string_view>& dirs,
+               const std::vector<std::string_view>& files, fd_ref dir) noexcept
+        : dirpath(path), dirnames(dirs), filenames(files), dirfd(dir) {}
+    fwalk_step(const fwalk_step&) = delete;
+    fwalk_step& operator=(const fwalk_step&) = delete;
 };
 
 // The input range walk and fwalk return. Move-only; iterate once.
