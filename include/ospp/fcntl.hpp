@@ -71,8 +71,10 @@ OSPP_BITMASK_OPERATORS;
 // (F_GETOWN: minus a process group id, where Python raises OSError(0)). Retries EINTR.
 // Errors: whatever fcntl(2) gives for `cmd` — EBADF, EINVAL (unknown cmd), EAGAIN/EACCES, EPERM...
 [[nodiscard]] result<int> fcntl(fd_ref f, int cmd, int arg = 0) noexcept;
-// Python's fcntl.fcntl(fd, cmd, bytes): `arg` (at most 1024 bytes) is copied into a buffer whose
-// address is passed; the buffer's contents after the call come back, as long as `arg`.
+// Python's fcntl.fcntl(fd, cmd, bytes): `arg` (at most 1024 bytes) is copied into a zeroed 1024-byte
+// buffer whose address is passed; the buffer's contents after the call come back, as long as `arg`.
+// A command that reads more than `arg` holds (a cut struct flock) reads zeros past it, where
+// CPython 3.11, whose buffer is not zeroed, hands the kernel stack garbage.
 // Errors: as above; EINVAL for an argument longer than 1024 bytes (Python's ValueError).
 [[nodiscard]] result<std::string> fcntl(fd_ref f, int cmd, std::span<const std::byte> arg);
 [[nodiscard]] result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg);
