@@ -9,16 +9,15 @@
 // a time, sent over a pipe; its lines come back over another and are printed in their place. Pids
 // in answers are tokens: "parent", "child", or -1 (an OFD lock's). Nothing may block: a waiting
 // form is made only when the matching F_GETLK / F_OFD_GETLK finds no conflict (else "blocking").
-// The dump: each process's slots, then each file's lines of /proc/locks, pids as tokens, sorted
-// (the kernel lists locks per CPU, in an order neither driver chooses); then the child is told to
-// go (its pipe closed) and reaped.
+// At the end the guards still held are released; the dump: each process's slots, then each
+// file's lock table as a forked prober sees it (F_OFD_GETLK over a grid of bytes, and whether a
+// flock could be taken); then the child is told to go (its pipe closed) and reaped.
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <string>
@@ -304,26 +303,71 @@ public:
         if (!st.status.exited() || st.status.exit_code() != 0) emit("child ended badly");
     }
 
-    // Each file's lines of /proc/locks: kind, type, holder and range, sorted.
+    // Each file's lock table as a third process sees it: a prober forked now (it holds no POSIX
+    // lock, and probes through a fresh open file description of its own) asks F_OFD_GETLK for a
+    // write lock and a read lock of each byte of the grid, and prints each run of bytes with the
+    // same answer; then whether it could take a flock shared or exclusive. (Not /proc/locks: it
+    // lists every lock of the system, and one read of it takes a page, so other processes' locks
+    // coming and going between reads shift the lines ours are among.)
     void dump_locks() {
-        for (const char* n : names) {
-            const auto st = ospp::stat(n);
-            if (!st) continue;
-            char dev[64];
-            std::snprintf(dev, sizeof dev, "%02x:%02x:%llu", ospp::device_major(st->st_dev),
-                          ospp::device_minor(st->st_dev), static_cast<unsigned long long>(st->st_ino));
-            std::vector<std::string> found;
-            std::ifstream in("/proc/locks");
-            for (std::string l; std::getline(in, l);) {
-                // "1: POSIX  ADVISORY  WRITE 1234 fe:00:5678 0 EOF"
-                const auto w = split(l);
-                if (w.size() != 8 || w[5] != dev) continue;
-                found.push_back("lock " + std::string(n) + " " + w[1] + " " + w[3] + " " +
-                                pids_.token(static_cast<::pid_t>(std::stol(w[4]))) + " " + w[6] + " " + w[7]);
-            }
-            std::sort(found.begin(), found.end());
-            for (auto& l : found) emit(std::move(l));
+        auto p = ospp::pipe().value();
+        const auto forked = ospp::fork().value();
+        if (forked.is_child()) {
+            p.read_end.reset();
+            std::vector<std::string> out;
+            locks_driver d(out, pids_);
+            for (const char* n : names) d.probe(n);
+            std::string all;
+            for (const auto& l : out) (all += l) += '\n';
+            ::_exit(ospp::write_all(p.write_end, all) ? 0 : 3);
         }
+        p.write_end.reset();
+        std::string buf;
+        while (auto l = read_line(p.read_end, buf)) emit(*l);
+        const auto st = ospp::waitpid(forked.pid()).value();
+        if (!st.status.exited() || st.status.exit_code() != 0) emit("prober ended badly");
+    }
+
+    // The prober's lines for one file.
+    void probe(const char* name) {
+        const auto f = ospp::open(name, open_flags::rdonly);
+        if (!f) return emit(std::string(name) + " " + err_line(f.error()));
+        for (const auto type : {fc::lock_type::write, fc::lock_type::read}) {
+            std::string last;
+            ::off_t first = 0;
+            ::off_t prev = 0;
+            const auto flush = [&] {
+                if (!last.empty()) emit("probe " + std::string(name) + " " + std::to_string(static_cast<int>(type)) + " " +
+                                        std::to_string(first) + "-" + std::to_string(prev) + " " + last);
+            };
+            for (const ::off_t at : probe_points()) {
+                auto r = fc::ofd_get_lock(*f, {type, fc::whence::set, at, 1, 0});
+                const std::string answer = r ? lock_line(*r) : err_line(r.error());
+                if (answer != last) {
+                    flush();
+                    last = answer;
+                    first = at;
+                }
+                prev = at;
+            }
+            flush();
+        }
+        const auto shared = fc::flock(*f, fc::lock_op::sh | fc::lock_op::nb);
+        const auto exclusive = fc::flock(*f, fc::lock_op::ex | fc::lock_op::nb);
+        emit("probe " + std::string(name) + " flock sh=" + (shared ? "ok" : std::to_string(shared.error().code())) +
+             " ex=" + (exclusive ? "ok" : std::to_string(exclusive.error().code())));
+    }
+
+    // The bytes probed: every one up to past the largest start and length the scripts use, and
+    // a few far ones (a lock to EOF, or ending near the largest offset).
+    static std::vector<::off_t> probe_points() {
+        std::vector<::off_t> at;
+        for (::off_t i = 0; i <= 210; ++i) at.push_back(i);
+        for (const ::off_t far : {1000LL, 1LL << 40, (1LL << 62) - 1, 1LL << 62, (1LL << 62) + 9, 0x7fffffffffffffffLL - 10,
+                                   0x7fffffffffffffffLL - 1}) {
+            at.push_back(far);
+        }
+        return at;
     }
 
     // Unlocks the guards still held, in slot order, record guards first.

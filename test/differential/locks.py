@@ -9,8 +9,9 @@
 # a time, sent over a pipe; its lines come back over another and are printed in their place. Pids
 # in answers are tokens: "parent", "child", or -1 (an OFD lock's). Nothing may block: a waiting
 # form is made only when the matching F_GETLK / F_OFD_GETLK finds no conflict (else "blocking").
-# The dump: each process's slots, then each file's lines of /proc/locks, pids as tokens, sorted;
-# then the child is told to go (its pipe closed) and reaped.
+# At the end the guards still held are released; the dump: each process's slots, then each
+# file's lock table as a forked prober sees it (F_OFD_GETLK over a grid of bytes, and whether a
+# flock could be taken); then the child is told to go (its pipe closed) and reaped.
 import errno
 import fcntl
 import os
@@ -22,6 +23,9 @@ FD0 = 40
 SLOTS = 6
 NAMES = ["f", "g"]
 FLOCK = "hhqqi4x"  # struct flock on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid
+# the bytes the dump probes: every one up to past the largest start and length the scripts use, and
+# a few far ones (a lock to EOF, or ending near the largest offset), as locks.cpp's probe_points
+PROBE_POINTS = list(range(211)) + [1000, 2**40, 2**62 - 1, 2**62, 2**62 + 9, 2**63 - 1 - 10, 2**63 - 2]
 
 
 class NotDone(Exception):
@@ -319,24 +323,65 @@ class LockDriver:
             self.emit("child ended badly")
 
     def dump_locks(self):
-        """Each file's lines of /proc/locks: kind, type, holder and range, sorted."""
-        for n in NAMES:
+        """Each file's lock table as a third process sees it: a prober forked now (it holds no POSIX
+        lock, and probes through a fresh open file description of its own) asks F_OFD_GETLK for a
+        write lock and a read lock of each byte of the grid, and prints each run of bytes with the
+        same answer; then whether it could take a flock shared or exclusive (as locks.cpp)."""
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
             try:
-                st = os.stat(n)
-            except OSError:
-                continue
-            dev = "%02x:%02x:%d" % (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
-            found = []
-            with open("/proc/locks") as locks:
-                for l in locks:
-                    # "1: POSIX  ADVISORY  WRITE 1234 fe:00:5678 0 EOF"
-                    w = l.split()
-                    if len(w) != 8 or w[5] != dev:
-                        continue
-                    found.append("lock %s %s %s %s %s %s" % (n, w[1], w[3], pid_token(int(w[4]), self.parent, self.child),
-                                                             w[6], w[7]))
-            for l in sorted(found):
-                self.emit(l)
+                os.close(r)
+                out = []
+                d = LockDriver(out, self.parent, self.child)
+                for n in NAMES:
+                    d.probe(n)
+                data = "".join(l + "\n" for l in out).encode()
+                while data:
+                    data = data[os.write(w, data):]
+            except BaseException:
+                os._exit(3)
+            os._exit(0)
+        os.close(w)
+        buf = bytearray()
+        while True:
+            l = read_line(r, buf)
+            if l is None:
+                break
+            self.emit(l)
+        os.close(r)
+        _, st = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(st) != 0:
+            self.emit("prober ended badly")
+
+    def probe(self, name):
+        """The prober's lines for one file."""
+        try:
+            f = os.open(name, os.O_RDONLY)
+        except OSError as e:
+            return self.emit(name + " " + err_line(e))
+        for typ in (fcntl.F_WRLCK, fcntl.F_RDLCK):
+            runs = []  # [answer, first, last]
+            for at in PROBE_POINTS:
+                try:
+                    answer = self.lock_line(query(f, fcntl.F_OFD_GETLK, typ, os.SEEK_SET, at, 1))
+                except OSError as e:
+                    answer = err_line(e)
+                if runs and runs[-1][0] == answer:
+                    runs[-1][2] = at
+                else:
+                    runs.append([answer, at, at])
+            for answer, first, last in runs:
+                self.emit("probe %s %d %d-%d %s" % (name, typ, first, last, answer))
+        got = []
+        for op in (fcntl.LOCK_SH, fcntl.LOCK_EX):
+            try:
+                fcntl.flock(f, op | fcntl.LOCK_NB)
+                got.append("ok")
+            except OSError as e:
+                got.append(str(e.errno))
+        self.emit("probe %s flock sh=%s ex=%s" % (name, got[0], got[1]))
+        return None
 
     def close_slots(self):
         for i in range(SLOTS):

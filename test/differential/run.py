@@ -77,8 +77,11 @@
 # them; pids are printed as tokens (parent, child; an OFD lock's -1 as is). A waiting form is made
 # only when F_GETLK (F_OFD_GETLK) finds no conflict, else the line is "blocking". At the end the
 # guards still held are released, and the dump shows each process's slots (file, access mode,
-# offset) and each file's lines of /proc/locks (kind, type, holder token, range), sorted; then the
-# child is told to go and reaped.
+# offset) and each file's lock table as a third process sees it: a prober forked for it asks
+# F_OFD_GETLK, through an open file description of its own, for a write and a read lock of every
+# byte up to 210 and a few far ones (runs of equal answers on a line), and tries a flock shared and
+# exclusive (not /proc/locks: it lists the whole system's locks a page per read, so others' locks
+# coming and going shift the lines between reads); then the child is told to go and reaped.
 #
 # Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes|proc|locks]
 #        [--seed S] [-n N] [--ops K] [--show]
