@@ -162,8 +162,9 @@ struct record_lock {
 };
 
 // F_GETLK: the first lock that would conflict with `probe`, or nullopt if `probe` could be placed.
-// A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL (a type or whence
-// that is not one, a range that starts before byte 0), EOVERFLOW (a range past the largest offset).
+// A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL (lock_type::unlock, a
+// type or whence that is not one, a range that starts before byte 0), EOVERFLOW (a range past the
+// largest offset).
 [[nodiscard]] result<std::optional<record_lock>> get_lock(fd_ref f, const record_lock& probe) noexcept;
 // F_SETLK: places (or with lock_type::unlock removes) a POSIX record lock without waiting.
 // Errors: EAGAIN or EACCES when another process holds a conflicting lock, EBADF (also when the
@@ -175,7 +176,9 @@ struct record_lock {
 [[nodiscard]] result<void> set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
 
 // F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW: the same for locks owned by the open file description
-// (see the top of this file). `pid` is sent as 0, as the kernel requires. Errors: as above.
+// (see the top of this file). `pid` is sent as 0, as the kernel requires. Errors: as above, but
+// ofd_get_lock of lock_type::unlock: newer kernels answer with a lock that this description itself
+// holds in the range (nullopt: none), older ones with EINVAL.
 [[nodiscard]] result<std::optional<record_lock>> ofd_get_lock(fd_ref f, const record_lock& probe) noexcept;
 [[nodiscard]] result<void> ofd_set_lock(fd_ref f, const record_lock& lock) noexcept;
 [[nodiscard]] result<void> ofd_set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
