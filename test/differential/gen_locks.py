@@ -4,7 +4,8 @@
 #
 # Six descriptor slots in each of the two processes, on two small files f and g: several open file
 # descriptions of the same file, dups sharing one, read-only and write-only opens (EBADF for the
-# lock type they cannot take). An operation prefixed "c" runs in the child, which holds locks of
+# lock type they cannot take). An operation prefixed "c" runs in the child (forked at the start,
+# and again by "fork", then sharing the parent's open file descriptions), which holds locks of
 # its own on the same files, so that F_SETLK meets EAGAIN and F_GETLK reports the child (or the
 # parent) as the holder. Ranges overlap, split and merge; starts count from SEEK_SET, SEEK_CUR (the
 # offset moved by lseek) and SEEK_END (the size changed by ftruncate); lengths are negative, zero
@@ -44,6 +45,7 @@ def gen_locks_op(r):
     ops = [
         (2, lambda: "open %d %s %s" % (S(), r.choice(NAMES), r.choice(MODES))),
         (1.5, lambda: "close %d" % S()),
+        (0.4, lambda: "fork"),
         (1.5, lambda: "dup %d %d" % (S(), S())),
         (2, lambda: "lseek %d %d %d" % (S(), r.choice(OFFSETS), r.choice([0, 0, 1, 2]))),
         (1, lambda: "ftruncate %d %d" % (S(), r.choice(SIZES))),
@@ -69,13 +71,18 @@ def gen_locks_op(r):
         (3, lambda: "oslockf %d %d %d" % (S(), r.choice(OS_LOCKF), length())),
     ]
     line = r.choices(ops, [w for w, _ in ops])[0][1]()
-    return ("c " + line) if r.random() < 0.4 else line
+    return ("c " + line) if r.random() < 0.4 and line != "fork" else line
 
 
 def gen_locks_script(r, n_ops):
     # the parent: two descriptions of f read-write, a dup of the first, f read-only, g read-write,
-    # f write-only; the child: f read-write, g read-write, f read-only, a dup of its first, f
-    # write-only. f is 100 bytes, g 10.
+    # f write-only. f is 100 bytes, g 10. Then a child that shares those descriptions (fork) or
+    # one that opens its own (the one the script starts with): f read-write, g read-write, f
+    # read-only, a dup of its first, f write-only, and one slot closed.
     ops = ["open 0 f R", "ftruncate 0 100", "open 1 f R", "dup 0 2", "open 3 f r", "open 4 g R", "ftruncate 4 10",
-           "open 5 f w", "c open 0 f R", "c open 1 g R", "c open 2 f r", "c dup 0 3", "c open 4 f w"]
+           "open 5 f w"]
+    if r.random() < 0.4:
+        ops += ["fork", "c open 1 g R", "c open 3 f R"]
+    else:
+        ops += ["c open 0 f R", "c open 1 g R", "c open 2 f r", "c dup 0 3", "c open 4 f w"]
     return ops + [gen_locks_op(r) for _ in range(n_ops)]

@@ -5,8 +5,10 @@
 // same lines.
 //
 // Descriptor slot i is the number FD0 + i, in each of the two processes. The child is forked at
-// the start of the script, before any slot is opened, and runs the operations prefixed "c", one at
-// a time, sent over a pipe; its lines come back over another and are printed in their place. Pids
+// the start of the script, and again by "fork" (the old one told to go and reaped first: the new
+// one starts with the parent's slots, sharing their open file descriptions), and runs the
+// operations prefixed "c", one at a time, sent over a pipe; its lines come back over another and
+// are printed in their place. Pids
 // in answers are tokens: "parent", "child", or -1 (an OFD lock's). Nothing may block: a waiting
 // form is made only when the matching F_GETLK / F_OFD_GETLK finds no conflict (else "blocking").
 // At the end the guards still held are released; the dump: each process's slots, then each
@@ -118,6 +120,13 @@ public:
 
     void run(const std::vector<std::string>& t) {
         if (t[0] == "c") return in_child(t);
+        if (t[0] == "fork") {
+            // a new child, which starts with this process's slots (sharing their open file
+            // descriptions, and so their OFD and flock locks, but none of its POSIX locks)
+            stop_child();
+            start_child();
+            return emit("ok");
+        }
         const std::string& op = t[0];
         const std::vector<std::string> a(t.begin() + 1, t.end());
         const auto num = [&](std::size_t i) { return std::stoll(a.at(i)); };
@@ -301,6 +310,7 @@ public:
         child_.reset();
         const auto st = ospp::waitpid(pids_.child).value();
         if (!st.status.exited() || st.status.exit_code() != 0) emit("child ended badly");
+        pids_.child = 0;
     }
 
     // Each file's lock table as a third process sees it: a prober forked now (it holds no POSIX

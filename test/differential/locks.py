@@ -5,8 +5,10 @@
 # --domain locks.
 #
 # Descriptor slot i is the number FD0 + i, in each of the two processes. The child is forked at
-# the start of the script, before any slot is opened, and runs the operations prefixed "c", one at
-# a time, sent over a pipe; its lines come back over another and are printed in their place. Pids
+# the start of the script, and again by "fork" (the old one told to go and reaped first: the new
+# one starts with the parent's slots, sharing their open file descriptions), and runs the
+# operations prefixed "c", one at a time, sent over a pipe; its lines come back over another and
+# are printed in their place. Pids
 # in answers are tokens: "parent", "child", or -1 (an OFD lock's). Nothing may block: a waiting
 # form is made only when the matching F_GETLK / F_OFD_GETLK finds no conflict (else "blocking").
 # At the end the guards still held are released; the dump: each process's slots, then each
@@ -120,9 +122,14 @@ class LockDriver:
             self.emit(err_line(OSError(errno.EINVAL, "")))
 
     def dispatch(self, op, a):
-        f = FD0 + int(a[0])
+        f = FD0 + int(a[0]) if a else None
         num = lambda i: int(a[i])
         lock = lambda: (num(1), num(2), num(3), num(4))  # type whence start len
+        if op == "fork":
+            # a new child, which starts with this process's slots (sharing their open file
+            # descriptions, and so their OFD and flock locks, but none of its POSIX locks)
+            self.stop_child()
+            return self.start_child()
         if op == "open":
             access = {"R": os.O_RDWR, "w": os.O_WRONLY, "r": os.O_RDONLY}[a[2]]
             return self.place(os.open(a[1], access | os.O_CREAT, 0o644), a[0])
@@ -321,6 +328,7 @@ class LockDriver:
         _, st = os.waitpid(self.child, 0)
         if os.waitstatus_to_exitcode(st) != 0:
             self.emit("child ended badly")
+        self.child = 0
 
     def dump_locks(self):
         """Each file's lock table as a third process sees it: a prober forked now (it holds no POSIX

@@ -62,10 +62,11 @@
 #
 # A fifth domain, --domain locks (generator gen_locks.py, drivers locks.cpp and locks.py), does the
 # same for file locks of every kind, taken by the driver and by a child it forks at the script's
-# start and drives over a pipe, one operation at a time (those prefixed "c"), on two small files in
-# six descriptor slots each (several open file descriptions of one file, dups sharing one,
-# read-only and write-only opens): F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/F_OFD_SETLK/
-# F_OFD_SETLKW (ospp's get_lock, set_lock, set_lock_wait, ofd_*; Python's fcntl.fcntl with a packed
+# start, or again by "fork" (then sharing the driver's open file descriptions, and so their OFD
+# and flock locks), and drives over a pipe, one operation at a time (those prefixed "c"), on two
+# small files in six descriptor slots each (several open file descriptions of one file, dups
+# sharing one, read-only and write-only opens): F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/
+# F_OFD_SETLK/F_OFD_SETLKW (ospp's get_lock, set_lock, set_lock_wait, ofd_*; Python's fcntl.fcntl with a packed
 # struct flock), the raw fcntl.fcntl(fd, cmd, bytes) with a struct flock whole, cut short or the
 # int 0, and a pid for the OFD commands, fcntl.flock (LOCK_NB only), fcntl.lockf (cmd, len, start,
 # whence) and os.lockf (F_LOCK, F_TLOCK, F_ULOCK, F_TEST), ospp's record_lock_guard and
