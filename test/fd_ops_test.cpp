@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <new>
 #include <array>
 #include <string>
@@ -733,6 +734,14 @@ TEST_CASE("lockf locks a section against another process") {
 
     auto ro = ospp::open(dir / "f", open_flags::rdonly).value();
     CHECK_ERRNO(ospp::lockf(ro, ospp::lockf_command::tlock, 1), EBADF, "lockf: [Errno 9] Bad file descriptor");
+    // A section that ends past the largest offset, counted from the offset (Python: the same).
+    REQUIRE(ospp::lseek(f, 5, ospp::whence::set).has_value());
+    CHECK_ERRNO(ospp::lockf(f, ospp::lockf_command::tlock, std::numeric_limits<::off_t>::max()), EOVERFLOW,
+                "lockf: [Errno 75] Value too large for defined data type");
+    CHECK_ERRNO(ospp::lockf(f, ospp::lockf_command::test, std::numeric_limits<::off_t>::max()), EOVERFLOW,
+                "lockf: [Errno 75] Value too large for defined data type");
+    // One that starts before byte 0.
+    CHECK_ERRNO(ospp::lockf(f, ospp::lockf_command::ulock, -10), EINVAL, "lockf: [Errno 22] Invalid argument");
 }
 
 TEST_CASE("get_blocking and set_blocking toggle O_NONBLOCK") {

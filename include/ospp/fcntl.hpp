@@ -71,8 +71,10 @@ OSPP_BITMASK_OPERATORS;
 // (F_GETOWN: minus a process group id, where Python raises OSError(0)). Retries EINTR.
 // Errors: whatever fcntl(2) gives for `cmd` — EBADF, EINVAL (unknown cmd), EAGAIN/EACCES, EPERM...
 [[nodiscard]] result<int> fcntl(fd_ref f, int cmd, int arg = 0) noexcept;
-// Python's fcntl.fcntl(fd, cmd, bytes): `arg` (at most 1024 bytes) is copied into a buffer whose
-// address is passed; the buffer's contents after the call come back, as long as `arg`.
+// Python's fcntl.fcntl(fd, cmd, bytes): `arg` (at most 1024 bytes) is copied into a zeroed 1024-byte
+// buffer whose address is passed; the buffer's contents after the call come back, as long as `arg`.
+// A command that reads more than `arg` holds (a cut struct flock) reads zeros past it, where
+// CPython 3.11, whose buffer is not zeroed, hands the kernel stack garbage.
 // Errors: as above; EINVAL for an argument longer than 1024 bytes (Python's ValueError).
 [[nodiscard]] result<std::string> fcntl(fd_ref f, int cmd, std::span<const std::byte> arg);
 [[nodiscard]] result<std::string> fcntl(fd_ref f, int cmd, std::string_view arg);
@@ -160,8 +162,9 @@ struct record_lock {
 };
 
 // F_GETLK: the first lock that would conflict with `probe`, or nullopt if `probe` could be placed.
-// A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL (a type or whence
-// that is not one, a range that starts before byte 0), EOVERFLOW (a range past the largest offset).
+// A process's own POSIX locks never conflict with it. Errors: EBADF, EINVAL (lock_type::unlock, a
+// type or whence that is not one, a range that starts before byte 0), EOVERFLOW (a range past the
+// largest offset).
 [[nodiscard]] result<std::optional<record_lock>> get_lock(fd_ref f, const record_lock& probe) noexcept;
 // F_SETLK: places (or with lock_type::unlock removes) a POSIX record lock without waiting.
 // Errors: EAGAIN or EACCES when another process holds a conflicting lock, EBADF (also when the
@@ -173,7 +176,9 @@ struct record_lock {
 [[nodiscard]] result<void> set_lock_wait(fd_ref f, const record_lock& lock) noexcept;
 
 // F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW: the same for locks owned by the open file description
-// (see the top of this file). `pid` is sent as 0, as the kernel requires. Errors: as above.
+// (see the top of this file). `pid` is sent as 0, as the kernel requires. Errors: as above, but
+// ofd_get_lock of lock_type::unlock: newer kernels answer with a lock that this description itself
+// holds in the range (nullopt: none), older ones with EINVAL.
 [[nodiscard]] result<std::optional<record_lock>> ofd_get_lock(fd_ref f, const record_lock& probe) noexcept;
 [[nodiscard]] result<void> ofd_set_lock(fd_ref f, const record_lock& lock) noexcept;
 [[nodiscard]] result<void> ofd_set_lock_wait(fd_ref f, const record_lock& lock) noexcept;

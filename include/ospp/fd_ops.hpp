@@ -329,7 +329,8 @@ enum class lockf_command : int {
 };
 // Python's os.lockf(fd, cmd, len): a POSIX record lock on `len` bytes from the current offset
 // (0: to the end of the file and beyond). Errors: EACCES/EAGAIN (held by another process),
-// EBADF (not open for writing), EDEADLK, EINVAL, ENOLCK.
+// EBADF (not open for writing), EDEADLK, EINVAL (a bad command; a section that starts before byte
+// 0), EOVERFLOW (a section that ends past the largest offset), ENOLCK.
 [[nodiscard]] result<void> lockf(fd_ref f, lockf_command command, ::off_t len) noexcept;
 
 // ---- descriptor flags -------------------------------------------------------------------------

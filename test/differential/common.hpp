@@ -187,6 +187,8 @@ void apply_script(std::istream& script, std::vector<std::string>& out, Driver& d
 void run_fdio_script(std::istream& script, std::vector<std::string>& out);
 // The pipes domain (pipes.cpp): pipe ends, eventfd, memfd.
 void run_pipes_script(std::istream& script, std::vector<std::string>& out);
+// The locks domain (locks.cpp): file locks of this process and a child of it.
+void run_locks_script(std::istream& script, std::vector<std::string>& out);
 // The proc domain (proc.cpp): applies one script in a process of its own.
 void run_proc_script(std::istream& script, std::vector<std::string>& out);
 

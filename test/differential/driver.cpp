@@ -413,15 +413,17 @@ int run_runner(int argc, char** argv) {
 int main(int argc, char** argv) {
     if (argc >= 3 && std::string_view(argv[1]) == "--run") return run_runner(argc, argv);
     // --domain fdio: descriptor operations (fdio.cpp); pipes: pipe ends and special descriptors
-    // (pipes.cpp); proc: the process's own state (proc.cpp). The default is files.
+    // (pipes.cpp); proc: the process's own state (proc.cpp); locks: file locks (locks.cpp). The
+    // default is files.
     int first = 1;
     std::string_view domain = "files";
     if (argc >= 3 && std::string_view(argv[1]) == "--domain") {
         domain = argv[2];
         first = 3;
     }
-    if (argc <= first || (domain != "files" && domain != "fdio" && domain != "pipes" && domain != "proc")) {
-        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
+    if (argc <= first || (domain != "files" && domain != "fdio" && domain != "pipes" && domain != "proc" &&
+                          domain != "locks")) {
+        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc|locks] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
         return 2;
     }
     argc -= first - 1;
@@ -442,6 +444,8 @@ int main(int argc, char** argv) {
             run_fdio_script(script, out);
         } else if (domain == "pipes") {
             run_pipes_script(script, out);
+        } else if (domain == "locks") {
+            run_locks_script(script, out);
         } else {
             driver d(out);
             apply_script(script, out, d);

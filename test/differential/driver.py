@@ -635,6 +635,9 @@ def main():
             d = fdio.FdDriver(out)
             apply_script(script, out, d)
             d.dump()
+        elif domain == "locks":  # file locks of this process and a child of it (locks.py)
+            import locks
+            locks.run_locks_script(apply_script, script, out)
         elif domain == "pipes":  # pipe ends and special descriptors (pipes.py)
             import pipes
             d = pipes.PipeDriver(out)

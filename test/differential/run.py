@@ -60,10 +60,35 @@
 # own, in a session of its own, so that nothing it changes reaches the driver; process ids are
 # printed as tokens (self, parent, c0...).
 #
-# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes|proc] [--seed S]
-#        [-n N] [--ops K] [--show]
+# A fifth domain, --domain locks (generator gen_locks.py, drivers locks.cpp and locks.py), does the
+# same for file locks of every kind, taken by the driver and by a child it forks at the script's
+# start, or again by "fork" (then sharing the driver's open file descriptions, and so their OFD
+# and flock locks), and drives over a pipe, one operation at a time (those prefixed "c"), on two
+# small files in six descriptor slots each (several open file descriptions of one file, dups
+# sharing one, read-only and write-only opens): F_GETLK/F_SETLK/F_SETLKW and F_OFD_GETLK/
+# F_OFD_SETLK/F_OFD_SETLKW (ospp's get_lock, set_lock, set_lock_wait, ofd_*; Python's fcntl.fcntl with a packed
+# struct flock), the raw fcntl.fcntl(fd, cmd, bytes) with a struct flock whole, cut short or the
+# int 0, and a pid for the OFD commands, fcntl.flock (LOCK_NB only), fcntl.lockf (cmd, len, start,
+# whence) and os.lockf (F_LOCK, F_TLOCK, F_ULOCK, F_TEST), ospp's record_lock_guard and
+# flock_guard (against a Python model of what fcntl.hpp says they do), over ranges that overlap,
+# split and merge, from SEEK_SET, SEEK_CUR (the offset moved by lseek) and SEEK_END (the size
+# changed by ftruncate), negative, zero (to EOF) and huge lengths and starts (EINVAL, EOVERFLOW),
+# with opens, dups and closes between them (a close drops the process's POSIX locks on the file,
+# not its OFD or flock locks). The child's locks make F_SETLK fail with EAGAIN and F_GETLK report
+# them; pids are printed as tokens (parent, child; an OFD lock's -1 as is). A waiting form is made
+# only when F_GETLK (F_OFD_GETLK) finds no conflict, else the line is "blocking". At the end the
+# guards still held are released, and the dump shows each process's slots (file, access mode,
+# offset) and each file's lock table as a third process sees it: a prober forked for it asks
+# F_OFD_GETLK, through an open file description of its own, for a write and a read lock of every
+# byte up to 210 and a few far ones (runs of equal answers on a line), and tries a flock shared and
+# exclusive (not /proc/locks: it lists the whole system's locks a page per read, so others' locks
+# coming and going shift the lines between reads); then the child is told to go and reaped.
+#
+# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes|proc|locks]
+#        [--seed S] [-n N] [--ops K] [--show]
 # `meson test -C build --suite parity` runs a bounded run of each domain (fixed seed, 200 scripts
-# of files, 600 of fdio, 3000 of pipes, 800 of proc). Exit status: 0 no difference, 1 a difference.
+# of files, 600 of fdio, 3000 of pipes, 800 of proc, 1000 of locks). Exit status: 0 no difference,
+# 1 a difference.
 #
 # Normalised on purpose (ospp differs from Python and says so in its headers; each place is marked
 # "deliberate:" in driver.py):
@@ -159,6 +184,13 @@
 #  Nondeterministic values are not compared: rusage counters and times (only utime >= 0),
 #  sched_rr_get_interval (only >= 0), SC_AVPHYS_PAGES, process ids (tokens). A blocking wait is
 #  not made while a stopped child could keep it waiting for good.
+# and in the locks domain (marked "deliberate:" in locks.py):
+#  - fcntl.lockf's ValueError (a cmd without LOCK_SH, LOCK_EX or exactly LOCK_UN) is EINVAL in
+#    ospp (fcntl.hpp, lockf), as in fdio;
+#  - fcntl.fcntl(fd, cmd, bytes) with fewer bytes than the command reads (a cut struct flock):
+#    CPython 3.11 copies them into an uninitialised stack buffer, so the kernel reads garbage past
+#    them; ospp's buffer is zeroed (fcntl.hpp). locks.py passes the cut struct zero-padded and cuts
+#    the answer again.
 import argparse
 import os
 import random
@@ -171,6 +203,7 @@ import sys
 import tempfile
 
 from gen_pipes import gen_pipes_script  # the pipes domain's generator
+from gen_locks import gen_locks_script  # the locks domain's generator
 from gen_proc import gen_proc_script  # the proc domain's generator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -543,9 +576,10 @@ def main():
     ap.add_argument("--batch", type=int, default=100, help="scripts per driver run")
     ap.add_argument("--max-report", type=int, default=3, help="differences to minimise and print")
     ap.add_argument("--show", action="store_true", help="print the scripts and outputs")
-    ap.add_argument("--domain", choices=["files", "fdio", "pipes", "proc"], default="files",
+    ap.add_argument("--domain", choices=["files", "fdio", "pipes", "proc", "locks"], default="files",
                     help="files: file and directory calls; fdio: operations on open descriptors; "
-                         "pipes: pipe ends and special descriptors; proc: the process's own state")
+                         "pipes: pipe ends and special descriptors; proc: the process's own state; "
+                         "locks: file locks of a process and its child")
     args = ap.parse_args()
     if not (hasattr(os, "setxattr") and hasattr(os, "fwalk")):
         print("python3 without os.setxattr/os.fwalk: skipped")
@@ -558,7 +592,8 @@ def main():
     try:
         done = 0
         while done < args.n:
-            gen = {"fdio": gen_fdio_script, "pipes": gen_pipes_script, "proc": gen_proc_script}.get(args.domain, gen_script)
+            gen = {"fdio": gen_fdio_script, "pipes": gen_pipes_script, "proc": gen_proc_script,
+                   "locks": gen_locks_script}.get(args.domain, gen_script)
             scripts = [gen(r, args.ops) for _ in range(min(args.batch, args.n - done))]
             o, p = run_drivers(args, work, scripts)
             for i, s in enumerate(scripts):
