@@ -178,6 +178,14 @@ void at_entries(const std::string& p) {
         line("opendir " + e, err(dir.error()));
         return;
     }
+    {
+        const auto attrs = ospp::listxattr(*dir);
+        line("flistxattr_dir " + e, attrs ? list(*attrs) : err(attrs.error()));
+        for (const auto& n : attrs.value_or(std::vector<std::string>{})) {
+            const auto v = ospp::getxattr(*dir, n);
+            line("fgetxattr_dir " + e + " " + enc(n), v ? enc(*v) : err(v.error()));
+        }
+    }
     const auto names = ospp::listdir(*dir);
     line("listdir_fd " + e, names ? list(*names) : err(names.error()));
     if (!names) return;

@@ -161,6 +161,7 @@ def root_sets(which, scratch):
         ("/sys/class", 2, "wf", set()),
         ("/sys/devices/system/cpu", 2, "", set()),
         ("/sys/fs/cgroup", 2, "", set()),
+        ("/sys/fs/cgroup", 0, "wf", set()),  # a tmpfs with a cgroup mount per controller
         ("/sys/kernel", 1, "", set()),
         ("/sys/bus", 2, "", set()),
         ("/sys/power", 1, "", set()),
@@ -192,7 +193,7 @@ def root_sets(which, scratch):
 # The scratch directory: what the real trees of a machine may lack. A symlink loop, a dangling
 # symlink, a FIFO and a socket (stat only: never opened), and a file with extended attributes:
 # user.* (empty, binary, large), a POSIX ACL (system.posix_acl_access), trusted.* as root (which
-# only root may list), and directories one may read but not search, search but not read, neither.
+# only root may list), on the directory user.* and a default ACL, and directories one may read but not search, search but not read, neither.
 SCRATCH = ("loop", "dangling", "self", "fifo", "socket", "attrs")
 # Directories that may be read but not searched, searched but not read, neither (for nobody).
 MODE_DIRS = (("read_only", 0o444), ("search_only", 0o111), ("no_access", 0))
@@ -226,9 +227,11 @@ def make_scratch():
         with open(os.path.join(d, name, "a"), "wb"):
             pass
         os.chmod(os.path.join(d, name), mode)
-    for name, value in attrs:
+    acl = posix_acl([(0x01, 7, 0xFFFFFFFF), (0x04, 5, 0xFFFFFFFF), (0x20, 0, 0xFFFFFFFF)])
+    for path, name, value in [(d + "/attrs", n, v) for n, v in attrs] + [
+            (d, "user.dir", b"d"), (d, "system.posix_acl_default", acl)]:
         try:
-            os.setxattr(d + "/attrs", name, value)
+            os.setxattr(path, name, value)
         except OSError:
             pass  # a file system without it
     return d
@@ -349,6 +352,13 @@ def py_side(listfile, w):
         if d is None:
             return
         try:
+            try:
+                attrs = os.listxattr(d)
+                line("flistxattr_dir " + e, lst(attrs))
+                for n in attrs:
+                    line("fgetxattr_dir %s %s" % (e, enc(n)), attempt("getxattr", lambda: os.getxattr(d, n), enc))
+            except OSError as x:
+                line("flistxattr_dir " + e, err(x, "listxattr"))
             try:
                 names = os.listdir(d)
             except OSError as x:
@@ -545,7 +555,7 @@ class Comparer:
             # deliberate: ospp's fwalk names the directory's full path, Python's the bare name.
             head, quote, name = value[:-1].rpartition("'")
             return head + quote + os.path.basename(name) + "'"
-        if call == "flistxattr" and value.startswith("ERR "):
+        if call in ("flistxattr", "flistxattr_dir", "fgetxattr_dir") and value.startswith("ERR "):
             # deliberate: the fd forms of the xattr calls name no path, Python's OSError the fd
             # number (xattr.hpp).
             return re.sub(r": \d+$", "", value)
