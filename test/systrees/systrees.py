@@ -25,7 +25,9 @@
 #    link targets that name the process (self, thread-self, exe, fd/N) and what stat finds behind
 #    those links are not compared; nor the pid entries of /proc's listing (processes come and go);
 #  - the counters of the whole system (the link count of /proc, /proc/sys/fs/file-nr, statvfs's
-#    free blocks and inodes of a file system mounted read-write): not compared;
+#    free blocks and inodes of a file system mounted read-write, the size of /proc/PID/fd (the
+#    number of descriptors open there), the size and link count of /tmp,
+#    /dev/shm and the like, where other processes make and remove entries): not compared;
 #  - the fd forms of the xattr calls: Python's error names the descriptor's number, ospp's nothing;
 #  - DirEntry.is_dir()/is_file(): Python raises for a stat error other than ENOENT, ospp answers
 #    False (scandir.hpp): Python's error counts as False.
@@ -156,6 +158,7 @@ def root_sets(which, scratch):
         ("/usr/include", 2, "", set()),
         ("/usr/include", 0, "wfWF", set()),
         (multiarch, 1, "", set()),
+        ("/usr/bin", 1, "", set()),
         ("/boot", 3, "w", set()),
         ("/sys", 1, "", set()),
         ("/sys/class", 2, "wf", set()),
@@ -487,6 +490,9 @@ def py_side(listfile, w):
 # ---------------------------------------------------------------- the comparison
 
 SELF_PREFIXES = ("/proc/self", "/proc/thread-self")
+# Directories where other processes make and remove entries: their size and link count go up
+# and down (/dev's shm, pts and mqueue are not listed, but are entries of /dev).
+SHARED_DIRS = {"/tmp", "/dev/shm", "/dev/pts", "/dev/mqueue", "/run", "/run/lock", "/var/tmp"}
 # /proc/sys files that count what the whole system does: their content is not compared.
 COUNTERS = {"/proc/sys/fs/file-nr", "/proc/sys/fs/inode-nr", "/proc/sys/fs/inode-state",
             "/proc/sys/fs/dentry-state", "/proc/sys/fs/aio-nr", "/proc/sys/kernel/ns_last_pid",
@@ -572,6 +578,10 @@ class Comparer:
             full = os.path.join(path, dec(parts[2]))
         if full == "/proc" and call in STAT_CALLS and not value.startswith("ERR"):
             return re.sub(r"nlink=\d+", "nlink=*", value)  # 2 + the number of processes
+        if re.fullmatch(r"/proc/\d+/fd", full) and call in STAT_CALLS and not value.startswith("ERR"):
+            return re.sub(r"size=\d+", "size=*", value)  # the number of descriptors open there
+        if full in SHARED_DIRS and call in STAT_CALLS and not value.startswith("ERR"):
+            return re.sub(r"(nlink|size|blocks|atime|mtime|ctime)=\d+", r"\1=*", value)
         # what stat (following links) finds behind a link into /proc/self is the process's own too
         if is_self(full) or (call in FOLLOWING_CALLS and self.leads_to_self(full)):
             if call.startswith("readlink") and not value.startswith("ERR"):
