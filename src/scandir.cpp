@@ -162,10 +162,13 @@ result<scandir_range> scandir(fd_ref dir) {
         if (raw < 0 && errno == ENOENT) errno = EACCES;  // no /proc here: the refusal stands
     }
     ::off_t restore_offset = -1;
-    if (raw < 0 && errno == EACCES) {
+    // ESRCH: a /proc directory whose process has exited cannot be looked up in any more, but
+    // reads (empty), as Python's os.listdir(fd) does.
+    if (raw < 0 && (errno == EACCES || errno == ESRCH)) {
         // The directory may not be read now, but `dir` was opened when it could be (its mode
         // changed since, or the process's ids): read through dir's own open file description, as
         // Python does, from the start, and put its position back when done.
+        const int refused = errno;
         restore_offset = ::lseek(dir.get(), 0, SEEK_CUR);
         raw = restore_offset < 0 ? -1 : ::fcntl(dir.get(), F_DUPFD_CLOEXEC, 0);
         if (raw >= 0 && ::lseek(raw, 0, SEEK_SET) < 0) {
@@ -174,7 +177,7 @@ result<scandir_range> scandir(fd_ref dir) {
             errno = err;
             raw = -1;
         }
-        if (raw < 0 && errno != EMFILE && errno != ENFILE) errno = EACCES;
+        if (raw < 0 && errno != EMFILE && errno != ENFILE) errno = refused;
     }
     if (raw < 0) return sys::fail("scandir");
     scandir_range range{fd(raw), std::string()};

@@ -2,8 +2,10 @@
 #include "ospp/scandir.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -215,6 +217,39 @@ TEST_CASE("scandir(fd) and listdir(fd) read a directory that may no longer be re
     CHECK(*names == std::vector<std::string>{"a", "b"});
     std::sort(scanned.begin(), scanned.end());
     CHECK(scanned == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("scandir(fd) and listdir(fd) of a /proc directory whose process has exited list nothing") {
+    // Such a directory can no longer be looked up in (openat(d, ".") fails with ESRCH), but the
+    // descriptor still reads, as Python's dup + fdopendir does: os.listdir(d) is []. Found by
+    // test/systrees on /proc: listdir: [Errno 3] No such process.
+    if (::access("/proc/self/task", F_OK) != 0) OSPP_SKIP("needs /proc");
+    for (const char* sub : {"", "/task"}) {
+        const pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::pause();
+            ::_exit(0);
+        }
+        const std::string path = "/proc/" + std::to_string(pid) + sub;
+        const int d = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        REQUIRE(::kill(pid, SIGKILL) == 0);
+        REQUIRE(::waitpid(pid, nullptr, 0) == pid);
+        REQUIRE(d >= 0);
+        CAPTURE(path);
+        const auto names = ospp::listdir(ospp::fd_ref(d));
+        CHECK(names.has_value());
+        if (!names) MESSAGE(names.error().message());
+        auto range = ospp::scandir(ospp::fd_ref(d));
+        CHECK(range.has_value());
+        if (range) {
+            int n = 0;
+            for (const auto& e : *range) n += e.name().empty() ? 0 : 1;
+            CHECK(n == 0);
+            CHECK_FALSE(range->error().has_value());
+        }
+        ::close(d);
+    }
 }
 
 TEST_CASE("scandir open errors and an iteration error are reported") {

@@ -170,9 +170,10 @@ private:
 // file description (openat(dir, "."), or /proc/self/fd/N where the directory may be read but not
 // searched), so `dir`'s own position is untouched (Python's shares it, and rewinds it to 0 when
 // done); `dir` stays open; entry paths are the bare names. Where neither reopening is allowed any
-// more (the directory's mode changed since `dir` was opened, or the process changed its ids),
-// it reads through `dir`'s own description, as Python does, and puts its position back when the
-// iteration ends (so do not read `dir` meanwhile).
+// more (the directory's mode changed since `dir` was opened, or the process changed its ids), or
+// where the directory can no longer be looked up in (a /proc/PID directory whose process has
+// exited: it lists nothing, as Python's), it reads through `dir`'s own description, as Python
+// does, and puts its position back when the iteration ends (so do not read `dir` meanwhile).
 // Errors: EBADF, ENOTDIR, EACCES (not readable), EMFILE, ENFILE (the new descriptor).
 [[nodiscard]] result<scandir_range> scandir(fd_ref dir);
 
