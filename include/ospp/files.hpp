@@ -118,7 +118,7 @@ struct makedirs_options {
 [[nodiscard]] result<std::vector<std::string>> listdir(path_ref path = ".");
 // Python's os.listdir(fd): lists the directory open as `dir` from its start, through a new open
 // file description (see scandir(fd)), so `dir`'s own position is left alone.
-// Errors: EBADF, ENOTDIR, EACCES.
+// Errors: those of scandir(fd) (EBADF, ENOTDIR, EACCES, ESRCH) and of reading the directory.
 [[nodiscard]] result<std::vector<std::string>> listdir(fd_ref dir);
 
 // Python's os.mkdir(path, mode=0o777, *, dir_fd). Errors: EEXIST, ENOENT, EACCES, ENOSPC, EROFS.

@@ -174,7 +174,8 @@ private:
 // where the directory can no longer be looked up in (a /proc/PID directory whose process has
 // exited: it lists nothing, as Python's), it reads through `dir`'s own description, as Python
 // does, and puts its position back when the iteration ends (so do not read `dir` meanwhile).
-// Errors: EBADF, ENOTDIR, EACCES (not readable), EMFILE, ENFILE (the new descriptor).
+// Errors: EBADF, ENOTDIR, EACCES (not readable), EMFILE, ENFILE (the new descriptor); ESRCH (a
+// /proc/PID directory of an exited process, where reading through `dir` fails too).
 [[nodiscard]] result<scandir_range> scandir(fd_ref dir);
 
 }  // namespace ospp
