@@ -172,7 +172,8 @@ private:
 // done); `dir` stays open; entry paths are the bare names. Where neither reopening is allowed any
 // more (the directory's mode changed since `dir` was opened, or the process changed its ids), or
 // where the directory can no longer be looked up in (a /proc/PID directory whose process has
-// exited: it lists nothing, as Python's), it reads through `dir`'s own description, as Python
+// exited: it lists nothing, as Python's; of /proc/PID/fd, Python's fails with ENOENT from the
+// fstat in glibc's fdopendir), it reads through `dir`'s own description, as Python
 // does, and puts its position back when the iteration ends (so do not read `dir` meanwhile).
 // Errors: EBADF, ENOTDIR, EACCES (not readable), EMFILE, ENFILE (the new descriptor); ESRCH (a
 // /proc/PID directory of an exited process, where reading through `dir` fails too).
