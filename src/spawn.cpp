@@ -86,12 +86,14 @@ bool usable_argv(const cstring_array& argv) noexcept { return argv.valid() && !a
 result<::pid_t> spawn(const char* call, bool search, const path_ref& path, const cstring_array& argv,
                       char* const* envp, bool env_valid, const posix_spawn_options& o) {
     if (!path.valid() || !usable_argv(argv) || !env_valid) return sys::fail_with(EINVAL, call, path);
+    // A file action or attribute refused before anything starts (a bad descriptor, a policy glibc
+    // does not take) names no path, as Python's posix_error() there.
     spawn_actions actions;
     for (const auto& a : o.file_actions) {
-        if (const int e = add_action(&actions.raw, a); e != 0) return sys::fail_with(e, call, path);
+        if (const int e = add_action(&actions.raw, a); e != 0) return sys::fail_with(e, call);
     }
     spawn_attr attr;
-    if (const int e = set_attributes(&attr.raw, o); e != 0) return sys::fail_with(e, call, path);
+    if (const int e = set_attributes(&attr.raw, o); e != 0) return sys::fail_with(e, call);
     ::pid_t pid = 0;
     const auto fn = search ? ::posix_spawnp : ::posix_spawn;
     const int e = sys::retry_code([&] { return fn(&pid, path.c_str(), &actions.raw, &attr.raw, argv.data(), envp); });
