@@ -172,7 +172,7 @@ result<::pid_t> spawn_search(const char* call, const path_ref& file, const cstri
     std::optional<errno_error> saved;
     std::optional<errno_error> last;
     for (const std::string& dir : env != nullptr ? get_exec_path(*env) : get_exec_path()) {
-        const std::string candidate = dir.empty() ? std::string(file.view()) : dir + "/" + std::string(file.view());
+        const std::string candidate = dir + std::string(sys::path_separator(dir)) + std::string(file.view());
         auto pid = spawn_or_fork(call, candidate, argv, envp, env_valid);
         if (pid) return pid;
         const int e = pid.error().code();

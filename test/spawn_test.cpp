@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -334,5 +335,13 @@ TEST_CASE("spawnvpe and spawnlpe search the PATH of the given environment") {
     const ospp::cstring_array denied{"PATH=" + dir.path()};
     // A real error names the candidate that gave it, as os.execvpe's does.
     CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, denied), EACCES,
+                "spawnvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "sh"));
+    // The candidate is put together as Python's os.path.join: no second '/' after a PATH entry
+    // that ends with one (a #! script sees the candidate as $0; the error names it).
+    ospp_test::write_file(dir / "dollar0", "#!/bin/sh\n[ \"$0\" = '" + dir / "dollar0" + "' ] && exit 5\nexit 6\n");
+    REQUIRE(::chmod((dir / "dollar0").c_str(), 0755) == 0);
+    const ospp::cstring_array slash{"PATH=" + dir.path() + "/"};
+    CHECK(ospp::spawnvpe(spawn_mode::wait, "dollar0", {"dollar0"}, slash).value() == 5);
+    CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, slash), EACCES,
                 "spawnvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "sh"));
 }
