@@ -21,7 +21,9 @@ PROGS = (["prog"] * 6 + ["noshe", "sb", "tool", "pr%ffog", "missing", "d1/prog",
                          "d0/prog", "d1/sb", "d2/noshe", "d2/empty", "empty", "plain/prog", "L" * 300, "L" * 200,
                          "@H", "@H", "p%00x", "~", "d1", "/nonexistent/prog"])
 PATHS = [None, "~", "d1", "d0:d1", "d3:d1", "plain:d1", ":d1", "d1::", "d2:d1", "/nonexistent:d2", "d0", "d3",
-         "d2", "d0:d3:plain", "d1/:d2", "L" * 300 + ":d2", ".", "d0:d2:d1"]
+         "d2", "d0:d3:plain", "d1/:d2", "L" * 300 + ":d2", ".", "d0:d2:d1",
+         # an entry past PATH_MAX, which the search reports (ENAMETOOLONG) though d1 has the program
+         "." + "/." * 2100 + ":d1"]
 ENV_KEYS = ["A", "B", "SP_EXIT", "PATH"]
 EXITS = ["0", "3", "255", "k15", "k9", "k10"]
 ARGS = ["a", "b", "x%20y", "%ff%fe", "~", "-c", "caf%c3%a9"]
@@ -74,13 +76,13 @@ def gen_actions(r):
     for _ in range(r.choice([1, 1, 2, 3])):
         x = r.random()
         if x < 0.35:
-            acts.append("o:%d:%s:%s:%s" % (r.choice([1, 3, 5, 40, 41]), r.choice(["f", "g", "missing/x", "d1", "/dev/null"]),
+            acts.append("o:%d:%s:%s:%s" % (r.choice([1, 3, 5, 40, 41, 5, 1, -1, 1048576]), r.choice(["f", "g", "missing/x", "d1", "/dev/null"]),
                                            r.choice(["r", "wc", "Rc", "wct", "wca", "rd", "wcx"]),
                                            r.choice(["644", "600", "0"])))
         elif x < 0.6:
-            acts.append("c:%d" % r.choice([0, 1, 5, 40, 41, 42, 77, -1]))
+            acts.append("c:%d" % r.choice([0, 1, 5, 40, 41, 42, 77, -1, 1048576]))
         else:
-            acts.append("d:%d:%d" % (r.choice([40, 40, 41, 42, 1, 77, -1, 5]), r.choice([1, 3, 5, 40, 42, 41])))
+            acts.append("d:%d:%d" % (r.choice([40, 40, 41, 42, 1, 77, -1, 5]), r.choice([1, 3, 5, 40, 42, 41, 1, 3, -1, 1048576])))
     return ",".join(acts)
 
 
@@ -89,7 +91,7 @@ def gen_options(r):
     if r.random() < 0.4:
         opts.append("fa=" + gen_actions(r))
     if r.random() < 0.2:
-        opts.append("pg=" + r.choice(["0", "0", "P", "999999"]))
+        opts.append("pg=" + r.choice(["0", "0", "P", "999999", "-1"]))
     if r.random() < 0.1:
         opts.append("ri")
     if r.random() < 0.15:
@@ -99,7 +101,7 @@ def gen_options(r):
     if r.random() < 0.15:
         opts.append("def=" + gen_signals(r))
     if r.random() < 0.1:
-        opts.append("sch=" + r.choice(["0:0", "1:1", "2:99", "1:0", "3:0", "5:0", "0:5"]))
+        opts.append("sch=" + r.choice(["0:0", "1:1", "2:99", "1:0", "3:0", "5:0", "0:5", "1:100", "-1:0"]))
     return opts
 
 
@@ -114,6 +116,9 @@ def gen_spawn_op(r):
         (0.5, lambda: "sig %d %s" % (r.choice([1, 10, 12, 15]), r.choice(["ign", "dfl"]))),
         (0.5, lambda: "block %s" % (",".join(str(s) for s in r.sample([1, 10, 12, 15], r.randrange(3))) or "-")),
         (1, lambda: "execpath %s" % gen_env(r)),
+        # the driver's effective uid: nobody's (as root: then only resetids lets the child into the
+        # script's directory, which is root's alone; as nobody: no change) and back (EPERM as nobody)
+        (0.4, lambda: "euid %d" % r.choice([65534, 0])),
         (6, lambda: " ".join(["ps", r.choice(["posix_spawn", "posix_spawnp"]), prog, A(), gen_env(r)] + gen_options(r))),
         (5, lambda: (lambda f: "sp %s %d %s %s %s" % (f, r.choice([0, 1]), prog, A(), gen_env(r, False) if f.endswith("e") else "none"))(
             r.choice(["spawnv", "spawnve", "spawnvp", "spawnvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe"]))),

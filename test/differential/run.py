@@ -539,9 +539,9 @@ def run_drivers(args, work, scripts):
         paths.append(p)
     results = []
     domain = ["--domain", args.domain]
-    # the spawn domain's program: ospp_spawn_helper, built beside the driver
-    env = dict(os.environ, OSPP_SPAWN_HELPER=os.path.join(os.path.dirname(os.path.abspath(args.driver)),
-                                                          "ospp_spawn_helper"))
+    env = dict(os.environ)
+    if args.domain == "spawn":  # the program it starts: ospp_spawn_helper, built beside the driver
+        env["OSPP_SPAWN_HELPER"] = os.path.join(os.path.dirname(os.path.abspath(args.driver)), "ospp_spawn_helper")
     for name, cmd in (("ospp", [args.driver] + domain), ("py", [sys.executable, os.path.join(HERE, "driver.py")] + domain)):
         wd = os.path.join(work, name)
         os.mkdir(wd)

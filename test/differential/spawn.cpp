@@ -25,6 +25,7 @@
 #include "ospp/environ.hpp"
 #include "ospp/fd_ops.hpp"
 #include "ospp/files.hpp"
+#include "ospp/ids.hpp"
 #include "ospp/process.hpp"
 #include "ospp/signal_state.hpp"
 #include "ospp/spawn.hpp"
@@ -140,6 +141,8 @@ public:
                                     : ospp::default_signal_handler(static_cast<ospp::signum>(std::stoi(t[1]))));
         } else if (op == "block") {
             ok_or_err(ospp::set_signal_mask(signals_of(t[1])));
+        } else if (op == "euid") {
+            ok_or_err(ospp::seteuid(static_cast<::uid_t>(std::stoul(t[1]))));
         } else if (op == "execpath") {
             const auto env = env_of(t[1]);
             std::string line = "ok";
@@ -283,9 +286,10 @@ ospp::fd high(ospp::fd_ref f) {
     return ospp::fd(r);
 }
 
-// The driver's state the children inherit, as each script starts: no environment, no blocked
-// signal, the changed signals at their default, SIGPIPE and SIGXFSZ ignored (as Python starts).
+// The driver's state the children inherit, as each script starts: its own effective uid, no
+// environment, no blocked signal, the changed signals at their default, SIGPIPE and SIGXFSZ ignored (as Python starts).
 void reset_state() {
+    if (::getuid() == 0) must(ospp::seteuid(0));
     ::clearenv();
     must(ospp::set_signal_mask({}).map([](const ospp::signal_set&) {}));
     for (const int s : driver_signals) ::signal(s, SIG_DFL);

@@ -186,6 +186,12 @@ class SpawnDriver:
         elif op == "block":
             signal.pthread_sigmask(signal.SIG_SETMASK, signals_of(t[1]))
             self.emit("ok")
+        elif op == "euid":
+            try:
+                os.seteuid(int(t[1]))
+                self.emit("ok")
+            except OSError as e:
+                self.emit(err_line(e))
         elif op == "execpath":
             try:
                 self.emit(" ".join(["ok"] + [enc(d) for d in os.get_exec_path(env_of(t[1]))]))
@@ -281,6 +287,8 @@ class SpawnDriver:
 
 def reset_state():
     """The state the children inherit, as each script starts (as spawn.cpp's reset_state)."""
+    if os.getuid() == 0:
+        os.seteuid(0)
     os.environ.clear()
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
     for s in DRIVER_SIGNALS:
