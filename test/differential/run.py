@@ -87,9 +87,11 @@
 # A sixth domain, --domain spawn (generator gen_spawn.py, drivers spawn.cpp and spawn.py), does the
 # same for starting programs: posix_spawn and posix_spawnp with every keyword (file_actions OPEN
 # with flags and mode, CLOSE and DUP2, bad descriptors, a close then a dup2 of the same number, a
-# missing path; setpgroup 0, the parent's group or none such; resetids; setsid; setsigmask;
-# setsigdef; scheduler, EINVAL for a policy glibc does not take, EPERM for a real-time one as an
-# ordinary user), env given or not; spawnv/spawnve/spawnvp/spawnvpe/spawnl/spawnle/spawnlp/spawnlpe
+# missing path; setpgroup 0, the parent's group, -1 or none such; resetids, with the driver's
+# effective uid now and then nobody's (as root, only resetids then lets the child into the script's
+# directory, which is root's alone); setsid; setsigmask; setsigdef; scheduler, EINVAL for a policy
+# glibc does not take or a priority out of range, EPERM for a real-time one as an ordinary user),
+# env given or not; spawnv/spawnve/spawnvp/spawnvpe/spawnl/spawnle/spawnlp/spawnlpe
 # with P_WAIT (the exit code or -signal) and P_NOWAIT (then waitpid); execv/execve/execvp/execvpe/
 # execl/execle/execlp/execlpe in a forked child, which sends its error line back over a pipe; and
 # get_exec_path. Argument lists are empty now and then, or hold an empty argv[0], non-UTF-8 bytes
