@@ -248,12 +248,6 @@ const char* path_of(char* const* envp) noexcept {
     return "/bin:/usr/bin";
 }
 
-// What goes between a PATH directory and the file, as Python's os.path.join puts it: nothing after
-// "" (the current directory: the bare file name) or after a directory that ends with '/'.
-std::string_view separator(std::string_view dir) noexcept {
-    return dir.empty() || dir.back() == '/' ? std::string_view("") : std::string_view("/");
-}
-
 // What a PATH search reports: the error and the directory whose candidate gave it ("" for the
 // current directory), so that the error can name "dir/file" as Python's does.
 struct search_failure {
@@ -271,7 +265,7 @@ search_failure exec_search(const char* file, char* const* argv, char* const* env
     for (;;) {
         const char* colon = std::strchr(dir, ':');
         const std::size_t dir_len = colon != nullptr ? static_cast<std::size_t>(colon - dir) : std::strlen(dir);
-        const std::string_view sep = separator({dir, dir_len});
+        const std::string_view sep = sys::path_separator({dir, dir_len});
         char candidate[PATH_MAX];
         if (dir_len + sep.size() + file_len + 1 > sizeof candidate) {
             last = {ENAMETOOLONG, {dir, dir_len}};
@@ -307,7 +301,7 @@ errno_error detail::execve_raw(const char* call, const path_ref& path, char* con
         if (!name_path || f.dir.empty()) return error(f.code, path.view());
         // "dir/file", put together on the stack so that errno_error's copy is the one allocation.
         const std::string_view file = path.view();
-        const std::string_view sep = separator(f.dir);
+        const std::string_view sep = sys::path_separator(f.dir);
         const std::size_t size = f.dir.size() + sep.size() + file.size();
         char named[PATH_MAX];
         if (size > sizeof named) {  // the kernel said ENAMETOOLONG

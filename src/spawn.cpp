@@ -86,12 +86,14 @@ bool usable_argv(const cstring_array& argv) noexcept { return argv.valid() && !a
 result<::pid_t> spawn(const char* call, bool search, const path_ref& path, const cstring_array& argv,
                       char* const* envp, bool env_valid, const posix_spawn_options& o) {
     if (!path.valid() || !usable_argv(argv) || !env_valid) return sys::fail_with(EINVAL, call, path);
+    // A file action or attribute refused before anything starts (a bad descriptor, a policy glibc
+    // does not take) names no path, as Python's posix_error() there.
     spawn_actions actions;
     for (const auto& a : o.file_actions) {
-        if (const int e = add_action(&actions.raw, a); e != 0) return sys::fail_with(e, call, path);
+        if (const int e = add_action(&actions.raw, a); e != 0) return sys::fail_with(e, call);
     }
     spawn_attr attr;
-    if (const int e = set_attributes(&attr.raw, o); e != 0) return sys::fail_with(e, call, path);
+    if (const int e = set_attributes(&attr.raw, o); e != 0) return sys::fail_with(e, call);
     ::pid_t pid = 0;
     const auto fn = search ? ::posix_spawnp : ::posix_spawn;
     const int e = sys::retry_code([&] { return fn(&pid, path.c_str(), &actions.raw, &attr.raw, argv.data(), envp); });
@@ -170,7 +172,7 @@ result<::pid_t> spawn_search(const char* call, const path_ref& file, const cstri
     std::optional<errno_error> saved;
     std::optional<errno_error> last;
     for (const std::string& dir : env != nullptr ? get_exec_path(*env) : get_exec_path()) {
-        const std::string candidate = dir.empty() ? std::string(file.view()) : dir + "/" + std::string(file.view());
+        const std::string candidate = dir + std::string(sys::path_separator(dir)) + std::string(file.view());
         auto pid = spawn_or_fork(call, candidate, argv, envp, env_valid);
         if (pid) return pid;
         const int e = pid.error().code();

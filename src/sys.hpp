@@ -20,6 +20,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <string_view>
 
 #include "ospp/error.hpp"
 #include "ospp/path.hpp"
@@ -120,6 +121,14 @@ bool for_each_listed_fd(F&& f) noexcept {
     }
     ::close(dir);
     return true;
+}
+
+// ---- exec and spawn (spawn differential domain) ----
+// What goes between a PATH directory and the file, as Python's os.path.join puts it: nothing after
+// "" (the current directory: the bare file name) or after a directory that ends with '/'. Shared by
+// exec*p's search (process.cpp) and spawn*p's (spawn.cpp), so that both try the same candidates.
+inline std::string_view path_separator(std::string_view dir) noexcept {
+    return dir.empty() || dir.back() == '/' ? std::string_view("") : std::string_view("/");
 }
 
 }  // namespace ospp::sys

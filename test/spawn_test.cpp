@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -102,6 +103,14 @@ TEST_CASE("posix_spawn file actions: open, close, dup2 and closefrom, as the chi
     CHECK_ERRNO(ospp::posix_spawn("/bin/true", {"true"}, std::nullopt,
                                   {.file_actions = {spawn_file_action::open(five, dir / "missing/x", ospp::open_flags::rdonly)}}),
                 ENOENT, "posix_spawn: [Errno 2] No such file or directory: '/bin/true'");
+    // A descriptor that posix_spawn_file_actions_add* refuse (negative, past the limit) fails before
+    // anything is started; like Python's (os.posix_spawn's posix_error()), the error names no path.
+    CHECK_ERRNO(ospp::posix_spawn("/bin/true", {"true"}, std::nullopt,
+                                  {.file_actions = {spawn_file_action::close(ospp::fd_ref(-1))}}),
+                EBADF, "posix_spawn: [Errno 9] Bad file descriptor");
+    CHECK_ERRNO(ospp::posix_spawnp("true", {"true"}, std::nullopt,
+                                   {.file_actions = {spawn_file_action::dup2(ospp::fd_ref(-1), five)}}),
+                EBADF, "posix_spawnp: [Errno 9] Bad file descriptor");
 }
 
 TEST_CASE("posix_spawn setsid and setpgroup, read back with getsid and getpgid") {
@@ -145,10 +154,11 @@ TEST_CASE("posix_spawn scheduler and resetids") {
     auto other = spawn_waiting({.resetids = true, .scheduler = ospp::spawn_scheduler{ospp::sched_policy::other, {0}}});
     CHECK(ospp::sched_getscheduler(other.pid).value() == ospp::sched_policy::other);
     other.finish();
-    // glibc's posix_spawnattr_setschedpolicy takes only other, fifo and rr (Python's too).
+    // glibc's posix_spawnattr_setschedpolicy takes only other, fifo and rr (Python's too). The
+    // error comes before anything is started: like Python's, it names no path.
     CHECK_ERRNO(ospp::posix_spawn("/bin/true", {"true"}, std::nullopt,
                                   {.scheduler = ospp::spawn_scheduler{ospp::sched_policy::batch, {0}}}),
-                EINVAL, "posix_spawn: [Errno 22] Invalid argument: '/bin/true'");
+                EINVAL, "posix_spawn: [Errno 22] Invalid argument");
     if (!ospp_test::is_root()) {
         CHECK_ERRNO(ospp::posix_spawn("/bin/true", {"true"}, std::nullopt,
                                       {.scheduler = ospp::spawn_scheduler{ospp::sched_policy::fifo, {1}}}),
@@ -325,5 +335,13 @@ TEST_CASE("spawnvpe and spawnlpe search the PATH of the given environment") {
     const ospp::cstring_array denied{"PATH=" + dir.path()};
     // A real error names the candidate that gave it, as os.execvpe's does.
     CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, denied), EACCES,
+                "spawnvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "sh"));
+    // The candidate is put together as Python's os.path.join: no second '/' after a PATH entry
+    // that ends with one (a #! script sees the candidate as $0; the error names it).
+    ospp_test::write_file(dir / "dollar0", "#!/bin/sh\n[ \"$0\" = '" + dir / "dollar0" + "' ] && exit 5\nexit 6\n");
+    REQUIRE(::chmod((dir / "dollar0").c_str(), 0755) == 0);
+    const ospp::cstring_array slash{"PATH=" + dir.path() + "/"};
+    CHECK(ospp::spawnvpe(spawn_mode::wait, "dollar0", {"dollar0"}, slash).value() == 5);
+    CHECK_ERRNO(ospp::spawnvpe(spawn_mode::wait, "sh", {"sh"}, slash), EACCES,
                 "spawnvpe: [Errno 13] Permission denied: " + ospp::quote_path(dir / "sh"));
 }

@@ -90,6 +90,9 @@ struct posix_spawn_options {
 
 // Python's os.posix_spawn(path, argv, env, **options): the child's pid. std::nullopt as env means
 // the current environment (Python 3.13's env=None).
+// Errors name the path, as Python's do, but those refused before anything starts: a file action's
+// descriptor that is negative or past the limit (EBADF), a NUL byte in a file action's path, a
+// scheduler policy glibc does not take (EINVAL).
 // Errors: whatever the exec gives (ENOENT, EACCES, ENOEXEC...), a file action's (EBADF, ENOENT),
 // EPERM (setsid/setpgroup/scheduler; or a seccomp filter that refuses clone3, which glibc
 // 2.34+'s posix_spawn needs, as Python's), EAGAIN, ENOMEM; EINVAL for a NUL byte in a string, an

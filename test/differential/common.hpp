@@ -189,6 +189,8 @@ void run_fdio_script(std::istream& script, std::vector<std::string>& out);
 void run_pipes_script(std::istream& script, std::vector<std::string>& out);
 // The locks domain (locks.cpp): file locks of this process and a child of it.
 void run_locks_script(std::istream& script, std::vector<std::string>& out);
+// The spawn domain (spawn.cpp): posix_spawn, spawn*, exec* and the PATH search.
+void run_spawn_script(std::istream& script, std::vector<std::string>& out);
 // The proc domain (proc.cpp): applies one script in a process of its own.
 void run_proc_script(std::istream& script, std::vector<std::string>& out);
 

@@ -413,8 +413,8 @@ int run_runner(int argc, char** argv) {
 int main(int argc, char** argv) {
     if (argc >= 3 && std::string_view(argv[1]) == "--run") return run_runner(argc, argv);
     // --domain fdio: descriptor operations (fdio.cpp); pipes: pipe ends and special descriptors
-    // (pipes.cpp); proc: the process's own state (proc.cpp); locks: file locks (locks.cpp). The
-    // default is files.
+    // (pipes.cpp); proc: the process's own state (proc.cpp); locks: file locks (locks.cpp); spawn:
+    // starting programs (spawn.cpp). The default is files.
     int first = 1;
     std::string_view domain = "files";
     if (argc >= 3 && std::string_view(argv[1]) == "--domain") {
@@ -422,8 +422,8 @@ int main(int argc, char** argv) {
         first = 3;
     }
     if (argc <= first || (domain != "files" && domain != "fdio" && domain != "pipes" && domain != "proc" &&
-                          domain != "locks")) {
-        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc|locks] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
+                          domain != "locks" && domain != "spawn")) {
+        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc|locks|spawn] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
         return 2;
     }
     argc -= first - 1;
@@ -446,6 +446,13 @@ int main(int argc, char** argv) {
             run_pipes_script(script, out);
         } else if (domain == "locks") {
             run_locks_script(script, out);
+        } else if (domain == "spawn") {
+            // read whole and closed first: an ifstream's descriptor is not close-on-exec, and the
+            // children would see it
+            std::stringstream text;
+            text << script.rdbuf();
+            script.close();
+            run_spawn_script(text, out);
         } else {
             driver d(out);
             apply_script(script, out, d);

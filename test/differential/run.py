@@ -84,11 +84,37 @@
 # exclusive (not /proc/locks: it lists the whole system's locks a page per read, so others' locks
 # coming and going shift the lines between reads); then the child is told to go and reaped.
 #
-# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes|proc|locks]
+# A sixth domain, --domain spawn (generator gen_spawn.py, drivers spawn.cpp and spawn.py), does the
+# same for starting programs: posix_spawn and posix_spawnp with every keyword (file_actions OPEN
+# with flags and mode, CLOSE and DUP2, bad descriptors, a close then a dup2 of the same number, a
+# missing path; setpgroup 0, the parent's group, -1 or none such; resetids, with the driver's
+# effective uid now and then nobody's (as root, only resetids then lets the child into the script's
+# directory, which is root's alone); setsid; setsigmask; setsigdef; scheduler, EINVAL for a policy
+# glibc does not take or a priority out of range, EPERM for a real-time one as an ordinary user),
+# env given or not; spawnv/spawnve/spawnvp/spawnvpe/spawnl/spawnle/spawnlp/spawnlpe
+# with P_WAIT (the exit code or -signal) and P_NOWAIT (then waitpid); execv/execve/execvp/execvpe/
+# execl/execle/execlp/execlpe in a forked child, which sends its error line back over a pipe; and
+# get_exec_path. Argument lists are empty now and then, or hold an empty argv[0], non-UTF-8 bytes
+# or a NUL byte; environments hold an illegal name. The PATH search meets every case: PATH unset
+# (os.defpath), empty, with empty entries (the current directory), an entry that is a file
+# (ENOTDIR), one too long, a non-executable file before an executable one (EACCES remembered while
+# the search goes on), a directory named like the program, an executable without #! (ENOEXEC: no
+# /bin/sh fallback, neither in Python's exec*p nor in posix_spawnp), an empty executable, a #!
+# script (the helper sees the candidate as its argument), names with '/', non-UTF-8 bytes, a NUL
+# byte, or 300 bytes (ENAMETOOLONG); the env's PATH for the *pe calls, the driver's for the rest
+# and for posix_spawnp. The program started is ospp_spawn_helper (built beside the driver, found
+# through OSPP_SPAWN_HELPER), which writes what it got to descriptor 1 — a capture file for the
+# whole script: argv, environment, open descriptors (close-on-exec flag, access mode, append,
+# target), its group and session as tokens (self, parent, other), blocked signals, the dispositions
+# of a few signals, ids and scheduler — and exits as SP_EXIT says (a code, or raising a signal).
+# Each script starts with an empty environment, no blocked signal and SIGPIPE and SIGXFSZ ignored
+# (as Python starts), the driver's own descriptors at 100 and above; every child is reaped.
+#
+# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes|proc|locks|spawn]
 #        [--seed S] [-n N] [--ops K] [--show]
 # `meson test -C build --suite parity` runs a bounded run of each domain (fixed seed, 200 scripts
-# of files, 600 of fdio, 3000 of pipes, 800 of proc, 1000 of locks). Exit status: 0 no difference,
-# 1 a difference.
+# of files, 600 of fdio, 3000 of pipes, 800 of proc, 1000 of locks, 100 of spawn). Exit status: 0
+# no difference, 1 a difference.
 #
 # Normalised on purpose (ospp differs from Python and says so in its headers; each place is marked
 # "deliberate:" in driver.py):
@@ -191,6 +217,20 @@
 #    CPython 3.11 copies them into an uninitialised stack buffer, so the kernel reads garbage past
 #    them; ospp's buffer is zeroed (fcntl.hpp). locks.py passes the cut struct zero-padded and cuts
 #    the answer again.
+# and in the spawn domain (marked "deliberate:" in spawn.py):
+#  - os.spawn* report an exec failure only as the child's exit code 127; ospp's return the exec's
+#    error (spawn.hpp). spawn.py finds it by the same exec (execv, execve, execvp, execvpe) in a
+#    forked child, and only the errno is compared;
+#  - Python's ValueError (an empty argv or argv[0], a NUL byte, an illegal environment name) is
+#    EINVAL in ospp, naming the path where the call names one (posix_spawn*, spawn*, execve,
+#    execvpe, execle, execlpe) (spawn.hpp, process.hpp);
+#  - os.execvpe searches PATH with bytes, so its error names the candidate as bytes (b'd1/prog');
+#    ospp's names it as any path (process.hpp);
+#  - ospp's execl* take their arguments as C strings (no allocation, process.hpp), so an argument
+#    is cut at a NUL byte where Python's execl* refuse it;
+#  - setsigmask/setsigdef: ospp's signal_set leaves out a number that is no signal (0, 65: Python's
+#    ValueError) and glibc's reserved 32 and 33 (Python leaves them out with a RuntimeWarning)
+#    (signal.hpp).
 import argparse
 import os
 import random
@@ -205,6 +245,7 @@ import tempfile
 from gen_pipes import gen_pipes_script  # the pipes domain's generator
 from gen_locks import gen_locks_script  # the locks domain's generator
 from gen_proc import gen_proc_script  # the proc domain's generator
+from gen_spawn import gen_spawn_script  # the spawn domain's generator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -500,12 +541,15 @@ def run_drivers(args, work, scripts):
         paths.append(p)
     results = []
     domain = ["--domain", args.domain]
+    env = dict(os.environ)
+    if args.domain == "spawn":  # the program it starts: ospp_spawn_helper, built beside the driver
+        env["OSPP_SPAWN_HELPER"] = os.path.join(os.path.dirname(os.path.abspath(args.driver)), "ospp_spawn_helper")
     for name, cmd in (("ospp", [args.driver] + domain), ("py", [sys.executable, os.path.join(HERE, "driver.py")] + domain)):
         wd = os.path.join(work, name)
         os.mkdir(wd)
         try:
             proc = subprocess.run(cmd + [wd] + paths, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  timeout=120)
+                                  env=env, timeout=120)
         finally:
             make_writable(wd)
             shutil.rmtree(wd)
@@ -576,10 +620,10 @@ def main():
     ap.add_argument("--batch", type=int, default=100, help="scripts per driver run")
     ap.add_argument("--max-report", type=int, default=3, help="differences to minimise and print")
     ap.add_argument("--show", action="store_true", help="print the scripts and outputs")
-    ap.add_argument("--domain", choices=["files", "fdio", "pipes", "proc", "locks"], default="files",
+    ap.add_argument("--domain", choices=["files", "fdio", "pipes", "proc", "locks", "spawn"], default="files",
                     help="files: file and directory calls; fdio: operations on open descriptors; "
                          "pipes: pipe ends and special descriptors; proc: the process's own state; "
-                         "locks: file locks of a process and its child")
+                         "locks: file locks of a process and its child; spawn: starting programs")
     args = ap.parse_args()
     if not (hasattr(os, "setxattr") and hasattr(os, "fwalk")):
         print("python3 without os.setxattr/os.fwalk: skipped")
@@ -593,7 +637,7 @@ def main():
         done = 0
         while done < args.n:
             gen = {"fdio": gen_fdio_script, "pipes": gen_pipes_script, "proc": gen_proc_script,
-                   "locks": gen_locks_script}.get(args.domain, gen_script)
+                   "locks": gen_locks_script, "spawn": gen_spawn_script}.get(args.domain, gen_script)
             scripts = [gen(r, args.ops) for _ in range(min(args.batch, args.n - done))]
             o, p = run_drivers(args, work, scripts)
             for i, s in enumerate(scripts):
