@@ -223,6 +223,32 @@ TEST_CASE("exec refuses empty argv and embedded NUL bytes before calling the ker
     CHECK(ospp::execvpe("no-such-program-ospp", {"x"}, {"PATH=/no/such/dir:/no/other"}).code() == ENOENT);
 }
 
+TEST_CASE("the execl family refuses a std::string argument holding a NUL byte, as Python's ValueError") {
+    // c_str() would cut "a\0b" to "a" and the program would run with another argument: in a
+    // child, so that a wrongly started /bin/echo replaces the child, not the test.
+    const std::string nul("a\0b", 3);
+    const ospp::cstring_array env{"PATH=/bin:/usr/bin"};
+    // The child prints the error's message (the report pipe carries no path), then reports it.
+    const auto check = [](const char* what, auto exec, const char* message) {
+        CAPTURE(what);
+        auto r = run([&](const ospp::exec_error_pipe& p) {
+            const ospp::errno_error e = exec();
+            (void)ospp::write_all(ospp::stdout_fd, e.message());
+            p.fail(e);
+        });
+        REQUIRE_FALSE(r.started.has_value());
+        CHECK(r.started.error().code() == EINVAL);
+        CHECK(r.out == message);
+    };
+    check("execl", [&] { return ospp::execl("/bin/echo", "echo", nul); }, "execl: [Errno 22] Invalid argument");
+    check("execlp", [&] { return ospp::execlp("echo", std::string("echo"), nul); },
+          "execlp: [Errno 22] Invalid argument");
+    check("execle", [&] { return ospp::execle("/bin/echo", "echo", nul, env); },
+          "execle: [Errno 22] Invalid argument: '/bin/echo'");
+    check("execlpe", [&] { return ospp::execlpe("echo", "echo", nul, env); },
+          "execlpe: [Errno 22] Invalid argument: 'echo'");
+}
+
 TEST_CASE("execve refuses an env key that is empty or holds '=', as Python's ValueError") {
     const ospp::cstring_array argv{"env"};
     for (const char* key : {"A=B", ""}) {

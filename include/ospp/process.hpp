@@ -220,6 +220,16 @@ template <class S>
 const char* exec_arg(const S& s) noexcept {
     return s.c_str();
 }
+// True for a std::string argument holding a NUL byte, which c_str() would cut short there: the
+// exec is refused (EINVAL), as Python's "embedded null byte". strlen is async-signal-safe.
+template <class S>
+bool cut_by_nul(const S& s) noexcept {
+    if constexpr (requires { s.c_str(); s.size(); }) {
+        return std::strlen(s.c_str()) != s.size();
+    } else {
+        return false;
+    }
+}
 // A stack array view of execl's arguments: no allocation.
 template <std::size_t N>
 class arg_pointers {
@@ -236,16 +246,18 @@ private:
                                      bool search, bool name_path) noexcept;
 }  // namespace detail
 
-// Python's os.execl(path, arg0, arg1, ...): arguments are const char* or std::string (NUL-terminated
-// as given). No allocation: async-signal-safe.
+// Python's os.execl(path, arg0, arg1, ...): arguments are const char* or std::string; a
+// std::string holding a NUL byte is an EINVAL. No allocation: async-signal-safe.
 template <class... A>
 [[nodiscard]] errno_error execl(path_ref path, const A&... args) noexcept {
+    if ((detail::cut_by_nul(args) || ...)) return errno_error(EINVAL, "execl");
     const detail::arg_pointers<sizeof...(A)> argv(args...);
     return detail::execve_raw("execl", path, argv.data(), ::environ, false, false);
 }
 // Python's os.execlp(file, arg0, ...): searching PATH.
 template <class... A>
 [[nodiscard]] errno_error execlp(path_ref file, const A&... args) noexcept {
+    if ((detail::cut_by_nul(args) || ...)) return errno_error(EINVAL, "execlp");
     const detail::arg_pointers<sizeof...(A)> argv(args...);
     return detail::execve_raw("execlp", file, argv.data(), ::environ, true, false);
 }
@@ -340,7 +352,7 @@ errno_error execl_with_env(const char* call, const path_ref& path, bool search, 
     static_assert(sizeof...(A) >= 1, "the environment must be the last argument");
     const leading_args<sizeof...(A) - 1> argv(args_then_env...);
     const cstring_array& env = last_arg(args_then_env...);
-    if (!env.valid()) return errno_error(EINVAL, call, path.view());
+    if (!env.valid() || (cut_by_nul(args_then_env) || ...)) return errno_error(EINVAL, call, path.view());
     return execve_raw(call, path, argv.data(), env.data(), search, true);
 }
 }  // namespace detail

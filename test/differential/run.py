@@ -226,8 +226,6 @@
 #    execvpe, execle, execlpe) (spawn.hpp, process.hpp);
 #  - os.execvpe searches PATH with bytes, so its error names the candidate as bytes (b'd1/prog');
 #    ospp's names it as any path (process.hpp);
-#  - ospp's execl* take their arguments as C strings (no allocation, process.hpp), so an argument
-#    is cut at a NUL byte where Python's execl* refuse it;
 #  - setsigmask/setsigdef: ospp's signal_set leaves out a number that is no signal (0, 65: Python's
 #    ValueError) and glibc's reserved 32 and 33 (Python leaves them out with a RuntimeWarning)
 #    (signal.hpp).

@@ -71,10 +71,6 @@ def einval(path=None):
 
 
 def call_exec(fn, path, args, env):
-    if fn in ("execl", "execlp", "execle", "execlpe"):
-        # deliberate: ospp's execl* take their arguments as C strings (process.hpp: no allocation,
-        # "NUL-terminated as given"), so an argument is cut at a NUL byte, where Python refuses it.
-        args = [a.split("\0", 1)[0] for a in args]
     if fn == "execv":
         os.execv(path, args)
     elif fn == "execve":
