@@ -191,5 +191,7 @@ void run_pipes_script(std::istream& script, std::vector<std::string>& out);
 void run_locks_script(std::istream& script, std::vector<std::string>& out);
 // The proc domain (proc.cpp): applies one script in a process of its own.
 void run_proc_script(std::istream& script, std::vector<std::string>& out);
+// The tty domain (tty.cpp): terminals and ptys, in a process that leads a session of its own.
+void run_tty_script(std::istream& script, std::vector<std::string>& out);
 
 }  // namespace differential

@@ -422,8 +422,8 @@ int main(int argc, char** argv) {
         first = 3;
     }
     if (argc <= first || (domain != "files" && domain != "fdio" && domain != "pipes" && domain != "proc" &&
-                          domain != "locks")) {
-        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc|locks] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
+                          domain != "locks" && domain != "tty")) {
+        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc|locks|tty] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
         return 2;
     }
     argc -= first - 1;
@@ -446,6 +446,8 @@ int main(int argc, char** argv) {
             run_pipes_script(script, out);
         } else if (domain == "locks") {
             run_locks_script(script, out);
+        } else if (domain == "tty") {  // terminals and ptys (tty.cpp)
+            run_tty_script(script, out);
         } else {
             driver d(out);
             apply_script(script, out, d);

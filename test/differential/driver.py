@@ -638,6 +638,9 @@ def main():
         elif domain == "locks":  # file locks of this process and a child of it (locks.py)
             import locks
             locks.run_locks_script(apply_script, script, out)
+        elif domain == "tty":  # terminals and ptys, in a process of their own (tty.py)
+            import tty as tty_domain
+            tty_domain.run_tty_script(apply_script, script, out)
         elif domain == "pipes":  # pipe ends and special descriptors (pipes.py)
             import pipes
             d = pipes.PipeDriver(out)
