@@ -79,6 +79,15 @@ TEST_CASE("posix_openpt, grantpt, unlockpt and ptsname open a pty by hand") {
     CHECK_ERRNO(ospp::unlockpt(ospp::fd_ref(-1)), EBADF, "unlockpt: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::directory), ENOTDIR,
                 "posix_openpt: [Errno 20] Not a directory");
+    // The flags are open(2)'s on /dev/ptmx, as the header says (and Python 3.13's, which adds
+    // O_CLOEXEC alike): no EINVAL for flags that make no sense for a master, but open's errors.
+    CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::creat | open_flags::excl), EEXIST,
+                "posix_openpt: [Errno 17] File exists");
+    CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::direct), EINVAL,
+                "posix_openpt: [Errno 22] Invalid argument");
+    auto not_master = ospp::posix_openpt(open_flags::path);
+    REQUIRE(not_master.has_value());
+    CHECK_ERRNO(ospp::ptsname(*not_master), EBADF, "ptsname: [Errno 9] Bad file descriptor");
 }
 
 TEST_CASE("ttyname names the slave and fails on what is not a terminal") {

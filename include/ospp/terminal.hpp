@@ -60,7 +60,10 @@ struct openpty_fds {
 [[nodiscard]] result<openpty_fds> openpty() noexcept;
 
 // Python's os.posix_openpt(oflag): opens a new pty master (open_flags::rdwr, optionally
-// open_flags::noctty). O_CLOEXEC is always added. Errors: EINVAL (bad flags), EMFILE, ENFILE, ENOSPC.
+// open_flags::noctty). O_CLOEXEC is always added. The C library opens /dev/ptmx with the flags
+// as given, so other flags are open(2)'s: open_flags::path gives a descriptor of /dev/ptmx that is
+// no master (grantpt, ptsname... on it are EBADF). Errors: EINVAL (direct), ENOTDIR (directory,
+// tmpfile), EEXIST (creat|excl), EMFILE, ENFILE, ENOSPC (pty limit reached).
 [[nodiscard]] result<fd> posix_openpt(open_flags flags) noexcept;
 // Python's os.grantpt(fd): makes the slave of master `f` accessible (a no-op on Linux's devpts,
 // kept for portability). Errors: EBADF, EINVAL (not a pty master: the C library turns the

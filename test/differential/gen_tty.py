@@ -14,7 +14,7 @@
 SLOTS = [0, 0, 1, 1, 2, 2, 3, 4, 5]
 # (no O_WRONLY master: what its slave echoes to it can never be read, so the pending work that
 # carries the echo cannot be waited for, and FIONREAD would count it or not)
-OPENPT_FLAGS = ["R", "R", "RN", "RN", "r", "Rd", "Rcx", "RP"]  # see tty.py's FLAGS
+OPENPT_FLAGS = ["R", "R", "RN", "RN", "r", "Rd", "Rcx", "RP", "RD", "P"]  # see tty.py's FLAGS
 OPEN_FLAGS = ["R", "R", "RN", "RN", "r", "Rn"]  # opening a slave by its name: "n" non-blocking
 DATA = ["a", "hello%0d", "x%0a", "%0d", "%0a", "ab", "%03", "%7f", "%04", "a%0db%0dc"]
 SIZES = [0, 1, 5, 100, 4096]

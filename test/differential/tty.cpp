@@ -54,6 +54,7 @@ int raw_flags(const std::string& letters) {
             case 'N': f |= O_NOCTTY; break;
             case 'n': f |= O_NONBLOCK; break;
             case 'd': f |= O_DIRECTORY; break;
+            case 'D': f |= O_DIRECT; break;
             case 'c': f |= O_CREAT; break;
             case 'x': f |= O_EXCL; break;
             case 'P': f |= O_PATH; break;

@@ -40,7 +40,7 @@ FD0 = 40
 SLOTS = 6
 TIOCSCTTY, TIOCNOTTY, TIOCGWINSZ, TIOCSWINSZ, FIONREAD, TIOCGPTN = 0x540E, 0x5422, 0x5413, 0x5414, 0x541B, 0x80045430
 FLAGS = {"R": os.O_RDWR, "r": os.O_RDONLY, "w": os.O_WRONLY, "N": os.O_NOCTTY, "n": os.O_NONBLOCK,
-         "d": os.O_DIRECTORY, "c": os.O_CREAT, "x": os.O_EXCL, "P": os.O_PATH}
+         "d": os.O_DIRECTORY, "D": os.O_DIRECT, "c": os.O_CREAT, "x": os.O_EXCL, "P": os.O_PATH}
 NONE_PID = 2**31 - 1
 WATCHDOG_SECONDS = 20
 # blocked in the script's process, and shown pending in the dump: a hangup's SIGHUP (and SIGCONT),
