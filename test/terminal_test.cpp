@@ -219,6 +219,28 @@ TEST_CASE("login_tty fails on what is not a terminal and still consumes the desc
     CHECK(status == 0);
 }
 
+// Closing the master hangs the slave up: every call on it then fails with EIO, as the headers say
+// (but tcsetpgrp, ENOTTY; Python's os gives the same errnos), and isatty says false.
+TEST_CASE("a slave whose master was closed is hung up: EIO") {
+    auto pty = ospp::openpty().value();
+    pty.master.reset();
+    const auto& s = pty.slave;
+    CHECK_FALSE(ospp::isatty(s));
+    CHECK_ERRNO(ospp::ttyname(s), EIO, "ttyname: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::get_terminal_size(s), EIO, "get_terminal_size: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::tcgetpgrp(s), EIO, "tcgetpgrp: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::tcsetpgrp(s, ::getpgrp()), ENOTTY, "tcsetpgrp: [Errno 25] Inappropriate ioctl for device");
+    CHECK_ERRNO(ospp::grantpt(s), EIO, "grantpt: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::unlockpt(s), EIO, "unlockpt: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::ptsname(s), EIO, "ptsname: [Errno 5] Input/output error");
+    const int number = s.get();
+    const int status = ospp_test::exit_code_of([&] {
+        auto r = ospp::login_tty(ospp::fd(number));
+        return r || r.error().message() != "login_tty: [Errno 5] Input/output error" ? 2 : 0;
+    });
+    CHECK(status == 0);
+}
+
 // Standard streams are never closed by login_tty, on failure either: closing 0-2 would let the
 // next open() land on stdin. (The C function and Python's os.login_tty close nothing on failure.)
 TEST_CASE("login_tty that fails on fd 0 leaves standard input open") {
