@@ -9,8 +9,10 @@
 # pty and non-blocking reads meet the line discipline's defaults (canonical mode, echo, ICRNL,
 # ONLCR); window sizes are set and read back (0 rows, 65535 columns); TIOCSCTTY, TIOCNOTTY,
 # tcgetpgrp and tcsetpgrp act on the process's controlling terminal (SIGHUP is blocked, and the
-# dump says whether a hangup sent one); "login" runs os.login_tty in a child, "forkpty" a child
-# that describes its terminal on it.
+# dump says which are pending); "login" runs os.login_tty in a child, "steal" a child that takes
+# the terminal with TIOCSCTTY 1 (root only), "hupchild" closes a slot while a child in the
+# process's group waits (a hangup signals the session's leader only: the child lives on),
+# "forkpty" a child that describes its terminal on it.
 SLOTS = [0, 0, 1, 1, 2, 2, 3, 4, 5]
 # (no O_WRONLY master: what its slave echoes to it can never be read, so the pending work that
 # carries the echo cannot be waited for, and FIONREAD would count it or not)
@@ -50,6 +52,8 @@ def gen_tty_op(r):
         (2, lambda: "tcsetpgrp %d %s" % (S(), r.choice(PGRPS))),
         (0.5, lambda: "ctermid"),
         (1, lambda: "login %d" % S()),
+        (0.7, lambda: "steal %d" % S()),
+        (1, lambda: "hupchild %d" % S()),
         (0.7, lambda: "forkpty %d" % S()),
     ]
     return r.choices(ops, [w for w, _ in ops])[0][1]()

@@ -98,8 +98,9 @@
 # they left, TIOCSCTTY (arg 0 or 1), TIOCNOTTY, tcgetpgrp and
 # tcsetpgrp (ENOTTY off the controlling terminal, EINVAL, ESRCH, EPERM for a group of another
 # session), ctermid, login_tty in a child (EPERM when the terminal is already the script's), and
-# forkpty, whose child describes its terminal on it. Closing a master hangs its slave up (EIO,
-# end of file, SIGHUP and SIGCONT to the session). Pty numbers are printed as the pair that has
+# forkpty, whose child describes its terminal on it; a child takes the terminal with TIOCSCTTY 1
+# (EPERM but for root). Closing a master hangs its slave up (EIO, end of file, SIGHUP and SIGCONT
+# to the session's leader, not to a child in its foreground group). Pty numbers are printed as the pair that has
 # them (/dev/pts/p0...). The dump shows each slot's kind (master, slave, pipe...), whether it is a
 # tty, its window size, FIONREAD and the bytes it holds, the controlling terminal and the blocked
 # signals pending. Nothing may block, and nothing may depend on when the kernel's line discipline

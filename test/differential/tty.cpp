@@ -328,8 +328,10 @@ struct tty_driver : line_driver {
             ok_or_err(ospp::tcsetpgrp(s, pgrp(t[2])));
         } else if (op == "ctermid") {
             emit("ok " + enc(ospp::ctermid()));
-        } else if (op == "login") {
-            login(s.get());
+        } else if (op == "login" || op == "steal") {
+            login(s.get(), op == "steal");
+        } else if (op == "hupchild") {
+            hupchild(slot);
         } else if (op == "forkpty") {
             auto r = ospp::forkpty();
             if (r && r->process.is_child()) {
@@ -354,18 +356,56 @@ struct tty_driver : line_driver {
     }
 
     // ospp::login_tty(slot) in a child; its report (or error) comes back over a pipe.
-    void login(int s) {
+    // tty.py's login: ospp::login_tty(slot), or (steal) setsid and TIOCSCTTY with 1, in a child.
+    void login(int s, bool steal) {
         int p[2];
         if (::pipe2(p, O_CLOEXEC) < 0) std::exit(2);
         const ::pid_t pid = ::fork();
         if (pid == 0) {
             ::close(p[0]);
-            const auto r = ospp::login_tty(ospp::fd(s));
-            write_all(p[1], r ? describe_terminal(s) : err_line(r.error()));
+            if (steal) {
+                ::setsid();
+                const auto r = fc::ioctl(ospp::fd_ref(s), TIOCSCTTY, 1);
+                write_all(p[1], r ? std::to_string(*r) + " " + describe_terminal() : err_line(r.error()));
+            } else {
+                const auto r = ospp::login_tty(ospp::fd(s));
+                write_all(p[1], r ? describe_terminal(s) : err_line(r.error()));
+            }
             ::_exit(0);
         }
         const auto [data, st] = collect(p, pid);
         emit("ok " + data + " status " + hex(st));
+    }
+
+    // tty.py's hupchild: a child with SIGHUP unblocked waits while the slot is closed.
+    void hupchild(int slot) {
+        int ready[2], go[2];
+        if (::pipe2(ready, O_CLOEXEC) < 0 || ::pipe2(go, O_CLOEXEC) < 0) std::exit(2);
+        const ::pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(ready[0]);
+            ::close(go[1]);
+            sigset_t hup;
+            sigemptyset(&hup);
+            sigaddset(&hup, SIGHUP);
+            ::sigprocmask(SIG_UNBLOCK, &hup, nullptr);
+            write_all(ready[1], "x");
+            char c;
+            (void)!::read(go[0], &c, 1);
+            ::_exit(0);
+        }
+        ::close(ready[1]);
+        ::close(go[0]);
+        char c;
+        (void)!::read(ready[0], &c, 1);
+        ::close(ready[0]);
+        master_of_[slot] = -1;
+        held_[slot].clear();
+        const auto r = ospp::close(ospp::fd_ref(FD0 + slot));
+        ::close(go[1]);
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+        emit("ok " + (r ? std::string("closed") : err_line(r.error())) + " status " + hex(st));
     }
 
     void dump() {

@@ -262,6 +262,10 @@ class TtyDriver:
             return enc(os.ctermid())
         elif op == "login":
             return self.login(s)
+        elif op == "steal":
+            return self.login(s, steal=True)
+        elif op == "hupchild":
+            return self.hupchild(int(a[0]))
         elif op == "forkpty":
             return self.forkpty(int(a[0]))
         else:
@@ -290,16 +294,22 @@ class TtyDriver:
         p.register(fd, select.POLLIN)
         return any(ev & (select.POLLIN | select.POLLHUP | select.POLLERR | select.POLLNVAL) for _, ev in p.poll(0))
 
-    def login(self, s):
-        """os.login_tty(slot) in a child; its report (or error) comes back over a pipe."""
+    def login(self, s, steal=False):
+        """os.login_tty(slot) in a child, or (steal) setsid and TIOCSCTTY with 1, which takes the
+        terminal from the session that has it (EPERM without CAP_SYS_ADMIN); the child's report
+        (or error) comes back over a pipe."""
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             try:
                 os.close(r)
                 try:
-                    os.login_tty(s)
-                    line = describe_terminal(s)
+                    if steal:
+                        os.setsid()
+                        line = "%d %s" % (fcntl.ioctl(s, TIOCSCTTY, 1), describe_terminal())
+                    else:
+                        os.login_tty(s)
+                        line = describe_terminal(s)
                 except OSError as e:
                     line = err_line(e)
                 os.write(w, line.encode())
@@ -307,6 +317,36 @@ class TtyDriver:
                 os._exit(0)
         data, st = collect(r, w, pid)
         return "%s status %x" % (data.decode(), st)
+
+    def hupchild(self, slot):
+        """A child in this process's group with SIGHUP unblocked, waiting on a pipe while slot is
+        closed (a master whose slave is the controlling terminal hangs it up: SIGHUP goes to the
+        session's leader only, so the child lives on); then let go and reaped."""
+        ready_r, ready_w = os.pipe()
+        go_r, go_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(ready_r)
+                os.close(go_w)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGHUP])
+                os.write(ready_w, b"x")
+                os.read(go_r, 1)
+            finally:
+                os._exit(0)
+        os.close(ready_w)
+        os.close(go_r)
+        os.read(ready_r, 1)
+        os.close(ready_r)
+        self.master_of.pop(slot, None)
+        self.held[slot] = b""
+        try:
+            os.close(FD0 + slot)
+            line = "closed"
+        except OSError as e:
+            line = err_line(e)
+        os.close(go_w)
+        return "%s status %x" % (line, os.waitpid(pid, 0)[1])
 
     def forkpty(self, slot):
         """os.forkpty(): the child describes its terminal on it and exits; the master goes to slot."""
