@@ -37,6 +37,7 @@ def gen_tty_op(r):
         (1, lambda: "file %d" % S()),
         (1, lambda: "pipe %d %d" % (S(), S())),
         (1, lambda: "null %d" % S()),
+        (1, lambda: "devtty %d %s" % (S(), r.choice(["R", "RN", "r"]))),
         (2, lambda: "close %d" % S()),
         (2, lambda: "isatty %d" % S()),
         (3, lambda: "ttyname %d" % S()),

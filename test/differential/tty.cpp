@@ -194,7 +194,7 @@ struct tty_driver : line_driver {
 
     static bool is_pty(int f) {
         const auto link = link_of(f);
-        return link.starts_with("/dev/pts/") || link == "/dev/ptmx";
+        return link.starts_with("/dev/pts/") || link == "/dev/ptmx" || link == "/dev/tty";  // tty.py's is_pty
     }
 
     // Whether a slot holds the slave of `pair`.
@@ -267,6 +267,10 @@ struct tty_driver : line_driver {
                 place(std::move(r->read_end), slot);
                 place(std::move(r->write_end), std::stoi(t[2]));
             }
+            ok_or_err(r);
+        } else if (op == "devtty") {  // the controlling terminal (ENXIO: none)
+            auto r = ospp::open("/dev/tty", static_cast<open_flags>(raw_flags(t[2])));
+            if (r) place(std::move(*r), slot);
             ok_or_err(r);
         } else if (op == "null") {
             auto r = ospp::open("/dev/null", open_flags::rdwr);
@@ -430,6 +434,8 @@ struct tty_driver : line_driver {
             kind = num >= 0 ? "master:/dev/pts/" + std::to_string(num) : "ptmx";
         } else if (link.starts_with("/dev/pts/")) {
             kind = "slave:" + link;
+        } else if (link == "/dev/tty") {
+            kind = "devtty";
         } else if (link == "/dev/null") {
             kind = "null";
         } else if (link.starts_with("pipe:")) {
@@ -450,7 +456,7 @@ struct tty_driver : line_driver {
         const auto q = fc::ioctl<int>(ospp::fd_ref(f), FIONREAD, inq);
         line += " inq=" + (q ? std::to_string(inq) : errno_token(q.error()));
         if (kind == "file" || kind == "null") return line;
-        if (kind.starts_with("master") || kind.starts_with("slave") || kind == "ptmx") {
+        if (kind.starts_with("master") || kind.starts_with("slave") || kind == "ptmx" || kind == "devtty") {
             const auto i = static_cast<std::size_t>(f - FD0);
             const auto& end = ended_[i];
             return line + " data=" + enc(held_[i]) + " end=" + (!end ? "-" : *end ? "eof" : errno_token(end->error()));

@@ -88,12 +88,13 @@ def ctty_number():
 
 
 def is_pty(fd):
-    """Whether fd is a pty master or slave (by its /proc/self/fd link)."""
+    """Whether fd is a pty master or slave, or /dev/tty (the controlling terminal, here always a
+    slave), by its /proc/self/fd link."""
     try:
         target = os.readlink("/proc/self/fd/%d" % fd)
     except OSError:
         return False
-    return target.startswith("/dev/pts/") or target == "/dev/ptmx"
+    return target.startswith("/dev/pts/") or target in ("/dev/ptmx", "/dev/tty")
 
 
 def describe_terminal(given=None):
@@ -210,6 +211,8 @@ class TtyDriver:
             r, w = os.pipe()
             self.place(r, int(a[0]))
             self.place(w, int(a[1]))
+        elif op == "devtty":  # the controlling terminal (ENXIO: none)
+            self.place(os.open("/dev/tty", flags(a[1]) | os.O_CLOEXEC), int(a[0]))
         elif op == "null":
             self.place(os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC), int(a[0]))
         elif op == "close":
@@ -377,6 +380,8 @@ class TtyDriver:
             kind = "master:/dev/pts/%d" % n if n is not None else "ptmx"
         elif target.startswith("/dev/pts/"):
             kind = "slave:" + target
+        elif target == "/dev/tty":
+            kind = "devtty"
         elif target == "/dev/null":
             kind = "null"
         elif target.startswith("pipe:"):
@@ -392,7 +397,7 @@ class TtyDriver:
             parts.append("inq=%d" % struct.unpack("i", fcntl.ioctl(fd, FIONREAD, b"\0" * 4))[0])
         except OSError as e:
             parts.append("inq=E%d" % e.errno)
-        if kind.startswith(("master", "slave", "ptmx")):
+        if kind.startswith(("master", "slave", "ptmx", "devtty")):
             i = fd - FD0
             end = self.ended[i]
             end = "-" if end is None else "eof" if end == b"" else "E%d" % end.errno
