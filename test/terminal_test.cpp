@@ -79,6 +79,15 @@ TEST_CASE("posix_openpt, grantpt, unlockpt and ptsname open a pty by hand") {
     CHECK_ERRNO(ospp::unlockpt(ospp::fd_ref(-1)), EBADF, "unlockpt: [Errno 9] Bad file descriptor");
     CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::directory), ENOTDIR,
                 "posix_openpt: [Errno 20] Not a directory");
+    // The flags are open(2)'s on /dev/ptmx, as the header says (and Python 3.13's, which adds
+    // O_CLOEXEC alike): no EINVAL for flags that make no sense for a master, but open's errors.
+    CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::creat | open_flags::excl), EEXIST,
+                "posix_openpt: [Errno 17] File exists");
+    CHECK_ERRNO(ospp::posix_openpt(open_flags::rdwr | open_flags::direct), EINVAL,
+                "posix_openpt: [Errno 22] Invalid argument");
+    auto not_master = ospp::posix_openpt(open_flags::path);
+    REQUIRE(not_master.has_value());
+    CHECK_ERRNO(ospp::ptsname(*not_master), EBADF, "ptsname: [Errno 9] Bad file descriptor");
 }
 
 TEST_CASE("ttyname names the slave and fails on what is not a terminal") {
@@ -206,6 +215,28 @@ TEST_CASE("login_tty fails on what is not a terminal and still consumes the desc
         if (r || r.error().message() != "login_tty: [Errno 25] Inappropriate ioctl for device") return 2;
         if (::fcntl(number, F_GETFD) != -1) return 3;
         return 0;
+    });
+    CHECK(status == 0);
+}
+
+// Closing the master hangs the slave up: every call on it then fails with EIO, as the headers say
+// (but tcsetpgrp, ENOTTY; Python's os gives the same errnos), and isatty says false.
+TEST_CASE("a slave whose master was closed is hung up: EIO") {
+    auto pty = ospp::openpty().value();
+    pty.master.reset();
+    const auto& s = pty.slave;
+    CHECK_FALSE(ospp::isatty(s));
+    CHECK_ERRNO(ospp::ttyname(s), EIO, "ttyname: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::get_terminal_size(s), EIO, "get_terminal_size: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::tcgetpgrp(s), EIO, "tcgetpgrp: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::tcsetpgrp(s, ::getpgrp()), ENOTTY, "tcsetpgrp: [Errno 25] Inappropriate ioctl for device");
+    CHECK_ERRNO(ospp::grantpt(s), EIO, "grantpt: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::unlockpt(s), EIO, "unlockpt: [Errno 5] Input/output error");
+    CHECK_ERRNO(ospp::ptsname(s), EIO, "ptsname: [Errno 5] Input/output error");
+    const int number = s.get();
+    const int status = ospp_test::exit_code_of([&] {
+        auto r = ospp::login_tty(ospp::fd(number));
+        return r || r.error().message() != "login_tty: [Errno 5] Input/output error" ? 2 : 0;
     });
     CHECK(status == 0);
 }

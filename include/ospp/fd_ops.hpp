@@ -346,7 +346,7 @@ enum class lockf_command : int {
 // Python's os.set_inheritable(fd, inheritable): clears or sets FD_CLOEXEC. Errors: EBADF.
 [[nodiscard]] result<void> set_inheritable(fd_ref f, bool inheritable) noexcept;
 // Python's os.isatty(fd): true when fd is open and refers to a terminal. Never fails, like
-// Python's (a closed descriptor is simply not a terminal).
+// Python's (a closed descriptor, or a hung-up terminal, is simply not a terminal).
 bool isatty(fd_ref f) noexcept;
 
 // ---- fpathconf --------------------------------------------------------------------------------

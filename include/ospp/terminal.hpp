@@ -25,11 +25,13 @@
 namespace ospp {
 
 // Python's os.ttyname(fd): the path of the terminal device open on fd ("/dev/pts/3").
-// Errors: EBADF, ENOTTY (not a terminal), ENODEV (a pty from another mount namespace).
+// Errors: EBADF, ENOTTY (not a terminal), ENODEV (a pty from another mount namespace), EIO (a
+// terminal hung up: the slave of a closed master).
 [[nodiscard]] result<std::string> ttyname(fd_ref f);
 
 // Python's os.tcgetpgrp(fd): the foreground process group of the terminal, which must be the
-// caller's controlling terminal. Errors: EBADF, ENOTTY (not our controlling terminal).
+// caller's controlling terminal; of a pty master, the slave's group (0 for none) whoever controls it.
+// Errors: EBADF, ENOTTY (not our controlling terminal), EIO (hung up).
 [[nodiscard]] result<::pid_t> tcgetpgrp(fd_ref f) noexcept;
 // Python's os.tcsetpgrp(fd, pg): makes pg the foreground process group of the caller's
 // controlling terminal. A caller in a background group gets SIGTTOU unless it blocks or ignores it;
@@ -45,7 +47,7 @@ struct terminal_size {
 };
 // Python's os.get_terminal_size(fd=STDOUT_FILENO): the window size of the terminal on fd
 // (ioctl TIOCGWINSZ). Like os's (not shutil's) version there is no fallback to $COLUMNS/$LINES:
-// a descriptor that is not a terminal is an error. Errors: EBADF, ENOTTY.
+// a descriptor that is not a terminal is an error. Errors: EBADF, ENOTTY, EIO (hung up).
 [[nodiscard]] result<terminal_size> get_terminal_size(fd_ref f = stdout_fd) noexcept;
 
 // The two ends of a pseudo-terminal, as Python's (master, slave) tuple.
@@ -60,17 +62,20 @@ struct openpty_fds {
 [[nodiscard]] result<openpty_fds> openpty() noexcept;
 
 // Python's os.posix_openpt(oflag): opens a new pty master (open_flags::rdwr, optionally
-// open_flags::noctty). O_CLOEXEC is always added. Errors: EINVAL (bad flags), EMFILE, ENFILE, ENOSPC.
+// open_flags::noctty). O_CLOEXEC is always added. The C library opens /dev/ptmx with the flags
+// as given, so other flags are open(2)'s: open_flags::path gives a descriptor of /dev/ptmx that is
+// no master (grantpt, ptsname... on it are EBADF). Errors: EINVAL (direct), ENOTDIR (directory,
+// tmpfile), EEXIST (creat|excl), EMFILE, ENFILE, ENOSPC (pty limit reached).
 [[nodiscard]] result<fd> posix_openpt(open_flags flags) noexcept;
 // Python's os.grantpt(fd): makes the slave of master `f` accessible (a no-op on Linux's devpts,
 // kept for portability). Errors: EBADF, EINVAL (not a pty master: the C library turns the
-// ioctl's ENOTTY into POSIX's EINVAL).
+// ioctl's ENOTTY into POSIX's EINVAL), EIO (a hung-up slave).
 [[nodiscard]] result<void> grantpt(fd_ref f) noexcept;
-// Python's os.unlockpt(fd): unlocks the slave so it can be opened. Errors: EBADF, EINVAL (not a
-// pty master).
+// Python's os.unlockpt(fd): unlocks the slave so it can be opened (until then opening it by its
+// name is EIO). Errors: EBADF, EINVAL (not a pty master), EIO (a hung-up slave).
 [[nodiscard]] result<void> unlockpt(fd_ref f) noexcept;
 // Python's os.ptsname(fd): the slave's path ("/dev/pts/3"), via ptsname_r.
-// Errors: EBADF, ENOTTY (not a pty master).
+// Errors: EBADF, ENOTTY (not a pty master), EIO (a hung-up slave).
 [[nodiscard]] result<std::string> ptsname(fd_ref f);
 
 // Python's os.login_tty(fd): prepares the terminal `tty` for a login in this (usually just
@@ -78,7 +83,7 @@ struct openpty_fds {
 // 0, 1, 2 (inheritable), then closes `tty` unless it is one of them. The descriptor is consumed
 // in every case: on failure too it is closed, unless it is 0-2, which always stay open (the C
 // function and Python's version close nothing on failure). Errors: EBADF, ENOTTY (not a
-// terminal), EPERM (the terminal is already another session's controlling terminal).
+// terminal), EPERM (the terminal is already another session's controlling terminal), EIO (hung up).
 [[nodiscard]] result<void> login_tty(fd tty) noexcept;
 
 }  // namespace ospp

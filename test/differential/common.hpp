@@ -193,5 +193,7 @@ void run_locks_script(std::istream& script, std::vector<std::string>& out);
 void run_spawn_script(std::istream& script, std::vector<std::string>& out);
 // The proc domain (proc.cpp): applies one script in a process of its own.
 void run_proc_script(std::istream& script, std::vector<std::string>& out);
+// The tty domain (tty.cpp): terminals and ptys, in a process that leads a session of its own.
+void run_tty_script(std::istream& script, std::vector<std::string>& out);
 
 }  // namespace differential

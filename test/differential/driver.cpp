@@ -414,7 +414,7 @@ int main(int argc, char** argv) {
     if (argc >= 3 && std::string_view(argv[1]) == "--run") return run_runner(argc, argv);
     // --domain fdio: descriptor operations (fdio.cpp); pipes: pipe ends and special descriptors
     // (pipes.cpp); proc: the process's own state (proc.cpp); locks: file locks (locks.cpp); spawn:
-    // starting programs (spawn.cpp). The default is files.
+    // starting programs (spawn.cpp); tty: terminals and ptys (tty.cpp). The default is files.
     int first = 1;
     std::string_view domain = "files";
     if (argc >= 3 && std::string_view(argv[1]) == "--domain") {
@@ -422,8 +422,8 @@ int main(int argc, char** argv) {
         first = 3;
     }
     if (argc <= first || (domain != "files" && domain != "fdio" && domain != "pipes" && domain != "proc" &&
-                          domain != "locks" && domain != "spawn")) {
-        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc|locks|spawn] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
+                          domain != "locks" && domain != "spawn" && domain != "tty")) {
+        std::cerr << "usage: ospp_differential [--domain files|fdio|pipes|proc|locks|spawn|tty] WORKDIR SCRIPT... | --run RUNNER [ARGS...]\n";
         return 2;
     }
     argc -= first - 1;
@@ -453,6 +453,8 @@ int main(int argc, char** argv) {
             text << script.rdbuf();
             script.close();
             run_spawn_script(text, out);
+        } else if (domain == "tty") {  // terminals and ptys (tty.cpp)
+            run_tty_script(script, out);
         } else {
             driver d(out);
             apply_script(script, out, d);

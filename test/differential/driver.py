@@ -641,6 +641,9 @@ def main():
         elif domain == "spawn":  # starting programs: posix_spawn, spawn*, exec* (spawn.py)
             import spawn
             spawn.run_spawn_script(script, out)
+        elif domain == "tty":  # terminals and ptys, in a process of their own (tty.py)
+            import tty as tty_domain
+            tty_domain.run_tty_script(apply_script, script, out)
         elif domain == "pipes":  # pipe ends and special descriptors (pipes.py)
             import pipes
             d = pipes.PipeDriver(out)

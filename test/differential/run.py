@@ -110,11 +110,33 @@
 # Each script starts with an empty environment, no blocked signal and SIGPIPE and SIGXFSZ ignored
 # (as Python starts), the driver's own descriptors at 100 and above; every child is reaped.
 #
-# Usage: run.py --driver BUILD/test/ospp_differential [--domain files|fdio|pipes|proc|locks|spawn]
-#        [--seed S] [-n N] [--ops K] [--show]
+# A seventh domain, --domain tty (generator gen_tty.py, drivers tty.cpp and tty.py), does the same
+# for terminals and pseudo-terminals, each script in a process that leads a session of its own
+# with no controlling terminal, and with SIGHUP, SIGINT, SIGWINCH and the job control signals
+# blocked: six slots hold pty masters from openpty, posix_openpt (with and without O_NOCTTY, and
+# with flags that make it fail or open no master: O_DIRECTORY, O_CREAT|O_EXCL, O_PATH), slaves
+# (openpty's, or opened by ptsname's path, with or without O_NOCTTY, before unlockpt: EIO), a
+# regular file, pipe ends, /dev/null or nothing (EBADF). Over them: grantpt, unlockpt, ptsname
+# (Python 3.13's; tty.py calls the C library's as 3.13 does), isatty, ttyname (of a master:
+# /dev/ptmx), get_terminal_size (ENOTTY, 0x0 for a size never set), TIOCSWINSZ/TIOCGWINSZ with a
+# packed struct winsize (0 rows, 65535 columns; SIGWINCH), FIONREAD, writes to either end (the
+# line discipline's defaults: canonical mode, echo, ICRNL, ONLCR, ^C's SIGINT) and reads of what
+# they left, TIOCSCTTY (arg 0 or 1), TIOCNOTTY, tcgetpgrp and
+# tcsetpgrp (ENOTTY off the controlling terminal, EINVAL, ESRCH, EPERM for a group of another
+# session), ctermid, login_tty in a child (EPERM when the terminal is already the script's), and
+# forkpty, whose child describes its terminal on it; a child takes the terminal with TIOCSCTTY 1
+# (EPERM but for root). Closing a master hangs its slave up (EIO, end of file, SIGHUP and SIGCONT
+# to the session's leader, not to a child in its foreground group). Pty numbers are printed as the pair that has
+# them (/dev/pts/p0...). The dump shows each slot's kind (master, slave, pipe...), whether it is a
+# tty, its window size, FIONREAD and the bytes it holds, the controlling terminal and the blocked
+# signals pending. Nothing may block, and nothing may depend on when the kernel's line discipline
+# gets to its input: tty.py's header says how.
+#
+# Usage: run.py --driver BUILD/test/ospp_differential
+#        [--domain files|fdio|pipes|proc|locks|spawn|tty] [--seed S] [-n N] [--ops K] [--show]
 # `meson test -C build --suite parity` runs a bounded run of each domain (fixed seed, 200 scripts
-# of files, 600 of fdio, 3000 of pipes, 800 of proc, 1000 of locks, 100 of spawn). Exit status: 0
-# no difference, 1 a difference.
+# of files, 600 of fdio, 3000 of pipes, 800 of proc, 1000 of locks, 100 of spawn, 500 of tty).
+# Exit status: 0 no difference, 1 a difference.
 #
 # Normalised on purpose (ospp differs from Python and says so in its headers; each place is marked
 # "deliberate:" in driver.py):
@@ -244,6 +266,7 @@ from gen_pipes import gen_pipes_script  # the pipes domain's generator
 from gen_locks import gen_locks_script  # the locks domain's generator
 from gen_proc import gen_proc_script  # the proc domain's generator
 from gen_spawn import gen_spawn_script  # the spawn domain's generator
+from gen_tty import gen_tty_script  # the tty domain's generator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -618,10 +641,11 @@ def main():
     ap.add_argument("--batch", type=int, default=100, help="scripts per driver run")
     ap.add_argument("--max-report", type=int, default=3, help="differences to minimise and print")
     ap.add_argument("--show", action="store_true", help="print the scripts and outputs")
-    ap.add_argument("--domain", choices=["files", "fdio", "pipes", "proc", "locks", "spawn"], default="files",
+    ap.add_argument("--domain", choices=["files", "fdio", "pipes", "proc", "locks", "spawn", "tty"], default="files",
                     help="files: file and directory calls; fdio: operations on open descriptors; "
                          "pipes: pipe ends and special descriptors; proc: the process's own state; "
-                         "locks: file locks of a process and its child; spawn: starting programs")
+                         "locks: file locks of a process and its child; spawn: starting programs; "
+                         "tty: terminals and ptys")
     args = ap.parse_args()
     if not (hasattr(os, "setxattr") and hasattr(os, "fwalk")):
         print("python3 without os.setxattr/os.fwalk: skipped")
@@ -635,7 +659,7 @@ def main():
         done = 0
         while done < args.n:
             gen = {"fdio": gen_fdio_script, "pipes": gen_pipes_script, "proc": gen_proc_script,
-                   "locks": gen_locks_script, "spawn": gen_spawn_script}.get(args.domain, gen_script)
+                   "locks": gen_locks_script, "spawn": gen_spawn_script, "tty": gen_tty_script}.get(args.domain, gen_script)
             scripts = [gen(r, args.ops) for _ in range(min(args.batch, args.n - done))]
             o, p = run_drivers(args, work, scripts)
             for i, s in enumerate(scripts):
