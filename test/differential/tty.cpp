@@ -138,7 +138,10 @@ struct tty_driver : line_driver {
 
     std::string pair_token(long long n) const {
         for (auto k = pairs_.size(); k-- > 0;)
-            if (pairs_[k] == n) return "p" + std::to_string(k);
+            if (pairs_[k] == n) {
+                std::string token = "p";  // not "p" + to_string: GCC 12's -O3 -Wrestrict misfires on it
+                return token += std::to_string(k);
+            }
         return "unknown";
     }
 
