@@ -44,6 +44,16 @@ def dec_bytes(token):
     return bytes(out)
 
 
+def read_to_end(r, w):
+    """In the parent of a child writing to the pipe (r, w): closes w, reads r to its end, closes it."""
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 65536):
+        data += chunk
+    os.close(r)
+    return data
+
+
 def err_line(e, fill=None):
     """ERR errno path path2 message: the message is str(OSError), as ospp's message() after "call: "."""
     filename, filename2 = e.filename, e.filename2

@@ -17,7 +17,7 @@ import signal
 import sys
 import traceback
 
-from driver import dec_bytes, enc
+from driver import dec_bytes, enc, read_to_end
 
 NONE_PID = 2**31 - 1  # no such process
 RAISE = [1, 10, 12, 15, 34, 35, 64]  # gen_proc.py's: ignored from the start
@@ -549,13 +549,6 @@ def run_proc_script(apply_script, path, out):
             sweep()
         finally:
             os._exit(0)
-    os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(r)
+    data = read_to_end(r, w)
     os.waitpid(leader, 0)
     out.extend(line for line in data.decode("utf-8", "surrogateescape").split("\n") if line)

@@ -12,7 +12,7 @@ import fcntl
 import os
 import signal
 
-from driver import OPEN_FLAGS, dec, enc, err_line
+from driver import OPEN_FLAGS, dec, enc, err_line, read_to_end
 
 HELPER = os.environ.get("OSPP_SPAWN_HELPER", "/nonexistent/spawn_helper")
 DRIVER_SIGNALS = [signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM]
@@ -110,15 +110,7 @@ def exec_child(fn, path, args, env):
             os.write(w, line.encode("utf-8", "surrogateescape"))
         finally:
             os._exit(127)
-    os.close(w)
-    data = b""
-    while True:
-        b = os.read(r, 4096)
-        if not b:
-            break
-        data += b
-    os.close(r)
-    return data.decode("utf-8", "surrogateescape"), pid
+    return read_to_end(r, w).decode("utf-8", "surrogateescape"), pid
 
 
 class SpawnDriver:

@@ -34,7 +34,7 @@ import stat
 import struct
 import sys
 
-from driver import dec_bytes, enc, err_line
+from driver import dec_bytes, enc, err_line, read_to_end
 
 FD0 = 40
 SLOTS = 6
@@ -422,12 +422,7 @@ class TtyDriver:
 
 def collect(r, w, pid):
     """In the parent of a child writing to pipe (r, w): what it wrote, and its wait status."""
-    os.close(w)
-    data = b""
-    while chunk := os.read(r, 65536):
-        data += chunk
-    os.close(r)
-    return data, os.waitpid(pid, 0)[1]
+    return read_to_end(r, w), os.waitpid(pid, 0)[1]
 
 
 def run_tty_script(apply_script, path, out):
